@@ -1,0 +1,17 @@
+//! # reparti-algos: the algorithm library
+//!
+//! One module per algorithm, grouped by course chapter. Each module holds the node's
+//! state machine, its messages, the properties every engine checks and the message
+//! counts the literature predicts, so that the simulator, the model checker, the
+//! network runtime and the tests all use the same definitions.
+//!
+//! Nothing here names an engine: the [`catalogue`] hands algorithms to engine-side code
+//! through [`reparti_core::AlgorithmVisitor`].
+
+pub mod catalogue;
+pub mod communication;
+pub mod election;
+pub mod mutex;
+pub mod time;
+
+pub use catalogue::{find, names, specs, suggest, visit};

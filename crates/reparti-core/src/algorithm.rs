@@ -1,0 +1,137 @@
+//! The [`Algorithm`] trait: a [`Process`] plus everything engines need to know about it.
+
+use crate::expect::{Expectation, RunFacts};
+use crate::id::NodeId;
+use crate::params::{ParamError, ParamSpec, Params};
+use crate::process::{NodeSetup, Process};
+use crate::property::Properties;
+use crate::topology::Topology;
+use crate::Rng;
+use serde::Serialize;
+use std::fmt;
+
+/// The course chapters algorithms are grouped by.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Chapter {
+    /// Sockets, token rings, flow control, FIFO, rendezvous.
+    Communication,
+    /// Logical, vector and physical clocks.
+    Time,
+    /// Distributed mutual exclusion.
+    Mutex,
+    /// Snapshots, termination and deadlock detection.
+    Observation,
+    /// Leader election.
+    Election,
+    /// Distributed shared memory and linearizability.
+    Memory,
+    /// Self-stabilization.
+    Selfstab,
+}
+
+impl Chapter {
+    /// The chapter's title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Chapter::Communication => "Communication",
+            Chapter::Time => "Time",
+            Chapter::Mutex => "Mutual exclusion",
+            Chapter::Observation => "Observation",
+            Chapter::Election => "Election",
+            Chapter::Memory => "Distributed shared memory",
+            Chapter::Selfstab => "Self-stabilization",
+        }
+    }
+}
+
+impl fmt::Display for Chapter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.title())
+    }
+}
+
+/// What an algorithm says about itself.
+#[derive(Clone, Debug, Serialize)]
+pub struct AlgorithmSpec {
+    /// Its command-line name, e.g. `chang-roberts`.
+    pub name: &'static str,
+    /// Its chapter.
+    pub chapter: Chapter,
+    /// One line saying what it does.
+    pub summary: &'static str,
+    /// Its parameters, with defaults.
+    pub params: &'static [ParamSpec],
+    /// The topology kinds it accepts, by name; the first is the default.
+    pub topologies: &'static [&'static str],
+    /// The node count used when none is given.
+    pub default_nodes: usize,
+    /// Whether it needs FIFO channels to be correct.
+    pub needs_fifo: bool,
+    /// Whether its handlers or properties read clocks: engines then keep vector clocks
+    /// (when n is small enough) and the model checker keeps the stamps in its states.
+    pub reads_clocks: bool,
+}
+
+/// An external input scheduled by a workload.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScheduledInput<I> {
+    /// When (simulated time; engines that ignore time keep only the per-node order).
+    pub at: f64,
+    /// Which node receives it.
+    pub node: NodeId,
+    /// The input.
+    pub input: I,
+}
+
+/// What a workload generator may look at.
+pub struct WorkloadSetup<'a> {
+    /// The number of nodes.
+    pub n: usize,
+    /// Every node's identity, by position.
+    pub idents: &'a [u64],
+    /// The topology.
+    pub topology: &'a Topology,
+}
+
+/// A distributed algorithm: its node, its declarations, its properties and its costs.
+///
+/// Engines are generic over `Algorithm`; the command line reaches them through an
+/// [`AlgorithmVisitor`], so that neither engines nor algorithms name each other.
+pub trait Algorithm: Sized + Send + Sync + 'static {
+    /// The node's state machine.
+    type Node: Process;
+
+    /// The algorithm's self-description.
+    fn spec() -> AlgorithmSpec;
+
+    /// Builds the algorithm from resolved parameters.
+    fn from_params(params: &Params) -> Result<Self, ParamError>;
+
+    /// The initial state of one node.
+    fn init(&self, setup: &NodeSetup) -> Self::Node;
+
+    /// External inputs to apply during the run (requests, sends, elections).
+    fn workload(&self, _setup: &WorkloadSetup<'_>, _rng: &mut Rng) -> Vec<ScheduledInput<<Self::Node as Process>::Input>> {
+        Vec::new()
+    }
+
+    /// The properties every engine checks.
+    fn properties(&self) -> Properties<Self::Node>;
+
+    /// The message counts the literature predicts for this run.
+    fn expected(&self, _facts: &RunFacts<'_>) -> Vec<Expectation> {
+        Vec::new()
+    }
+}
+
+/// A piece of engine-side code that works for any algorithm.
+///
+/// The algorithm catalogue calls `visit::<A>()` for the algorithm named on the command
+/// line; the visitor, written on the command-line side, hands `A` to an engine.
+pub trait AlgorithmVisitor {
+    /// What the visit produces.
+    type Output;
+    /// Runs with the algorithm `A`.
+    fn visit<A: Algorithm>(self) -> Self::Output;
+}

@@ -1,0 +1,177 @@
+//! The [`Context`] a handler acts through, and the [`Effect`]s it records.
+
+use crate::clock;
+use crate::id::NodeId;
+use crate::process::Timer;
+use crate::topology::Neighbours;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A value a node makes observable: "leader is 7", "entered the critical section".
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OutputValue {
+    /// A number.
+    Int(i64),
+    /// A piece of text.
+    Text(String),
+}
+
+impl fmt::Display for OutputValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            OutputValue::Int(v) => write!(f, "{v}"),
+            OutputValue::Text(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+macro_rules! output_from_int {
+    ($($t:ty),*) => {$(
+        impl From<$t> for OutputValue {
+            fn from(v: $t) -> Self { OutputValue::Int(v as i64) }
+        }
+    )*};
+}
+output_from_int!(i32, i64, u32, u64, usize);
+
+impl From<&str> for OutputValue {
+    fn from(v: &str) -> Self {
+        OutputValue::Text(v.to_string())
+    }
+}
+
+impl From<String> for OutputValue {
+    fn from(v: String) -> Self {
+        OutputValue::Text(v)
+    }
+}
+
+/// Something a handler asked for. Engines apply effects after the handler returns.
+#[derive(Clone, PartialEq, Debug)]
+pub enum Effect<M> {
+    /// Send `msg` to `to`, stamped with the sender's clocks at the send.
+    Send {
+        /// The destination.
+        to: NodeId,
+        /// The message.
+        msg: M,
+        /// The sender's Lamport clock after the send's increment.
+        lamport: u64,
+        /// The sender's vector clock after the send's increment, when vectors are kept.
+        vector: Option<Box<[u64]>>,
+    },
+    /// Fire `timer` after `after` units of simulated (or real, in ms) time; replaces a pending one.
+    SetTimer {
+        /// The timer's name.
+        timer: Timer,
+        /// The delay.
+        after: f64,
+    },
+    /// Cancel `timer` if it is pending.
+    CancelTimer {
+        /// The timer's name.
+        timer: Timer,
+    },
+    /// Make a value observable under a key.
+    Output {
+        /// What the value is ("leader", "enter_cs").
+        key: &'static str,
+        /// The value.
+        value: OutputValue,
+    },
+    /// A free-form log line, kept in traces.
+    Log(String),
+}
+
+/// What a handler can see and do.
+///
+/// A handler reads its own id, the number of nodes, its neighbours and its clocks, and
+/// records effects. The clocks are ticked by the send rule on each send, so a handler
+/// that reads [`Context::lamport`] after sending sees the incremented value.
+pub struct Context<'a, M> {
+    me: NodeId,
+    n: usize,
+    neighbours: Neighbours<'a>,
+    lamport: &'a mut u64,
+    vector: Option<&'a mut [u64]>,
+    effects: &'a mut Vec<Effect<M>>,
+}
+
+impl<'a, M: Clone> Context<'a, M> {
+    /// Builds a context. Engines call this; algorithms only receive one.
+    pub fn new(
+        me: NodeId,
+        n: usize,
+        neighbours: Neighbours<'a>,
+        lamport: &'a mut u64,
+        vector: Option<&'a mut [u64]>,
+        effects: &'a mut Vec<Effect<M>>,
+    ) -> Self {
+        Context { me, n, neighbours, lamport, vector, effects }
+    }
+
+    /// This node's position.
+    #[inline]
+    pub fn me(&self) -> NodeId {
+        self.me
+    }
+
+    /// The number of nodes.
+    #[inline]
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
+    /// This node's out-neighbours, in the topology's order (a ring: `[next]`; a
+    /// bidirectional ring: `[left, right]`, left being the predecessor).
+    #[inline]
+    pub fn neighbours(&self) -> Neighbours<'a> {
+        self.neighbours
+    }
+
+    /// This node's Lamport clock.
+    pub fn lamport(&self) -> u64 {
+        *self.lamport
+    }
+
+    /// This node's vector clock, when the engine keeps vector clocks.
+    pub fn vector(&self) -> Option<&[u64]> {
+        self.vector.as_deref()
+    }
+
+    /// Sends `msg` to `to` (which need not be a neighbour: routing is the algorithm's business).
+    pub fn send(&mut self, to: NodeId, msg: M) {
+        clock::tick(self.lamport, self.vector.as_deref_mut(), self.me.index());
+        let vector = self.vector.as_deref().map(Box::from);
+        self.effects.push(Effect::Send { to, msg, lamport: *self.lamport, vector });
+    }
+
+    /// Sends a copy of `msg` to every out-neighbour.
+    pub fn broadcast(&mut self, msg: M) {
+        let neighbours = self.neighbours;
+        for to in neighbours {
+            self.send(to, msg.clone());
+        }
+    }
+
+    /// Sets (or resets) the named timer to fire after `after` time units.
+    pub fn set_timer(&mut self, timer: Timer, after: f64) {
+        self.effects.push(Effect::SetTimer { timer, after });
+    }
+
+    /// Cancels the named timer.
+    pub fn cancel_timer(&mut self, timer: Timer) {
+        self.effects.push(Effect::CancelTimer { timer });
+    }
+
+    /// Makes a value observable ("leader" = 7, "enter_cs" = 1).
+    pub fn output(&mut self, key: &'static str, value: impl Into<OutputValue>) {
+        self.effects.push(Effect::Output { key, value: value.into() });
+    }
+
+    /// Logs a line into the trace.
+    pub fn log(&mut self, line: impl Into<String>) {
+        self.effects.push(Effect::Log(line.into()));
+    }
+}

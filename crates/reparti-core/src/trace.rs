@@ -1,0 +1,250 @@
+//! The trace format: JSON Lines, one header, one line per event, one closing line.
+//!
+//! Documented for users in `docs/TRACE.md`. Simulations, model-checker counterexamples
+//! and the merged traces of real runs all use it, so every picture, replay and merge
+//! tool reads one format.
+
+use crate::clock::ClockMode;
+use crate::context::OutputValue;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, Write};
+
+/// The version written in every header; readers refuse a newer one.
+pub const TRACE_VERSION: u32 = 1;
+
+/// The first line of a trace.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TraceHeader {
+    /// Always `"reparti"`: tells a trace from any other JSON Lines file.
+    pub trace: String,
+    /// The format version, [`TRACE_VERSION`].
+    pub version: u32,
+    /// Which engine wrote it: `sim`, `check` or `net`.
+    pub engine: String,
+    /// The algorithm's name.
+    pub algorithm: String,
+    /// Its parameters.
+    pub params: BTreeMap<String, String>,
+    /// The seed.
+    pub seed: u64,
+    /// The topology, as named on the command line.
+    pub topology: String,
+    /// The number of nodes.
+    pub nodes: usize,
+    /// Every node's identity, by position.
+    pub idents: Vec<u64>,
+    /// The network model, as the engine describes it.
+    pub network: serde_json::Value,
+    /// Which clocks the events carry.
+    pub clocks: ClockMode,
+    /// The algorithm's message type names.
+    pub message_types: Vec<String>,
+}
+
+/// What happened at an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    /// The node started.
+    Start,
+    /// The node sent a message (`msg`, `to`, `type`, `payload`).
+    Send,
+    /// The node received a message (`msg`, `from`).
+    Receive,
+    /// The network lost a message (`msg`, `reason`).
+    Drop,
+    /// A timer fired (`timer`).
+    Timer,
+    /// An external input arrived (`payload`).
+    Input,
+    /// The node made a value observable (`key`, `value`).
+    Output,
+    /// The node crashed.
+    Crash,
+    /// The node logged a line (`text`).
+    Log,
+}
+
+/// One event line.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TraceEvent {
+    /// The event's index in the trace, from 0.
+    pub i: u64,
+    /// Simulated (or real, in ms since the run began) time.
+    pub t: f64,
+    /// The node the event happened at (for a drop, the intended receiver).
+    pub node: u32,
+    /// What happened.
+    pub kind: EventKind,
+    /// The message's id, unique in the trace (send, receive, drop).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msg: Option<u64>,
+    /// The sender (receive, drop).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<u32>,
+    /// The receiver (send, drop).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<u32>,
+    /// The message type (send, receive, drop).
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub msg_type: Option<String>,
+    /// The message (send, receive) or input (input) as JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<serde_json::Value>,
+    /// The timer's name (timer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timer: Option<String>,
+    /// The output's key (output).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The output's value (output).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<OutputValue>,
+    /// Why a message was dropped (drop): `loss`, `crashed`, `partition`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// A log line (log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The node's Lamport clock after the event (for a send: the stamp it carries).
+    pub lamport: u64,
+    /// The node's vector clock after the event, when kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vc: Option<Vec<u64>>,
+}
+
+impl TraceEvent {
+    /// An event with only the common fields set.
+    pub fn new(i: u64, t: f64, node: u32, kind: EventKind, lamport: u64) -> Self {
+        TraceEvent {
+            i,
+            t,
+            node,
+            kind,
+            msg: None,
+            from: None,
+            to: None,
+            msg_type: None,
+            payload: None,
+            timer: None,
+            key: None,
+            value: None,
+            reason: None,
+            text: None,
+            lamport,
+            vc: None,
+        }
+    }
+}
+
+/// The last line of a complete trace.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TraceEnd {
+    /// Why the run stopped: `quiescence`, `time`, `events`, `violation`.
+    pub stop: String,
+    /// How many events the trace holds.
+    pub events: u64,
+    /// The first violated property, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub violation: Option<String>,
+}
+
+/// A whole trace, read back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trace {
+    /// The header.
+    pub header: TraceHeader,
+    /// The events, in order.
+    pub events: Vec<TraceEvent>,
+    /// The closing line, absent if the writer was cut short.
+    pub end: Option<TraceEnd>,
+}
+
+/// Why a trace could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum TraceError {
+    /// Reading failed.
+    #[error("cannot read the trace: {0}")]
+    Io(#[from] io::Error),
+    /// A line is not what the format says.
+    #[error("trace line {line}: {why}")]
+    Format {
+        /// The 1-based line number.
+        line: usize,
+        /// What is wrong.
+        why: String,
+    },
+}
+
+/// Writes a trace line by line.
+pub struct TraceWriter<W: Write> {
+    out: W,
+    events: u64,
+}
+
+impl<W: Write> TraceWriter<W> {
+    /// Starts a trace with its header.
+    pub fn new(mut out: W, header: &TraceHeader) -> io::Result<Self> {
+        serde_json::to_writer(&mut out, header)?;
+        out.write_all(b"\n")?;
+        Ok(TraceWriter { out, events: 0 })
+    }
+
+    /// Writes one event.
+    pub fn event(&mut self, e: &TraceEvent) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, e)?;
+        self.out.write_all(b"\n")?;
+        self.events += 1;
+        Ok(())
+    }
+
+    /// Writes the closing line and flushes.
+    pub fn finish(mut self, stop: &str, violation: Option<String>) -> io::Result<W> {
+        let end = TraceEnd { stop: stop.to_string(), events: self.events, violation };
+        serde_json::to_writer(&mut self.out, &end)?;
+        self.out.write_all(b"\n")?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// Reads a whole trace.
+pub fn read_trace(input: impl BufRead) -> Result<Trace, TraceError> {
+    let mut lines = input.lines().enumerate();
+    let header: TraceHeader = match lines.next() {
+        Some((_, line)) => {
+            let line = line?;
+            serde_json::from_str(&line).map_err(|e| TraceError::Format {
+                line: 1,
+                why: format!("not a reparti trace header ({e}); traces are written by `reparti sim --trace FILE`"),
+            })?
+        }
+        None => return Err(TraceError::Format { line: 1, why: "the file is empty".into() }),
+    };
+    if header.trace != "reparti" || header.version > TRACE_VERSION {
+        return Err(TraceError::Format {
+            line: 1,
+            why: format!("format '{}' version {} is not one this reparti reads (version ≤ {TRACE_VERSION})", header.trace, header.version),
+        });
+    }
+    let mut events = Vec::new();
+    let mut end = None;
+    for (k, line) in lines {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        if end.is_some() {
+            return Err(TraceError::Format { line: k + 1, why: "an event after the closing line".into() });
+        }
+        let value: serde_json::Value =
+            serde_json::from_str(&line).map_err(|e| TraceError::Format { line: k + 1, why: e.to_string() })?;
+        if value.get("stop").is_some() {
+            end = Some(serde_json::from_value(value).map_err(|e| TraceError::Format { line: k + 1, why: e.to_string() })?);
+        } else {
+            events.push(serde_json::from_value(value).map_err(|e| TraceError::Format { line: k + 1, why: e.to_string() })?);
+        }
+    }
+    Ok(Trace { header, events, end })
+}
