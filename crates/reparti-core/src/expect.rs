@@ -40,7 +40,8 @@ pub enum ExpectationKind {
 /// One expected count.
 #[derive(Clone, PartialEq, Debug, Serialize)]
 pub struct Expectation {
-    /// What is counted: a message type name, or `total`.
+    /// What is counted: a message type name, `total` (all messages), or `output:KEY`
+    /// (the greatest integer value output under KEY, e.g. `output:rounds`).
     pub counts: String,
     /// The formula as the literature writes it, e.g. `n(n+1)/2`.
     pub formula: String,

@@ -38,9 +38,9 @@ pub struct PropertyResult {
     pub name: String,
     /// `invariant` or `terminal`.
     pub kind: &'static str,
-    /// Whether it held (a terminal property not checked because the run did not reach
-    /// quiescence counts as held = true, with `checked` saying so).
-    pub holds: bool,
+    /// Whether it held; `None` when it could not be checked (a terminal property of a
+    /// run that stopped before quiescence), with `checked` saying why.
+    pub holds: Option<bool>,
     /// How it was checked: `every event`, `every K events`, `at quiescence`, `not checked: …`.
     pub checked: String,
     /// The index of the first event after which it was violated.
@@ -143,12 +143,17 @@ pub struct Report {
 impl Report {
     /// Whether every property held and every asserted expectation was met.
     pub fn all_good(&self) -> bool {
-        self.properties.iter().all(|p| p.holds) && self.expected.values().all(|e| e.holds != Some(false))
+        self.properties.iter().all(|p| p.holds != Some(false)) && self.expected.values().all(|e| e.holds != Some(false))
     }
 
     /// The verdict on the property called `name`.
     pub fn property(&self, name: &str) -> Option<&PropertyResult> {
         self.properties.iter().find(|p| p.name == name)
+    }
+
+    /// Whether the property called `name` was checked and held.
+    pub fn holds(&self, name: &str) -> bool {
+        self.property(name).and_then(|p| p.holds) == Some(true)
     }
 
     /// The number of messages of type `kind` sent.

@@ -1,0 +1,571 @@
+//! The discrete-event engine: one [`Simulation`] runs one algorithm on one network.
+
+use crate::checks::Checks;
+use crate::config::{SimConfig, VectorClocks, AUTO_VECTOR_LIMIT, GLOBAL_CHECK_LIMIT};
+use crate::fifo::FifoTable;
+use crate::network::{Delay, Fault};
+use crate::queue::{EventQueue, Queued};
+use crate::report::Stop;
+use crate::tracer::Tracer;
+use crate::SimError;
+use rand::Rng as _;
+use reparti_core::clock;
+use reparti_core::property::Delivery;
+use reparti_core::trace::{EventKind, TraceHeader, TRACE_VERSION};
+use reparti_core::{
+    Algorithm, AlgorithmSpec, ClockMode, Context, Effect, Message, NodeId, NodeSetup, OutputValue, Params, Process,
+    Rng, Timer, Topology, WorkloadSetup, World,
+};
+use std::collections::{BTreeMap, HashMap};
+use std::io::{self, Write};
+use std::time::{Duration, Instant};
+
+pub(crate) type Msg<A> = <<A as Algorithm>::Node as Process>::Msg;
+pub(crate) type Input<A> = <<A as Algorithm>::Node as Process>::Input;
+
+/// A message on its way, with the stamps the framework keeps outside the algorithm.
+pub(crate) struct Envelope<M> {
+    pub from: u32,
+    pub to: u32,
+    pub id: u64,
+    pub lamport: u64,
+    /// Length of the longest causal chain of messages ending with this one.
+    pub chain: u32,
+    pub msg: M,
+    pub vector: Option<Box<[u64]>>,
+}
+
+pub(crate) enum Event<M, I> {
+    Start { node: u32 },
+    Deliver(Envelope<M>),
+    Timer { node: u32, timer: Timer, generation: u64 },
+    Input { node: u32, input: I },
+    Crash { node: u32 },
+}
+
+/// A simulation in progress. [`crate::simulate`] runs one to the end; drive one by hand
+/// with [`Simulation::run_for`] to show progress or inspect the nodes between steps.
+pub struct Simulation<A: Algorithm, W: Write = io::Sink> {
+    pub(crate) algorithm: A,
+    pub(crate) spec: AlgorithmSpec,
+    pub(crate) params: Params,
+    pub(crate) cfg: SimConfig,
+    pub(crate) topology: Topology,
+    pub(crate) idents: Vec<u64>,
+    pub(crate) nodes: Vec<A::Node>,
+    lamport: Vec<u64>,
+    vectors: Option<Vec<u64>>,
+    chain: Vec<u32>,
+    pub(crate) crashed: Vec<bool>,
+    queue: EventQueue<Event<Msg<A>, Input<A>>>,
+    rng: Rng,
+    fifo: Option<FifoTable>,
+    timers: HashMap<(u32, Timer), u64, foldhash::fast::FixedState>,
+    pub(crate) now: f64,
+    pub(crate) events: u64,
+    next_msg: u64,
+    pub(crate) sent_by_type: Vec<u64>,
+    pub(crate) sent_by_node: Vec<u32>,
+    pub(crate) delivered: u64,
+    pub(crate) dropped: u64,
+    pub(crate) duplicated: u64,
+    pub(crate) outputs: BTreeMap<&'static str, BTreeMap<OutputValue, u64>>,
+    pub(crate) max_chain: u32,
+    pub(crate) checks: Checks<A::Node>,
+    effects: Vec<Effect<Msg<A>>>,
+    tracer: Option<Tracer<W>>,
+    pub(crate) stop: Option<Stop>,
+    pub(crate) busy: Duration,
+    pub(crate) clock_mode: ClockMode,
+    pub(crate) global_note: String,
+}
+
+impl<A: Algorithm> Simulation<A, io::Sink> {
+    /// Prepares a run without a trace.
+    pub fn new(cfg: &SimConfig) -> Result<Self, SimError> {
+        Self::build(cfg, None)
+    }
+}
+
+impl<A: Algorithm, W: Write> Simulation<A, W> {
+    /// Prepares a run that writes its trace to `out`.
+    pub fn with_trace(cfg: &SimConfig, out: W) -> Result<Self, SimError> {
+        Self::build(cfg, Some(out))
+    }
+
+    fn build(cfg: &SimConfig, trace: Option<W>) -> Result<Self, SimError> {
+        let spec = A::spec();
+        let params = Params::resolve(spec.name, spec.params, &cfg.params)?;
+        let algorithm = A::from_params(&params)?;
+        let mut rng = reparti_core::rng(cfg.seed);
+        let kind = match &cfg.topology {
+            Some(k) => k.clone(),
+            None => spec.topologies[0].parse()?,
+        };
+        if !spec.topologies.contains(&kind.name()) && kind.name() != "file" {
+            return Err(SimError::Unsupported {
+                algorithm: spec.name.into(),
+                topology: kind.to_string(),
+                accepted: spec.topologies.join(", "),
+            });
+        }
+        let n = cfg.nodes.unwrap_or(spec.default_nodes);
+        let topology = Topology::build(&kind, n, &mut rng)?;
+        let n = topology.len();
+        let idents = cfg.ids.assign(n, &mut rng)?;
+        for f in &cfg.faults {
+            if let Some(bad) = f.nodes().into_iter().find(|v| v.index() >= n) {
+                return Err(SimError::Fault(format!("a fault names node {bad}, but the nodes are 0..{}", n - 1)));
+            }
+        }
+        let mut network = cfg.network.clone();
+        if network.sync {
+            network.delay = Delay::Const { value: 1.0 };
+            network.fifo = true;
+        }
+        let vectors_on = match cfg.vector_clocks {
+            VectorClocks::On => true,
+            VectorClocks::Off => false,
+            VectorClocks::Auto => (spec.reads_clocks || trace.is_some()) && n <= AUTO_VECTOR_LIMIT,
+        };
+        if vectors_on && n > 4096 {
+            return Err(SimError::Fault(format!(
+                "vector clocks for {n} nodes would need {} MB; use at most 4096 nodes or --vector-clocks off",
+                n * n * 8 / 1_000_000
+            )));
+        }
+        let clock_mode = if vectors_on { ClockMode::LamportAndVector } else { ClockMode::Lamport };
+        let nodes: Vec<A::Node> = (0..n)
+            .map(|i| algorithm.init(&NodeSetup { me: NodeId(i as u32), ident: idents[i], n }))
+            .collect();
+        let global_every = if n <= GLOBAL_CHECK_LIMIT { 1 } else { n as u64 };
+        let global_note = if global_every == 1 {
+            "every event".to_string()
+        } else {
+            format!("every {global_every} events (n > {GLOBAL_CHECK_LIMIT}: each check costs O(n))")
+        };
+        let checks = Checks::new(algorithm.properties(), &nodes, global_every);
+        let fifo_needed = network.fifo && !matches!(network.delay, Delay::Const { .. });
+        let mut cfg = cfg.clone();
+        cfg.network = network;
+
+        let mut queue = EventQueue::default();
+        for i in 0..n as u32 {
+            queue.push(0.0, Event::Start { node: i });
+        }
+        let mut workload = algorithm.workload(&WorkloadSetup { n, idents: &idents, topology: &topology }, &mut rng);
+        workload.sort_by(|a, b| a.at.total_cmp(&b.at));
+        for w in workload {
+            if w.node.index() < n {
+                queue.push(w.at.max(0.0), Event::Input { node: w.node.0, input: w.input });
+            }
+        }
+        for f in &cfg.faults {
+            if let Fault::Crash { node, at } = f {
+                queue.push(*at, Event::Crash { node: node.0 });
+            }
+        }
+
+        let tracer = match trace {
+            Some(out) => {
+                let header = TraceHeader {
+                    trace: "reparti".into(),
+                    version: TRACE_VERSION,
+                    engine: "sim".into(),
+                    algorithm: spec.name.into(),
+                    params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                    seed: cfg.seed,
+                    topology: kind.to_string(),
+                    nodes: n,
+                    idents: idents.clone(),
+                    network: serde_json::json!({ "model": &cfg.network, "faults": &cfg.faults }),
+                    clocks: clock_mode,
+                    message_types: Msg::<A>::KINDS.iter().map(|s| s.to_string()).collect(),
+                };
+                Some(Tracer::new(out, &header).map_err(SimError::Trace)?)
+            }
+            None => None,
+        };
+
+        Ok(Simulation {
+            fifo: fifo_needed.then(|| FifoTable::new(&topology)),
+            lamport: vec![0; n],
+            vectors: vectors_on.then(|| vec![0; n * n]),
+            chain: vec![0; n],
+            crashed: vec![false; n],
+            sent_by_type: vec![0; Msg::<A>::KINDS.len()],
+            sent_by_node: vec![0; n],
+            algorithm,
+            spec,
+            params,
+            cfg,
+            topology,
+            idents,
+            nodes,
+            queue,
+            rng,
+            timers: HashMap::default(),
+            now: 0.0,
+            events: 0,
+            next_msg: 0,
+            delivered: 0,
+            dropped: 0,
+            duplicated: 0,
+            outputs: BTreeMap::new(),
+            max_chain: 0,
+            checks,
+            effects: Vec::new(),
+            tracer,
+            stop: None,
+            busy: Duration::ZERO,
+            clock_mode,
+            global_note,
+        })
+    }
+
+    /// Every node's state, by position.
+    pub fn nodes(&self) -> &[A::Node] {
+        &self.nodes
+    }
+
+    /// Events handled so far.
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// The current simulated time.
+    pub fn now(&self) -> f64 {
+        self.now
+    }
+
+    /// Why the run stopped, once it has.
+    pub fn stopped(&self) -> Option<Stop> {
+        self.stop
+    }
+
+    /// Handles up to `budget` events; returns `true` while the run goes on.
+    pub fn run_for(&mut self, budget: u64) -> bool {
+        let started = Instant::now();
+        for _ in 0..budget {
+            if !self.step() {
+                break;
+            }
+        }
+        self.busy += started.elapsed();
+        self.stop.is_none()
+    }
+
+    /// Handles the next event; returns `false` once the run has stopped.
+    fn step(&mut self) -> bool {
+        if self.stop.is_some() {
+            return false;
+        }
+        let Some(next_time) = self.queue.peek_time() else {
+            self.finish_quiescent();
+            return false;
+        };
+        if self.cfg.max_events.is_some_and(|m| self.events >= m) {
+            self.stop = Some(Stop::Events);
+            return false;
+        }
+        if let Some(limit) = self.cfg.max_time {
+            if next_time > limit {
+                self.now = limit;
+                self.stop = Some(Stop::Time);
+                return false;
+            }
+        }
+        let Some(Queued { time, event, .. }) = self.queue.pop() else { return false };
+        self.now = time;
+        if self.handle(event) {
+            self.events += 1;
+            self.checks.check_counts(self.events);
+            if self.checks.global_due(self.events) {
+                self.check_globals();
+            }
+            if self.checks.fresh_violation {
+                self.checks.fresh_violation = false;
+                if self.cfg.stop_at_violation {
+                    self.stop = Some(Stop::Violation);
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    fn world_check(&mut self, terminal: bool) {
+        let queue = &self.queue;
+        let in_flight = |visit: &mut dyn FnMut(NodeId, NodeId, &Msg<A>)| {
+            for q in queue.iter() {
+                if let Event::Deliver(e) = &q.event {
+                    visit(NodeId(e.from), NodeId(e.to), &e.msg);
+                }
+            }
+        };
+        let world = World { nodes: &self.nodes, idents: &self.idents, crashed: &self.crashed, in_flight: &in_flight };
+        if terminal {
+            self.checks.terminal(&world);
+        } else {
+            self.checks.global(&world, self.events);
+        }
+    }
+
+    fn check_globals(&mut self) {
+        self.world_check(false);
+    }
+
+    fn finish_quiescent(&mut self) {
+        self.stop = Some(Stop::Quiescence);
+        // A final global check, so sampled checks still see the end state.
+        self.world_check(false);
+        self.world_check(true);
+    }
+
+    /// Handles one event; returns whether it counted (stale timers do not).
+    fn handle(&mut self, event: Event<Msg<A>, Input<A>>) -> bool {
+        match event {
+            Event::Start { node } => {
+                if self.crashed[node as usize] {
+                    return false;
+                }
+                self.tick(node);
+                self.trace_simple(node, EventKind::Start, |_| {});
+                self.run_handler(node, |p, ctx| p.on_start(ctx));
+            }
+            Event::Deliver(env) => self.deliver(env),
+            Event::Timer { node, timer, generation } => {
+                if self.crashed[node as usize] || self.timers.get(&(node, timer)) != Some(&generation) {
+                    return false;
+                }
+                self.timers.remove(&(node, timer));
+                self.tick(node);
+                self.trace_simple(node, EventKind::Timer, |e| e.timer = Some(timer.to_string()));
+                self.run_handler(node, |p, ctx| p.on_timer(timer, ctx));
+            }
+            Event::Input { node, input } => {
+                if self.crashed[node as usize] {
+                    return false;
+                }
+                self.tick(node);
+                if self.tracer.is_some() {
+                    let payload = serde_json::to_value(&input).ok();
+                    self.trace_simple(node, EventKind::Input, |e| e.payload = payload);
+                }
+                self.run_handler(node, |p, ctx| p.on_input(input, ctx));
+            }
+            Event::Crash { node } => {
+                if self.crashed[node as usize] {
+                    return false;
+                }
+                self.crashed[node as usize] = true;
+                self.trace_simple(node, EventKind::Crash, |_| {});
+            }
+        }
+        true
+    }
+
+    fn deliver(&mut self, env: Envelope<Msg<A>>) {
+        self.checks.message_removed(&env.msg);
+        let to = env.to as usize;
+        let reason = if self.crashed[to] {
+            Some("crashed")
+        } else if self.partitioned(env.from, env.to, self.now) {
+            Some("partition")
+        } else {
+            None
+        };
+        if let Some(reason) = reason {
+            self.dropped += 1;
+            self.trace_drop(&env, reason);
+            return;
+        }
+        self.delivered += 1;
+        let n = self.nodes.len();
+        let vector = self.vectors.as_mut().map(|v| &mut v[to * n..(to + 1) * n]);
+        clock::merge(&mut self.lamport[to], vector, to, env.lamport, env.vector.as_deref());
+        self.chain[to] = self.chain[to].max(env.chain);
+        self.max_chain = self.max_chain.max(env.chain);
+        let recv_vector = self.vectors.as_ref().map(|v| &v[to * n..(to + 1) * n]);
+        let d = Delivery {
+            from: NodeId(env.from),
+            to: NodeId(env.to),
+            send_lamport: env.lamport,
+            recv_lamport: self.lamport[to],
+            send_vector: env.vector.as_deref(),
+            recv_vector,
+        };
+        self.checks.delivery(&d, self.events + 1);
+        if let Some(t) = &mut self.tracer {
+            let mut e = Tracer::<W>::event(self.now, env.to, EventKind::Receive, self.lamport[to], recv_vector);
+            e.msg = Some(env.id);
+            e.from = Some(env.from);
+            e.msg_type = Some(env.msg.kind_name().to_string());
+            t.emit(e);
+        }
+        let from = NodeId(env.from);
+        self.run_handler(env.to, move |p, ctx| p.on_message(from, env.msg, ctx));
+    }
+
+    fn partitioned(&self, a: u32, b: u32, t: f64) -> bool {
+        self.cfg.faults.iter().any(|f| match f {
+            Fault::Partition { nodes, from, until } => {
+                t >= *from && t < *until && (nodes.contains(&NodeId(a)) != nodes.contains(&NodeId(b)))
+            }
+            Fault::Crash { .. } => false,
+        })
+    }
+
+    #[inline]
+    fn tick(&mut self, node: u32) {
+        let i = node as usize;
+        let n = self.nodes.len();
+        let vector = self.vectors.as_mut().map(|v| &mut v[i * n..(i + 1) * n]);
+        clock::tick(&mut self.lamport[i], vector, i);
+    }
+
+    fn vector_of(&self, node: u32) -> Option<&[u64]> {
+        let (i, n) = (node as usize, self.nodes.len());
+        self.vectors.as_ref().map(|v| &v[i * n..(i + 1) * n])
+    }
+
+    fn trace_simple(&mut self, node: u32, kind: EventKind, fill: impl FnOnce(&mut reparti_core::trace::TraceEvent)) {
+        if self.tracer.is_none() {
+            return;
+        }
+        let mut e = Tracer::<W>::event(self.now, node, kind, self.lamport[node as usize], self.vector_of(node));
+        fill(&mut e);
+        if let Some(t) = &mut self.tracer {
+            t.emit(e);
+        }
+    }
+
+    fn trace_drop(&mut self, env: &Envelope<Msg<A>>, reason: &str) {
+        if let Some(t) = &mut self.tracer {
+            let mut e = Tracer::<W>::event(self.now, env.to, EventKind::Drop, env.lamport, None);
+            e.msg = Some(env.id);
+            e.from = Some(env.from);
+            e.to = Some(env.to);
+            e.msg_type = Some(env.msg.kind_name().to_string());
+            e.reason = Some(reason.to_string());
+            t.emit(e);
+        }
+    }
+
+    /// Runs one handler at `node`, keeping the property counts and effects in step.
+    #[inline]
+    fn run_handler(&mut self, node: u32, f: impl FnOnce(&mut A::Node, &mut Context<'_, Msg<A>>)) {
+        let i = node as usize;
+        let n = self.nodes.len();
+        self.checks.node_before(&self.nodes[i]);
+        let mut effects = std::mem::take(&mut self.effects);
+        {
+            let vector = self.vectors.as_mut().map(|v| &mut v[i * n..(i + 1) * n]);
+            let neighbours = self.topology.neighbours(NodeId(node));
+            let mut ctx = Context::new(NodeId(node), n, neighbours, &mut self.lamport[i], vector, &mut effects);
+            f(&mut self.nodes[i], &mut ctx);
+        }
+        self.checks.node_after(&self.nodes[i], self.events + 1);
+        for effect in effects.drain(..) {
+            self.apply(node, effect);
+        }
+        self.effects = effects;
+    }
+
+    fn apply(&mut self, node: u32, effect: Effect<Msg<A>>) {
+        match effect {
+            Effect::Send { to, msg, lamport, vector } => self.send(node, to, msg, lamport, vector),
+            Effect::SetTimer { timer, after } => {
+                let generation = self.timers.get(&(node, timer)).map_or(0, |g| g + 1);
+                self.timers.insert((node, timer), generation);
+                self.queue.push(self.now + after.max(0.0), Event::Timer { node, timer, generation });
+            }
+            Effect::CancelTimer { timer } => {
+                self.timers.remove(&(node, timer));
+            }
+            Effect::Output { key, value } => {
+                if self.tracer.is_some() {
+                    let v = value.clone();
+                    self.trace_simple(node, EventKind::Output, |e| {
+                        e.key = Some(key.to_string());
+                        e.value = Some(v);
+                    });
+                }
+                *self.outputs.entry(key).or_default().entry(value).or_insert(0) += 1;
+            }
+            Effect::Log(text) => self.trace_simple(node, EventKind::Log, |e| e.text = Some(text)),
+        }
+    }
+
+    fn send(&mut self, from: u32, to: NodeId, msg: Msg<A>, lamport: u64, vector: Option<Box<[u64]>>) {
+        let id = self.next_msg;
+        self.next_msg += 1;
+        self.sent_by_type[msg.kind()] += 1;
+        self.sent_by_node[from as usize] += 1;
+        let chain = self.chain[from as usize] + 1;
+        if let Some(t) = &mut self.tracer {
+            let mut e = Tracer::<W>::event(self.now, from, EventKind::Send, lamport, vector.as_deref());
+            e.msg = Some(id);
+            e.to = Some(to.0);
+            e.msg_type = Some(msg.kind_name().to_string());
+            e.payload = serde_json::to_value(&msg).ok();
+            t.emit(e);
+        }
+        let env = Envelope { from, to: to.0, id, lamport, chain, msg, vector };
+        if to.index() >= self.nodes.len() {
+            self.dropped += 1;
+            self.trace_drop(&env, "no such node");
+            return;
+        }
+        let net = &self.cfg.network;
+        if net.loss > 0.0 && self.rng.gen::<f64>() < net.loss {
+            self.dropped += 1;
+            self.trace_drop(&env, "loss");
+            return;
+        }
+        if self.partitioned(from, to.0, self.now) {
+            self.dropped += 1;
+            self.trace_drop(&env, "partition");
+            return;
+        }
+        let copies = if net.dup > 0.0 && self.rng.gen::<f64>() < net.dup { 2 } else { 1 };
+        if copies == 2 {
+            self.duplicated += 1;
+            let copy = Envelope {
+                from: env.from,
+                to: env.to,
+                id: env.id,
+                lamport: env.lamport,
+                chain: env.chain,
+                msg: env.msg.clone(),
+                vector: env.vector.clone(),
+            };
+            self.enqueue(copy);
+        }
+        self.enqueue(env);
+    }
+
+    fn enqueue(&mut self, env: Envelope<Msg<A>>) {
+        let delay = match self.cfg.network.delay {
+            Delay::Const { value } => value,
+            Delay::Uniform { min, max } => {
+                if max > min {
+                    self.rng.gen_range(min..=max)
+                } else {
+                    min
+                }
+            }
+            Delay::Exp { mean } => -mean * (1.0 - self.rng.gen::<f64>()).ln(),
+        };
+        let mut t = self.now + delay;
+        if let Some(fifo) = &mut self.fifo {
+            t = fifo.clamp(&self.topology, NodeId(env.from), NodeId(env.to), t);
+        }
+        self.checks.message_added(&env.msg);
+        self.queue.push(t, Event::Deliver(env));
+    }
+
+    pub(crate) fn take_tracer(&mut self) -> Option<Tracer<W>> {
+        self.tracer.take()
+    }
+}

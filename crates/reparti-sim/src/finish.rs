@@ -1,0 +1,105 @@
+//! Turns a stopped simulation into its [`Report`].
+
+use crate::engine::Simulation;
+use crate::report::{ExpectedResult, Messages, PerNode, Report, Stop};
+use crate::SimError;
+use reparti_core::{Algorithm, Message, RunFacts};
+use std::collections::BTreeMap;
+use std::io::Write;
+
+impl<A: Algorithm, W: Write> Simulation<A, W> {
+    /// Runs to the end and reports, returning the trace writer too.
+    pub fn run_to_end(mut self) -> Result<(Report, Option<W>), SimError> {
+        while self.run_for(1 << 16) {}
+        self.finish()
+    }
+
+    /// Reports on a stopped run (or on the run so far), closing the trace.
+    pub fn finish(mut self) -> Result<(Report, Option<W>), SimError> {
+        let stop = self.stop.unwrap_or(Stop::Events);
+        let trace = match self.take_tracer() {
+            Some(t) => Some(t.finish(stop.name(), self.checks.first_violation()).map_err(SimError::Trace)?),
+            None => None,
+        };
+        Ok((self.report(stop), trace))
+    }
+
+    fn report(&self, stop: Stop) -> Report {
+        let kinds = <<A::Node as reparti_core::Process>::Msg as Message>::KINDS;
+        let by_type: BTreeMap<String, u64> = kinds.iter().zip(&self.sent_by_type).map(|(k, c)| (k.to_string(), *c)).collect();
+        let total: u64 = self.sent_by_type.iter().sum();
+        let outputs_by_value: BTreeMap<String, BTreeMap<reparti_core::OutputValue, u64>> =
+            self.outputs.iter().map(|(k, m)| (k.to_string(), m.clone())).collect();
+        let facts = RunFacts {
+            n: self.nodes.len(),
+            idents: &self.idents,
+            params: &self.params,
+            outputs: &outputs_by_value,
+            sent_by_type: &by_type,
+        };
+        let net = &self.cfg.network;
+        let faulty = net.loss > 0.0 || net.dup > 0.0 || !self.cfg.faults.is_empty();
+        let complete = stop == Stop::Quiescence;
+        let mut expected = BTreeMap::new();
+        for e in self.algorithm.expected(&facts) {
+            let measured = if e.counts == "total" {
+                total
+            } else if let Some(key) = e.counts.strip_prefix("output:") {
+                facts.output_max(key).unwrap_or(0).max(0) as u64
+            } else {
+                by_type.get(&e.counts).copied().unwrap_or(0)
+            };
+            let holds = if faulty || !complete { None } else { e.holds(measured as f64) };
+            let mut key = e.counts.clone();
+            if expected.contains_key(&key) {
+                key = format!("{} [{}]", e.counts, e.formula);
+            }
+            expected.insert(key, ExpectedResult { expectation: e, measured, holds });
+        }
+        let n = self.nodes.len();
+        let sent_min = self.sent_by_node.iter().copied().min().unwrap_or(0) as u64;
+        let sent_max = self.sent_by_node.iter().copied().max().unwrap_or(0) as u64;
+        let messages = Messages {
+            total,
+            by_type,
+            delivered: self.delivered,
+            dropped: self.dropped,
+            duplicated: self.duplicated,
+            per_node: PerNode { min: sent_min, mean: total as f64 / n.max(1) as f64, max: sent_max },
+            sent_by_node: (n <= 100).then(|| self.sent_by_node.iter().map(|&c| c as u64).collect()),
+        };
+        let stop_note = match stop {
+            Stop::Quiescence => None,
+            Stop::Time => Some("the run reached its time limit before quiescence"),
+            Stop::Events => Some("the run reached its event limit before quiescence"),
+            Stop::Violation => Some("the run stopped at the first violated invariant"),
+        };
+        let wall = self.busy.as_secs_f64();
+        Report {
+            algorithm: self.spec.name.to_string(),
+            nodes: n,
+            seed: self.cfg.seed,
+            topology: self.topology.kind().to_string(),
+            ids: self.cfg.ids.to_string(),
+            params: self.params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            network: self.cfg.network.clone(),
+            faults: self.cfg.faults.clone(),
+            stop,
+            outputs: self
+                .outputs
+                .iter()
+                .map(|(k, m)| (k.to_string(), m.iter().map(|(v, c)| (v.to_string(), *c)).collect()))
+                .collect(),
+            properties: self.checks.results(stop_note, &self.global_note),
+            messages,
+            expected,
+            time: self.now,
+            rounds: self.cfg.network.sync.then_some(self.now.round() as u64),
+            events: self.events,
+            longest_causal_chain: self.max_chain as u64,
+            clocks: self.clock_mode,
+            wall_seconds: wall,
+            events_per_sec: if wall > 0.0 { self.events as f64 / wall } else { 0.0 },
+        }
+    }
+}
