@@ -112,7 +112,11 @@ pub trait Algorithm: Sized + Send + Sync + 'static {
     fn init(&self, setup: &NodeSetup) -> Self::Node;
 
     /// External inputs to apply during the run (requests, sends, elections).
-    fn workload(&self, _setup: &WorkloadSetup<'_>, _rng: &mut Rng) -> Vec<ScheduledInput<<Self::Node as Process>::Input>> {
+    fn workload(
+        &self,
+        _setup: &WorkloadSetup<'_>,
+        _rng: &mut Rng,
+    ) -> Vec<ScheduledInput<<Self::Node as Process>::Input>> {
         Vec::new()
     }
 

@@ -33,7 +33,21 @@ macro_rules! output_from_int {
         }
     )*};
 }
-output_from_int!(i32, i64, u32, u64, usize);
+output_from_int!(i32, i64, u32);
+
+/// Identities are `u64`; the few above `i64::MAX` are shown as text rather than wrapped
+/// into negative numbers.
+impl From<u64> for OutputValue {
+    fn from(v: u64) -> Self {
+        i64::try_from(v).map(OutputValue::Int).unwrap_or_else(|_| OutputValue::Text(v.to_string()))
+    }
+}
+
+impl From<usize> for OutputValue {
+    fn from(v: usize) -> Self {
+        OutputValue::from(v as u64)
+    }
+}
 
 impl From<&str> for OutputValue {
     fn from(v: &str) -> Self {

@@ -102,7 +102,8 @@ pub struct RunFacts<'a> {
     pub idents: &'a [u64],
     /// The run's parameters.
     pub params: &'a Params,
-    /// Outputs: key → value → how many nodes emitted it.
+    /// Outputs: key → value → how many times it was emitted (a node that outputs the
+    /// same value twice counts twice).
     pub outputs: &'a BTreeMap<String, BTreeMap<OutputValue, u64>>,
     /// Messages sent, by type name.
     pub sent_by_type: &'a BTreeMap<String, u64>,

@@ -52,7 +52,8 @@ pub struct Params {
 impl Params {
     /// Merges user-given `K=V` pairs over the declared defaults, refusing unknown names.
     pub fn resolve(algorithm: &str, specs: &[ParamSpec], given: &[(String, String)]) -> Result<Params, ParamError> {
-        let mut values: BTreeMap<String, String> = specs.iter().map(|p| (p.name.to_string(), p.default.to_string())).collect();
+        let mut values: BTreeMap<String, String> =
+            specs.iter().map(|p| (p.name.to_string(), p.default.to_string())).collect();
         for (k, v) in given {
             if !values.contains_key(k) {
                 let accepted = if specs.is_empty() {

@@ -13,6 +13,10 @@
 use crate::id::NodeId;
 use crate::process::Process;
 
+/// A visitor over the messages in transit: it calls its argument once per message with
+/// `(from, to, message)`.
+pub type InFlight<'a, M> = &'a dyn Fn(&mut dyn FnMut(NodeId, NodeId, &M));
+
 /// The global state handed to global invariants and terminal properties.
 pub struct World<'a, N: Process> {
     /// Every node's state, by position.
@@ -22,7 +26,7 @@ pub struct World<'a, N: Process> {
     /// Which nodes have crashed, by position.
     pub crashed: &'a [bool],
     /// Visits the messages in transit as `(from, to, message)`.
-    pub in_flight: &'a dyn Fn(&mut dyn FnMut(NodeId, NodeId, &N::Msg)),
+    pub in_flight: InFlight<'a, N::Msg>,
 }
 
 impl<N: Process> World<'_, N> {

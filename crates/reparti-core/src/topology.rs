@@ -53,8 +53,19 @@ pub enum TopologyKind {
 }
 
 /// The topology kinds' names, as accepted on the command line.
-pub const TOPOLOGY_NAMES: &[&str] =
-    &["ring", "bidir-ring", "complete", "line", "star", "tree", "grid", "torus", "hypercube", "random[:DEGREE]", "file:PATH"];
+pub const TOPOLOGY_NAMES: &[&str] = &[
+    "ring",
+    "bidir-ring",
+    "complete",
+    "line",
+    "star",
+    "tree",
+    "grid",
+    "torus",
+    "hypercube",
+    "random[:DEGREE]",
+    "file:PATH",
+];
 
 impl TopologyKind {
     /// The kind's name without its arguments.
@@ -104,7 +115,9 @@ impl FromStr for TopologyKind {
             ("hypercube", None) => TopologyKind::Hypercube,
             ("random", None) => TopologyKind::Random { degree: 3 },
             ("random", Some(d)) => TopologyKind::Random {
-                degree: d.parse().map_err(|_| TopologyError::Unknown(format!("{s} (random:DEGREE wants a whole number)")))?,
+                degree: d
+                    .parse()
+                    .map_err(|_| TopologyError::Unknown(format!("{s} (random:DEGREE wants a whole number)")))?,
             },
             ("file", Some(p)) if !p.is_empty() => TopologyKind::File { path: p.to_string() },
             _ => return Err(TopologyError::Unknown(s.to_string())),
@@ -337,7 +350,7 @@ impl Topology {
                 undirected(n, edges)
             }
             TopologyKind::Torus => {
-                let w = (3..=((n as f64).sqrt() as usize)).rev().find(|w| n % w == 0 && n / w >= 3);
+                let w = (3..=((n as f64).sqrt() as usize)).rev().find(|w| n.is_multiple_of(*w) && n / w >= 3);
                 let Some(w) = w else {
                     return Err(bad(name, n, "a torus needs n = w×h with w, h ≥ 3 (try 9, 12, 16, 20, 25…)"));
                 };
@@ -367,8 +380,10 @@ impl Topology {
 
     /// Builds a topology from an edge-list file. `n` = 0 means "as many as the file names".
     pub fn from_edge_list_file(path: &str, n: usize) -> Result<Topology, TopologyError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| TopologyError::File { path: path.into(), why: format!("{e} (give an existing file: one edge `a b` or `a -> b` per line)") })?;
+        let text = std::fs::read_to_string(path).map_err(|e| TopologyError::File {
+            path: path.into(),
+            why: format!("{e} (give an existing file: one edge `a b` or `a -> b` per line)"),
+        })?;
         Self::from_edge_list(&text, n).map_err(|why| TopologyError::File { path: path.into(), why })
     }
 
@@ -386,7 +401,8 @@ impl Topology {
             } else {
                 (false, line.split_whitespace().collect())
             };
-            let parse = |s: &str| s.parse::<u32>().map_err(|_| format!("line {}: '{s}' is not a node number", lineno + 1));
+            let parse =
+                |s: &str| s.parse::<u32>().map_err(|_| format!("line {}: '{s}' is not a node number", lineno + 1));
             if parts.len() != 2 {
                 return Err(format!("line {}: expected `a b` or `a -> b`, found '{line}'", lineno + 1));
             }
@@ -402,7 +418,9 @@ impl Topology {
         }
         let count = max as usize + 1;
         if n != 0 && n != count {
-            return Err(format!("the file names {count} nodes (0..{max}) but {n} were asked for; drop --nodes or fix the file"));
+            return Err(format!(
+                "the file names {count} nodes (0..{max}) but {n} were asked for; drop --nodes or fix the file"
+            ));
         }
         let mut lists = vec![Vec::new(); count];
         for (a, b, directed) in edges {

@@ -54,6 +54,8 @@ pub enum EventKind {
     Receive,
     /// The network lost a message (`msg`, `reason`).
     Drop,
+    /// The network duplicated a message (`msg`, `from`, `to`): it will be received twice.
+    Duplicate,
     /// A timer fired (`timer`).
     Timer,
     /// An external input arrived (`payload`).
@@ -225,7 +227,10 @@ pub fn read_trace(input: impl BufRead) -> Result<Trace, TraceError> {
     if header.trace != "reparti" || header.version > TRACE_VERSION {
         return Err(TraceError::Format {
             line: 1,
-            why: format!("format '{}' version {} is not one this reparti reads (version ≤ {TRACE_VERSION})", header.trace, header.version),
+            why: format!(
+                "format '{}' version {} is not one this reparti reads (version ≤ {TRACE_VERSION})",
+                header.trace, header.version
+            ),
         });
     }
     let mut events = Vec::new();
@@ -241,9 +246,13 @@ pub fn read_trace(input: impl BufRead) -> Result<Trace, TraceError> {
         let value: serde_json::Value =
             serde_json::from_str(&line).map_err(|e| TraceError::Format { line: k + 1, why: e.to_string() })?;
         if value.get("stop").is_some() {
-            end = Some(serde_json::from_value(value).map_err(|e| TraceError::Format { line: k + 1, why: e.to_string() })?);
+            end = Some(
+                serde_json::from_value(value).map_err(|e| TraceError::Format { line: k + 1, why: e.to_string() })?,
+            );
         } else {
-            events.push(serde_json::from_value(value).map_err(|e| TraceError::Format { line: k + 1, why: e.to_string() })?);
+            events.push(
+                serde_json::from_value(value).map_err(|e| TraceError::Format { line: k + 1, why: e.to_string() })?,
+            );
         }
     }
     Ok(Trace { header, events, end })

@@ -153,7 +153,7 @@ impl<N: Process> Checks<N> {
     /// Whether global invariants are due after event number `event`.
     #[inline]
     pub fn global_due(&self, event: u64) -> bool {
-        self.has_globals && event % self.global_every == 0
+        self.has_globals && event.is_multiple_of(self.global_every)
     }
 
     /// Checks global invariants.
@@ -208,9 +208,18 @@ impl<N: Process> Checks<N> {
             let (holds, checked, detail) = match r {
                 Some(Ok(())) => (Some(true), "at quiescence".to_string(), None),
                 Some(Err(why)) => (Some(false), "at quiescence".to_string(), Some(why.clone())),
-                None => (None, format!("not checked: {}", stop_note.unwrap_or("the run did not reach quiescence")), None),
+                None => {
+                    (None, format!("not checked: {}", stop_note.unwrap_or("the run did not reach quiescence")), None)
+                }
             };
-            out.push(PropertyResult { name: t.name.to_string(), kind: "terminal", holds, checked, first_violation: None, detail });
+            out.push(PropertyResult {
+                name: t.name.to_string(),
+                kind: "terminal",
+                holds,
+                checked,
+                first_violation: None,
+                detail,
+            });
         }
         out
     }

@@ -57,10 +57,10 @@ pub struct Simulation<A: Algorithm, W: Write = io::Sink> {
     vectors: Option<Vec<u64>>,
     chain: Vec<u32>,
     pub(crate) crashed: Vec<bool>,
-    queue: EventQueue<Event<Msg<A>, Input<A>>>,
+    pub(crate) queue: EventQueue<Event<Msg<A>, Input<A>>>,
     rng: Rng,
     fifo: Option<FifoTable>,
-    timers: HashMap<(u32, Timer), u64, foldhash::fast::FixedState>,
+    pub(crate) timers: HashMap<(u32, Timer), u64, foldhash::fast::FixedState>,
     pub(crate) now: f64,
     pub(crate) events: u64,
     next_msg: u64,
@@ -135,9 +135,8 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             )));
         }
         let clock_mode = if vectors_on { ClockMode::LamportAndVector } else { ClockMode::Lamport };
-        let nodes: Vec<A::Node> = (0..n)
-            .map(|i| algorithm.init(&NodeSetup { me: NodeId(i as u32), ident: idents[i], n }))
-            .collect();
+        let nodes: Vec<A::Node> =
+            (0..n).map(|i| algorithm.init(&NodeSetup { me: NodeId(i as u32), ident: idents[i], n })).collect();
         let global_every = if n <= GLOBAL_CHECK_LIMIT { 1 } else { n as u64 };
         let global_note = if global_every == 1 {
             "every event".to_string()
@@ -278,17 +277,23 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         let Some(Queued { time, event, .. }) = self.queue.pop() else { return false };
         self.now = time;
         if self.handle(event) {
-            self.events += 1;
-            self.checks.check_counts(self.events);
-            if self.checks.global_due(self.events) {
-                self.check_globals();
-            }
-            if self.checks.fresh_violation {
-                self.checks.fresh_violation = false;
-                if self.cfg.stop_at_violation {
-                    self.stop = Some(Stop::Violation);
-                    return false;
-                }
+            return self.after_event();
+        }
+        true
+    }
+
+    /// Counts a handled event and runs the checks due after it; `false` if the run stops.
+    pub(crate) fn after_event(&mut self) -> bool {
+        self.events += 1;
+        self.checks.check_counts(self.events);
+        if self.checks.global_due(self.events) {
+            self.check_globals();
+        }
+        if self.checks.fresh_violation {
+            self.checks.fresh_violation = false;
+            if self.cfg.stop_at_violation {
+                self.stop = Some(Stop::Violation);
+                return false;
             }
         }
         true
@@ -315,7 +320,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         self.world_check(false);
     }
 
-    fn finish_quiescent(&mut self) {
+    pub(crate) fn finish_quiescent(&mut self) {
         self.stop = Some(Stop::Quiescence);
         // A final global check, so sampled checks still see the end state.
         self.world_check(false);
@@ -323,7 +328,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
     }
 
     /// Handles one event; returns whether it counted (stale timers do not).
-    fn handle(&mut self, event: Event<Msg<A>, Input<A>>) -> bool {
+    pub(crate) fn handle(&mut self, event: Event<Msg<A>, Input<A>>) -> bool {
         match event {
             Event::Start { node } => {
                 if self.crashed[node as usize] {
@@ -429,7 +434,12 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         self.vectors.as_ref().map(|v| &v[i * n..(i + 1) * n])
     }
 
-    fn trace_simple(&mut self, node: u32, kind: EventKind, fill: impl FnOnce(&mut reparti_core::trace::TraceEvent)) {
+    pub(crate) fn trace_simple(
+        &mut self,
+        node: u32,
+        kind: EventKind,
+        fill: impl FnOnce(&mut reparti_core::trace::TraceEvent),
+    ) {
         if self.tracer.is_none() {
             return;
         }
@@ -440,7 +450,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         }
     }
 
-    fn trace_drop(&mut self, env: &Envelope<Msg<A>>, reason: &str) {
+    pub(crate) fn trace_drop(&mut self, env: &Envelope<Msg<A>>, reason: &str) {
         if let Some(t) = &mut self.tracer {
             let mut e = Tracer::<W>::event(self.now, env.to, EventKind::Drop, env.lamport, None);
             e.msg = Some(env.id);
@@ -531,6 +541,14 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         let copies = if net.dup > 0.0 && self.rng.gen::<f64>() < net.dup { 2 } else { 1 };
         if copies == 2 {
             self.duplicated += 1;
+            if let Some(t) = &mut self.tracer {
+                let mut e = Tracer::<W>::event(self.now, to.0, EventKind::Duplicate, env.lamport, None);
+                e.msg = Some(env.id);
+                e.from = Some(env.from);
+                e.to = Some(env.to);
+                e.msg_type = Some(env.msg.kind_name().to_string());
+                t.emit(e);
+            }
             let copy = Envelope {
                 from: env.from,
                 to: env.to,

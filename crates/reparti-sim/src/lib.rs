@@ -46,12 +46,14 @@ mod fifo;
 mod finish;
 pub mod network;
 mod queue;
+pub mod replay;
 pub mod report;
 mod tracer;
 
 pub use config::{SimConfig, VectorClocks};
 pub use engine::Simulation;
 pub use network::{Delay, Fault, NetworkModel};
+pub use replay::{replay, Replayed};
 pub use report::{Report, Stop};
 
 use reparti_core::Algorithm;

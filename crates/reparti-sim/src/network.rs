@@ -68,7 +68,9 @@ impl FromStr for Delay {
                 let (a, b) = args.split_once(',').ok_or_else(|| NetworkError(format!("bad --delay '{s}': {usage}")))?;
                 let (min, max) = (number(a, "--delay uniform")?, number(b, "--delay uniform")?);
                 if min > max {
-                    return Err(NetworkError(format!("bad --delay '{s}': the minimum {min} exceeds the maximum {max}")));
+                    return Err(NetworkError(format!(
+                        "bad --delay '{s}': the minimum {min} exceeds the maximum {max}"
+                    )));
                 }
                 Delay::Uniform { min, max }
             }

@@ -97,6 +97,27 @@ impl<E> EventQueue<E> {
         }
     }
 
+    /// Removes and returns the earliest event matching `pred` (a linear scan: for
+    /// replays, which follow a script instead of the clock).
+    pub fn remove_first(&mut self, pred: impl Fn(&E) -> bool) -> Option<Queued<E>> {
+        let best_deque = self.in_order.iter().position(|q| pred(&q.event));
+        let mut heap = std::mem::take(&mut self.heap).into_vec();
+        let best_heap =
+            heap.iter().enumerate().filter(|(_, q)| pred(&q.event)).min_by(|a, b| a.1.key_cmp(b.1)).map(|(i, _)| i);
+        let take_heap = match (best_deque, best_heap) {
+            (Some(d), Some(h)) => heap[h].key_cmp(&self.in_order[d]) == Ordering::Less,
+            (None, Some(_)) => true,
+            _ => false,
+        };
+        let found = if take_heap {
+            best_heap.map(|h| heap.swap_remove(h))
+        } else {
+            best_deque.and_then(|d| self.in_order.remove(d))
+        };
+        self.heap = BinaryHeap::from(heap);
+        found
+    }
+
     /// Every waiting event, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &Queued<E>> {
         self.in_order.iter().chain(self.heap.iter())

@@ -1,1 +1,51 @@
-fn main(){}
+//! `reparti`: the command line, the only place that ties an algorithm to an engine.
+
+mod bench;
+mod check;
+mod cli;
+mod list;
+mod replay;
+mod runs;
+mod sim;
+mod summary;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+/// A mistake in how reparti was called: printed on one line, exit status 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Shorthand for a usage error.
+pub fn usage(msg: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(UsageError(msg.into()))
+}
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        cli::Command::List(args) => list::run(&args),
+        cli::Command::Sim(args) => sim::run(&args),
+        cli::Command::Check(args) => check::run(&args),
+        cli::Command::Bench(args) => bench::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            if e.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}

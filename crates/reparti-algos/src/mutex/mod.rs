@@ -1,0 +1,10 @@
+//! # Distributed mutual exclusion (course chapter 4)
+//!
+//! n processes on a complete graph share one critical section (CS). Safety: at most one
+//! process is in the CS at any time. Liveness: every request is eventually served.
+//!
+//! * [`ricart_agrawala`]: Ricart & Agrawala (1981), 2(n−1) messages per CS, no FIFO needed.
+
+pub mod ricart_agrawala;
+
+pub use ricart_agrawala::RicartAgrawala;

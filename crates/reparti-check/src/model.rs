@@ -1,0 +1,475 @@
+//! The transition system: an algorithm, a topology and a network model, seen as
+//! states and actions.
+//!
+//! The initial state is every node's initial state after its start handler, run in
+//! position order (as the simulator does at time 0). An action is one atomic step:
+//! deliver a message, fire a timer, apply a node's next external input, and, where the
+//! network model allows, lose or duplicate a message or crash a node.
+
+use crate::config::{CheckConfig, NetworkKind};
+use crate::state::{deliverable, insert_packet, Packet, State};
+use crate::CheckError;
+use reparti_core::clock;
+use reparti_core::property::Delivery;
+use reparti_core::{
+    Algorithm, AlgorithmSpec, Context, Effect, Invariant, NodeId, NodeSetup, OutputValue, Params, Process, Properties,
+    Timer, Topology, WorkloadSetup, World,
+};
+use std::sync::RwLock;
+
+pub(crate) type Msg<A> = <<A as Algorithm>::Node as Process>::Msg;
+pub(crate) type Input<A> = <<A as Algorithm>::Node as Process>::Input;
+/// The checker's state for algorithm `A`.
+pub type StateOf<A> = State<<A as Algorithm>::Node, Msg<A>>;
+
+/// One atomic step.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum Action {
+    /// Deliver the packet at this index of the network.
+    Deliver(u32),
+    /// Fire a pending timer of a node.
+    Timer(u32, u16),
+    /// Apply a node's next external input.
+    Input(u32),
+    /// Lose the packet at this index.
+    Drop(u32),
+    /// Duplicate the packet at this index.
+    Duplicate(u32),
+    /// Crash a node.
+    Crash(u32),
+}
+
+impl Action {
+    /// Whether the step belongs to the algorithm (not to the faults the network injects).
+    pub fn is_progress(self) -> bool {
+        matches!(self, Action::Deliver(_) | Action::Timer(..) | Action::Input(_))
+    }
+}
+
+/// What a step did, for counterexamples and traces.
+#[derive(Clone, Debug)]
+pub struct StepLog<M> {
+    /// Messages sent, as (to, message, lamport stamp, vector stamp).
+    pub sent: Vec<(u32, M, u64, Vec<u64>)>,
+    /// Values made observable.
+    pub outputs: Vec<(&'static str, OutputValue)>,
+    /// Lines logged.
+    pub logs: Vec<String>,
+}
+
+impl<M> Default for StepLog<M> {
+    fn default() -> Self {
+        StepLog { sent: Vec::new(), outputs: Vec::new(), logs: Vec::new() }
+    }
+}
+
+/// A step's result.
+pub struct Step<N, M> {
+    /// The successor state.
+    pub state: State<N, M>,
+    /// A delivery invariant this step violated: (invariant index, why).
+    pub violation: Option<(usize, String)>,
+    /// The step sent a message along no channel of the topology (partial-order
+    /// reduction assumes it never happens, and is switched off if it does).
+    pub off_topology: bool,
+}
+
+/// An algorithm instance ready to be explored.
+pub struct Model<A: Algorithm> {
+    pub(crate) algorithm: A,
+    pub(crate) spec: AlgorithmSpec,
+    pub(crate) params: Params,
+    pub(crate) topology: Topology,
+    pub(crate) idents: Vec<u64>,
+    pub(crate) inputs: Vec<Vec<Input<A>>>,
+    pub(crate) props: Properties<A::Node>,
+    pub(crate) network: NetworkKind,
+    pub(crate) max_drops: u32,
+    pub(crate) max_dups: u32,
+    pub(crate) max_crashes: u32,
+    /// Whether clock stamps are part of the state.
+    pub(crate) clocks: bool,
+    /// Whether vector clocks are (clocks must be on).
+    pub(crate) vectors: bool,
+    pub(crate) in_neighbours: Vec<Vec<u32>>,
+    timers: RwLock<Vec<Timer>>,
+}
+
+impl<A: Algorithm> Model<A> {
+    /// Builds the model a configuration describes.
+    pub fn new(cfg: &CheckConfig) -> Result<Self, CheckError> {
+        let spec = A::spec();
+        let params = Params::resolve(spec.name, spec.params, &cfg.params)?;
+        let algorithm = A::from_params(&params)?;
+        let mut rng = reparti_core::rng(cfg.seed);
+        let kind = match &cfg.topology {
+            Some(k) => k.clone(),
+            None => spec.topologies[0].parse()?,
+        };
+        if !spec.topologies.contains(&kind.name()) && kind.name() != "file" {
+            return Err(CheckError::Usage(format!(
+                "{} does not run on a {kind}; it accepts: {} (use --topology)",
+                spec.name,
+                spec.topologies.join(", ")
+            )));
+        }
+        let topology = Topology::build(&kind, cfg.nodes.unwrap_or(4), &mut rng)?;
+        let n = topology.len();
+        if n > 64 {
+            return Err(CheckError::Usage(format!(
+                "{n} nodes is far too many to explore every interleaving; the checker takes at most 64 (try 3 to 6)"
+            )));
+        }
+        let idents = cfg.ids.assign(n, &mut rng)?;
+        let mut inputs: Vec<Vec<Input<A>>> = vec![Vec::new(); n];
+        let mut workload = algorithm.workload(&WorkloadSetup { n, idents: &idents, topology: &topology }, &mut rng);
+        workload.sort_by(|a, b| a.at.total_cmp(&b.at));
+        for w in workload {
+            if let Some(list) = inputs.get_mut(w.node.index()) {
+                list.push(w.input);
+            }
+        }
+        if inputs.iter().any(|l| l.len() > u16::MAX as usize) {
+            return Err(CheckError::Usage("a node has more than 65535 external inputs; shrink the workload".into()));
+        }
+        let mut in_neighbours = vec![Vec::new(); n];
+        for (a, b) in topology.channels() {
+            in_neighbours[b.index()].push(a.0);
+        }
+        let props = algorithm.properties();
+        let needs_delivery_clocks = props.invariants.iter().any(|i| matches!(i, Invariant::Delivery { .. }));
+        let clocks = spec.reads_clocks || needs_delivery_clocks;
+        Ok(Model {
+            algorithm,
+            spec,
+            params,
+            topology,
+            idents,
+            inputs,
+            props,
+            network: cfg.network,
+            max_drops: if cfg.network == NetworkKind::Lossy { cfg.max_drops } else { 0 },
+            max_dups: if cfg.network == NetworkKind::Duplicating { cfg.max_dups } else { 0 },
+            max_crashes: cfg.max_crashes.min(n as u32),
+            clocks,
+            vectors: clocks,
+            in_neighbours,
+            timers: RwLock::new(Vec::new()),
+        })
+    }
+
+    /// The number of nodes.
+    pub fn n(&self) -> usize {
+        self.idents.len()
+    }
+
+    /// Whether channels are FIFO.
+    pub fn fifo(&self) -> bool {
+        self.network == NetworkKind::Fifo
+    }
+
+    fn intern(&self, timer: Timer) -> u16 {
+        if let Ok(names) = self.timers.read() {
+            if let Some(i) = names.iter().position(|t| *t == timer) {
+                return i as u16;
+            }
+        }
+        match self.timers.write() {
+            Ok(mut names) => {
+                if let Some(i) = names.iter().position(|t| *t == timer) {
+                    return i as u16;
+                }
+                names.push(timer);
+                (names.len() - 1) as u16
+            }
+            Err(_) => 0,
+        }
+    }
+
+    /// The name of an interned timer.
+    pub fn timer_name(&self, idx: u16) -> Timer {
+        self.timers.read().ok().and_then(|t| t.get(idx as usize).copied()).unwrap_or("?")
+    }
+
+    /// The initial state, every start handler run.
+    pub fn initial(&self, log: Option<&mut Vec<StepLog<Msg<A>>>>) -> StateOf<A> {
+        let n = self.n();
+        let nodes = (0..n)
+            .map(|i| self.algorithm.init(&NodeSetup { me: NodeId(i as u32), ident: self.idents[i], n }))
+            .collect();
+        let mut s = State {
+            nodes,
+            net: Vec::new(),
+            timers: Vec::new(),
+            next_input: vec![0; n],
+            crashed: 0,
+            drops: 0,
+            dups: 0,
+            crashes: 0,
+            lamport: if self.clocks { vec![0; n] } else { Vec::new() },
+            vectors: if self.vectors { vec![0; n * n] } else { Vec::new() },
+        };
+        let mut logs = Vec::new();
+        for i in 0..n as u32 {
+            let mut l = StepLog::default();
+            self.tick(&mut s, i);
+            self.run(&mut s, i, |p, ctx| p.on_start(ctx), Some(&mut l));
+            logs.push(l);
+        }
+        if let Some(out) = log {
+            *out = logs;
+        }
+        s
+    }
+
+    /// Every enabled action, in a fixed order.
+    pub fn actions(&self, s: &StateOf<A>, out: &mut Vec<Action>) {
+        out.clear();
+        let fifo = self.fifo();
+        for i in 0..s.net.len() {
+            if deliverable(&s.net, i, fifo) {
+                out.push(Action::Deliver(i as u32));
+            }
+        }
+        for &(node, t) in &s.timers {
+            out.push(Action::Timer(node, t));
+        }
+        for (node, list) in self.inputs.iter().enumerate() {
+            if !s.is_crashed(node) && (s.next_input[node] as usize) < list.len() {
+                out.push(Action::Input(node as u32));
+            }
+        }
+        if (s.drops as u32) < self.max_drops {
+            for i in 0..s.net.len() {
+                if deliverable(&s.net, i, false) {
+                    out.push(Action::Drop(i as u32));
+                }
+            }
+        }
+        if (s.dups as u32) < self.max_dups {
+            for i in 0..s.net.len() {
+                if deliverable(&s.net, i, false) {
+                    out.push(Action::Duplicate(i as u32));
+                }
+            }
+        }
+        if (s.crashes as u32) < self.max_crashes {
+            for node in 0..self.n() {
+                if !s.is_crashed(node) {
+                    out.push(Action::Crash(node as u32));
+                }
+            }
+        }
+    }
+
+    /// The node an action happens at.
+    pub fn actor(&self, s: &StateOf<A>, a: Action) -> u32 {
+        match a {
+            Action::Deliver(i) | Action::Drop(i) | Action::Duplicate(i) => s.net[i as usize].to,
+            Action::Timer(node, _) | Action::Input(node) | Action::Crash(node) => node,
+        }
+    }
+
+    fn tick(&self, s: &mut StateOf<A>, node: u32) {
+        if self.clocks {
+            let (i, n) = (node as usize, self.n());
+            let v = if self.vectors { Some(&mut s.vectors[i * n..(i + 1) * n]) } else { None };
+            clock::tick(&mut s.lamport[i], v, i);
+        }
+    }
+
+    /// Runs one handler and applies its effects; returns whether it sent off-topology.
+    fn run(
+        &self,
+        s: &mut StateOf<A>,
+        node: u32,
+        f: impl FnOnce(&mut A::Node, &mut Context<'_, Msg<A>>),
+        log: Option<&mut StepLog<Msg<A>>>,
+    ) -> bool {
+        let (i, n) = (node as usize, self.n());
+        let mut effects = Vec::new();
+        let mut scratch = 0u64;
+        {
+            let lamport = if self.clocks { &mut s.lamport[i] } else { &mut scratch };
+            let vector = if self.vectors { Some(&mut s.vectors[i * n..(i + 1) * n]) } else { None };
+            let mut ctx =
+                Context::new(NodeId(node), n, self.topology.neighbours(NodeId(node)), lamport, vector, &mut effects);
+            f(&mut s.nodes[i], &mut ctx);
+        }
+        let mut off_topology = false;
+        let mut log = log;
+        let fifo = self.fifo();
+        for e in effects {
+            match e {
+                Effect::Send { to, msg, lamport, vector } => {
+                    if let Some(l) = log.as_deref_mut() {
+                        l.sent.push((
+                            to.0,
+                            msg.clone(),
+                            lamport,
+                            vector.as_deref().map(<[u64]>::to_vec).unwrap_or_default(),
+                        ));
+                    }
+                    if to.index() >= n || s.is_crashed(to.index()) {
+                        continue;
+                    }
+                    if !self.topology.neighbours(NodeId(node)).contains(to) {
+                        off_topology = true;
+                    }
+                    let (lamport, vector) = if self.clocks {
+                        (lamport, vector.map(|v| v.into_vec()).unwrap_or_default())
+                    } else {
+                        (0, Vec::new())
+                    };
+                    insert_packet(&mut s.net, Packet { from: node, to: to.0, msg, lamport, vector }, fifo);
+                }
+                Effect::SetTimer { timer, .. } => {
+                    let key = (node, self.intern(timer));
+                    if let Err(at) = s.timers.binary_search(&key) {
+                        s.timers.insert(at, key);
+                    }
+                }
+                Effect::CancelTimer { timer } => {
+                    let key = (node, self.intern(timer));
+                    if let Ok(at) = s.timers.binary_search(&key) {
+                        s.timers.remove(at);
+                    }
+                }
+                Effect::Output { key, value } => {
+                    if let Some(l) = log.as_deref_mut() {
+                        l.outputs.push((key, value));
+                    }
+                }
+                Effect::Log(text) => {
+                    if let Some(l) = log.as_deref_mut() {
+                        l.logs.push(text);
+                    }
+                }
+            }
+        }
+        off_topology
+    }
+
+    /// The successor of `s` by `a`.
+    pub fn step(&self, s: &StateOf<A>, a: Action, log: Option<&mut StepLog<Msg<A>>>) -> Step<A::Node, Msg<A>> {
+        let mut t = s.clone();
+        let mut violation = None;
+        let mut off_topology = false;
+        let n = self.n();
+        match a {
+            Action::Deliver(i) => {
+                let p = t.net.remove(i as usize);
+                let to = p.to as usize;
+                if self.clocks {
+                    let v = if self.vectors { Some(&mut t.vectors[to * n..(to + 1) * n]) } else { None };
+                    let stamp_v = if self.vectors { Some(p.vector.as_slice()) } else { None };
+                    clock::merge(&mut t.lamport[to], v, to, p.lamport, stamp_v);
+                    let recv_vector = if self.vectors { Some(&t.vectors[to * n..(to + 1) * n]) } else { None };
+                    let d = Delivery {
+                        from: NodeId(p.from),
+                        to: NodeId(p.to),
+                        send_lamport: p.lamport,
+                        recv_lamport: t.lamport[to],
+                        send_vector: if self.vectors { Some(p.vector.as_slice()) } else { None },
+                        recv_vector,
+                    };
+                    for (k, inv) in self.props.invariants.iter().enumerate() {
+                        if let Invariant::Delivery { check, .. } = inv {
+                            if let Err(why) = check(&d) {
+                                violation.get_or_insert((k, why));
+                            }
+                        }
+                    }
+                }
+                let from = NodeId(p.from);
+                off_topology = self.run(&mut t, p.to, move |node, ctx| node.on_message(from, p.msg, ctx), log);
+            }
+            Action::Timer(node, idx) => {
+                if let Ok(at) = t.timers.binary_search(&(node, idx)) {
+                    t.timers.remove(at);
+                }
+                self.tick(&mut t, node);
+                let name = self.timer_name(idx);
+                off_topology = self.run(&mut t, node, move |p, ctx| p.on_timer(name, ctx), log);
+            }
+            Action::Input(node) => {
+                let k = t.next_input[node as usize] as usize;
+                t.next_input[node as usize] += 1;
+                if let Some(input) = self.inputs[node as usize].get(k).cloned() {
+                    self.tick(&mut t, node);
+                    off_topology = self.run(&mut t, node, move |p, ctx| p.on_input(input, ctx), log);
+                }
+            }
+            Action::Drop(i) => {
+                t.net.remove(i as usize);
+                t.drops += 1;
+            }
+            Action::Duplicate(i) => {
+                let copy = t.net[i as usize].clone();
+                insert_packet(&mut t.net, copy, self.fifo());
+                t.dups += 1;
+            }
+            Action::Crash(node) => {
+                t.crashed |= 1 << node;
+                t.crashes += 1;
+                t.net.retain(|p| p.to != node);
+                t.timers.retain(|&(who, _)| who != node);
+            }
+        }
+        Step { state: t, violation, off_topology }
+    }
+
+    /// Whether no algorithm step is enabled (faults aside): the run is over.
+    pub fn quiescent(&self, s: &StateOf<A>) -> bool {
+        s.net.is_empty()
+            && s.timers.is_empty()
+            && self.inputs.iter().enumerate().all(|(i, l)| s.is_crashed(i) || s.next_input[i] as usize >= l.len())
+    }
+
+    /// The first invariant `s` violates (Count, Local and Global; Delivery ones are
+    /// checked on steps).
+    pub fn violated_invariant(&self, s: &StateOf<A>) -> Option<(usize, String)> {
+        for (k, inv) in self.props.invariants.iter().enumerate() {
+            let verdict = match inv {
+                Invariant::Count { node, msg, min, max, .. } => {
+                    let total: u64 =
+                        s.nodes.iter().map(node).sum::<u64>() + s.net.iter().map(|p| msg(&p.msg)).sum::<u64>();
+                    if total < *min || total > *max {
+                        let range =
+                            if min == max { format!("exactly {min}") } else { format!("between {min} and {max}") };
+                        Err(format!("the count is {total}, expected {range}"))
+                    } else {
+                        Ok(())
+                    }
+                }
+                Invariant::Local { check, .. } => s.nodes.iter().try_for_each(check),
+                Invariant::Global { check, .. } => self.with_world(s, check),
+                Invariant::Delivery { .. } => Ok(()),
+            };
+            if let Err(why) = verdict {
+                return Some((k, why));
+            }
+        }
+        None
+    }
+
+    /// The first terminal property `s` (a quiescent state) violates.
+    pub fn violated_terminal(&self, s: &StateOf<A>) -> Option<(usize, String)> {
+        self.props
+            .terminal
+            .iter()
+            .enumerate()
+            .find_map(|(k, t)| self.with_world(s, |w| (t.check)(w)).err().map(|e| (k, e)))
+    }
+
+    /// Runs `f` on the [`World`] view of `s`.
+    pub fn with_world<R>(&self, s: &StateOf<A>, f: impl FnOnce(&World<'_, A::Node>) -> R) -> R {
+        let crashed: Vec<bool> = (0..self.n()).map(|i| s.is_crashed(i)).collect();
+        let in_flight = |visit: &mut dyn FnMut(NodeId, NodeId, &Msg<A>)| {
+            for p in &s.net {
+                visit(NodeId(p.from), NodeId(p.to), &p.msg);
+            }
+        };
+        f(&World { nodes: &s.nodes, idents: &self.idents, crashed: &crashed, in_flight: &in_flight })
+    }
+}

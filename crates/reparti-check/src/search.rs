@@ -1,0 +1,191 @@
+//! What every search strategy shares: the record of a violation, stop flags and
+//! counters, the outcome, and the shortest-path search that turns a violation into a
+//! counterexample.
+
+use crate::model::{Action, Model, StateOf};
+use crate::state::{fingerprint, Fingerprint};
+use reparti_core::Algorithm;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
+
+/// Which property failed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Violated {
+    /// The invariant at this index (a state or a delivery violated it).
+    Invariant(usize),
+    /// The terminal property at this index (a final state violated it).
+    Terminal(usize),
+    /// A reachable state from which no correct final state is reachable any more.
+    Liveness,
+    /// A cycle of states that never reaches a correct final state.
+    Cycle,
+}
+
+/// A violation, as first seen.
+#[derive(Clone, Debug)]
+pub struct Found {
+    /// Which property.
+    pub violated: Violated,
+    /// Why.
+    pub detail: String,
+    /// The offending state (for a delivery, the state after it).
+    pub fp: Fingerprint,
+    /// Its depth.
+    pub depth: u64,
+}
+
+/// Why a search stopped.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StopReason {
+    /// Every reachable state was explored.
+    Exhausted,
+    /// Every state up to `--max-depth` was explored; deeper ones were not.
+    Depth,
+    /// A property was violated.
+    Violation,
+    /// `--max-states` was reached.
+    MaxStates,
+    /// The time limit was reached.
+    Time,
+    /// Every random walk was taken.
+    Walks,
+}
+
+/// Progress, for a progress bar.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    /// States generated (successors computed).
+    pub states: u64,
+    /// Unique states.
+    pub unique: u64,
+    /// Current depth.
+    pub depth: u64,
+    /// Seconds so far.
+    pub seconds: f64,
+}
+
+/// Counters and flags shared by the threads of one search.
+pub(crate) struct Shared {
+    pub generated: AtomicU64,
+    pub stop: AtomicBool,
+    pub cut: AtomicBool,
+    pub por: AtomicBool,
+    pub por_broken: AtomicBool,
+    pub reduced: AtomicBool,
+    pub terminal_seen: AtomicBool,
+    pub found: Mutex<Option<Found>>,
+}
+
+impl Shared {
+    pub fn new(por: bool) -> Self {
+        Shared {
+            generated: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+            cut: AtomicBool::new(false),
+            por: AtomicBool::new(por),
+            por_broken: AtomicBool::new(false),
+            reduced: AtomicBool::new(false),
+            terminal_seen: AtomicBool::new(false),
+            found: Mutex::new(None),
+        }
+    }
+
+    /// Records a violation (the shallowest one wins) and asks every thread to stop.
+    pub fn report(&self, f: Found) {
+        if let Ok(mut slot) = self.found.lock() {
+            if slot.as_ref().is_none_or(|old| f.depth < old.depth) {
+                *slot = Some(f);
+            }
+        }
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// Checks the invariants on a newly discovered state.
+    pub fn check_new<A: Algorithm>(&self, m: &Model<A>, s: &StateOf<A>, fp: Fingerprint, depth: u64) {
+        if let Some((k, why)) = m.violated_invariant(s) {
+            self.report(Found { violated: Violated::Invariant(k), detail: why, fp, depth });
+        }
+    }
+}
+
+/// What a search found.
+pub struct Outcome {
+    pub generated: u64,
+    pub unique: u64,
+    pub max_depth: u64,
+    pub seconds: f64,
+    pub table_bytes: usize,
+    pub frontier_bytes: usize,
+    pub collision_probability: f64,
+    pub stop: StopReason,
+    pub found: Option<Found>,
+    /// The path to the violation when the strategy knows it (DFS, random walks).
+    pub path: Option<Vec<Action>>,
+    pub por_broken: bool,
+    pub por_reduced: bool,
+    pub terminal_seen: bool,
+}
+
+/// Whether `s` (reached by `step_violation`) violates `target`.
+fn violates<A: Algorithm>(m: &Model<A>, s: &StateOf<A>, step_violation: Option<usize>, target: Violated) -> bool {
+    match target {
+        Violated::Invariant(k) => step_violation == Some(k) || m.violated_invariant(s).is_some_and(|(j, _)| j == k),
+        Violated::Terminal(k) => m.quiescent(s) && m.violated_terminal(s).is_some_and(|(j, _)| j == k),
+        Violated::Liveness | Violated::Cycle => false,
+    }
+}
+
+/// The shortest run from the initial state that violates `target`, searching the full
+/// (unreduced) graph to depth `max_depth`; or, for liveness, the shortest run to `fp`.
+pub(crate) fn shortest_path<A: Algorithm>(
+    m: &Model<A>,
+    target: Violated,
+    fp: Fingerprint,
+    max_depth: u64,
+    wide: bool,
+) -> Option<Vec<Action>> {
+    let init = m.initial(None);
+    let init_fp = fingerprint(&init, wide);
+    let hit = |s: &StateOf<A>, f: Fingerprint, v: Option<usize>| match target {
+        Violated::Liveness | Violated::Cycle => f == fp,
+        other => violates(m, s, v, other),
+    };
+    if hit(&init, init_fp, None) {
+        return Some(Vec::new());
+    }
+    let mut parent: HashMap<Fingerprint, (Fingerprint, Action)> = HashMap::new();
+    parent.insert(init_fp, (init_fp, Action::Input(u32::MAX)));
+    let mut queue = VecDeque::from([(init, init_fp, 0u64)]);
+    let mut actions = Vec::new();
+    while let Some((s, sfp, depth)) = queue.pop_front() {
+        if depth >= max_depth {
+            continue;
+        }
+        m.actions(&s, &mut actions);
+        for &a in actions.iter() {
+            let step = m.step(&s, a, None);
+            let f = fingerprint(&step.state, wide);
+            let fresh = !parent.contains_key(&f);
+            if fresh {
+                parent.insert(f, (sfp, a));
+            }
+            if hit(&step.state, f, step.violation.map(|(k, _)| k)) {
+                let mut path = vec![a];
+                let mut cur = sfp;
+                while cur != init_fp {
+                    let (p, act) = parent[&cur];
+                    path.push(act);
+                    cur = p;
+                }
+                path.reverse();
+                return Some(path);
+            }
+            if fresh {
+                queue.push_back((step.state, f, depth + 1));
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,112 @@
+//! `reparti bench`: the simulator's speed and memory on Chang–Roberts over huge rings.
+//!
+//! Each size runs in a fresh child process, so that the peak resident memory it reports
+//! belongs to that size alone.
+
+use crate::cli::BenchArgs;
+use crate::sim::simulate;
+use crate::summary::{rate, thousands};
+use anyhow::Context as _;
+use reparti_core::{IdAssignment, TopologyKind};
+use reparti_sim::{NetworkModel, SimConfig};
+use serde::{Deserialize, Serialize};
+use std::process::ExitCode;
+use std::time::Instant;
+
+#[derive(Serialize, Deserialize)]
+struct Measure {
+    nodes: usize,
+    delay: String,
+    deliveries: u64,
+    events: u64,
+    run_seconds: f64,
+    setup_and_run_seconds: f64,
+    deliveries_per_sec: f64,
+    events_per_sec: f64,
+    baseline_rss_bytes: u64,
+    peak_rss_bytes: u64,
+    bytes_per_node: f64,
+    all_properties_hold: bool,
+}
+
+/// Reads a `VmXXX:  123 kB` line of /proc/self/status, in bytes.
+fn proc_status(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(field))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+fn measure_one(n: usize, args: &BenchArgs) -> anyhow::Result<Measure> {
+    let delay = args.delay.parse().map_err(|e: reparti_sim::network::NetworkError| crate::usage(e.to_string()))?;
+    let cfg = SimConfig {
+        nodes: Some(n),
+        topology: Some(TopologyKind::Ring),
+        ids: IdAssignment::Random,
+        seed: args.seed,
+        network: NetworkModel { delay, ..NetworkModel::default() },
+        ..SimConfig::default()
+    };
+    let baseline = proc_status("VmRSS:");
+    let started = Instant::now();
+    let r = simulate("chang-roberts", cfg, None, false)?;
+    let total = started.elapsed().as_secs_f64();
+    let peak = proc_status("VmHWM:");
+    Ok(Measure {
+        nodes: n,
+        delay: args.delay.clone(),
+        deliveries: r.messages.delivered,
+        events: r.events,
+        run_seconds: r.wall_seconds,
+        setup_and_run_seconds: total,
+        deliveries_per_sec: r.messages.delivered as f64 / r.wall_seconds.max(1e-9),
+        events_per_sec: r.events_per_sec,
+        baseline_rss_bytes: baseline,
+        peak_rss_bytes: peak,
+        bytes_per_node: peak.saturating_sub(baseline) as f64 / n as f64,
+        all_properties_hold: r.all_good(),
+    })
+}
+
+pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    if let Some(n) = args.one {
+        println!("{}", serde_json::to_string(&measure_one(n, args)?)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let exe = std::env::current_exe()
+        .context("cannot find the reparti executable to measure each size in a fresh process")?;
+    let mut results = Vec::new();
+    for &n in &args.nodes {
+        let out = std::process::Command::new(&exe)
+            .args(["bench", "--one", &n.to_string(), "--delay", &args.delay, "--seed", &args.seed.to_string()])
+            .output()
+            .context("cannot start the measuring process")?;
+        if !out.status.success() {
+            anyhow::bail!("measuring {n} nodes failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        }
+        let m: Measure = serde_json::from_slice(&out.stdout).context("the measuring process printed no result")?;
+        if !args.json {
+            println!(
+                "chang-roberts, ring of {:>9} nodes, random ids, delay {}: {:>11} deliveries in {:.3} s = {}deliveries/s; peak RSS {:.1} MB = {:.0} bytes/node; properties {}",
+                thousands(n as u64),
+                m.delay,
+                thousands(m.deliveries),
+                m.run_seconds,
+                rate(m.deliveries_per_sec),
+                m.peak_rss_bytes as f64 / 1e6,
+                m.bytes_per_node,
+                if m.all_properties_hold { "hold" } else { "FAILED" }
+            );
+        }
+        results.push(m);
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}

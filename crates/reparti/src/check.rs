@@ -1,0 +1,233 @@
+//! `reparti check`: the model checker from the command line.
+
+use crate::cli::{CheckArgs, NetworkChoice, StrategyChoice};
+use crate::sim::find_algorithm;
+use crate::summary::{rate, thousands};
+use crate::usage;
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
+use reparti_check::{CheckConfig, CheckError, CheckReport, NetworkKind, Progress, Strategy};
+use reparti_core::{Algorithm, AlgorithmVisitor, IdAssignment, TopologyKind};
+use std::fmt::Write as _;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::process::ExitCode;
+use std::time::Duration;
+
+struct Check<'a> {
+    cfg: CheckConfig,
+    compare: bool,
+    bar: Option<&'a ProgressBar>,
+    trace: Option<&'a mut dyn Write>,
+}
+
+impl AlgorithmVisitor for Check<'_> {
+    type Output = anyhow::Result<CheckReport>;
+    fn visit<A: Algorithm>(self) -> anyhow::Result<CheckReport> {
+        let bar = self.bar;
+        let progress = move |p: &Progress| {
+            if let Some(bar) = bar {
+                bar.set_message(format!(
+                    "{} states, {} unique, depth {}, {}states/s",
+                    thousands(p.states),
+                    thousands(p.unique),
+                    p.depth,
+                    rate(p.unique as f64 / p.seconds.max(1e-9))
+                ));
+            }
+        };
+        reparti_check::check::<A>(&self.cfg, self.compare, &progress, self.trace).map_err(|e| match e {
+            CheckError::Trace(io) => anyhow::Error::new(io).context("cannot write the counterexample trace"),
+            other => usage(other.to_string()),
+        })
+    }
+}
+
+fn config(args: &CheckArgs) -> anyhow::Result<CheckConfig> {
+    let topology = match &args.topology {
+        Some(t) => Some(t.parse::<TopologyKind>().map_err(|e| usage(e.to_string()))?),
+        None => None,
+    };
+    let ids: IdAssignment = args.ids.parse().map_err(|e: reparti_core::idents::IdError| usage(e.to_string()))?;
+    let params = args
+        .param
+        .iter()
+        .map(|p| reparti_core::Params::parse_pair(p).map_err(|e| usage(e.to_string())))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if args.nodes == 0 {
+        return Err(usage("--nodes must be at least 1"));
+    }
+    if args.threads == 0 {
+        return Err(usage("--threads must be at least 1"));
+    }
+    Ok(CheckConfig {
+        nodes: Some(args.nodes),
+        topology,
+        ids,
+        seed: args.seed,
+        network: match args.network {
+            NetworkChoice::Fifo => NetworkKind::Fifo,
+            NetworkChoice::Unordered => NetworkKind::Unordered,
+            NetworkChoice::Lossy => NetworkKind::Lossy,
+            NetworkChoice::Duplicating => NetworkKind::Duplicating,
+        },
+        max_drops: args.max_drops,
+        max_dups: args.max_dups,
+        max_crashes: args.max_crashes,
+        strategy: match args.strategy {
+            StrategyChoice::Bfs => Strategy::Bfs,
+            StrategyChoice::Dfs => Strategy::Dfs,
+            StrategyChoice::Random => Strategy::Random { walks: args.walks, depth: args.depth },
+        },
+        threads: args.threads,
+        max_depth: args.max_depth,
+        max_states: args.max_states,
+        max_seconds: args.max_seconds,
+        wide_fingerprints: args.wide,
+        por: args.por,
+        liveness: !args.no_liveness,
+        liveness_limit: args.liveness_limit,
+        params,
+    })
+}
+
+pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    let spec = find_algorithm(&args.algorithm)?;
+    reparti_core::Params::resolve(spec.name, spec.params, &config(args)?.params).map_err(|e| usage(e.to_string()))?;
+    let cfg = config(args)?;
+    let bar = (!args.no_progress && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    });
+    let mut file = match &args.trace_out {
+        Some(p) => Some(BufWriter::new(std::fs::File::create(p).with_context(|| {
+            format!("cannot create the trace file {} (check the folder exists and is writable)", p.display())
+        })?)),
+        None => None,
+    };
+    let trace = file.as_mut().map(|f| f as &mut dyn Write);
+    let report = reparti_algos::visit(
+        &args.algorithm,
+        Check { cfg, compare: args.compare_reductions, bar: bar.as_ref(), trace },
+    )
+    .unwrap_or_else(|| Err(usage(format!("unknown algorithm '{}'", args.algorithm))))?;
+    if let Some(f) = file.as_mut() {
+        f.flush().context("cannot write the counterexample trace")?;
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", render(&report));
+        if let (Some(p), Some(_)) = (&args.trace_out, &report.counterexample) {
+            println!("counterexample trace written to {} (replay: reparti sim --replay {})", p.display(), p.display());
+        }
+    }
+    Ok(if report.all_good() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn mark(h: Option<bool>) -> &'static str {
+    match h {
+        Some(true) => "✓",
+        Some(false) => "✗",
+        None => "–",
+    }
+}
+
+fn render(r: &CheckReport) -> String {
+    let mut o = String::new();
+    let faults: Vec<String> = r.faults.iter().filter(|(_, v)| **v > 0).map(|(k, v)| format!("{k}={v}")).collect();
+    let _ = writeln!(
+        o,
+        "{} on a {} of {} nodes · ids {:?} · {} network{} · {} search, {} thread(s)",
+        r.algorithm,
+        r.topology,
+        r.nodes,
+        r.idents,
+        r.network,
+        if faults.is_empty() { String::new() } else { format!(" ({})", faults.join(", ")) },
+        r.strategy,
+        r.threads
+    );
+    let status = if r.complete {
+        "the whole reachable space".to_string()
+    } else {
+        format!("stopped: {:?}", r.stop).to_lowercase()
+    };
+    let _ = writeln!(
+        o,
+        "explored {} unique states ({} generated), max depth {}: {status}",
+        thousands(r.unique_states),
+        thousands(r.states),
+        r.max_depth
+    );
+    let _ = writeln!(
+        o,
+        "{:.3} s, {}states/s, {:.1} bytes/state in the visited set, {}-bit fingerprints (collision probability ≤ {:.1e})",
+        r.seconds,
+        rate(r.states_per_sec),
+        r.bytes_per_state,
+        r.fingerprint_bits,
+        r.collision_probability
+    );
+    let _ = writeln!(o, "\nproperties");
+    let width = r.properties.iter().map(|p| p.name.chars().count()).max().unwrap_or(0);
+    for p in &r.properties {
+        let pad = " ".repeat(width - p.name.chars().count());
+        let _ = writeln!(o, "  {} {}{pad}  ({}: {})", mark(p.holds), p.name, p.kind, p.note);
+    }
+    let por = &r.partial_order_reduction;
+    let _ = write!(o, "\npartial-order reduction: {}", por.note);
+    if let Some(u) = por.unreduced_states {
+        let _ = write!(
+            o,
+            " — {} states without it, {} with it ({:.1}× fewer)",
+            thousands(u),
+            thousands(r.unique_states),
+            u as f64 / r.unique_states.max(1) as f64
+        );
+    }
+    let _ = writeln!(o, "\nsymmetry reduction: {}", r.symmetry_reduction.note);
+    let _ = writeln!(o, "clocks: {}", r.clocks);
+    if let Some(cx) = &r.counterexample {
+        let _ = writeln!(o, "\ncounterexample: {} — {}", cx.property, cx.detail);
+        let _ = writeln!(o, "  after start:");
+        for s in &cx.initial {
+            let _ = writeln!(o, "    {s}");
+        }
+        let _ = writeln!(
+            o,
+            "    in flight: {}",
+            if cx.initial_in_flight.is_empty() { "nothing".into() } else { cx.initial_in_flight.join(", ") }
+        );
+        for s in &cx.steps {
+            let _ = writeln!(o, "  {}. {}", s.step, s.action);
+            if let Some((before, after)) = &s.change {
+                let _ = writeln!(o, "       node {}: {before}\n            → {after}", s.node);
+            }
+            if !s.sent.is_empty() {
+                let _ = writeln!(o, "       sends {}", s.sent.join(", "));
+            }
+            if !s.outputs.is_empty() {
+                let _ = writeln!(o, "       outputs {}", s.outputs.join(", "));
+            }
+            let _ = writeln!(
+                o,
+                "       in flight: {}",
+                if s.in_flight.is_empty() { "nothing".into() } else { s.in_flight.join(", ") }
+            );
+        }
+    }
+    let _ = writeln!(
+        o,
+        "\nverdict: {}",
+        if r.all_good() { "all properties hold" } else { "SOMETHING FAILED (see ✗ above)" }
+    );
+    o
+}

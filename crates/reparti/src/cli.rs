@@ -1,0 +1,308 @@
+//! The command line, as clap sees it. Each flag's help is written to teach.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// reparti — write a distributed algorithm once; simulate it, check it, run it, see it.
+///
+/// Start with `reparti list` to see the algorithms, then for instance
+/// `reparti sim chang-roberts --nodes 1000` to elect a leader on a simulated ring.
+#[derive(Parser, Debug)]
+#[command(name = "reparti", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// List the algorithms by course chapter, with their parameters and topologies.
+    List(ListArgs),
+    /// Simulate an algorithm: a seeded discrete-event run, its properties checked after
+    /// every event, its message counts compared with theory.
+    Sim(Box<SimArgs>),
+    /// Model-check an algorithm: explore every interleaving of a small instance, prove
+    /// its properties or print the shortest run that breaks one.
+    Check(Box<CheckArgs>),
+    /// Measure the simulator's speed and memory (Chang–Roberts on huge rings).
+    Bench(BenchArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Print the catalogue as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Whether to keep vector clocks (O(n) per message).
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum VectorChoice {
+    /// When the algorithm reads clocks or a trace is written, and n ≤ 256.
+    Auto,
+    /// Always.
+    On,
+    /// Never: Lamport clocks only.
+    Off,
+}
+
+#[derive(Args, Debug)]
+pub struct SimArgs {
+    /// The algorithm to run (see `reparti list`); not needed with --replay.
+    #[arg(required_unless_present = "replay")]
+    pub algorithm: Option<String>,
+
+    /// Replay a trace (a model checker's counterexample, or a simulation's trace):
+    /// follow its schedule step by step and check the properties along the way.
+    #[arg(long, value_name = "TRACE")]
+    pub replay: Option<PathBuf>,
+
+    /// Number of nodes [default: the algorithm's own].
+    #[arg(short, long)]
+    pub nodes: Option<usize>,
+
+    /// Topology: ring, bidir-ring, complete, line, star, tree, grid, torus, hypercube,
+    /// random[:DEGREE], file:PATH [default: the algorithm's first accepted one].
+    #[arg(short, long)]
+    pub topology: Option<String>,
+
+    /// Identity assignment: random (a seeded permutation of 1..n), asc, desc (decreasing
+    /// along the direction messages travel: Chang–Roberts' worst case), or a list 3,1,2.
+    #[arg(long, default_value = "random")]
+    pub ids: String,
+
+    /// Seed of every random choice: the same seed gives the same trace, byte for byte.
+    #[arg(short, long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Deliver messages on each channel in the order they were sent (the default).
+    #[arg(long, overrides_with = "no_fifo")]
+    pub fifo: bool,
+
+    /// Let messages on one channel overtake each other (needs a random --delay to matter).
+    #[arg(long)]
+    pub no_fifo: bool,
+
+    /// Message delay: const:D, uniform:A,B or exp:MEAN.
+    #[arg(long, default_value = "const:1")]
+    pub delay: String,
+
+    /// Probability that a message is lost, in [0, 1].
+    #[arg(long, default_value_t = 0.0, value_parser = probability)]
+    pub loss: f64,
+
+    /// Probability that a message is delivered twice, in [0, 1].
+    #[arg(long, default_value_t = 0.0, value_parser = probability)]
+    pub dup: f64,
+
+    /// Synchronous rounds: messages sent in round r arrive at the start of round r+1.
+    #[arg(long)]
+    pub sync: bool,
+
+    /// Crash node NODE at time T (crash-stop), e.g. --crash 3@10. Repeatable.
+    #[arg(long, value_name = "NODE@T")]
+    pub crash: Vec<String>,
+
+    /// Cut nodes A,B,… from the others during [T1, T2), e.g. --partition 1,2@5..20. Repeatable.
+    #[arg(long, value_name = "NODES@T1..T2")]
+    pub partition: Vec<String>,
+
+    /// An algorithm parameter, e.g. --param initiators=0. Repeatable.
+    #[arg(short, long, value_name = "K=V")]
+    pub param: Vec<String>,
+
+    /// Write the trace (JSON Lines, see docs/TRACE.md) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+
+    /// Stop after this many events.
+    #[arg(long)]
+    pub max_events: Option<u64>,
+
+    /// Stop at this simulated time.
+    #[arg(long)]
+    pub max_time: Option<f64>,
+
+    /// Keep vector clocks: auto, on, off.
+    #[arg(long, value_enum, default_value_t = VectorChoice::Auto)]
+    pub vector_clocks: VectorChoice,
+
+    /// Run on after an invariant is violated instead of stopping there.
+    #[arg(long)]
+    pub keep_going: bool,
+
+    /// Run K seeds (seed, seed+1, …) in parallel and print min/mean/max of each figure.
+    #[arg(long, default_value_t = 1)]
+    pub runs: u64,
+
+    /// Print one JSON object instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+/// The channel model the checker explores.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum NetworkChoice {
+    /// Reliable FIFO channels.
+    Fifo,
+    /// Reliable channels that may reorder.
+    Unordered,
+    /// Unordered, and up to --max-drops messages may be lost.
+    Lossy,
+    /// Unordered, and up to --max-dups messages may be duplicated.
+    Duplicating,
+}
+
+/// The search strategy.
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum StrategyChoice {
+    /// Breadth-first: exhaustive, shortest counterexamples, parallel (--threads).
+    Bfs,
+    /// Depth-first: exhaustive or bounded by --max-depth, little memory.
+    Dfs,
+    /// Random walks (--walks, --depth) for instances too big to exhaust.
+    Random,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// The algorithm to check (see `reparti list`).
+    pub algorithm: String,
+
+    /// Number of nodes: keep it small, the space grows exponentially (3 to 6).
+    #[arg(short, long, default_value_t = 4)]
+    pub nodes: usize,
+
+    /// Topology [default: the algorithm's first accepted one].
+    #[arg(short, long)]
+    pub topology: Option<String>,
+
+    /// Identity assignment: random, asc, desc or a list 3,1,2.
+    #[arg(long, default_value = "desc")]
+    pub ids: String,
+
+    /// Seed for random identities and workloads.
+    #[arg(short, long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Channel model explored.
+    #[arg(long, value_enum, default_value_t = NetworkChoice::Unordered)]
+    pub network: NetworkChoice,
+
+    /// How many messages a lossy network may lose in one run.
+    #[arg(long, default_value_t = 1)]
+    pub max_drops: u32,
+
+    /// How many messages a duplicating network may duplicate in one run.
+    #[arg(long, default_value_t = 1)]
+    pub max_dups: u32,
+
+    /// How many nodes may crash in one run.
+    #[arg(long, default_value_t = 0)]
+    pub max_crashes: u32,
+
+    /// Search strategy.
+    #[arg(long, value_enum, default_value_t = StrategyChoice::Bfs)]
+    pub strategy: StrategyChoice,
+
+    /// Random walks to take (--strategy random).
+    #[arg(long, default_value_t = 1000)]
+    pub walks: u64,
+
+    /// Steps per random walk at most (--strategy random).
+    #[arg(long, default_value_t = 1000)]
+    pub depth: u64,
+
+    /// Worker threads for breadth-first search.
+    #[arg(long, default_value_t = 1)]
+    pub threads: usize,
+
+    /// Do not expand states deeper than this.
+    #[arg(long)]
+    pub max_depth: Option<u64>,
+
+    /// Stop cleanly after this many unique states (partial report).
+    #[arg(long)]
+    pub max_states: Option<u64>,
+
+    /// Stop cleanly after this many seconds (partial report).
+    #[arg(long)]
+    pub max_seconds: Option<f64>,
+
+    /// Partial-order reduction: explore one node's steps when that provably suffices.
+    #[arg(long)]
+    pub por: bool,
+
+    /// Symmetry reduction, for algorithms that declare interchangeable nodes.
+    #[arg(long)]
+    pub symmetry: bool,
+
+    /// Also count the states without the reductions, to show what they saved.
+    #[arg(long)]
+    pub compare_reductions: bool,
+
+    /// 128-bit fingerprints (collisions become practically impossible).
+    #[arg(long)]
+    pub wide: bool,
+
+    /// Skip the liveness checks (they build the explicit state graph).
+    #[arg(long)]
+    pub no_liveness: bool,
+
+    /// Largest space on which liveness is checked.
+    #[arg(long, default_value_t = 2_000_000)]
+    pub liveness_limit: u64,
+
+    /// An algorithm parameter, e.g. --param requests=2. Repeatable.
+    #[arg(short, long, value_name = "K=V")]
+    pub param: Vec<String>,
+
+    /// Write the counterexample, if any, as a trace (replay it with `reparti sim --replay`).
+    #[arg(long, value_name = "FILE")]
+    pub trace_out: Option<PathBuf>,
+
+    /// Print one JSON object instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Ring sizes to measure, comma-separated.
+    #[arg(long, default_value = "100000,1000000", value_delimiter = ',')]
+    pub nodes: Vec<usize>,
+
+    /// Delay model for the runs (const:1 uses the simulator's in-order fast path).
+    #[arg(long, default_value = "const:1")]
+    pub delay: String,
+
+    /// Seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Measure one size in this process and print JSON (used by `bench` itself, which
+    /// runs each size in a fresh process so peak memory is measured per size).
+    #[arg(long, hide = true)]
+    pub one: Option<usize>,
+}
+
+fn probability(s: &str) -> Result<f64, String> {
+    let p: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if (0.0..=1.0).contains(&p) {
+        Ok(p)
+    } else {
+        Err(format!("{p} is not a probability; give a number between 0 and 1"))
+    }
+}

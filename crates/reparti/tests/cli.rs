@@ -1,0 +1,209 @@
+//! The command line, end to end: each command, each error path.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn reparti() -> Command {
+    Command::cargo_bin("reparti").expect("the reparti binary is built for tests")
+}
+
+fn json_of(args: &[&str]) -> Value {
+    let out = reparti().args(args).output().expect("reparti runs");
+    assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("--json prints one JSON document")
+}
+
+/// Runs reparti expecting a usage error: exit status 2, one line on stderr, no panic.
+fn usage_error(args: &[&str]) -> String {
+    let out = reparti().args(args).output().expect("reparti runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{args:?} should exit 2, stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    stderr
+}
+
+#[test]
+fn list_shows_every_algorithm_by_chapter() {
+    let out = reparti().arg("list").output().expect("reparti runs");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for name in ["token-ring", "logical-clocks", "ricart-agrawala", "chang-roberts", "chang-roberts-lab", "franklin"] {
+        assert!(text.contains(name), "list misses {name}:\n{text}");
+    }
+    for chapter in ["Communication", "Time", "Mutual exclusion", "Election"] {
+        assert!(text.contains(chapter), "list misses chapter {chapter}");
+    }
+    let json = json_of(&["list", "--json"]);
+    let specs = json.as_array().expect("an array of algorithms");
+    assert_eq!(specs.len(), 6);
+    assert!(specs.iter().all(|s| s["topologies"].as_array().is_some_and(|t| !t.is_empty())));
+}
+
+#[test]
+fn sim_json_has_every_documented_field() {
+    let r = json_of(&["sim", "chang-roberts", "--nodes", "50", "--json"]);
+    for field in [
+        "algorithm",
+        "nodes",
+        "seed",
+        "stop",
+        "outputs",
+        "properties",
+        "messages",
+        "expected",
+        "time",
+        "rounds",
+        "events",
+        "events_per_sec",
+    ] {
+        assert!(r.get(field).is_some(), "missing field {field}");
+    }
+    assert_eq!(r["algorithm"], "chang-roberts");
+    assert_eq!(r["nodes"], 50);
+    assert_eq!(r["stop"], "quiescence");
+    assert_eq!(r["outputs"]["leader"]["50"], 50, "every node learns that identity 50 leads");
+    let props = r["properties"].as_array().expect("a list");
+    assert!(!props.is_empty());
+    assert!(props.iter().all(|p| p["holds"] == true && p["name"].is_string()));
+    assert_eq!(r["messages"]["by_type"]["ELECTED"], 50);
+    let expected_elect = &r["expected"]["ELECT"];
+    assert!(expected_elect["formula"].is_string() && expected_elect["value"].is_number());
+    assert_eq!(expected_elect["measured"], r["messages"]["by_type"]["ELECT"]);
+    assert!(r["events_per_sec"].as_f64().is_some_and(|v| v > 0.0));
+}
+
+#[test]
+fn sim_summary_is_readable() {
+    let out = reparti().args(["sim", "chang-roberts", "--nodes", "20", "--ids", "desc"]).output().expect("runs");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("✓"), "{text}");
+    assert!(text.contains("n(n+1)/2"), "the worst case formula is shown beside the count:\n{text}");
+    assert!(text.contains("210"), "20·21/2 = 210 ELECT messages:\n{text}");
+    assert!(text.contains("verdict: all properties hold"), "{text}");
+}
+
+#[test]
+fn same_seed_same_trace_bytes_different_seed_different_trace() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = |name: &str| dir.path().join(name).to_string_lossy().to_string();
+    for (file, seed) in [("a.jsonl", "7"), ("b.jsonl", "7"), ("c.jsonl", "8")] {
+        reparti()
+            .args([
+                "sim",
+                "chang-roberts",
+                "--nodes",
+                "12",
+                "--no-fifo",
+                "--delay",
+                "uniform:1,5",
+                "--seed",
+                seed,
+                "--trace",
+                &path(file),
+            ])
+            .assert()
+            .success();
+    }
+    let read = |f: &str| std::fs::read(path(f)).expect("trace written");
+    assert_eq!(read("a.jsonl"), read("b.jsonl"));
+    assert_ne!(read("a.jsonl"), read("c.jsonl"));
+    let trace =
+        reparti_core::trace::read_trace(std::io::BufReader::new(std::fs::File::open(path("a.jsonl")).expect("open")))
+            .expect("the trace reads back");
+    assert_eq!(trace.header.algorithm, "chang-roberts");
+    assert_eq!(trace.end.as_ref().map(|e| e.stop.as_str()), Some("quiescence"));
+}
+
+#[test]
+fn runs_summarise_many_seeds() {
+    let out = reparti().args(["sim", "franklin", "--nodes", "16", "--runs", "6"]).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("min") && text.contains("mean") && text.contains("max"), "{text}");
+    let j = json_of(&["sim", "franklin", "--nodes", "16", "--runs", "6", "--json"]);
+    assert_eq!(j["runs"], 6);
+    assert_eq!(j["reports"].as_array().map(Vec::len), Some(6));
+    assert!(j["figures"]["messages"]["min"].as_f64() <= j["figures"]["messages"]["max"].as_f64());
+}
+
+#[test]
+fn sync_mode_counts_rounds() {
+    let r = json_of(&["sim", "chang-roberts", "--nodes", "10", "--ids", "asc", "--sync", "--json"]);
+    assert!(r["rounds"].as_u64().is_some_and(|x| x > 0), "{}", r["rounds"]);
+}
+
+#[test]
+fn faults_are_reported_not_fatal() {
+    let out =
+        reparti().args(["sim", "chang-roberts", "--nodes", "10", "--crash", "3@0.5", "--json"]).output().expect("runs");
+    let r: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(r["messages"]["dropped"].as_u64().is_some_and(|d| d > 0), "messages to the crashed node are dropped");
+    assert_eq!(out.status.code(), Some(1), "a run whose properties fail exits 1");
+}
+
+#[test]
+fn unknown_algorithm_suggests_the_nearest_name() {
+    let err = usage_error(&["sim", "chang-robert"]);
+    assert!(err.contains("unknown algorithm 'chang-robert'") && err.contains("did you mean 'chang-roberts'"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+}
+
+#[test]
+fn topology_the_algorithm_does_not_accept_is_refused() {
+    let err = usage_error(&["sim", "chang-roberts", "--topology", "complete"]);
+    assert!(err.contains("does not run on a complete") && err.contains("ring"), "{err}");
+}
+
+#[test]
+fn malformed_flags_are_refused_with_the_fix() {
+    assert!(usage_error(&["sim", "chang-roberts", "--delay", "gauss:1"]).contains("const:D"));
+    assert!(usage_error(&["sim", "chang-roberts", "--loss", "2"]).contains("probability"));
+    assert!(usage_error(&["sim", "chang-roberts", "--topology", "moebius"]).contains("unknown topology"));
+    assert!(usage_error(&["sim", "chang-roberts", "--ids", "1,1,2", "--nodes", "3"]).contains("repeats identity 1"));
+    assert!(usage_error(&["sim", "chang-roberts", "--ids", "1,2", "--nodes", "3"]).contains("exactly one per node"));
+    assert!(usage_error(&["sim", "chang-roberts", "--param", "nonsense=1"]).contains("no parameter 'nonsense'"));
+    assert!(usage_error(&["sim", "chang-roberts", "--param", "noequals"]).contains("NAME=VALUE"));
+    assert!(usage_error(&["sim", "chang-roberts", "--crash", "99@1", "--nodes", "5"]).contains("node 99"));
+    assert!(usage_error(&["sim", "chang-roberts", "--crash", "three"]).contains("NODE@TIME"));
+    assert!(usage_error(&["sim", "chang-roberts", "--partition", "1,2@9..3"]).contains("start before it ends"));
+    assert!(usage_error(&["sim", "franklin", "--topology", "torus", "--nodes", "7"]).contains("does not run"));
+    assert!(usage_error(&["sim", "logical-clocks", "--topology", "torus", "--nodes", "7"]).contains("torus"));
+    assert!(usage_error(&["sim", "chang-roberts", "--nodes", "0"]).contains("at least 1"));
+}
+
+#[test]
+fn unwritable_trace_is_a_clear_runtime_error() {
+    let out = reparti()
+        .args(["sim", "chang-roberts", "--nodes", "5", "--trace", "/nonexistent-folder/run.jsonl"])
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err.contains("cannot create the trace file") && !err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn help_teaches_the_flags() {
+    let out = reparti().args(["sim", "--help"]).output().expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--nodes",
+        "--topology",
+        "--ids",
+        "--seed",
+        "--no-fifo",
+        "--delay",
+        "--loss",
+        "--dup",
+        "--sync",
+        "--crash",
+        "--param",
+        "--trace",
+        "--max-events",
+        "--runs",
+        "--json",
+    ] {
+        assert!(text.contains(flag), "--help misses {flag}");
+    }
+}
