@@ -226,10 +226,16 @@ pub fn write_trace<A: Algorithm, W: Write>(
     };
     let mut logs = Vec::new();
     let mut s = m.initial(Some(&mut logs));
-    for (i, log) in logs.into_iter().enumerate() {
-        w.tick(i as u32);
-        w.event(i as u32, EventKind::Start, |_| {})?;
-        w.effects(i as u32, log)?;
+    for (node, input, log) in logs {
+        w.tick(node);
+        match input {
+            None => w.event(node, EventKind::Start, |_| {})?,
+            Some(input) => {
+                let payload = serde_json::to_value(&input).ok();
+                w.event(node, EventKind::Input, |e| e.payload = payload)?;
+            }
+        }
+        w.effects(node, log)?;
     }
     for (k, &a) in cx.path.iter().enumerate() {
         w.t = (k + 1) as f64;

@@ -19,6 +19,9 @@ use std::sync::RwLock;
 
 pub(crate) type Msg<A> = <<A as Algorithm>::Node as Process>::Msg;
 pub(crate) type Input<A> = <<A as Algorithm>::Node as Process>::Input;
+/// What the initial state's handlers did: `(node, the input or None for a start, effects)`.
+pub type InitialLog<A> = Vec<(u32, Option<Input<A>>, StepLog<Msg<A>>)>;
+
 /// The checker's state for algorithm `A`.
 pub type StateOf<A> = State<<A as Algorithm>::Node, Msg<A>>;
 
@@ -82,6 +85,9 @@ pub struct Model<A: Algorithm> {
     pub(crate) topology: Topology,
     pub(crate) idents: Vec<u64>,
     pub(crate) inputs: Vec<Vec<Input<A>>>,
+    /// Inputs scheduled at time 0: applied in the initial state, after every start,
+    /// in workload order (as the simulator applies them before any delivery).
+    pub(crate) initial_inputs: Vec<(u32, Input<A>)>,
     pub(crate) props: Properties<A::Node>,
     pub(crate) network: NetworkKind,
     pub(crate) max_drops: u32,
@@ -122,11 +128,17 @@ impl<A: Algorithm> Model<A> {
         }
         let idents = cfg.ids.assign(n, &mut rng)?;
         let mut inputs: Vec<Vec<Input<A>>> = vec![Vec::new(); n];
+        let mut initial_inputs = Vec::new();
         let mut workload = algorithm.workload(&WorkloadSetup { n, idents: &idents, topology: &topology }, &mut rng);
         workload.sort_by(|a, b| a.at.total_cmp(&b.at));
         for w in workload {
-            if let Some(list) = inputs.get_mut(w.node.index()) {
-                list.push(w.input);
+            if w.node.index() >= n {
+                continue;
+            }
+            if w.at <= 0.0 {
+                initial_inputs.push((w.node.0, w.input));
+            } else {
+                inputs[w.node.index()].push(w.input);
             }
         }
         if inputs.iter().any(|l| l.len() > u16::MAX as usize) {
@@ -146,6 +158,7 @@ impl<A: Algorithm> Model<A> {
             topology,
             idents,
             inputs,
+            initial_inputs,
             props,
             network: cfg.network,
             max_drops: if cfg.network == NetworkKind::Lossy { cfg.max_drops } else { 0 },
@@ -191,8 +204,9 @@ impl<A: Algorithm> Model<A> {
         self.timers.read().ok().and_then(|t| t.get(idx as usize).copied()).unwrap_or("?")
     }
 
-    /// The initial state, every start handler run.
-    pub fn initial(&self, log: Option<&mut Vec<StepLog<Msg<A>>>>) -> StateOf<A> {
+    /// The initial state: every start handler run, then every input scheduled at time 0.
+    /// With `log`, what each of those handlers did: `(node, the input or None for a start, effects)`.
+    pub fn initial(&self, log: Option<&mut InitialLog<A>>) -> StateOf<A> {
         let n = self.n();
         let nodes = (0..n)
             .map(|i| self.algorithm.init(&NodeSetup { me: NodeId(i as u32), ident: self.idents[i], n }))
@@ -214,7 +228,14 @@ impl<A: Algorithm> Model<A> {
             let mut l = StepLog::default();
             self.tick(&mut s, i);
             self.run(&mut s, i, |p, ctx| p.on_start(ctx), Some(&mut l));
-            logs.push(l);
+            logs.push((i, None, l));
+        }
+        for (node, input) in &self.initial_inputs {
+            let mut l = StepLog::default();
+            self.tick(&mut s, *node);
+            let given = input.clone();
+            self.run(&mut s, *node, move |p, ctx| p.on_input(given, ctx), Some(&mut l));
+            logs.push((*node, Some(input.clone()), l));
         }
         if let Some(out) = log {
             *out = logs;
@@ -321,7 +342,7 @@ impl<A: Algorithm> Model<A> {
                     } else {
                         (0, Vec::new())
                     };
-                    insert_packet(&mut s.net, Packet { from: node, to: to.0, msg, lamport, vector }, fifo);
+                    insert_packet(&mut s.net, Packet::new(node, to.0, msg, lamport, vector, !fifo), fifo);
                 }
                 Effect::SetTimer { timer, .. } => {
                     let key = (node, self.intern(timer));

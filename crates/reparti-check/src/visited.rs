@@ -37,7 +37,7 @@ fn slots(n: usize) -> Vec<AtomicU64> {
 impl Visited {
     /// An empty set.
     pub fn new(wide: bool) -> Self {
-        let cap = 1 << 16;
+        let cap = 1 << 10;
         Visited { hi: slots(cap), lo: if wide { slots(cap) } else { Vec::new() }, wide, len: AtomicU64::new(0) }
     }
 

@@ -6,7 +6,9 @@
 //!
 //! Neighbour order is part of the contract, because algorithms rely on it:
 //! a `ring` gives `[next]`; a `bidir-ring` gives `[left, right]` where left is the
-//! predecessor `i-1` and right the successor `i+1`; a `line` gives `[i-1, i+1]` (those
+//! predecessor `i-1` and right the successor `i+1` (with 2 nodes, left and right are the
+//! same node, listed twice: two links that share one channel, so algorithms that care
+//! which side a message came from must say so in the message); a `line` gives `[i-1, i+1]` (those
 //! that exist); a `star` gives the centre `0` to every leaf; the other kinds list
 //! neighbours in increasing order.
 
@@ -198,13 +200,12 @@ impl<'a> Neighbours<'a> {
         match *self {
             Neighbours::Slice(s) => s.get(k).map(|&t| NodeId(t)),
             Neighbours::AllBut { me, n } => {
-                let k = k as u32;
-                if k + 1 >= n {
+                if k >= (n as usize).saturating_sub(1) {
                     None
-                } else if k < me {
-                    Some(NodeId(k))
+                } else if k < me as usize {
+                    Some(NodeId(k as u32))
                 } else {
-                    Some(NodeId(k + 1))
+                    Some(NodeId(k as u32 + 1))
                 }
             }
         }
@@ -293,7 +294,7 @@ impl Topology {
     /// Builds `kind` with `n` nodes. `rng` is used only by random graphs.
     pub fn build(kind: &TopologyKind, n: usize, rng: &mut Rng) -> Result<Topology, TopologyError> {
         let name = kind.name();
-        if n == 0 {
+        if n == 0 && !matches!(kind, TopologyKind::File { .. }) {
             return Err(bad(name, n, "at least one node is needed"));
         }
         if n > u32::MAX as usize / 2 {
@@ -373,7 +374,9 @@ impl Topology {
                 undirected(n, (0..nn).flat_map(|i| (0..d).map(move |b| (i, i ^ (1 << b)))).filter(|(a, b)| a < b))
             }
             TopologyKind::Random { degree } => random_connected(n, *degree, rng),
-            TopologyKind::File { path } => return Self::from_edge_list_file(path, n),
+            TopologyKind::File { path } => {
+                return Self::from_edge_list_file(path, n).map(|t| Topology { kind: kind.clone(), ..t });
+            }
         };
         Ok(Topology { kind: kind.clone(), n, adjacency })
     }
@@ -417,6 +420,9 @@ impl Topology {
             return Err("no edges found".into());
         }
         let count = max as usize + 1;
+        if count > u32::MAX as usize / 2 {
+            return Err(format!("node {max} is out of range: at most 2^31 nodes"));
+        }
         if n != 0 && n != count {
             return Err(format!(
                 "the file names {count} nodes (0..{max}) but {n} were asked for; drop --nodes or fix the file"

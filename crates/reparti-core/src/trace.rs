@@ -92,7 +92,7 @@ pub struct TraceEvent {
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub msg_type: Option<String>,
     /// The message (send, receive) or input (input) as JSON.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "present")]
     pub payload: Option<serde_json::Value>,
     /// The timer's name (timer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -138,6 +138,11 @@ impl TraceEvent {
             vc: None,
         }
     }
+}
+
+/// A field that is present is `Some`, even when it is `null` (a unit message's payload).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(d).map(Some)
 }
 
 /// The last line of a complete trace.
