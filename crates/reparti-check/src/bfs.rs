@@ -11,7 +11,7 @@ use crate::frontier::Frontier;
 use crate::model::{Action, Model, StateOf};
 use crate::por;
 use crate::search::{Found, Outcome, Progress, Shared, StopReason, Violated};
-use crate::state::{fingerprint, Fingerprint};
+use crate::state::Fingerprint;
 use crate::visited::{Insert, Visited};
 use rayon::prelude::*;
 use reparti_core::Algorithm;
@@ -35,7 +35,7 @@ pub(crate) fn bfs<A: Algorithm>(
     let shared = Shared::new(use_por);
     let init = m.initial(None);
     let packed = Frontier::packs(&init);
-    let init_fp = fingerprint(&init, cfg.wide_fingerprints);
+    let init_fp = m.fingerprint(&init, cfg.wide_fingerprints);
     visited.insert(init_fp);
     shared.check_new(m, &init, init_fp, 0);
     let mut frontier = Frontier::new(packed);
@@ -162,7 +162,7 @@ fn expand<A: Algorithm>(
             shared.report(Found {
                 violated: Violated::Terminal(k),
                 detail: why,
-                fp: fingerprint(s, cfg.wide_fingerprints),
+                fp: m.fingerprint(s, cfg.wide_fingerprints),
                 depth,
             });
             return;
@@ -188,7 +188,7 @@ fn expand<A: Algorithm>(
                 }
                 let p = m.actor(s, a);
                 keep &= por::invisible(m, s, &step.state, p);
-                let fp = fingerprint(&step.state, cfg.wide_fingerprints);
+                let fp = m.fingerprint(&step.state, cfg.wide_fingerprints);
                 keep &= !visited.contains(fp);
                 succs.push((step, fp));
             }
@@ -214,7 +214,7 @@ fn expand<A: Algorithm>(
             return;
         }
         shared.generated.fetch_add(1, Ordering::Relaxed);
-        let fp = fingerprint(&step.state, cfg.wide_fingerprints);
+        let fp = m.fingerprint(&step.state, cfg.wide_fingerprints);
         admit(m, shared, visited, step.state, step.violation, fp, depth + 1, out);
     }
 }

@@ -92,6 +92,8 @@ pub struct CheckConfig {
     pub wide_fingerprints: bool,
     /// Partial-order reduction (where sound; the report says when it was not applied).
     pub por: bool,
+    /// Symmetry reduction (for algorithms that declare interchangeable nodes).
+    pub symmetry: bool,
     /// Check liveness (builds the state graph; bounded by `liveness_limit` states).
     pub liveness: bool,
     /// Largest state space for which liveness is checked.
@@ -118,6 +120,7 @@ impl Default for CheckConfig {
             max_seconds: None,
             wide_fingerprints: false,
             por: false,
+            symmetry: false,
             liveness: true,
             liveness_limit: 2_000_000,
             params: Vec::new(),

@@ -4,7 +4,6 @@
 use crate::config::CheckConfig;
 use crate::model::{Action, Model, StateOf};
 use crate::search::{Found, Outcome, Progress, StopReason, Violated};
-use crate::state::fingerprint;
 use crate::visited::{Insert, Visited};
 use rand::Rng as _;
 use reparti_core::Algorithm;
@@ -78,7 +77,7 @@ pub(crate) fn dfs<A: Algorithm>(m: &Model<A>, cfg: &CheckConfig, progress: &(dyn
     let wide = cfg.wide_fingerprints;
     let mut visited = Visited::new(wide);
     let init = m.initial(None);
-    let init_fp = fingerprint(&init, wide);
+    let init_fp = m.fingerprint(&init, wide);
     insert(&mut visited, init_fp);
     let mut terminal_seen = m.quiescent(&init);
     if let Some((v, why)) = check(m, &init, None) {
@@ -101,7 +100,7 @@ pub(crate) fn dfs<A: Algorithm>(m: &Model<A>, cfg: &CheckConfig, progress: &(dyn
         top.next += 1;
         let step = m.step(&top.state, a, None);
         generated += 1;
-        let fp = fingerprint(&step.state, wide);
+        let fp = m.fingerprint(&step.state, wide);
         if let Some(why) = step.violation.clone() {
             path.push(a);
             let f = Found { violated: Violated::Invariant(why.0), detail: why.1, fp, depth };
@@ -176,9 +175,9 @@ pub(crate) fn random_walks<A: Algorithm>(
     for walk in 0..walks {
         let mut s = init.clone();
         let mut path = Vec::new();
-        insert(&mut visited, fingerprint(&s, wide));
+        insert(&mut visited, m.fingerprint(&s, wide));
         if let Some((v, why)) = check(m, &s, None) {
-            let f = Found { violated: v, detail: why, fp: fingerprint(&s, wide), depth: 0 };
+            let f = Found { violated: v, detail: why, fp: m.fingerprint(&s, wide), depth: 0 };
             return outcome(
                 started,
                 generated,
@@ -199,7 +198,7 @@ pub(crate) fn random_walks<A: Algorithm>(
             generated += 1;
             path.push(a);
             max_depth = max_depth.max(d);
-            let fp = fingerprint(&step.state, wide);
+            let fp = m.fingerprint(&step.state, wide);
             insert(&mut visited, fp);
             terminal_seen |= m.quiescent(&step.state);
             if let Some((v, why)) = check(m, &step.state, step.violation) {

@@ -30,6 +30,7 @@ pub mod por;
 pub mod report;
 pub mod search;
 pub mod state;
+pub mod symmetry;
 pub mod visited;
 
 pub use config::{CheckConfig, NetworkKind, Strategy};
@@ -77,7 +78,23 @@ pub fn check<A: Algorithm>(
     progress: &(dyn Fn(&Progress) + Sync),
     trace: Option<&mut dyn Write>,
 ) -> Result<CheckReport, CheckError> {
-    let m = Model::<A>::new(cfg)?;
+    let mut m = Model::<A>::new(cfg)?;
+    let symmetry_group = symmetry::group(&m);
+    let symmetry_note = match (&symmetry_group, cfg.symmetry) {
+        (Ok(g), true) => format!("{} renamings per state (one state stored per class)", g.len()),
+        (Ok(_), false) => "off (pass --symmetry: this algorithm declares interchangeable nodes)".to_string(),
+        (Err(why), true) => format!("not applied: {why}"),
+        (Err(why), false) => format!("off ({why})"),
+    };
+    let symmetry_applied = cfg.symmetry && symmetry_group.is_ok();
+    let unsymmetric = if symmetry_applied && compare_reductions {
+        Some(search(&m, &CheckConfig { symmetry: false, ..cfg.clone() }, false, &|_| {}).unique)
+    } else {
+        None
+    };
+    if symmetry_applied {
+        m.symmetry = symmetry_group.ok();
+    }
     let por_blocker = por::not_applicable(&m).or(match cfg.strategy {
         Strategy::Bfs => None,
         _ => Some("applied in breadth-first search only"),
@@ -183,10 +200,10 @@ pub fn check<A: Algorithm>(
             unreduced_states,
         },
         symmetry_reduction: Reduction {
-            requested: false,
-            applied: false,
-            note: format!("{} does not declare interchangeable nodes (identities break the symmetry)", spec.name),
-            unreduced_states: None,
+            requested: cfg.symmetry,
+            applied: symmetry_applied,
+            note: symmetry_note,
+            unreduced_states: unsymmetric,
         },
         clocks: if m.clocks {
             "Lamport and vector stamps are part of the state (the algorithm or a property reads them)".into()

@@ -99,6 +99,8 @@ pub struct Model<A: Algorithm> {
     pub(crate) vectors: bool,
     pub(crate) in_neighbours: Vec<Vec<u32>>,
     timers: RwLock<Vec<Timer>>,
+    /// The renamings of symmetry reduction, when it is on.
+    pub(crate) symmetry: Option<Vec<Vec<u32>>>,
 }
 
 impl<A: Algorithm> Model<A> {
@@ -168,7 +170,17 @@ impl<A: Algorithm> Model<A> {
             vectors: clocks,
             in_neighbours,
             timers: RwLock::new(Vec::new()),
+            symmetry: None,
         })
+    }
+
+    /// The fingerprint the visited set stores for `s`: its own, or under symmetry
+    /// reduction the least over its renamings.
+    pub fn fingerprint(&self, s: &StateOf<A>, wide: bool) -> crate::state::Fingerprint {
+        match &self.symmetry {
+            Some(perms) => crate::symmetry::canonical(self, s, perms, wide),
+            None => crate::state::fingerprint(s, wide),
+        }
     }
 
     /// The number of nodes.

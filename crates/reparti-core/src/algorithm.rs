@@ -73,6 +73,24 @@ pub struct AlgorithmSpec {
     pub reads_clocks: bool,
 }
 
+/// Which renamings of the nodes leave an algorithm's behaviour unchanged.
+///
+/// A model checker may then store one state per class of renamed states (symmetry
+/// reduction). Declaring a symmetry is a promise: the nodes' initial states are alike
+/// (up to the renaming), handlers never look at identities or positions except through
+/// node ids they rename with `rename_nodes`, every node gets the same workload, and every
+/// property is invariant under the renaming.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Symmetry {
+    /// Nodes are not interchangeable (the default: identities usually break symmetry).
+    None,
+    /// Rotations of a ring: node i may be renamed i+k mod n.
+    Rotations,
+    /// Any permutation (an anonymous complete graph).
+    Full,
+}
+
 /// An external input scheduled by a workload.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ScheduledInput<I> {
@@ -126,6 +144,11 @@ pub trait Algorithm: Sized + Send + Sync + 'static {
     /// The message counts the literature predicts for this run.
     fn expected(&self, _facts: &RunFacts<'_>) -> Vec<Expectation> {
         Vec::new()
+    }
+
+    /// Which renamings of the nodes leave the algorithm unchanged (see [`Symmetry`]).
+    fn symmetry(&self) -> Symmetry {
+        Symmetry::None
     }
 }
 

@@ -55,7 +55,7 @@ pub mod property;
 pub mod topology;
 pub mod trace;
 
-pub use algorithm::{Algorithm, AlgorithmSpec, AlgorithmVisitor, Chapter, ScheduledInput, WorkloadSetup};
+pub use algorithm::{Algorithm, AlgorithmSpec, AlgorithmVisitor, Chapter, ScheduledInput, Symmetry, WorkloadSetup};
 pub use clock::{ClockMode, Clocks, VectorOrder};
 pub use context::{Context, Effect, OutputValue};
 pub use expect::{Expectation, ExpectationKind, RunFacts};

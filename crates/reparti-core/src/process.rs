@@ -29,6 +29,10 @@ pub trait Message: StateBounds {
     fn kind_name(&self) -> &'static str {
         Self::KINDS[self.kind()]
     }
+
+    /// Renames every node this message names: node `i` becomes `map[i]`. Needed only by
+    /// algorithms that declare a [`crate::Symmetry`] and whose messages carry node ids.
+    fn rename_nodes(&mut self, _map: &[NodeId]) {}
 }
 
 /// What a node is told when it is created.
@@ -66,4 +70,8 @@ pub trait Process: StateBounds {
 
     /// Called when an external input reaches this node.
     fn on_input(&mut self, _input: Self::Input, _ctx: &mut Context<'_, Self::Msg>) {}
+
+    /// Renames every node this state names: node `i` becomes `map[i]`. Needed only by
+    /// algorithms that declare a [`crate::Symmetry`] and whose states hold node ids.
+    fn rename_nodes(&mut self, _map: &[NodeId]) {}
 }

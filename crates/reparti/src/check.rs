@@ -84,6 +84,7 @@ fn config(args: &CheckArgs) -> anyhow::Result<CheckConfig> {
         max_seconds: args.max_seconds,
         wide_fingerprints: args.wide,
         por: args.por,
+        symmetry: args.symmetry,
         liveness: !args.no_liveness,
         liveness_limit: args.liveness_limit,
         params,
@@ -193,7 +194,12 @@ fn render(r: &CheckReport) -> String {
             u as f64 / r.unique_states.max(1) as f64
         );
     }
-    let _ = writeln!(o, "\nsymmetry reduction: {}", r.symmetry_reduction.note);
+    let sym = &r.symmetry_reduction;
+    let _ = write!(o, "\nsymmetry reduction: {}", sym.note);
+    if let Some(u) = sym.unreduced_states {
+        let _ = write!(o, " — {} states without it ({:.1}× fewer with it)", thousands(u), u as f64 / r.unique_states.max(1) as f64);
+    }
+    let _ = writeln!(o);
     let _ = writeln!(o, "clocks: {}", r.clocks);
     if let Some(cx) = &r.counterexample {
         let _ = writeln!(o, "\ncounterexample: {} — {}", cx.property, cx.detail);
