@@ -11,7 +11,7 @@ use crate::frontier::Frontier;
 use crate::model::{Action, Model, StateOf};
 use crate::por;
 use crate::search::{Found, Outcome, Progress, Shared, StopReason, Violated};
-use crate::state::Fingerprint;
+use crate::state::{Fingerprint, NodeShares};
 use crate::visited::{Insert, Visited};
 use rayon::prelude::*;
 use reparti_core::Algorithm;
@@ -203,6 +203,10 @@ fn expand<A: Algorithm>(
             done = ample;
         }
     }
+    // Fingerprint every successor first (re-hashing only the node that moved), ask the
+    // memory for their table slots, then insert: the cache misses overlap.
+    let shares = m.symmetry.is_none().then(|| NodeShares::of(s, cfg.wide_fingerprints));
+    let mut succs = Vec::with_capacity(actions.len());
     for &a in actions.iter() {
         if done.contains(&a) {
             continue;
@@ -213,8 +217,15 @@ fn expand<A: Algorithm>(
             shared.stop.store(true, Ordering::Relaxed);
             return;
         }
-        shared.generated.fetch_add(1, Ordering::Relaxed);
-        let fp = m.fingerprint(&step.state, cfg.wide_fingerprints);
+        let fp = match &shares {
+            Some(sh) => sh.successor(&step.state, m.actor(s, a) as usize, cfg.wide_fingerprints, m.fifo()),
+            None => m.fingerprint(&step.state, cfg.wide_fingerprints),
+        };
+        visited.prefetch(fp);
+        succs.push((step, fp));
+    }
+    shared.generated.fetch_add(succs.len() as u64, Ordering::Relaxed);
+    for (step, fp) in succs {
         admit(m, shared, visited, step.state, step.violation, fp, depth + 1, out);
     }
 }

@@ -42,7 +42,7 @@ pub fn check<A: Algorithm>(m: &Model<A>, limit: u64, wide: bool) -> Option<Liven
     let mut edges: Vec<Vec<u32>> = Vec::new();
     let mut done: Vec<bool> = Vec::new();
     let mut queue: VecDeque<(StateOf<A>, u32)> = VecDeque::new();
-    let f0 = fingerprint(&init, wide);
+    let f0 = fingerprint(&init, wide, m.fifo());
     ids.insert(f0, 0);
     fps.push(f0);
     edges.push(Vec::new());
@@ -53,7 +53,7 @@ pub fn check<A: Algorithm>(m: &Model<A>, limit: u64, wide: bool) -> Option<Liven
         m.actions(&s, &mut actions);
         for &a in actions.iter() {
             let t = m.step(&s, a, None).state;
-            let f = fingerprint(&t, wide);
+            let f = fingerprint(&t, wide, m.fifo());
             let next = match ids.get(&f) {
                 Some(&j) => j,
                 None => {

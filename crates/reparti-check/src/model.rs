@@ -15,6 +15,8 @@ use reparti_core::{
     Algorithm, AlgorithmSpec, Context, Effect, Invariant, NodeId, NodeSetup, OutputValue, Params, Process, Properties,
     Timer, Topology, WorkloadSetup, World,
 };
+use std::any::Any;
+use std::cell::RefCell;
 use std::sync::RwLock;
 
 pub(crate) type Msg<A> = <<A as Algorithm>::Node as Process>::Msg;
@@ -24,6 +26,24 @@ pub type InitialLog<A> = Vec<(u32, Option<Input<A>>, StepLog<Msg<A>>)>;
 
 /// The checker's state for algorithm `A`.
 pub type StateOf<A> = State<<A as Algorithm>::Node, Msg<A>>;
+
+thread_local! {
+    /// One effects buffer per thread, reused by every handler run: a handler's effects
+    /// are drained as soon as it returns, so one buffer suffices and no step allocates one.
+    static EFFECTS: RefCell<Option<Box<dyn Any>>> = const { RefCell::new(None) };
+}
+
+fn take_effects<M: 'static>() -> Box<Vec<Effect<M>>> {
+    EFFECTS
+        .with(|slot| slot.borrow_mut().take())
+        .and_then(|b| b.downcast::<Vec<Effect<M>>>().ok())
+        .unwrap_or_else(|| Box::new(Vec::with_capacity(8)))
+}
+
+fn give_back_effects<M: 'static>(mut b: Box<Vec<Effect<M>>>) {
+    b.clear();
+    EFFECTS.with(|slot| *slot.borrow_mut() = Some(b));
+}
 
 /// One atomic step.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -179,7 +199,7 @@ impl<A: Algorithm> Model<A> {
     pub fn fingerprint(&self, s: &StateOf<A>, wide: bool) -> crate::state::Fingerprint {
         match &self.symmetry {
             Some(perms) => crate::symmetry::canonical(self, s, perms, wide),
-            None => crate::state::fingerprint(s, wide),
+            None => crate::state::fingerprint(s, wide, self.fifo()),
         }
     }
 
@@ -227,7 +247,8 @@ impl<A: Algorithm> Model<A> {
             nodes,
             net: Vec::new(),
             timers: Vec::new(),
-            next_input: vec![0; n],
+            // No workload, no counters: one allocation less per state copy.
+            next_input: if self.inputs.iter().all(Vec::is_empty) { Vec::new() } else { vec![0; n] },
             crashed: 0,
             drops: 0,
             dups: 0,
@@ -268,7 +289,7 @@ impl<A: Algorithm> Model<A> {
             out.push(Action::Timer(node, t));
         }
         for (node, list) in self.inputs.iter().enumerate() {
-            if !s.is_crashed(node) && (s.next_input[node] as usize) < list.len() {
+            if !list.is_empty() && !s.is_crashed(node) && (s.next_input[node] as usize) < list.len() {
                 out.push(Action::Input(node as u32));
             }
         }
@@ -320,19 +341,20 @@ impl<A: Algorithm> Model<A> {
         log: Option<&mut StepLog<Msg<A>>>,
     ) -> bool {
         let (i, n) = (node as usize, self.n());
-        let mut effects = Vec::new();
+        let mut pooled = take_effects::<Msg<A>>();
+        let effects = &mut *pooled;
         let mut scratch = 0u64;
         {
             let lamport = if self.clocks { &mut s.lamport[i] } else { &mut scratch };
             let vector = if self.vectors { Some(&mut s.vectors[i * n..(i + 1) * n]) } else { None };
             let mut ctx =
-                Context::new(NodeId(node), n, self.topology.neighbours(NodeId(node)), lamport, vector, &mut effects);
+                Context::new(NodeId(node), n, self.topology.neighbours(NodeId(node)), lamport, vector, effects);
             f(&mut s.nodes[i], &mut ctx);
         }
         let mut off_topology = false;
         let mut log = log;
         let fifo = self.fifo();
-        for e in effects {
+        for e in effects.drain(..) {
             match e {
                 Effect::Send { to, msg, lamport, vector } => {
                     if let Some(l) = log.as_deref_mut() {
@@ -354,7 +376,7 @@ impl<A: Algorithm> Model<A> {
                     } else {
                         (0, Vec::new())
                     };
-                    insert_packet(&mut s.net, Packet::new(node, to.0, msg, lamport, vector, !fifo), fifo);
+                    insert_packet(&mut s.net, Packet::new(node, to.0, msg, lamport, vector), fifo);
                 }
                 Effect::SetTimer { timer, .. } => {
                     let key = (node, self.intern(timer));
@@ -380,6 +402,7 @@ impl<A: Algorithm> Model<A> {
                 }
             }
         }
+        give_back_effects(pooled);
         off_topology
     }
 
@@ -456,7 +479,7 @@ impl<A: Algorithm> Model<A> {
     pub fn quiescent(&self, s: &StateOf<A>) -> bool {
         s.net.is_empty()
             && s.timers.is_empty()
-            && self.inputs.iter().enumerate().all(|(i, l)| s.is_crashed(i) || s.next_input[i] as usize >= l.len())
+            && self.inputs.iter().enumerate().all(|(i, l)| l.is_empty() || s.is_crashed(i) || s.next_input[i] as usize >= l.len())
     }
 
     /// The first invariant `s` violates (Count, Local and Global; Delivery ones are

@@ -147,7 +147,7 @@ pub(crate) fn shortest_path<A: Algorithm>(
     wide: bool,
 ) -> Option<Vec<Action>> {
     let init = m.initial(None);
-    let init_fp = fingerprint(&init, wide);
+    let init_fp = fingerprint(&init, wide, m.fifo());
     let hit = |s: &StateOf<A>, f: Fingerprint, v: Option<usize>| match target {
         Violated::Liveness | Violated::Cycle => f == fp,
         other => violates(m, s, v, other),
@@ -166,7 +166,7 @@ pub(crate) fn shortest_path<A: Algorithm>(
         m.actions(&s, &mut actions);
         for &a in actions.iter() {
             let step = m.step(&s, a, None);
-            let f = fingerprint(&step.state, wide);
+            let f = fingerprint(&step.state, wide, m.fifo());
             let fresh = !parent.contains_key(&f);
             if fresh {
                 parent.insert(f, (sfp, a));

@@ -22,15 +22,15 @@ pub struct Packet<M> {
     pub lamport: u64,
     /// The vector stamp (empty when vectors are not kept).
     pub vector: Vec<u64>,
-    /// A hash of the content, computed once, that orders packets on unordered
-    /// networks (0 on FIFO ones, where send order decides).
+    /// A hash of the content, computed once when the packet is made: it orders packets
+    /// on unordered networks and stands for the content in fingerprints.
     pub key: u64,
 }
 
 impl<M: Hash> Packet<M> {
-    /// A packet; `unordered` computes the content key that canonical order needs.
-    pub fn new(from: u32, to: u32, msg: M, lamport: u64, vector: Vec<u64>, unordered: bool) -> Self {
-        let key = if unordered { stable_hash(&(&msg, lamport, &vector), SEED_LO) } else { 0 };
+    /// A packet, with its content key hashed once.
+    pub fn new(from: u32, to: u32, msg: M, lamport: u64, vector: Vec<u64>) -> Self {
+        let key = stable_hash(&(&msg, lamport, &vector), SEED_HI);
         Packet { from, to, msg, lamport, vector, key }
     }
 }
@@ -85,10 +85,93 @@ pub fn stable_hash<T: Hash + ?Sized>(value: &T, seed: u64) -> u64 {
     foldhash::fast::FixedState::with_seed(seed).hash_one(value)
 }
 
-/// The fingerprint of a state.
-pub fn fingerprint<T: Hash>(state: &T, wide: bool) -> Fingerprint {
-    let hi = stable_hash(state, SEED_HI).max(1);
-    let lo = if wide { stable_hash(state, SEED_LO).max(1) } else { 0 };
+/// The splitmix64 finalizer: a cheap bijective mix of 64 bits.
+#[inline]
+fn mix(mut x: u64) -> u64 {
+    x ^= x >> 30;
+    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x ^= x >> 27;
+    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// One node's share of a fingerprint: its state hashed with its position.
+#[inline]
+pub fn node_hash<N: Hash>(i: usize, node: &N, seed: u64) -> u64 {
+    stable_hash(&(i as u32, node), seed)
+}
+
+/// The network's share: a sum over packets (a multiset has one sum whatever the
+/// order), each packet mixed with its channel and, on FIFO networks, its place in the
+/// channel. The first half uses the content key computed when the packet was sent, so
+/// no message is hashed again; the second half (wide fingerprints) hashes the content
+/// with another seed, so that the two halves stay independent.
+fn net_hash<M: Hash>(net: &[Packet<M>], fifo: bool, seed: u64) -> u64 {
+    let mut sum = 0u64;
+    let mut place = 0u64;
+    for (k, p) in net.iter().enumerate() {
+        if fifo {
+            place = if k > 0 && (net[k - 1].to, net[k - 1].from) == (p.to, p.from) { place + 1 } else { 0 };
+        }
+        let content = if seed == SEED_HI { p.key } else { stable_hash(&(&p.msg, p.lamport, &p.vector), seed) };
+        let channel = (u64::from(p.from) << 32 | u64::from(p.to)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        sum = sum.wrapping_add(mix(content ^ channel ^ place.wrapping_mul(0xd6e8_feb8_6659_fd93) ^ seed));
+    }
+    sum
+}
+
+/// Everything else: timers, workload progress, crashes, fault budgets, clocks.
+fn rest_hash<N, M>(s: &State<N, M>, seed: u64) -> u64 {
+    stable_hash(&(&s.timers, &s.next_input, s.crashed, s.drops, s.dups, s.crashes, &s.lamport, &s.vectors), seed)
+}
+
+/// The per-node shares of a state's fingerprint, kept while its successors are
+/// fingerprinted: a step changes one node, so a successor's fingerprint re-hashes that
+/// node, the network and the small rest, never the other nodes.
+pub struct NodeShares {
+    hi: Vec<u64>,
+    lo: Vec<u64>,
+    sum_hi: u64,
+    sum_lo: u64,
+}
+
+impl NodeShares {
+    /// The shares of every node of `s`.
+    pub fn of<N: Hash, M>(s: &State<N, M>, wide: bool) -> Self {
+        let hi: Vec<u64> = s.nodes.iter().enumerate().map(|(i, n)| node_hash(i, n, SEED_HI)).collect();
+        let lo: Vec<u64> =
+            if wide { s.nodes.iter().enumerate().map(|(i, n)| node_hash(i, n, SEED_LO)).collect() } else { Vec::new() };
+        let sum = |v: &[u64]| v.iter().fold(0u64, |a, b| a.wrapping_add(*b));
+        NodeShares { sum_hi: sum(&hi), sum_lo: sum(&lo), hi, lo }
+    }
+
+    /// The fingerprint of `t`, a state equal to the one these shares came from except
+    /// for node `changed`, the network and the rest.
+    pub fn successor<N: Hash, M: Hash>(&self, t: &State<N, M>, changed: usize, wide: bool, fifo: bool) -> Fingerprint {
+        let nodes_hi =
+            self.sum_hi.wrapping_sub(self.hi[changed]).wrapping_add(node_hash(changed, &t.nodes[changed], SEED_HI));
+        let hi = combine(nodes_hi, t, fifo, SEED_HI);
+        let lo = if wide {
+            let nodes_lo =
+                self.sum_lo.wrapping_sub(self.lo[changed]).wrapping_add(node_hash(changed, &t.nodes[changed], SEED_LO));
+            combine(nodes_lo, t, fifo, SEED_LO)
+        } else {
+            0
+        };
+        Fingerprint { hi, lo }
+    }
+}
+
+fn combine<N, M: Hash>(nodes: u64, s: &State<N, M>, fifo: bool, seed: u64) -> u64 {
+    mix(nodes.wrapping_add(net_hash(&s.net, fifo, seed)).wrapping_add(rest_hash(s, seed)) ^ seed).max(1)
+}
+
+/// The fingerprint of a state: the sum of its nodes' shares, its network's and the
+/// rest's, mixed. `fifo` says whether a message's place in its channel matters.
+pub fn fingerprint<N: Hash, M: Hash>(s: &State<N, M>, wide: bool, fifo: bool) -> Fingerprint {
+    let nodes = |seed| s.nodes.iter().enumerate().fold(0u64, |a, (i, n)| a.wrapping_add(node_hash(i, n, seed)));
+    let hi = combine(nodes(SEED_HI), s, fifo, SEED_HI);
+    let lo = if wide { combine(nodes(SEED_LO), s, fifo, SEED_LO) } else { 0 };
     Fingerprint { hi, lo }
 }
 
@@ -126,7 +209,7 @@ mod tests {
     use super::*;
 
     fn p(from: u32, to: u32, msg: u8) -> Packet<u8> {
-        Packet::new(from, to, msg, 0, Vec::new(), true)
+        Packet::new(from, to, msg, 0, Vec::new())
     }
 
     #[test]

@@ -72,13 +72,15 @@ pub fn rename<A: Algorithm>(m: &Model<A>, s: &StateOf<A>, perm: &[u32]) -> State
         let mut renamed = node.clone();
         renamed.rename_nodes(&map);
         t.nodes[perm[i] as usize] = renamed;
-        t.next_input[perm[i] as usize] = s.next_input[i];
+        if let Some(&k) = s.next_input.get(i) {
+            t.next_input[perm[i] as usize] = k;
+        }
     }
     t.net.clear();
     for p in &s.net {
         let mut msg = p.msg.clone();
         msg.rename_nodes(&map);
-        let packet = crate::state::Packet::new(perm[p.from as usize], perm[p.to as usize], msg, p.lamport, p.vector.clone(), !m.fifo());
+        let packet = crate::state::Packet::new(perm[p.from as usize], perm[p.to as usize], msg, p.lamport, p.vector.clone());
         insert_packet(&mut t.net, packet, m.fifo());
     }
     t.timers = s.timers.iter().map(|&(node, timer)| (perm[node as usize], timer)).collect();
@@ -89,5 +91,5 @@ pub fn rename<A: Algorithm>(m: &Model<A>, s: &StateOf<A>, perm: &[u32]) -> State
 
 /// The class fingerprint: the least fingerprint over every renaming of `s`.
 pub fn canonical<A: Algorithm>(m: &Model<A>, s: &StateOf<A>, perms: &[Vec<u32>], wide: bool) -> Fingerprint {
-    perms.iter().map(|p| fingerprint(&rename(m, s, p), wide)).min().unwrap_or_else(|| fingerprint(s, wide))
+    perms.iter().map(|p| fingerprint(&rename(m, s, p), wide, m.fifo())).min().unwrap_or_else(|| fingerprint(s, wide, m.fifo()))
 }

@@ -30,7 +30,7 @@ struct Measure {
 }
 
 /// Reads a `VmXXX:  123 kB` line of /proc/self/status, in bytes.
-fn proc_status(field: &str) -> u64 {
+pub fn proc_status(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -74,6 +74,9 @@ fn measure_one(n: usize, args: &BenchArgs) -> anyhow::Result<Measure> {
 }
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    if args.checker || args.one_check.is_some() {
+        return crate::bench_check::run(args);
+    }
     if let Some(n) = args.one {
         println!("{}", serde_json::to_string(&measure_one(n, args)?)?);
         return Ok(ExitCode::SUCCESS);

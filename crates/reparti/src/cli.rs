@@ -296,6 +296,15 @@ pub struct BenchArgs {
     /// runs each size in a fresh process so peak memory is measured per size).
     #[arg(long, hide = true)]
     pub one: Option<usize>,
+
+    /// Measure the model checker instead: Chang–Roberts n = 8 and 9 (unordered, worst-case
+    /// ids) and Ricart–Agrawala n = 3 (two requests each), on one and two threads.
+    #[arg(long)]
+    pub checker: bool,
+
+    /// Measure one checker case in this process: ALGORITHM:NODES:THREADS (used by `bench --checker`).
+    #[arg(long, hide = true)]
+    pub one_check: Option<String>,
 }
 
 fn probability(s: &str) -> Result<f64, String> {

@@ -1,6 +1,7 @@
 //! `reparti`: the command line, the only place that ties an algorithm to an engine.
 
 mod bench;
+mod bench_check;
 mod check;
 mod cli;
 mod list;

@@ -1,0 +1,116 @@
+//! `reparti bench --checker`: the model checker's speed and memory.
+//!
+//! Each case runs in a fresh child process, so that the peak resident memory reported
+//! is that case's alone.
+
+use crate::bench::proc_status;
+use crate::cli::BenchArgs;
+use crate::summary::{rate, thousands};
+use anyhow::Context as _;
+use reparti_check::{CheckConfig, CheckReport, NetworkKind};
+use reparti_core::{Algorithm, AlgorithmVisitor, IdAssignment};
+use serde::{Deserialize, Serialize};
+use std::process::ExitCode;
+
+/// The measured cases: (algorithm, nodes, parameters).
+const CASES: &[(&str, usize, &[(&str, &str)])] =
+    &[("chang-roberts", 8, &[]), ("chang-roberts", 9, &[]), ("ricart-agrawala", 3, &[("requests", "2")])];
+
+#[derive(Serialize, Deserialize)]
+struct Measure {
+    algorithm: String,
+    nodes: usize,
+    threads: usize,
+    unique_states: u64,
+    states: u64,
+    seconds: f64,
+    states_per_sec: f64,
+    bytes_per_state: f64,
+    frontier_peak_bytes: usize,
+    peak_rss_bytes: u64,
+    complete: bool,
+    all_properties_hold: bool,
+}
+
+struct Run(CheckConfig);
+
+impl AlgorithmVisitor for Run {
+    type Output = anyhow::Result<CheckReport>;
+    fn visit<A: Algorithm>(self) -> anyhow::Result<CheckReport> {
+        reparti_check::check::<A>(&self.0, false, &|_| {}, None).map_err(|e| anyhow::anyhow!("{e}"))
+    }
+}
+
+fn measure_one(spec: &str) -> anyhow::Result<Measure> {
+    let parts: Vec<&str> = spec.split(':').collect();
+    let [name, nodes, threads] = parts.as_slice() else { anyhow::bail!("expected ALGORITHM:NODES:THREADS") };
+    let (nodes, threads): (usize, usize) = (nodes.parse()?, threads.parse()?);
+    let params = CASES
+        .iter()
+        .find(|(n, k, _)| n == name && *k == nodes)
+        .map(|(_, _, p)| p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        .unwrap_or_default();
+    let cfg = CheckConfig {
+        nodes: Some(nodes),
+        ids: IdAssignment::Desc,
+        network: NetworkKind::Unordered,
+        threads,
+        liveness: false,
+        params,
+        ..CheckConfig::default()
+    };
+    let r = reparti_algos::visit(name, Run(cfg)).context("unknown algorithm")??;
+    Ok(Measure {
+        algorithm: name.to_string(),
+        nodes,
+        threads,
+        unique_states: r.unique_states,
+        states: r.states,
+        seconds: r.seconds,
+        states_per_sec: r.states_per_sec,
+        bytes_per_state: r.bytes_per_state,
+        frontier_peak_bytes: r.frontier_peak_bytes,
+        peak_rss_bytes: proc_status("VmHWM:"),
+        complete: r.complete,
+        all_properties_hold: r.all_good(),
+    })
+}
+
+pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    if let Some(spec) = &args.one_check {
+        println!("{}", serde_json::to_string(&measure_one(spec)?)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let exe = std::env::current_exe().context("cannot find the reparti executable")?;
+    let mut results = Vec::new();
+    for (name, nodes, _) in CASES {
+        for threads in [1, 2] {
+            let out = std::process::Command::new(&exe)
+                .args(["bench", "--one-check", &format!("{name}:{nodes}:{threads}")])
+                .output()
+                .context("cannot start the measuring process")?;
+            if !out.status.success() {
+                anyhow::bail!("measuring {name} n={nodes} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+            }
+            let m: Measure = serde_json::from_slice(&out.stdout).context("the measuring process printed no result")?;
+            if !args.json {
+                println!(
+                    "{name:<16} n={nodes} unordered, {threads} thread(s): {:>11} unique states ({:>11} generated) in {:>7.3} s = {}states/s; {:.1} bytes/state visited; frontier peak {:.1} MB; peak RSS {:.1} MB; {}",
+                    thousands(m.unique_states),
+                    thousands(m.states),
+                    m.seconds,
+                    rate(m.states_per_sec),
+                    m.bytes_per_state,
+                    m.frontier_peak_bytes as f64 / 1e6,
+                    m.peak_rss_bytes as f64 / 1e6,
+                    if m.complete && m.all_properties_hold { "complete, all properties hold" } else { "INCOMPLETE OR FAILED" }
+                );
+            }
+            results.push(m);
+        }
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&results)?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
