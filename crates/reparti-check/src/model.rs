@@ -33,6 +33,8 @@ thread_local! {
     static EFFECTS: RefCell<Option<Box<dyn Any>>> = const { RefCell::new(None) };
 }
 
+// The box is the point: it moves in and out of the `dyn Any` slot without reallocating.
+#[allow(clippy::box_collection)]
 fn take_effects<M: 'static>() -> Box<Vec<Effect<M>>> {
     EFFECTS
         .with(|slot| slot.borrow_mut().take())
@@ -40,6 +42,7 @@ fn take_effects<M: 'static>() -> Box<Vec<Effect<M>>> {
         .unwrap_or_else(|| Box::new(Vec::with_capacity(8)))
 }
 
+#[allow(clippy::box_collection)]
 fn give_back_effects<M: 'static>(mut b: Box<Vec<Effect<M>>>) {
     b.clear();
     EFFECTS.with(|slot| *slot.borrow_mut() = Some(b));
