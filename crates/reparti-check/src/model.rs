@@ -482,7 +482,11 @@ impl<A: Algorithm> Model<A> {
     pub fn quiescent(&self, s: &StateOf<A>) -> bool {
         s.net.is_empty()
             && s.timers.is_empty()
-            && self.inputs.iter().enumerate().all(|(i, l)| l.is_empty() || s.is_crashed(i) || s.next_input[i] as usize >= l.len())
+            && self
+                .inputs
+                .iter()
+                .enumerate()
+                .all(|(i, l)| l.is_empty() || s.is_crashed(i) || s.next_input[i] as usize >= l.len())
     }
 
     /// The first invariant `s` violates (Count, Local and Global; Delivery ones are

@@ -80,7 +80,8 @@ pub fn rename<A: Algorithm>(m: &Model<A>, s: &StateOf<A>, perm: &[u32]) -> State
     for p in &s.net {
         let mut msg = p.msg.clone();
         msg.rename_nodes(&map);
-        let packet = crate::state::Packet::new(perm[p.from as usize], perm[p.to as usize], msg, p.lamport, p.vector.clone());
+        let packet =
+            crate::state::Packet::new(perm[p.from as usize], perm[p.to as usize], msg, p.lamport, p.vector.clone());
         insert_packet(&mut t.net, packet, m.fifo());
     }
     t.timers = s.timers.iter().map(|&(node, timer)| (perm[node as usize], timer)).collect();
@@ -91,5 +92,9 @@ pub fn rename<A: Algorithm>(m: &Model<A>, s: &StateOf<A>, perm: &[u32]) -> State
 
 /// The class fingerprint: the least fingerprint over every renaming of `s`.
 pub fn canonical<A: Algorithm>(m: &Model<A>, s: &StateOf<A>, perms: &[Vec<u32>], wide: bool) -> Fingerprint {
-    perms.iter().map(|p| fingerprint(&rename(m, s, p), wide, m.fifo())).min().unwrap_or_else(|| fingerprint(s, wide, m.fifo()))
+    perms
+        .iter()
+        .map(|p| fingerprint(&rename(m, s, p), wide, m.fifo()))
+        .min()
+        .unwrap_or_else(|| fingerprint(s, wide, m.fifo()))
 }

@@ -12,8 +12,11 @@ use reparti_core::{Algorithm, AlgorithmVisitor, IdAssignment};
 use serde::{Deserialize, Serialize};
 use std::process::ExitCode;
 
-/// The measured cases: (algorithm, nodes, parameters).
-const CASES: &[(&str, usize, &[(&str, &str)])] =
+/// One measured case: (algorithm, nodes, parameters).
+type Case = (&'static str, usize, &'static [(&'static str, &'static str)]);
+
+/// The measured cases.
+const CASES: &[Case] =
     &[("chang-roberts", 8, &[]), ("chang-roberts", 9, &[]), ("ricart-agrawala", 3, &[("requests", "2")])];
 
 #[derive(Serialize, Deserialize)]

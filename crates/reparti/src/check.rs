@@ -197,7 +197,12 @@ fn render(r: &CheckReport) -> String {
     let sym = &r.symmetry_reduction;
     let _ = write!(o, "\nsymmetry reduction: {}", sym.note);
     if let Some(u) = sym.unreduced_states {
-        let _ = write!(o, " — {} states without it ({:.1}× fewer with it)", thousands(u), u as f64 / r.unique_states.max(1) as f64);
+        let _ = write!(
+            o,
+            " — {} states without it ({:.1}× fewer with it)",
+            thousands(u),
+            u as f64 / r.unique_states.max(1) as f64
+        );
     }
     let _ = writeln!(o);
     let _ = writeln!(o, "clocks: {}", r.clocks);
