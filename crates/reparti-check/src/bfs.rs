@@ -11,7 +11,7 @@ use crate::frontier::Frontier;
 use crate::model::{Action, Model, StateOf};
 use crate::por;
 use crate::search::{Found, Outcome, Progress, Shared, StopReason, Violated};
-use crate::state::{Fingerprint, NodeShares};
+use crate::state::{Fingerprint, NodeShares, State};
 use crate::visited::{Insert, Visited};
 use rayon::prelude::*;
 use reparti_core::Algorithm;
@@ -22,6 +22,8 @@ use std::time::Instant;
 struct Chunk<S> {
     next: Frontier<S>,
     retry: Vec<(Fingerprint, S)>,
+    /// Spent successor states, recycled as buffers for the next ones.
+    pool: Vec<S>,
 }
 
 pub(crate) fn bfs<A: Algorithm>(
@@ -57,7 +59,7 @@ pub(crate) fn bfs<A: Algorithm>(
         while start < frontier.len() {
             let end = (start + batch).min(frontier.len());
             let work = |range: std::ops::Range<usize>| {
-                let mut out = Chunk { next: Frontier::new(packed), retry: Vec::new() };
+                let mut out = Chunk { next: Frontier::new(packed), retry: Vec::new(), pool: Vec::new() };
                 let mut actions = Vec::new();
                 for i in range {
                     if shared.stop.load(Ordering::Relaxed) {
@@ -194,7 +196,9 @@ fn expand<A: Algorithm>(
             }
             for (step, fp) in succs {
                 shared.generated.fetch_add(1, Ordering::Relaxed);
-                admit(m, shared, visited, step.state, step.violation, fp, depth + 1, out);
+                if let Some(spent) = admit(m, shared, visited, step.state, step.violation, fp, depth + 1, out) {
+                    out.pool.push(spent);
+                }
             }
             if keep {
                 shared.reduced.store(true, Ordering::Relaxed);
@@ -211,7 +215,8 @@ fn expand<A: Algorithm>(
         if done.contains(&a) {
             continue;
         }
-        let step = m.step(s, a, None);
+        let buffer = out.pool.pop().unwrap_or_else(State::empty);
+        let step = m.step_into(s, a, None, buffer);
         if step.off_topology && shared.por.load(Ordering::Relaxed) {
             shared.por_broken.store(true, Ordering::Relaxed);
             shared.stop.store(true, Ordering::Relaxed);
@@ -226,11 +231,14 @@ fn expand<A: Algorithm>(
     }
     shared.generated.fetch_add(succs.len() as u64, Ordering::Relaxed);
     for (step, fp) in succs {
-        admit(m, shared, visited, step.state, step.violation, fp, depth + 1, out);
+        if let Some(spent) = admit(m, shared, visited, step.state, step.violation, fp, depth + 1, out) {
+            out.pool.push(spent);
+        }
     }
 }
 
 /// Records a successor: a delivery violation, or a new state to check and expand later.
+/// Gives the state back when it is not kept, so that its buffer can be reused.
 #[allow(clippy::too_many_arguments)]
 fn admit<A: Algorithm>(
     m: &Model<A>,
@@ -241,17 +249,21 @@ fn admit<A: Algorithm>(
     fp: Fingerprint,
     depth: u64,
     out: &mut Chunk<StateOf<A>>,
-) {
+) -> Option<StateOf<A>> {
     if let Some((k, why)) = violation {
         shared.report(Found { violated: Violated::Invariant(k), detail: why, fp, depth });
-        return;
+        return Some(state);
     }
     match visited.insert(fp) {
         Insert::New => {
             shared.check_new(m, &state, fp, depth);
             out.next.push(&state);
+            Some(state)
         }
-        Insert::Seen => {}
-        Insert::Full => out.retry.push((fp, state)),
+        Insert::Seen => Some(state),
+        Insert::Full => {
+            out.retry.push((fp, state));
+            None
+        }
     }
 }

@@ -411,7 +411,19 @@ impl<A: Algorithm> Model<A> {
 
     /// The successor of `s` by `a`.
     pub fn step(&self, s: &StateOf<A>, a: Action, log: Option<&mut StepLog<Msg<A>>>) -> Step<A::Node, Msg<A>> {
-        let mut t = s.clone();
+        self.step_into(s, a, log, State::empty())
+    }
+
+    /// The successor of `s` by `a`, built in `buffer` (whose allocations are reused).
+    pub fn step_into(
+        &self,
+        s: &StateOf<A>,
+        a: Action,
+        log: Option<&mut StepLog<Msg<A>>>,
+        buffer: StateOf<A>,
+    ) -> Step<A::Node, Msg<A>> {
+        let mut t = buffer;
+        t.copy_from(s);
         let mut violation = None;
         let mut off_topology = false;
         let n = self.n();

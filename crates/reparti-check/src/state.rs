@@ -60,6 +60,39 @@ pub struct State<N, M> {
     pub vectors: Vec<u64>,
 }
 
+impl<N: Clone, M: Clone> State<N, M> {
+    /// A state with nothing in it: a buffer for [`State::copy_from`].
+    pub fn empty() -> Self {
+        State {
+            nodes: Vec::new(),
+            net: Vec::new(),
+            timers: Vec::new(),
+            next_input: Vec::new(),
+            crashed: 0,
+            drops: 0,
+            dups: 0,
+            crashes: 0,
+            lamport: Vec::new(),
+            vectors: Vec::new(),
+        }
+    }
+
+    /// Makes `self` a copy of `other`, reusing `self`'s allocations: the search copies
+    /// a state once per successor, and recycled buffers make that copy allocation-free.
+    pub fn copy_from(&mut self, other: &Self) {
+        self.nodes.clone_from(&other.nodes);
+        self.net.clone_from(&other.net);
+        self.timers.clone_from(&other.timers);
+        self.next_input.clone_from(&other.next_input);
+        self.crashed = other.crashed;
+        self.drops = other.drops;
+        self.dups = other.dups;
+        self.crashes = other.crashes;
+        self.lamport.clone_from(&other.lamport);
+        self.vectors.clone_from(&other.vectors);
+    }
+}
+
 impl<N, M> State<N, M> {
     /// Whether node `i` has crashed.
     #[inline]
