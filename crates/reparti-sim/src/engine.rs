@@ -148,7 +148,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         let mut cfg = cfg.clone();
         cfg.network = network;
 
-        let mut queue = EventQueue::default();
+        let mut queue = EventQueue::new(!matches!(cfg.network.delay, Delay::Const { .. }));
         for i in 0..n as u32 {
             queue.push(0.0, Event::Start { node: i });
         }
@@ -303,7 +303,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         let queue = &self.queue;
         let in_flight = |visit: &mut dyn FnMut(NodeId, NodeId, &Msg<A>)| {
             for q in queue.iter() {
-                if let Event::Deliver(e) = &q.event {
+                if let Event::Deliver(e) = q {
                     visit(NodeId(e.from), NodeId(e.to), &e.msg);
                 }
             }

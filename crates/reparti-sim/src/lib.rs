@@ -46,6 +46,7 @@ mod fifo;
 mod finish;
 pub mod network;
 mod queue;
+mod radix;
 pub mod replay;
 pub mod report;
 mod tracer;

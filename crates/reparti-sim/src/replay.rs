@@ -118,7 +118,7 @@ pub fn replay<A: Algorithm>(trace: &Trace) -> Result<Replayed, SimError> {
         }
     }
     let done = sim.stop.is_none()
-        && !sim.queue.iter().any(|q| match &q.event {
+        && !sim.queue.iter().any(|q| match q {
             Event::Deliver(env) => !sim.crashed[env.to as usize],
             Event::Input { node, .. } => !sim.crashed[*node as usize],
             Event::Timer { node, timer, generation } => sim.timers.get(&(*node, *timer)) == Some(generation),

@@ -207,3 +207,24 @@ fn help_teaches_the_flags() {
         assert!(text.contains(flag), "--help misses {flag}");
     }
 }
+
+#[test]
+fn bench_measures_each_size_in_its_own_process() {
+    let j = json_of(&["bench", "--nodes", "1000,3000", "--json"]);
+    let rows = j.as_array().expect("one row per size");
+    assert_eq!(rows.len(), 2);
+    for (row, n) in rows.iter().zip([1000, 3000]) {
+        assert_eq!(row["nodes"], n);
+        assert!(row["deliveries"].as_u64().is_some_and(|d| d >= 2 * n - 1), "at least the best case: {row}");
+        assert!(row["peak_rss_bytes"].as_u64().is_some_and(|b| b > 0));
+        assert_eq!(row["all_properties_hold"], true);
+    }
+}
+
+#[test]
+fn checker_bench_case_reports_its_figures() {
+    let j = json_of(&["bench", "--one-check", "chang-roberts:4:1"]);
+    assert_eq!(j["unique_states"], 216, "Chang–Roberts, 4 nodes, worst-case ids, unordered channels");
+    assert_eq!(j["complete"], true);
+    assert!(j["bytes_per_state"].as_f64().is_some_and(|b| b > 0.0));
+}
