@@ -127,7 +127,8 @@ pub(crate) fn bfs<A: Algorithm>(
     Outcome {
         generated: shared.generated.load(Ordering::Relaxed),
         unique: visited.len(),
-        max_depth: depth,
+        // A violation found while expanding level d lies at depth d + 1.
+        max_depth: found.as_ref().map_or(depth, |f| f.depth.max(depth)),
         seconds: started.elapsed().as_secs_f64(),
         table_bytes: visited.bytes(),
         frontier_bytes: peak_frontier,
@@ -159,16 +160,8 @@ fn expand<A: Algorithm>(
 ) {
     m.actions(s, actions);
     if m.quiescent(s) {
-        shared.terminal_seen.store(true, Ordering::Relaxed);
-        if let Some((k, why)) = m.violated_terminal(s) {
-            shared.report(Found {
-                violated: Violated::Terminal(k),
-                detail: why,
-                fp: m.fingerprint(s, cfg.wide_fingerprints),
-                depth,
-            });
-            return;
-        }
+        // Its terminal properties were checked when it was discovered.
+        return;
     }
     if cfg.max_depth.is_some_and(|d| depth >= d) {
         if !actions.is_empty() {

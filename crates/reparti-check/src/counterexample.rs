@@ -183,10 +183,16 @@ impl<A: Algorithm, W: Write> Writer<'_, A, W> {
         Ok(())
     }
 
-    /// Takes the oldest pending packet equal to the one at `net[i]`.
+    /// Takes the oldest pending packet equal to the one at `net[i]`: same channel, same
+    /// message and, when the model keeps clocks, the same stamp (two equal messages
+    /// with different stamps are different packets there).
     fn take(&mut self, s: &StateOf<A>, i: u32) -> Option<Pending<Msg<A>>> {
         let p = &s.net[i as usize];
-        let at = self.pending.iter().position(|q| q.from == p.from && q.to == p.to && q.msg == p.msg)?;
+        let clocks = self.m.clocks;
+        let at = self
+            .pending
+            .iter()
+            .position(|q| q.from == p.from && q.to == p.to && q.msg == p.msg && (!clocks || q.lamport == p.lamport))?;
         Some(self.pending.remove(at))
     }
 }
@@ -279,7 +285,12 @@ pub fn write_trace<A: Algorithm, W: Write>(
             }
             Action::Duplicate(i) => {
                 let p = &s.net[i as usize];
-                if let Some(q) = w.pending.iter().find(|q| q.from == p.from && q.to == p.to && q.msg == p.msg) {
+                let clocks = m.clocks;
+                if let Some(q) = w
+                    .pending
+                    .iter()
+                    .find(|q| q.from == p.from && q.to == p.to && q.msg == p.msg && (!clocks || q.lamport == p.lamport))
+                {
                     let copy = Pending {
                         id: q.id,
                         from: q.from,

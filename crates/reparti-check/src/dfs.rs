@@ -18,7 +18,11 @@ struct Frame<S> {
 fn insert(visited: &mut Visited, fp: crate::state::Fingerprint) -> bool {
     loop {
         match visited.insert(fp) {
-            Insert::New => return true,
+            Insert::New => {
+                // Keep the table between half and three quarters full, as documented.
+                visited.grow_if_needed();
+                return true;
+            }
             Insert::Seen => return false,
             Insert::Full => visited.grow_if_needed(),
         }
@@ -200,6 +204,9 @@ pub(crate) fn random_walks<A: Algorithm>(
             max_depth = max_depth.max(d);
             let fp = m.fingerprint(&step.state, wide);
             insert(&mut visited, fp);
+            if cfg.max_states.is_some_and(|limit| visited.len() >= limit) {
+                return outcome(started, generated, &visited, max_depth, StopReason::MaxStates, None, terminal_seen);
+            }
             terminal_seen |= m.quiescent(&step.state);
             if let Some((v, why)) = check(m, &step.state, step.violation) {
                 let f = Found { violated: v, detail: why, fp, depth: d };

@@ -239,8 +239,11 @@ fn verdicts<A: Algorithm>(
         format!("in the {} states explored (the search is incomplete)", out.unique)
     };
     let stopped = "not fully checked: the search stopped at the first violation".to_string();
+    // Liveness is checked after an exhaustive safety search that found nothing, so a
+    // liveness failure leaves every safety verdict standing.
+    let safety_found = found.filter(|f| !matches!(f.violated, Violated::Liveness | Violated::Cycle));
     let judge = |this: Violated, kind: &'static str, name: &str| -> Verdict {
-        let (holds, note) = match found {
+        let (holds, note) = match safety_found {
             Some(f) if f.violated == this => (Some(false), f.detail.clone()),
             Some(_) => (None, stopped.clone()),
             None => (Some(true), scope.clone()),

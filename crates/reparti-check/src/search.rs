@@ -102,10 +102,19 @@ impl Shared {
         self.stop.store(true, Ordering::Relaxed);
     }
 
-    /// Checks the invariants on a newly discovered state.
+    /// Checks a newly discovered state: its invariants and, if it is final, its
+    /// terminal properties. Checking both on discovery is what makes the first
+    /// violation a breadth-first search meets a shortest one, whatever its kind.
     pub fn check_new<A: Algorithm>(&self, m: &Model<A>, s: &StateOf<A>, fp: Fingerprint, depth: u64) {
         if let Some((k, why)) = m.violated_invariant(s) {
             self.report(Found { violated: Violated::Invariant(k), detail: why, fp, depth });
+            return;
+        }
+        if m.quiescent(s) {
+            self.terminal_seen.store(true, Ordering::Relaxed);
+            if let Some((k, why)) = m.violated_terminal(s) {
+                self.report(Found { violated: Violated::Terminal(k), detail: why, fp, depth });
+            }
         }
     }
 }
