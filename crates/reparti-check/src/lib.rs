@@ -46,15 +46,9 @@ use std::io::Write;
 /// Why a check could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
-    /// A parameter is unknown or malformed.
+    /// The instance cannot be made (parameters, topology, identities).
     #[error(transparent)]
-    Param(#[from] reparti_core::ParamError),
-    /// The topology cannot be built.
-    #[error(transparent)]
-    Topology(#[from] reparti_core::TopologyError),
-    /// The identity assignment is unusable.
-    #[error(transparent)]
-    Ids(#[from] reparti_core::idents::IdError),
+    Setup(#[from] reparti_core::SetupError),
     /// Anything else about the request.
     #[error("{0}")]
     Usage(String),

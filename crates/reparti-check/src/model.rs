@@ -12,8 +12,8 @@ use crate::CheckError;
 use reparti_core::clock;
 use reparti_core::property::Delivery;
 use reparti_core::{
-    Algorithm, AlgorithmSpec, Context, Effect, Invariant, NodeId, NodeSetup, OutputValue, Params, Process, Properties,
-    Timer, Topology, WorkloadSetup, World,
+    Algorithm, AlgorithmSpec, Context, Effect, Instance, Invariant, NodeId, NodeSetup, OutputValue, Params, Process,
+    Properties, Timer, Topology, World,
 };
 use std::any::Any;
 use std::cell::RefCell;
@@ -129,37 +129,18 @@ pub struct Model<A: Algorithm> {
 impl<A: Algorithm> Model<A> {
     /// Builds the model a configuration describes.
     pub fn new(cfg: &CheckConfig) -> Result<Self, CheckError> {
-        let spec = A::spec();
-        let params = Params::resolve(spec.name, spec.params, &cfg.params)?;
-        let algorithm = A::from_params(&params)?;
-        let mut rng = reparti_core::rng(cfg.seed);
-        let kind = match &cfg.topology {
-            Some(k) => k.clone(),
-            None => spec.topologies[0].parse()?,
-        };
-        if !spec.topologies.contains(&kind.name()) && kind.name() != "file" {
-            return Err(CheckError::Usage(format!(
-                "{} does not run on a {kind}; it accepts: {} (use --topology)",
-                spec.name,
-                spec.topologies.join(", ")
-            )));
-        }
-        let topology = Topology::build(&kind, cfg.nodes.unwrap_or(4), &mut rng)?;
+        let instance =
+            Instance::<A>::new(&cfg.params, cfg.topology.as_ref(), cfg.nodes.unwrap_or(4), &cfg.ids, cfg.seed)?;
+        let Instance { algorithm, spec, params, topology, idents, workload, .. } = instance;
         let n = topology.len();
         if n > 64 {
             return Err(CheckError::Usage(format!(
                 "{n} nodes is far too many to explore every interleaving; the checker takes at most 64 (try 3 to 6)"
             )));
         }
-        let idents = cfg.ids.assign(n, &mut rng)?;
         let mut inputs: Vec<Vec<Input<A>>> = vec![Vec::new(); n];
         let mut initial_inputs = Vec::new();
-        let mut workload = algorithm.workload(&WorkloadSetup { n, idents: &idents, topology: &topology }, &mut rng);
-        workload.sort_by(|a, b| a.at.total_cmp(&b.at));
         for w in workload {
-            if w.node.index() >= n {
-                continue;
-            }
             if w.at <= 0.0 {
                 initial_inputs.push((w.node.0, w.input));
             } else {

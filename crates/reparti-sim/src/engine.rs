@@ -13,8 +13,8 @@ use reparti_core::clock;
 use reparti_core::property::Delivery;
 use reparti_core::trace::{EventKind, TraceHeader, TRACE_VERSION};
 use reparti_core::{
-    Algorithm, AlgorithmSpec, ClockMode, Context, Effect, Message, NodeId, NodeSetup, OutputValue, Params, Process,
-    Rng, Timer, Topology, WorkloadSetup, World,
+    Algorithm, AlgorithmSpec, ClockMode, Context, Effect, Instance, Message, NodeId, NodeSetup, OutputValue, Params,
+    Process, Rng, Timer, Topology, World,
 };
 use std::collections::{BTreeMap, HashMap};
 use std::io::{self, Write};
@@ -24,6 +24,7 @@ pub(crate) type Msg<A> = <<A as Algorithm>::Node as Process>::Msg;
 pub(crate) type Input<A> = <<A as Algorithm>::Node as Process>::Input;
 
 /// A message on its way, with the stamps the framework keeps outside the algorithm.
+#[derive(Clone)]
 pub(crate) struct Envelope<M> {
     pub from: u32,
     pub to: u32,
@@ -94,25 +95,17 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
     }
 
     fn build(cfg: &SimConfig, trace: Option<W>) -> Result<Self, SimError> {
-        let spec = A::spec();
-        let params = Params::resolve(spec.name, spec.params, &cfg.params)?;
-        let algorithm = A::from_params(&params)?;
-        let mut rng = reparti_core::rng(cfg.seed);
-        let kind = match &cfg.topology {
-            Some(k) => k.clone(),
-            None => spec.topologies[0].parse()?,
-        };
-        if !spec.topologies.contains(&kind.name()) && kind.name() != "file" {
-            return Err(SimError::Unsupported {
-                algorithm: spec.name.into(),
-                topology: kind.to_string(),
-                accepted: spec.topologies.join(", "),
-            });
-        }
-        let n = cfg.nodes.unwrap_or(spec.default_nodes);
-        let topology = Topology::build(&kind, n, &mut rng)?;
+        let default_nodes = A::spec().default_nodes;
+        let instance = Instance::<A>::new(
+            &cfg.params,
+            cfg.topology.as_ref(),
+            cfg.nodes.unwrap_or(default_nodes),
+            &cfg.ids,
+            cfg.seed,
+        )?;
+        let Instance { algorithm, spec, params, topology, idents, workload, rng } = instance;
+        let kind = topology.kind().clone();
         let n = topology.len();
-        let idents = cfg.ids.assign(n, &mut rng)?;
         for f in &cfg.faults {
             if let Some(bad) = f.nodes().into_iter().find(|v| v.index() >= n) {
                 return Err(SimError::Fault(format!("a fault names node {bad}, but the nodes are 0..{}", n - 1)));
@@ -152,12 +145,8 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         for i in 0..n as u32 {
             queue.push(0.0, Event::Start { node: i });
         }
-        let mut workload = algorithm.workload(&WorkloadSetup { n, idents: &idents, topology: &topology }, &mut rng);
-        workload.sort_by(|a, b| a.at.total_cmp(&b.at));
         for w in workload {
-            if w.node.index() < n {
-                queue.push(w.at.max(0.0), Event::Input { node: w.node.0, input: w.input });
-            }
+            queue.push(w.at.max(0.0), Event::Input { node: w.node.0, input: w.input });
         }
         for f in &cfg.faults {
             if let Fault::Crash { node, at } = f {
@@ -549,16 +538,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
                 e.msg_type = Some(env.msg.kind_name().to_string());
                 t.emit(e);
             }
-            let copy = Envelope {
-                from: env.from,
-                to: env.to,
-                id: env.id,
-                lamport: env.lamport,
-                chain: env.chain,
-                msg: env.msg.clone(),
-                vector: env.vector.clone(),
-            };
-            self.enqueue(copy);
+            self.enqueue(env.clone());
         }
         self.enqueue(env);
     }

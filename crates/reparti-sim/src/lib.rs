@@ -63,25 +63,9 @@ use std::io::Write;
 /// Why a simulation could not start (or its trace could not be written).
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
-    /// A parameter is unknown or malformed.
+    /// The instance cannot be made (parameters, topology, identities).
     #[error(transparent)]
-    Param(#[from] reparti_core::ParamError),
-    /// The topology cannot be built.
-    #[error(transparent)]
-    Topology(#[from] reparti_core::TopologyError),
-    /// The algorithm does not run on this topology.
-    #[error("{algorithm} does not run on a {topology}; it accepts: {accepted} (use --topology)")]
-    Unsupported {
-        /// The algorithm.
-        algorithm: String,
-        /// The topology asked for.
-        topology: String,
-        /// The topologies it accepts.
-        accepted: String,
-    },
-    /// The identity assignment is unusable.
-    #[error(transparent)]
-    Ids(#[from] reparti_core::idents::IdError),
+    Setup(#[from] reparti_core::SetupError),
     /// A fault or clock option does not fit the run.
     #[error("{0}")]
     Fault(String),

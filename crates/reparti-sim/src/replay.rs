@@ -5,7 +5,7 @@
 //! checker's counterexample replays to the same violation, and any simulation trace
 //! replays to the same run, which is how a bug found one way is examined another.
 
-use crate::engine::{Envelope, Event, Simulation};
+use crate::engine::{Event, Simulation};
 use crate::report::{Report, Stop};
 use crate::{SimConfig, SimError};
 use reparti_core::trace::{EventKind, Trace};
@@ -43,7 +43,7 @@ pub fn replay<A: Algorithm>(trace: &Trace) -> Result<Replayed, SimError> {
     if h.algorithm != A::spec().name {
         return Err(SimError::Fault(format!("the trace is of {}, not {}", h.algorithm, A::spec().name)));
     }
-    let topology = h.topology.parse().map_err(SimError::Topology)?;
+    let topology = h.topology.parse().map_err(|e| SimError::Setup(reparti_core::SetupError::Topology(e)))?;
     let cfg = SimConfig {
         nodes: Some(h.nodes),
         topology: Some(topology),
@@ -91,16 +91,7 @@ pub fn replay<A: Algorithm>(trace: &Trace) -> Result<Replayed, SimError> {
                 } else {
                     sim.duplicated += 1;
                     sim.checks.message_added(&env.msg);
-                    let copy = Envelope {
-                        from: env.from,
-                        to: env.to,
-                        id: env.id,
-                        lamport: env.lamport,
-                        chain: env.chain,
-                        msg: env.msg.clone(),
-                        vector: env.vector.clone(),
-                    };
-                    sim.queue.push(e.t, Event::Deliver(copy));
+                    sim.queue.push(e.t, Event::Deliver(env.clone()));
                     sim.queue.push(e.t, Event::Deliver(env));
                 }
                 steps += 1;

@@ -38,10 +38,13 @@
 //!   maximum does not initiate.
 //! * The leader must not forward its own `ELECTED`, or it would circulate forever.
 
-use super::{argmax, harmonic, hops_to_next_larger, ring_distance, Initiators};
+use super::{
+    argmax, election_properties, everyone_knows_the_max, harmonic, hops_to_next_larger, ring_distance, Elector,
+    Initiators,
+};
 use reparti_core::{
-    Algorithm, AlgorithmSpec, Chapter, Context, Expectation, Invariant, Message, NodeId, NodeSetup, ParamError,
-    ParamSpec, Params, Process, Properties, RunFacts, Terminal, World,
+    Algorithm, AlgorithmSpec, Chapter, Context, Expectation, Message, NodeId, NodeSetup, ParamError, ParamSpec, Params,
+    Process, Properties, RunFacts, Terminal, World,
 };
 use serde::{Deserialize, Serialize};
 
@@ -233,20 +236,10 @@ impl Algorithm for ChangRoberts {
     }
 
     fn properties(&self) -> Properties<Node> {
-        Properties {
-            invariants: vec![Invariant::Count {
-                name: "at most one leader",
-                node: |s| u64::from(s.role == Role::Leader),
-                msg: |_| 0,
-                min: 0,
-                max: 1,
-            }],
-            terminal: vec![
-                Terminal { name: "exactly one leader, the maximum identity", check: exactly_one_leader_the_max },
-                Terminal { name: "every node knows the leader", check: everyone_knows_the_max },
-                Terminal { name: "every other node is lost", check: every_other_node_lost },
-            ],
-        }
+        election_properties(vec![
+            Terminal { name: "every node knows the leader", check: everyone_knows_the_max::<Node> },
+            Terminal { name: "every other node is lost", check: every_other_node_lost },
+        ])
     }
 
     fn expected(&self, facts: &RunFacts<'_>) -> Vec<Expectation> {
@@ -315,37 +308,19 @@ fn all_initiators_formula(ids: &[u64]) -> &'static str {
     }
 }
 
-fn max_ident(w: &World<'_, Node>) -> Result<u64, String> {
-    w.idents.iter().copied().max().ok_or_else(|| "no nodes".to_string())
-}
-
-fn exactly_one_leader_the_max(w: &World<'_, Node>) -> Result<(), String> {
-    let max = max_ident(w)?;
-    let leaders: Vec<u64> = w.live().filter(|&i| w.nodes[i].role == Role::Leader).map(|i| w.idents[i]).collect();
-    match leaders.as_slice() {
-        [l] if *l == max => Ok(()),
-        [l] => Err(format!("the leader is {l}, not the maximum {max}")),
-        [] => Err(format!("no leader (the maximum is {max})")),
-        many => Err(format!("{} leaders: {many:?}", many.len())),
-    }
-}
-
-fn everyone_knows_the_max(w: &World<'_, Node>) -> Result<(), String> {
-    let max = max_ident(w)?;
-    let wrong: Vec<(usize, Option<u64>)> =
-        w.live().map(|i| (i, w.nodes[i].leader())).filter(|&(_, l)| l != Some(max)).take(5).collect();
-    match wrong.first() {
-        None => Ok(()),
-        Some(&(i, l)) => {
-            Err(format!("node {i} knows leader {l:?}, expected {max} ({} such node(s) shown)", wrong.len()))
-        }
-    }
-}
-
 fn every_other_node_lost(w: &World<'_, Node>) -> Result<(), String> {
     match w.live().find(|&i| w.nodes[i].role == Role::Candidate) {
         None => Ok(()),
         Some(i) => Err(format!("node {i} (identity {}) is still a candidate", w.idents[i])),
+    }
+}
+
+impl Elector for Node {
+    fn is_leader(&self) -> bool {
+        self.role == Role::Leader
+    }
+    fn known_leader(&self) -> Option<u64> {
+        self.leader()
     }
 }
 

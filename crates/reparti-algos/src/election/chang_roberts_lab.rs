@@ -76,10 +76,10 @@
 //! second time overwriting a smaller message from its own predecessor, so the maximum
 //! must be at least three hops back.
 
-use super::{argmax, ring_distance, Initiators};
+use super::{argmax, election_properties, ring_distance, Elector, Initiators};
 use reparti_core::{
-    Algorithm, AlgorithmSpec, Chapter, Context, Expectation, Invariant, Message, NodeId, NodeSetup, ParamError,
-    ParamSpec, Params, Process, Properties, RunFacts, Terminal, World,
+    Algorithm, AlgorithmSpec, Chapter, Context, Expectation, Message, NodeId, NodeSetup, ParamError, ParamSpec, Params,
+    Process, Properties, RunFacts, Terminal, World,
 };
 use serde::{Deserialize, Serialize};
 
@@ -277,20 +277,11 @@ impl Algorithm for ChangRobertsLab {
     }
 
     fn properties(&self) -> Properties<Node> {
-        Properties {
-            invariants: vec![Invariant::Count {
-                name: "at most one leader",
-                node: |s| u64::from(s.is_leader()),
-                msg: |_| 0,
-                min: 0,
-                max: 1,
-            }],
-            terminal: vec![
-                Terminal { name: "exactly one leader, the maximum identity", check: exactly_one_leader_the_max },
-                Terminal { name: "every node knows the leader", check: everyone_knows_the_max },
-                Terminal { name: "every node has seen its leader twice", check: everyone_done },
-            ],
-        }
+        election_properties(vec![
+            // The lab's nodes must know the leader's port as well as its identity.
+            Terminal { name: "every node knows the leader", check: everyone_knows_the_max_and_port },
+            Terminal { name: "every node has seen its leader twice", check: everyone_done },
+        ])
     }
 
     fn expected(&self, facts: &RunFacts<'_>) -> Vec<Expectation> {
@@ -331,18 +322,7 @@ fn max_node(w: &World<'_, Node>) -> Result<usize, String> {
     argmax(w.idents).ok_or_else(|| "no nodes".to_string())
 }
 
-fn exactly_one_leader_the_max(w: &World<'_, Node>) -> Result<(), String> {
-    let max = w.idents[max_node(w)?];
-    let leaders: Vec<u64> = w.live().filter(|&i| w.nodes[i].is_leader()).map(|i| w.idents[i]).collect();
-    match leaders.as_slice() {
-        [l] if *l == max => Ok(()),
-        [l] => Err(format!("the leader is {l}, not the maximum {max}")),
-        [] => Err(format!("no node is done with itself as leader (the maximum is {max})")),
-        many => Err(format!("{} leaders: {many:?}", many.len())),
-    }
-}
-
-fn everyone_knows_the_max(w: &World<'_, Node>) -> Result<(), String> {
+fn everyone_knows_the_max_and_port(w: &World<'_, Node>) -> Result<(), String> {
     let m = max_node(w)?;
     let (max, port) = (w.idents[m], w.nodes[m].port);
     match w.live().find(|&i| (w.nodes[i].leader_id, w.nodes[i].leader_port) != (max, port)) {
@@ -360,6 +340,15 @@ fn everyone_done(w: &World<'_, Node>) -> Result<(), String> {
         Some(i) => {
             Err(format!("node {i} has seen its leader {} only {} time(s)", w.nodes[i].leader_id, w.nodes[i].seen))
         }
+    }
+}
+
+impl Elector for Node {
+    fn is_leader(&self) -> bool {
+        Node::is_leader(self)
+    }
+    fn known_leader(&self) -> Option<u64> {
+        self.done().then_some(self.leader_id)
     }
 }
 

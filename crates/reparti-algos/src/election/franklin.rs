@@ -49,10 +49,10 @@
 //!   by its sender: every `ID` carries its direction of travel ([`Dir`]).
 //! * The `ELECTED` announcement travels rightwards once round; the leader stops it.
 
-use super::argmax;
+use super::{election_properties, everyone_knows_the_max, Elector};
 use reparti_core::{
-    Algorithm, AlgorithmSpec, Chapter, Context, Expectation, Invariant, Message, NodeId, NodeSetup, ParamError,
-    ParamSpec, Params, Process, Properties, RunFacts, Terminal, World,
+    Algorithm, AlgorithmSpec, Chapter, Context, Expectation, Message, NodeId, NodeSetup, ParamError, ParamSpec, Params,
+    Process, Properties, RunFacts, Terminal, World,
 };
 use serde::{Deserialize, Serialize};
 
@@ -348,20 +348,10 @@ impl Algorithm for Franklin {
     }
 
     fn properties(&self) -> Properties<Node> {
-        Properties {
-            invariants: vec![Invariant::Count {
-                name: "at most one leader",
-                node: |s| u64::from(s.role == Role::Leader),
-                msg: |_| 0,
-                min: 0,
-                max: 1,
-            }],
-            terminal: vec![
-                Terminal { name: "exactly one leader, the maximum identity", check: exactly_one_leader_the_max },
-                Terminal { name: "every node knows the leader", check: everyone_knows_the_max },
-                Terminal { name: "every other node is passive", check: every_other_node_passive },
-            ],
-        }
+        election_properties(vec![
+            Terminal { name: "every node knows the leader", check: everyone_knows_the_max::<Node> },
+            Terminal { name: "every other node is passive", check: every_other_node_passive },
+        ])
     }
 
     fn expected(&self, facts: &RunFacts<'_>) -> Vec<Expectation> {
@@ -389,32 +379,19 @@ pub fn log2_floor(n: usize) -> u32 {
     }
 }
 
-fn exactly_one_leader_the_max(w: &World<'_, Node>) -> Result<(), String> {
-    let max = argmax(w.idents).map(|i| w.idents[i]).ok_or_else(|| "no nodes".to_string())?;
-    let leaders: Vec<u64> = w.live().filter(|&i| w.nodes[i].role == Role::Leader).map(|i| w.idents[i]).collect();
-    match leaders.as_slice() {
-        [l] if *l == max => Ok(()),
-        [l] => Err(format!("the leader is {l}, not the maximum {max}")),
-        [] => {
-            let active: Vec<usize> = w.live().filter(|&i| w.nodes[i].role == Role::Active).take(5).collect();
-            Err(format!("no leader (the maximum is {max}); nodes still active: {active:?}"))
-        }
-        many => Err(format!("{} leaders: {many:?}", many.len())),
-    }
-}
-
-fn everyone_knows_the_max(w: &World<'_, Node>) -> Result<(), String> {
-    let max = argmax(w.idents).map(|i| w.idents[i]).ok_or_else(|| "no nodes".to_string())?;
-    match w.live().find(|&i| w.nodes[i].leader() != Some(max)) {
-        None => Ok(()),
-        Some(i) => Err(format!("node {i} knows leader {:?}, expected {max}", w.nodes[i].leader())),
-    }
-}
-
 fn every_other_node_passive(w: &World<'_, Node>) -> Result<(), String> {
     match w.live().find(|&i| w.nodes[i].role == Role::Active) {
         None => Ok(()),
         Some(i) => Err(format!("node {i} (identity {}) is still active in round {}", w.idents[i], w.nodes[i].round)),
+    }
+}
+
+impl Elector for Node {
+    fn is_leader(&self) -> bool {
+        self.role == Role::Leader
+    }
+    fn known_leader(&self) -> Option<u64> {
+        self.leader()
     }
 }
 

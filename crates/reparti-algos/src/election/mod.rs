@@ -34,7 +34,7 @@ pub use chang_roberts::ChangRoberts;
 pub use chang_roberts_lab::ChangRobertsLab;
 pub use franklin::Franklin;
 
-use reparti_core::{NodeId, ParamError, Params};
+use reparti_core::{Invariant, NodeId, ParamError, Params, Process, Properties, Terminal, World};
 
 /// Which nodes start an election on their own, from the `initiators` parameter.
 ///
@@ -139,6 +139,62 @@ pub fn argmax(idents: &[u64]) -> Option<usize> {
 /// The harmonic number `H_n = 1 + 1/2 + … + 1/n`.
 pub fn harmonic(n: usize) -> f64 {
     (1..=n).map(|k| 1.0 / k as f64).sum()
+}
+
+/// What the common election properties need to see of a node.
+pub trait Elector: Process {
+    /// Whether the node holds itself to be the leader.
+    fn is_leader(&self) -> bool;
+    /// The leader the node knows, once it knows one.
+    fn known_leader(&self) -> Option<u64>;
+}
+
+/// The specification every election shares (reference §5): the invariant "at most one
+/// leader", the terminal property "exactly one leader, the maximum identity", then the
+/// algorithm's own terminal properties.
+pub fn election_properties<N: Elector>(own: Vec<Terminal<N>>) -> Properties<N> {
+    let mut terminal =
+        vec![Terminal { name: "exactly one leader, the maximum identity", check: exactly_one_leader_the_max::<N> }];
+    terminal.extend(own);
+    Properties {
+        invariants: vec![Invariant::Count {
+            name: "at most one leader",
+            node: |s: &N| u64::from(s.is_leader()),
+            msg: |_| 0,
+            min: 0,
+            max: 1,
+        }],
+        terminal,
+    }
+}
+
+fn max_ident<N: Process>(w: &World<'_, N>) -> Result<u64, String> {
+    w.idents.iter().copied().max().ok_or_else(|| "no nodes".to_string())
+}
+
+/// Terminal: exactly one live node is the leader, and it has the largest identity.
+pub fn exactly_one_leader_the_max<N: Elector>(w: &World<'_, N>) -> Result<(), String> {
+    let max = max_ident(w)?;
+    let leaders: Vec<u64> = w.live().filter(|&i| w.nodes[i].is_leader()).map(|i| w.idents[i]).collect();
+    match leaders.as_slice() {
+        [l] if *l == max => Ok(()),
+        [l] => Err(format!("the leader is {l}, not the maximum {max}")),
+        [] => Err(format!("no leader (the maximum is {max})")),
+        many => Err(format!("{} leaders: {many:?}", many.len())),
+    }
+}
+
+/// Terminal: every live node knows that the largest identity leads.
+pub fn everyone_knows_the_max<N: Elector>(w: &World<'_, N>) -> Result<(), String> {
+    let max = max_ident(w)?;
+    let wrong: Vec<(usize, Option<u64>)> =
+        w.live().map(|i| (i, w.nodes[i].known_leader())).filter(|&(_, l)| l != Some(max)).take(5).collect();
+    match wrong.first() {
+        None => Ok(()),
+        Some(&(i, l)) => {
+            Err(format!("node {i} knows leader {l:?}, expected {max} ({} such node(s) shown)", wrong.len()))
+        }
+    }
 }
 
 #[cfg(test)]
