@@ -6,24 +6,15 @@ use reparti_algos::election::{hops_to_next_larger, ChangRoberts};
 use reparti_core::IdAssignment;
 use reparti_sim::{simulate, Delay, NetworkModel, Report, SimConfig, Stop};
 
+mod common;
+use common::networks;
+
 const PROPERTIES: [&str; 4] = [
     "at most one leader",
     "exactly one leader, the maximum identity",
     "every node knows the leader",
     "every other node is lost",
 ];
-
-/// Constant, uniform and exponential delays, each with FIFO and non-FIFO channels.
-fn networks() -> Vec<NetworkModel> {
-    let delays = [Delay::Const { value: 1.0 }, Delay::Uniform { min: 0.1, max: 5.0 }, Delay::Exp { mean: 2.0 }];
-    let mut v = Vec::new();
-    for delay in delays {
-        for fifo in [true, false] {
-            v.push(NetworkModel { fifo, delay, ..NetworkModel::default() });
-        }
-    }
-    v
-}
 
 fn config(n: usize, seed: u64, ids: IdAssignment, network: &NetworkModel, params: &[(&str, &str)]) -> SimConfig {
     SimConfig {

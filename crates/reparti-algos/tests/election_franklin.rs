@@ -10,23 +10,15 @@ use reparti_core::IdAssignment;
 use reparti_sim::{simulate, simulate_traced, Delay, NetworkModel, Report, SimConfig, Stop};
 use serde::Deserialize;
 
+mod common;
+use common::networks;
+
 const PROPERTIES: [&str; 4] = [
     "at most one leader",
     "exactly one leader, the maximum identity",
     "every node knows the leader",
     "every other node is passive",
 ];
-
-fn networks() -> Vec<NetworkModel> {
-    let delays = [Delay::Const { value: 1.0 }, Delay::Uniform { min: 0.1, max: 5.0 }, Delay::Exp { mean: 2.0 }];
-    let mut v = Vec::new();
-    for delay in delays {
-        for fifo in [true, false] {
-            v.push(NetworkModel { fifo, delay, ..NetworkModel::default() });
-        }
-    }
-    v
-}
 
 fn config(n: usize, seed: u64, ids: IdAssignment, network: &NetworkModel, fixed: bool) -> SimConfig {
     SimConfig {

@@ -7,8 +7,11 @@ use reparti_algos::election::chang_roberts_lab::Msg as LabMsg;
 use reparti_algos::election::ChangRobertsLab;
 use reparti_core::trace::{read_trace, EventKind};
 use reparti_core::{IdAssignment, TopologyKind};
-use reparti_sim::{simulate, simulate_traced, Delay, NetworkModel, Report, SimConfig, Stop};
+use reparti_sim::{simulate, simulate_traced, NetworkModel, Report, SimConfig, Stop};
 use serde::Deserialize;
+
+mod common;
+use common::networks;
 
 const PROPERTIES: [&str; 4] = [
     "at most one leader",
@@ -16,17 +19,6 @@ const PROPERTIES: [&str; 4] = [
     "every node knows the leader",
     "every node has seen its leader twice",
 ];
-
-fn networks() -> Vec<NetworkModel> {
-    let delays = [Delay::Const { value: 1.0 }, Delay::Uniform { min: 0.1, max: 5.0 }, Delay::Exp { mean: 2.0 }];
-    let mut v = Vec::new();
-    for delay in delays {
-        for fifo in [true, false] {
-            v.push(NetworkModel { fifo, delay, ..NetworkModel::default() });
-        }
-    }
-    v
-}
 
 fn config(n: usize, seed: u64, ids: IdAssignment, network: &NetworkModel, params: &[(&str, &str)]) -> SimConfig {
     SimConfig {

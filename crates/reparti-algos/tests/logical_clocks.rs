@@ -13,22 +13,18 @@ use reparti_algos::time::LogicalClocks;
 use reparti_core::clock::vector_order;
 use reparti_core::trace::{read_trace, EventKind, Trace};
 use reparti_core::{ClockMode, TopologyKind, VectorOrder};
-use reparti_sim::{simulate, simulate_traced, Delay, NetworkModel, Report, SimConfig, Stop};
+use reparti_sim::{simulate, simulate_traced, Delay, NetworkModel, SimConfig, Stop};
 use serde::Deserialize;
 use std::collections::HashMap;
+
+mod common;
+use common::networks_over;
 
 const LAMPORT: &str = "clock condition C(send) < C(receive)";
 const VECTOR: &str = "vector clocks: V(send) < V(receive)";
 
 fn networks() -> Vec<NetworkModel> {
-    let delays = [Delay::Const { value: 1.0 }, Delay::Uniform { min: 0.0, max: 4.0 }, Delay::Exp { mean: 1.5 }];
-    let mut v = Vec::new();
-    for delay in delays {
-        for fifo in [true, false] {
-            v.push(NetworkModel { fifo, delay, ..NetworkModel::default() });
-        }
-    }
-    v
+    networks_over([Delay::Const { value: 1.0 }, Delay::Uniform { min: 0.0, max: 4.0 }, Delay::Exp { mean: 1.5 }])
 }
 
 fn config(n: usize, topology: &str, seed: u64, network: &NetworkModel, params: &[(&str, &str)]) -> SimConfig {
@@ -42,10 +38,6 @@ fn config(n: usize, topology: &str, seed: u64, network: &NetworkModel, params: &
     }
 }
 
-fn holds(report: &Report, name: &str) -> bool {
-    report.property(name).and_then(|p| p.holds) == Some(true)
-}
-
 #[test]
 fn clock_conditions_hold_on_every_message_across_seeds_topologies_and_networks() {
     let shapes = [("complete", 5), ("ring", 6), ("bidir-ring", 6), ("star", 5), ("grid", 9), ("random:3", 10)];
@@ -56,8 +48,8 @@ fn clock_conditions_hold_on_every_message_across_seeds_topologies_and_networks()
                 let ctx = format!("{topology} n={n} seed={seed} {network:?}");
                 assert_eq!(r.stop, Stop::Quiescence, "{ctx}");
                 assert_eq!(r.clocks, ClockMode::LamportAndVector, "reads_clocks keeps vectors on small runs");
-                assert!(holds(&r, LAMPORT), "{ctx}: {:?}", r.property(LAMPORT));
-                assert!(holds(&r, VECTOR), "{ctx}: {:?}", r.property(VECTOR));
+                assert!(r.holds(LAMPORT), "{ctx}: {:?}", r.property(LAMPORT));
+                assert!(r.holds(VECTOR), "{ctx}: {:?}", r.property(VECTOR));
                 // One MSG per send input, no control messages, and every one delivered.
                 let asked: u64 = r
                     .outputs
@@ -104,7 +96,7 @@ fn with_lamport_clocks_only_the_vector_property_is_not_failed() {
     };
     let r = simulate::<LogicalClocks>(&cfg).expect("the run starts");
     assert_eq!(r.clocks, ClockMode::Lamport);
-    assert!(holds(&r, LAMPORT));
+    assert!(r.holds(LAMPORT));
     assert_ne!(r.property(VECTOR).and_then(|p| p.holds), Some(false));
 }
 

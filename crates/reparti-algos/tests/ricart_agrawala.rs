@@ -11,18 +11,14 @@ use reparti_core::trace::{read_trace, EventKind, Trace};
 use reparti_core::IdAssignment;
 use reparti_sim::{simulate, simulate_traced, Delay, NetworkModel, Report, SimConfig, Stop};
 
+mod common;
+use common::networks_over;
+
 const MUTEX: &str = "mutual exclusion: at most one node in the critical section";
 const SERVED: &str = "every request was served";
 
 fn networks() -> Vec<NetworkModel> {
-    let delays = [Delay::Const { value: 1.0 }, Delay::Uniform { min: 0.1, max: 6.0 }, Delay::Exp { mean: 2.0 }];
-    let mut v = Vec::new();
-    for delay in delays {
-        for fifo in [true, false] {
-            v.push(NetworkModel { fifo, delay, ..NetworkModel::default() });
-        }
-    }
-    v
+    networks_over([Delay::Const { value: 1.0 }, Delay::Uniform { min: 0.1, max: 6.0 }, Delay::Exp { mean: 2.0 }])
 }
 
 fn config(n: usize, seed: u64, network: &NetworkModel, params: &[(&str, &str)]) -> SimConfig {
@@ -35,10 +31,6 @@ fn config(n: usize, seed: u64, network: &NetworkModel, params: &[(&str, &str)]) 
     }
 }
 
-fn holds(report: &Report, name: &str) -> bool {
-    report.property(name).and_then(|p| p.holds) == Some(true)
-}
-
 fn cs_entries(r: &Report) -> u64 {
     r.outputs.get("enter_cs").map(|m| m.values().sum()).unwrap_or(0)
 }
@@ -46,8 +38,8 @@ fn cs_entries(r: &Report) -> u64 {
 /// Asserts the engine's verdicts and the exact message counts of one finished run.
 fn assert_run(r: &Report, n: u64, requests: u64, ctx: &str) {
     assert_eq!(r.stop, Stop::Quiescence, "{ctx}");
-    assert!(holds(r, MUTEX), "{ctx}: {:?}", r.property(MUTEX));
-    assert!(holds(r, SERVED), "{ctx}: {:?}", r.property(SERVED));
+    assert!(r.holds(MUTEX), "{ctx}: {:?}", r.property(MUTEX));
+    assert!(r.holds(SERVED), "{ctx}: {:?}", r.property(SERVED));
     let cs = cs_entries(r);
     assert_eq!(cs, n * requests, "{ctx}: every request enters once");
     assert_eq!(r.sent("REQUEST"), (n - 1) * cs, "{ctx}");

@@ -12,20 +12,11 @@ use reparti_sim::{simulate, simulate_traced, Delay, NetworkModel, Report, SimCon
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
+mod common;
+use common::networks;
+
 const ONE_TOKEN: &str = "exactly one token";
 const DELIVERED: &str = "every data message reached its destination exactly once";
-
-/// Constant, uniform and exponential delays, each with FIFO and non-FIFO channels.
-fn networks() -> Vec<NetworkModel> {
-    let delays = [Delay::Const { value: 1.0 }, Delay::Uniform { min: 0.1, max: 5.0 }, Delay::Exp { mean: 2.0 }];
-    let mut v = Vec::new();
-    for delay in delays {
-        for fifo in [true, false] {
-            v.push(NetworkModel { fifo, delay, ..NetworkModel::default() });
-        }
-    }
-    v
-}
 
 fn config(n: usize, seed: u64, network: &NetworkModel, params: &[(&str, &str)]) -> SimConfig {
     SimConfig {
@@ -35,10 +26,6 @@ fn config(n: usize, seed: u64, network: &NetworkModel, params: &[(&str, &str)]) 
         params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         ..SimConfig::default()
     }
-}
-
-fn holds(report: &Report, name: &str) -> bool {
-    report.property(name).and_then(|p| p.holds) == Some(true)
 }
 
 fn hops_outputs(report: &Report) -> (u64, u64) {
@@ -56,8 +43,8 @@ fn one_token_and_every_message_delivered_across_seeds_sizes_and_networks() {
                 let r = simulate::<TokenRing>(&config(n, seed, &network, &[])).expect("the run starts");
                 let ctx = format!("n={n} seed={seed} network={network:?}");
                 assert_eq!(r.stop, Stop::Quiescence, "{ctx}");
-                assert!(holds(&r, ONE_TOKEN), "{ctx}: {:?}", r.property(ONE_TOKEN));
-                assert!(holds(&r, DELIVERED), "{ctx}: {:?}", r.property(DELIVERED));
+                assert!(r.holds(ONE_TOKEN), "{ctx}: {:?}", r.property(ONE_TOKEN));
+                assert!(r.holds(DELIVERED), "{ctx}: {:?}", r.property(DELIVERED));
                 // Default laps = 2: the token makes exactly two laps, then rests.
                 assert_eq!(r.sent("TOKEN"), 2 * n as u64, "{ctx}");
                 // Default sends = 3 per node, each delivered once.
@@ -84,7 +71,7 @@ fn more_laps_more_sends_and_another_holder() {
             let r = simulate::<TokenRing>(&config(7, seed, &network, &params)).expect("the run starts");
             let ctx = format!("laps={laps} sends={sends} holder={holder} seed={seed}");
             assert_eq!(r.stop, Stop::Quiescence, "{ctx}");
-            assert!(holds(&r, ONE_TOKEN) && holds(&r, DELIVERED), "{ctx}: {:?}", r.properties);
+            assert!(r.holds(ONE_TOKEN) && r.holds(DELIVERED), "{ctx}: {:?}", r.properties);
             assert_eq!(r.sent("TOKEN"), laps * 7, "{ctx}");
             assert_eq!(hops_outputs(&r).0, sends * 7, "{ctx}");
             assert!(r.all_good(), "{ctx}: {:?}", r.expected);
@@ -100,7 +87,7 @@ fn one_lap_already_flushes_the_workload_queued_at_time_zero() {
     for network in networks() {
         for seed in 1..=5 {
             let r = simulate::<TokenRing>(&config(5, seed, &network, &[("laps", "1")])).expect("the run starts");
-            assert!(holds(&r, ONE_TOKEN) && holds(&r, DELIVERED), "seed={seed} {network:?}: {:?}", r.properties);
+            assert!(r.holds(ONE_TOKEN) && r.holds(DELIVERED), "seed={seed} {network:?}: {:?}", r.properties);
             assert_eq!(r.sent("TOKEN"), 5);
         }
     }
@@ -112,7 +99,7 @@ fn in_manual_mode_nobody_else_gets_the_token_and_the_terminal_check_says_so() {
     // never gives. Sends of the other nodes wait forever; the property must report it.
     let r = simulate::<TokenRing>(&config(4, 1, &NetworkModel::default(), &[("laps", "0")])).expect("the run starts");
     assert_eq!(r.stop, Stop::Quiescence);
-    assert!(holds(&r, ONE_TOKEN));
+    assert!(r.holds(ONE_TOKEN));
     assert_eq!(r.sent("TOKEN"), 0);
     assert_eq!(r.expected["TOKEN"].holds, Some(true), "manual mode: TOKEN = releases = 0");
     let p = r.property(DELIVERED).expect("declared");
