@@ -22,6 +22,18 @@ pub const AUTO_VECTOR_LIMIT: usize = 256;
 /// after every event (and the report says so).
 pub const GLOBAL_CHECK_LIMIT: usize = 2_000;
 
+/// An external input given by a scenario, applied at a time to a node. The input is
+/// JSON (or TOML turned into JSON) that must deserialize into the algorithm's `Input`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GivenInput {
+    /// When.
+    pub at: f64,
+    /// Which node.
+    pub node: u32,
+    /// The input, e.g. `"Request"` or `{"Send": {"to": 3, "text": "hello"}}`.
+    pub input: serde_json::Value,
+}
+
 /// One simulation run.
 #[derive(Clone, Debug)]
 pub struct SimConfig {
@@ -47,6 +59,10 @@ pub struct SimConfig {
     pub vector_clocks: VectorClocks,
     /// Stop at the first violated invariant (the default), or run on and report them all.
     pub stop_at_violation: bool,
+    /// External inputs given by a scenario, applied on top of the workload.
+    pub inputs: Vec<GivenInput>,
+    /// Drop the algorithm's own workload (a scenario that gives every input itself).
+    pub no_workload: bool,
 }
 
 impl Default for SimConfig {
@@ -63,6 +79,8 @@ impl Default for SimConfig {
             max_time: None,
             vector_clocks: VectorClocks::Auto,
             stop_at_violation: true,
+            inputs: Vec::new(),
+            no_workload: false,
         }
     }
 }

@@ -79,6 +79,8 @@ pub struct Simulation<A: Algorithm, W: Write = io::Sink> {
     pub(crate) busy: Duration,
     pub(crate) clock_mode: ClockMode,
     pub(crate) global_note: String,
+    /// Which `DelayMessage` faults have been applied (each applies once).
+    delays_used: Vec<usize>,
 }
 
 impl<A: Algorithm> Simulation<A, io::Sink> {
@@ -137,7 +139,10 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             format!("every {global_every} events (n > {GLOBAL_CHECK_LIMIT}: each check costs O(n))")
         };
         let checks = Checks::new(algorithm.properties(), &nodes, global_every);
-        let fifo_needed = network.fifo && !matches!(network.delay, Delay::Const { .. });
+        // Constant delays keep each channel in order by themselves, unless a scenario
+        // holds one message back.
+        let delayed = cfg.faults.iter().any(|f| matches!(f, Fault::DelayMessage { .. }));
+        let fifo_needed = network.fifo && (delayed || !matches!(network.delay, Delay::Const { .. }));
         let mut cfg = cfg.clone();
         cfg.network = network;
 
@@ -145,8 +150,21 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         for i in 0..n as u32 {
             queue.push(0.0, Event::Start { node: i });
         }
-        for w in workload {
-            queue.push(w.at.max(0.0), Event::Input { node: w.node.0, input: w.input });
+        if !cfg.no_workload {
+            for w in workload {
+                queue.push(w.at.max(0.0), Event::Input { node: w.node.0, input: w.input });
+            }
+        }
+        let mut given = cfg.inputs.clone();
+        given.sort_by(|a, b| a.at.total_cmp(&b.at));
+        for g in given {
+            if g.node as usize >= n {
+                return Err(SimError::Fault(format!("an input names node {}, but the nodes are 0..{}", g.node, n - 1)));
+            }
+            let input: Input<A> = serde_json::from_value(g.input.clone()).map_err(|e| {
+                SimError::Fault(format!("input {} at node {} is not an input of {}: {e}", g.input, g.node, spec.name))
+            })?;
+            queue.push(g.at.max(0.0), Event::Input { node: g.node, input });
         }
         for f in &cfg.faults {
             if let Fault::Crash { node, at } = f {
@@ -208,6 +226,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             busy: Duration::ZERO,
             clock_mode,
             global_note,
+            delays_used: Vec::new(),
         })
     }
 
@@ -406,7 +425,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             Fault::Partition { nodes, from, until } => {
                 t >= *from && t < *until && (nodes.contains(&NodeId(a)) != nodes.contains(&NodeId(b)))
             }
-            Fault::Crash { .. } => false,
+            Fault::Crash { .. } | Fault::DelayMessage { .. } => false,
         })
     }
 
@@ -527,7 +546,9 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             self.trace_drop(&env, "partition");
             return;
         }
-        let copies = if net.dup > 0.0 && self.rng.gen::<f64>() < net.dup { 2 } else { 1 };
+        let dup = net.dup;
+        let extra = self.scheduled_delay(&env);
+        let copies = if dup > 0.0 && self.rng.gen::<f64>() < dup { 2 } else { 1 };
         if copies == 2 {
             self.duplicated += 1;
             if let Some(t) = &mut self.tracer {
@@ -538,12 +559,38 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
                 e.msg_type = Some(env.msg.kind_name().to_string());
                 t.emit(e);
             }
-            self.enqueue(env.clone());
+            self.enqueue(env.clone(), extra);
         }
-        self.enqueue(env);
+        self.enqueue(env, extra);
     }
 
-    fn enqueue(&mut self, env: Envelope<Msg<A>>) {
+    /// The extra delay a scenario's `DelayMessage` fault gives this message (each such
+    /// fault applies once, to the first message that matches it).
+    fn scheduled_delay(&mut self, env: &Envelope<Msg<A>>) -> f64 {
+        let now = self.now;
+        let msg = &env.msg;
+        let found = self.cfg.faults.iter().enumerate().position(|(k, f)| match f {
+            Fault::DelayMessage { from, to, message, payload, after, .. } => {
+                !self.delays_used.contains(&k)
+                    && from.0 == env.from
+                    && to.0 == env.to
+                    && now >= *after
+                    && message.eq_ignore_ascii_case(msg.kind_name())
+                    && payload.as_ref().is_none_or(|p| p.eq_ignore_ascii_case(&format!("{msg:?}")))
+            }
+            _ => false,
+        });
+        match found.map(|k| (k, &self.cfg.faults[k])) {
+            Some((k, Fault::DelayMessage { by, .. })) => {
+                let by = *by;
+                self.delays_used.push(k);
+                by
+            }
+            _ => 0.0,
+        }
+    }
+
+    fn enqueue(&mut self, env: Envelope<Msg<A>>, extra: f64) {
         let delay = match self.cfg.network.delay {
             Delay::Const { value } => value,
             Delay::Uniform { min, max } => {
@@ -555,7 +602,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             }
             Delay::Exp { mean } => -mean * (1.0 - self.rng.gen::<f64>()).ln(),
         };
-        let mut t = self.now + delay;
+        let mut t = self.now + delay + extra;
         if let Some(fifo) = &mut self.fifo {
             t = fifo.clamp(&self.topology, NodeId(env.from), NodeId(env.to), t);
         }

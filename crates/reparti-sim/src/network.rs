@@ -114,6 +114,23 @@ pub enum Fault {
         /// When.
         at: f64,
     },
+    /// The first message from `from` to `to` of type `message` (and, if given, whose
+    /// debug form is `payload`, compared ignoring case, e.g. `Elect(5)`) sent at or after
+    /// `after` takes `by` extra time units.
+    DelayMessage {
+        /// The sender.
+        from: NodeId,
+        /// The receiver.
+        to: NodeId,
+        /// The message type, e.g. `ELECT`.
+        message: String,
+        /// The message's debug form, e.g. `Elect(5)`.
+        payload: Option<String>,
+        /// Not before this time.
+        after: f64,
+        /// The extra delay.
+        by: f64,
+    },
     /// Messages between `nodes` and the other nodes are lost while `from ≤ t < until`
     /// (at either the send or the delivery time).
     Partition {
@@ -157,6 +174,7 @@ impl Fault {
         match self {
             Fault::Crash { node, .. } => vec![*node],
             Fault::Partition { nodes, .. } => nodes.clone(),
+            Fault::DelayMessage { from, to, .. } => vec![*from, *to],
         }
     }
 }

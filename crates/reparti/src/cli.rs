@@ -24,8 +24,82 @@ pub enum Command {
     /// Model-check an algorithm: explore every interleaving of a small instance, prove
     /// its properties or print the shortest run that breaks one.
     Check(Box<CheckArgs>),
+    /// Draw a trace: a space-time diagram (an interactive HTML page or an SVG), or export
+    /// it as a ShiViz log.
+    Viz(VizArgs),
+    /// Draw a topology, as Graphviz DOT or SVG.
+    Topo(TopoArgs),
+    /// Measure message counts (and rounds) over a range of sizes and seeds, and plot them
+    /// against the algorithm's expected counts.
+    Eval(EvalArgs),
     /// Measure the simulator's speed and memory (Chang–Roberts on huge rings).
     Bench(BenchArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct VizArgs {
+    /// The trace to draw (written by `sim --trace`, `check --trace-out`, or a real run).
+    pub trace: PathBuf,
+
+    /// Where to write the picture: FILE.html (interactive viewer) or FILE.svg (static).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Also (or only) write a ShiViz log to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub shiviz: Option<PathBuf>,
+
+    /// Draw time downwards (one vertical line per node) instead of left to right.
+    #[arg(long)]
+    pub vertical: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct TopoArgs {
+    /// An algorithm: draw its default topology (or the one --topology names).
+    pub algorithm: Option<String>,
+
+    /// The topology to draw.
+    #[arg(short, long)]
+    pub topology: Option<String>,
+
+    /// Number of nodes.
+    #[arg(short, long, default_value_t = 8)]
+    pub nodes: usize,
+
+    /// Seed (random graphs).
+    #[arg(short, long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Where to write: FILE.svg or FILE.dot (DOT on standard output without it).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// The algorithm to evaluate.
+    pub algorithm: String,
+
+    /// Sizes: A..B (powers of two from A to B, e.g. 4..1024) or a list 4,8,16.
+    #[arg(short, long, default_value = "4..256")]
+    pub nodes: String,
+
+    /// Seeds per size (random identities) for the mean curve.
+    #[arg(long, default_value_t = 20)]
+    pub runs: u64,
+
+    /// First seed.
+    #[arg(short, long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// An algorithm parameter, e.g. --param initiators=0. Repeatable.
+    #[arg(short, long, value_name = "K=V")]
+    pub param: Vec<String>,
+
+    /// Where to write: FILE.svg (plot), FILE.csv or FILE.json (the table).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -142,6 +216,10 @@ pub struct SimArgs {
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Draw the run as a space-time diagram (FILE.html or FILE.svg).
+    #[arg(long, value_name = "FILE")]
+    pub viz: Option<PathBuf>,
 }
 
 /// The channel model the checker explores.
@@ -272,6 +350,10 @@ pub struct CheckArgs {
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
+
+    /// Draw the counterexample, if any, as a space-time diagram (FILE.html or FILE.svg).
+    #[arg(long, value_name = "FILE")]
+    pub viz: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

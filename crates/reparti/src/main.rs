@@ -9,6 +9,9 @@ mod replay;
 mod runs;
 mod sim;
 mod summary;
+mod topo;
+mod viz;
+mod eval;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -63,6 +66,9 @@ fn main() -> ExitCode {
         cli::Command::List(args) => list::run(&args),
         cli::Command::Sim(args) => sim::run(&args),
         cli::Command::Check(args) => check::run(&args),
+        cli::Command::Viz(args) => viz::run(&args),
+        cli::Command::Topo(args) => topo::run(&args),
+        cli::Command::Eval(args) => eval::run(&args),
         cli::Command::Bench(args) => bench::run(&args),
     };
     match result {

@@ -90,6 +90,8 @@ pub fn config(args: &SimArgs, spec: &AlgorithmSpec) -> anyhow::Result<SimConfig>
             VectorChoice::Off => VectorClocks::Off,
         },
         stop_at_violation: !args.keep_going,
+        inputs: Vec::new(),
+        no_workload: false,
     })
 }
 
