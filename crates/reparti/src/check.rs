@@ -92,9 +92,17 @@ fn config(args: &CheckArgs) -> anyhow::Result<CheckConfig> {
 }
 
 pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
-    let spec = find_algorithm(&args.algorithm)?;
-    reparti_core::Params::resolve(spec.name, spec.params, &config(args)?.params).map_err(|e| usage(e.to_string()))?;
-    let cfg = config(args)?;
+    // A scenario file in place of the algorithm: its [check] table gives the configuration.
+    let scenario = crate::scenario::for_check(args)?;
+    let (name, cfg) = match &scenario {
+        Some(s) => (s.algorithm.as_str(), s.config.clone()),
+        None => {
+            let spec = find_algorithm(&args.algorithm)?;
+            reparti_core::Params::resolve(spec.name, spec.params, &config(args)?.params)
+                .map_err(|e| usage(e.to_string()))?;
+            (args.algorithm.as_str(), config(args)?)
+        }
+    };
     let bar = (!args.no_progress && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new_spinner();
         bar.set_style(
@@ -111,11 +119,8 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let trace = file.as_mut().map(|f| f as &mut dyn Write);
-    let report = reparti_algos::visit(
-        &args.algorithm,
-        Check { cfg, compare: args.compare_reductions, bar: bar.as_ref(), trace },
-    )
-    .unwrap_or_else(|| Err(usage(format!("unknown algorithm '{}'", args.algorithm))))?;
+    let report = reparti_algos::visit(name, Check { cfg, compare: args.compare_reductions, bar: bar.as_ref(), trace })
+        .unwrap_or_else(|| Err(usage(format!("unknown algorithm '{name}'"))))?;
     if let Some(f) = file.as_mut() {
         f.flush().context("cannot write the counterexample trace")?;
     }
@@ -123,14 +128,24 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         bar.finish_and_clear();
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        match &scenario {
+            Some(s) => s.print_json(&report)?,
+            None => println!("{}", serde_json::to_string_pretty(&report)?),
+        }
     } else {
         print!("{}", render(&report));
         if let (Some(p), Some(_)) = (&args.trace_out, &report.counterexample) {
             println!("counterexample trace written to {} (replay: reparti sim --replay {})", p.display(), p.display());
         }
+        if let Some(s) = &scenario {
+            print!("{}", s.render(&report));
+        }
     }
-    Ok(if report.all_good() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(match &scenario {
+        Some(s) => s.exit_code(&report),
+        None if report.all_good() => ExitCode::SUCCESS,
+        None => ExitCode::from(1),
+    })
 }
 
 fn mark(h: Option<bool>) -> &'static str {

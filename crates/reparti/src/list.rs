@@ -2,6 +2,7 @@
 
 use crate::cli::ListArgs;
 use reparti_core::topology::TOPOLOGY_NAMES;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 pub fn run(args: &ListArgs) -> anyhow::Result<ExitCode> {
@@ -29,6 +30,42 @@ pub fn run(args: &ListArgs) -> anyhow::Result<ExitCode> {
         }
     }
     println!("\nTopologies: {}", TOPOLOGY_NAMES.join(", "));
+    print_scenarios();
     println!("Try: reparti sim chang-roberts --nodes 1000");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where the course pack may be: `scenarios/` here, and beside the repository the
+/// binary was built in (`REPO/target/PROFILE/reparti`), without repeats.
+fn scenario_dirs() -> Vec<PathBuf> {
+    let mut dirs = vec![PathBuf::from("scenarios")];
+    let built_in =
+        std::env::current_exe().ok().and_then(|exe| Some(exe.parent()?.parent()?.parent()?.join("scenarios")));
+    dirs.extend(built_in);
+    let mut seen = Vec::new();
+    dirs.retain(|d| match d.canonicalize() {
+        Ok(c) if d.is_dir() && !seen.contains(&c) => {
+            seen.push(c);
+            true
+        }
+        _ => false,
+    });
+    dirs
+}
+
+/// The "Scenarios" section: every scenario file with its one-line description; nothing
+/// when no `scenarios/` folder is found.
+fn print_scenarios() {
+    for dir in scenario_dirs() {
+        let listed = crate::scenario::list_dir(&dir);
+        if listed.is_empty() {
+            continue;
+        }
+        println!("\nScenarios ({}/, run with `reparti sim FILE` or `reparti check FILE` as marked)", dir.display());
+        let width = listed.iter().map(|l| l.name.chars().count()).max().unwrap_or(0);
+        for l in &listed {
+            let pad = " ".repeat(width - l.name.chars().count());
+            println!("  {}{pad}  [{}] {}", l.name, l.commands, l.description);
+        }
+    }
 }

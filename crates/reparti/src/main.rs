@@ -4,14 +4,15 @@ mod bench;
 mod bench_check;
 mod check;
 mod cli;
+mod eval;
 mod list;
 mod replay;
 mod runs;
+mod scenario;
 mod sim;
 mod summary;
 mod topo;
 mod viz;
-mod eval;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -13,6 +13,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 pub fn run(args: &SimArgs) -> anyhow::Result<ExitCode> {
+    // A scenario file in place of the algorithm: it describes the whole run.
+    if let Some(path) = args.algorithm.as_deref().and_then(crate::scenario::path_of) {
+        return crate::scenario::run_sim(&path, args);
+    }
     if let Some(path) = &args.replay {
         return crate::replay::run(path, args.json);
     }

@@ -1,8 +1,86 @@
-//! `reparti viz` (being built).
+//! `reparti viz TRACE [-o out.html|out.svg] [--shiviz out.log] [--vertical]`: draws a
+//! trace as a space-time diagram (an interactive HTML page or a static SVG) and/or
+//! exports it as a ShiViz log.
+//!
+//! Without `-o` and without `--shiviz`, the page goes next to the trace (`run.jsonl` →
+//! `run.html`). The paths written are printed on standard output, one per line, so that
+//! `xdg-open "$(reparti viz run.jsonl)"` works; notes (an elided huge trace, a trace cut
+//! short) go to standard error.
 
 use crate::cli::VizArgs;
+use reparti_core::trace::{read_trace, Trace};
+use reparti_viz::{render_with, spacetime, Format, Options};
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-pub fn run(_args: &VizArgs) -> anyhow::Result<ExitCode> {
-    Err(crate::usage("`reparti viz` is being built"))
+pub fn run(args: &VizArgs) -> anyhow::Result<ExitCode> {
+    // Check what is asked before reading a possibly large trace.
+    let picture = match &args.output {
+        Some(path) => {
+            let format = Format::from_path(path).map_err(|e| crate::usage(format!("-o {e}")))?;
+            Some((path.clone(), format))
+        }
+        None if args.shiviz.is_none() => Some((default_output(&args.trace), Format::Html)),
+        None => None,
+    };
+    let trace = load(&args.trace)?;
+    if trace.end.is_none() {
+        eprintln!(
+            "note: {} has no closing line (the run was cut short); drawing the {} events it holds",
+            args.trace.display(),
+            trace.events.len()
+        );
+    }
+    let opts = Options { vertical: args.vertical, ..Options::default() };
+    if let Some((path, format)) = picture {
+        if format != Format::ShiViz {
+            if let Some(elision) = spacetime::layout(&trace, &opts).elision {
+                for line in elision.lines() {
+                    eprintln!("note: {line}");
+                }
+            }
+        }
+        write(&trace, format, &opts, &path)?;
+    }
+    if let Some(path) = &args.shiviz {
+        write(&trace, Format::ShiViz, &opts, path)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `run.jsonl` → `run.html`, next to it (`run.html.html` if the trace is itself `.html`).
+fn default_output(trace: &Path) -> PathBuf {
+    let page = trace.with_extension("html");
+    if page == trace {
+        let mut name = trace.as_os_str().to_owned();
+        name.push(".html");
+        PathBuf::from(name)
+    } else {
+        page
+    }
+}
+
+fn load(path: &Path) -> anyhow::Result<Trace> {
+    const HINT: &str = "give a trace written by `reparti sim --trace FILE` or `reparti check --trace-out FILE`";
+    if path.is_dir() {
+        return Err(crate::usage(format!("{} is a directory, not a trace; {HINT}", path.display())));
+    }
+    let file = std::fs::File::open(path)
+        .map_err(|e| crate::usage(format!("cannot read the trace {}: {e}; {HINT}", path.display())))?;
+    read_trace(BufReader::new(file)).map_err(|e| {
+        // The reader's own message may already say where traces come from.
+        let e = e.to_string();
+        let hint = if e.contains("reparti sim --trace") { String::new() } else { format!("; {HINT}") };
+        crate::usage(format!("{} is not a reparti trace: {e}{hint}", path.display()))
+    })
+}
+
+fn write(trace: &Trace, format: Format, opts: &Options, path: &Path) -> anyhow::Result<()> {
+    let text = render_with(trace, format, opts).map_err(|e| crate::usage(e.to_string()))?;
+    std::fs::write(path, text).map_err(|e| {
+        crate::usage(format!("cannot write {}: {e}; choose a writable path (with -o or --shiviz)", path.display()))
+    })?;
+    println!("{}", path.display());
+    Ok(())
 }

@@ -1,0 +1,131 @@
+//! Scenario files: one TOML file names an experiment and its expected outcome.
+//!
+//! `reparti sim FILE.toml` and `reparti check FILE.toml` read the algorithm and its
+//! parameters, the topology and identities, the network, a fault schedule, a workload
+//! of external inputs, the seed, limits, and what must be observed (properties, outputs,
+//! message counts, the stop reason, the checker's verdicts). The run prints its usual
+//! summary, then an "expectations" section, and exits 0 only when every expectation was
+//! met — so a scenario that demonstrates a violation passes when the violation shows.
+//!
+//! A malformed file is a usage error (exit status 2) drawn at its line and column. The
+//! format is documented in docs/SCENARIOS.md; the course pack lives in `scenarios/`.
+//!
+//! * [`file`]: the TOML tables as serde structs;
+//! * [`plan`], [`plan_check`]: check them against the algorithm, build `SimConfig` /
+//!   `CheckConfig`;
+//! * [`probe`]: what the loader asks the algorithm (instance, inputs, property names);
+//! * [`expect`]: judges a report against the expectations;
+//! * [`diag`]: errors at their line and column (miette).
+
+mod cli;
+pub mod diag;
+pub mod expect;
+pub mod file;
+pub mod plan;
+pub mod plan_check;
+pub mod probe;
+#[cfg(test)]
+mod tests;
+
+pub use cli::{for_check, run_sim};
+
+use diag::Located;
+use file::ScenarioFile;
+use std::path::{Path, PathBuf};
+
+/// A scenario file, read and parsed, with its text kept to draw errors.
+#[derive(Debug)]
+pub struct Scenario {
+    /// The path as given (shown in errors and in the expectations header).
+    pub path: String,
+    /// The file's text.
+    pub text: String,
+    /// Its tables.
+    pub file: ScenarioFile,
+}
+
+impl Scenario {
+    /// Parses `text`; a syntax or type error comes back at its place.
+    pub fn parse(path: &str, text: String) -> Result<Scenario, Located> {
+        let file: ScenarioFile = toml::from_str(&text).map_err(|e| diag::from_toml(&e))?;
+        Ok(Scenario { path: path.to_string(), text, file })
+    }
+
+    /// Reads and parses the file at `path`; errors are usage errors (exit status 2).
+    pub fn load(path: &Path) -> anyhow::Result<Scenario> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| crate::usage(format!("cannot read the scenario file {shown}: {e}")))?;
+        Scenario::parse(&shown, text.clone()).map_err(|e| diag::render(&shown, &text, &e))
+    }
+
+    /// Draws a mistake found in this file as a usage error.
+    pub fn error(&self, e: &Located) -> anyhow::Error {
+        diag::render(&self.path, &self.text, e)
+    }
+}
+
+/// The scenario file the command line names instead of an algorithm, if it does: a name
+/// ending in `.toml`, or an existing file that is not an algorithm's name.
+pub fn path_of(arg: &str) -> Option<PathBuf> {
+    let p = Path::new(arg);
+    let named = arg.ends_with(".toml") || (reparti_algos::find(arg).is_none() && p.is_file());
+    named.then(|| p.to_path_buf())
+}
+
+/// One line of `reparti list`'s "Scenarios" section.
+#[derive(Debug, PartialEq)]
+pub struct Listed {
+    /// The file's name.
+    pub name: String,
+    /// `sim`, `check` or `sim, check`.
+    pub commands: String,
+    /// Its description (or why it has none).
+    pub description: String,
+}
+
+/// Which commands a scenario is meant for: `check` when it has a `[check]` table, `sim`
+/// when it has none or when it also has an `[expect]` table.
+pub fn commands_of(table: &toml::Table) -> Vec<&'static str> {
+    let check = table.contains_key("check");
+    let mut v = Vec::new();
+    if !check || table.contains_key("expect") {
+        v.push("sim");
+    }
+    if check {
+        v.push("check");
+    }
+    v
+}
+
+/// The scenarios in `dir`, sorted by file name (empty when there is no such folder).
+pub fn list_dir(dir: &Path) -> Vec<Listed> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    files
+        .iter()
+        .map(|p| {
+            let name = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            let table = std::fs::read_to_string(p).ok().and_then(|t| t.parse::<toml::Table>().ok());
+            match table {
+                Some(t) => Listed {
+                    name,
+                    commands: commands_of(&t).join(", "),
+                    description: t
+                        .get("description")
+                        .and_then(|d| d.as_str())
+                        .unwrap_or("(no description)")
+                        .to_string(),
+                },
+                None => {
+                    Listed { name, commands: "?".into(), description: "(does not parse: run it to see where)".into() }
+                }
+            }
+        })
+        .collect()
+}
