@@ -85,7 +85,7 @@ fn sends<M: std::fmt::Debug>(log: &StepLog<M>) -> Vec<String> {
 }
 
 fn outs<M>(log: &StepLog<M>) -> Vec<String> {
-    log.outputs.iter().map(|(k, v)| format!("{k} = {v}")).collect()
+    log.outputs.iter().map(|(k, v, _)| format!("{k} = {v}")).collect()
 }
 
 /// Replays `path` and describes every step.
@@ -152,9 +152,25 @@ impl<A: Algorithm, W: Write> Writer<'_, A, W> {
         clock::tick(&mut self.lamport[i], Some(&mut self.vectors[i]), i);
     }
 
-    /// Writes a handler's sends and outputs, ticking the clocks as the framework does.
+    /// Writes a handler's sends, outputs and logs in the order the handler made them,
+    /// ticking the clocks on each send as the framework does (outputs and logs do not
+    /// tick: they carry the clock of the moment they were made).
     fn effects(&mut self, node: u32, log: StepLog<Msg<A>>) -> std::io::Result<()> {
-        for (to, msg, _, _) in log.sent {
+        let mut outputs = log.outputs.into_iter().peekable();
+        let mut logs = log.logs.into_iter().peekable();
+        let sent = log.sent.len();
+        let mut sends = log.sent.into_iter();
+        for k in 0..=sent {
+            while let Some((key, value, _)) = outputs.next_if(|o| o.2 <= k) {
+                self.event(node, EventKind::Output, |e| {
+                    e.key = Some(key.to_string());
+                    e.value = Some(value);
+                })?;
+            }
+            while let Some((text, _)) = logs.next_if(|l| l.1 <= k) {
+                self.event(node, EventKind::Log, |e| e.text = Some(text))?;
+            }
+            let Some((to, msg, _, _)) = sends.next() else { break };
             self.tick(node);
             let id = self.next_msg;
             self.next_msg += 1;
@@ -170,15 +186,6 @@ impl<A: Algorithm, W: Write> Writer<'_, A, W> {
                 let (lamport, vector) = (self.lamport[node as usize], self.vectors[node as usize].clone());
                 self.pending.push(Pending { id, from: node, to, msg, lamport, vector });
             }
-        }
-        for (key, value) in log.outputs {
-            self.event(node, EventKind::Output, |e| {
-                e.key = Some(key.to_string());
-                e.value = Some(value);
-            })?;
-        }
-        for text in log.logs {
-            self.event(node, EventKind::Log, |e| e.text = Some(text))?;
         }
         Ok(())
     }

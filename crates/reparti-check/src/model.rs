@@ -77,10 +77,11 @@ impl Action {
 pub struct StepLog<M> {
     /// Messages sent, as (to, message, lamport stamp, vector stamp).
     pub sent: Vec<(u32, M, u64, Vec<u64>)>,
-    /// Values made observable.
-    pub outputs: Vec<(&'static str, OutputValue)>,
-    /// Lines logged.
-    pub logs: Vec<String>,
+    /// Values made observable, each with how many sends preceded it in the handler
+    /// (traces place it there, with the clock of that moment).
+    pub outputs: Vec<(&'static str, OutputValue, usize)>,
+    /// Lines logged, each with how many sends preceded it.
+    pub logs: Vec<(String, usize)>,
 }
 
 impl<M> Default for StepLog<M> {
@@ -376,12 +377,14 @@ impl<A: Algorithm> Model<A> {
                 }
                 Effect::Output { key, value } => {
                     if let Some(l) = log.as_deref_mut() {
-                        l.outputs.push((key, value));
+                        let before = l.sent.len();
+                        l.outputs.push((key, value, before));
                     }
                 }
                 Effect::Log(text) => {
                     if let Some(l) = log.as_deref_mut() {
-                        l.logs.push(text);
+                        let before = l.sent.len();
+                        l.logs.push((text, before));
                     }
                 }
             }

@@ -477,6 +477,10 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         let n = self.nodes.len();
         self.checks.node_before(&self.nodes[i]);
         let mut effects = std::mem::take(&mut self.effects);
+        // Outputs and logs are local events that do not tick the clocks: in the trace
+        // they carry the clock of the handler's last ticking step before them (its
+        // start, or the send just before), not the clock the handler ended with.
+        let mut clock_now = self.tracer.is_some().then(|| (self.lamport[i], self.vector_of(node).map(<[u64]>::to_vec)));
         {
             let vector = self.vectors.as_mut().map(|v| &mut v[i * n..(i + 1) * n]);
             let neighbours = self.topology.neighbours(NodeId(node));
@@ -485,12 +489,29 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         }
         self.checks.node_after(&self.nodes[i], self.events + 1);
         for effect in effects.drain(..) {
-            self.apply(node, effect);
+            if let (Some(clock), Effect::Send { lamport, vector, .. }) = (&mut clock_now, &effect) {
+                *clock = (*lamport, vector.as_deref().map(<[u64]>::to_vec));
+            }
+            self.apply(node, effect, clock_now.as_ref());
         }
         self.effects = effects;
     }
 
-    fn apply(&mut self, node: u32, effect: Effect<Msg<A>>) {
+    /// Traces a local event that does not tick the clocks, with the given clock.
+    fn trace_at(
+        &mut self,
+        node: u32,
+        kind: EventKind,
+        clock: Option<&(u64, Option<Vec<u64>>)>,
+        fill: impl FnOnce(&mut reparti_core::trace::TraceEvent),
+    ) {
+        let (Some(t), Some((lamport, vc))) = (&mut self.tracer, clock) else { return };
+        let mut e = Tracer::<W>::event(self.now, node, kind, *lamport, vc.as_deref());
+        fill(&mut e);
+        t.emit(e);
+    }
+
+    fn apply(&mut self, node: u32, effect: Effect<Msg<A>>, clock: Option<&(u64, Option<Vec<u64>>)>) {
         match effect {
             Effect::Send { to, msg, lamport, vector } => self.send(node, to, msg, lamport, vector),
             Effect::SetTimer { timer, after } => {
@@ -504,14 +525,14 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             Effect::Output { key, value } => {
                 if self.tracer.is_some() {
                     let v = value.clone();
-                    self.trace_simple(node, EventKind::Output, |e| {
+                    self.trace_at(node, EventKind::Output, clock, |e| {
                         e.key = Some(key.to_string());
                         e.value = Some(v);
                     });
                 }
                 *self.outputs.entry(key).or_default().entry(value).or_insert(0) += 1;
             }
-            Effect::Log(text) => self.trace_simple(node, EventKind::Log, |e| e.text = Some(text)),
+            Effect::Log(text) => self.trace_at(node, EventKind::Log, clock, |e| e.text = Some(text)),
         }
     }
 

@@ -112,7 +112,13 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         bar.enable_steady_tick(Duration::from_millis(120));
         bar
     });
-    let mut file = match &args.trace_out {
+    // --viz draws the counterexample from its trace: through --trace-out, or a scratch file.
+    if let Some(picture) = &args.viz {
+        reparti_viz::Format::from_path(picture).map_err(|e| usage(format!("--viz {e}")))?;
+    }
+    let scratch = (args.viz.is_some() && args.trace_out.is_none()).then(crate::viz::scratch_trace);
+    let trace_path = args.trace_out.clone().or_else(|| scratch.clone());
+    let mut file = match &trace_path {
         Some(p) => Some(BufWriter::new(std::fs::File::create(p).with_context(|| {
             format!("cannot create the trace file {} (check the folder exists and is writable)", p.display())
         })?)),
@@ -123,6 +129,21 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| Err(usage(format!("unknown algorithm '{name}'"))))?;
     if let Some(f) = file.as_mut() {
         f.flush().context("cannot write the counterexample trace")?;
+    }
+    drop(file);
+    let drawn = match (&args.viz, &trace_path, &report.counterexample) {
+        (Some(picture), Some(trace), Some(_)) => Some(crate::viz::draw(trace, picture)),
+        (Some(_), _, None) => {
+            eprintln!("note: no counterexample, so nothing to draw (--viz draws the run that breaks a property)");
+            None
+        }
+        _ => None,
+    };
+    if let Some(p) = &scratch {
+        let _ = std::fs::remove_file(p);
+    }
+    if let Some(drawn) = drawn {
+        drawn?;
     }
     if let Some(bar) = bar {
         bar.finish_and_clear();

@@ -52,6 +52,10 @@ pub struct VizArgs {
     /// Draw time downwards (one vertical line per node) instead of left to right.
     #[arg(long)]
     pub vertical: bool,
+
+    /// Place events by Lamport clock instead of by time (every arrow then points forward).
+    #[arg(long)]
+    pub lamport: bool,
 }
 
 #[derive(Args, Debug)]

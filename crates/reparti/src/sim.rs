@@ -30,7 +30,7 @@ pub fn run(args: &SimArgs) -> anyhow::Result<ExitCode> {
         return crate::runs::run_many(args, name, &cfg);
     }
     let progress = !args.no_progress && std::io::stderr().is_terminal();
-    let report = simulate(name, cfg, args.trace.clone(), progress)?;
+    let report = simulate_and_draw(name, cfg, args.trace.clone(), args.viz.as_deref(), progress)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -105,6 +105,33 @@ pub fn sim_error(e: SimError) -> anyhow::Error {
         SimError::Trace(io) => anyhow::Error::new(io).context("cannot write the trace"),
         other => usage(other.to_string()),
     }
+}
+
+/// Runs like [`simulate`], then draws the run into `viz` (FILE.html or FILE.svg) when
+/// given, through a scratch trace if no `--trace` was asked for.
+pub fn simulate_and_draw(
+    name: &str,
+    cfg: SimConfig,
+    trace: Option<PathBuf>,
+    viz: Option<&std::path::Path>,
+    progress: bool,
+) -> anyhow::Result<Report> {
+    let Some(picture) = viz else { return simulate(name, cfg, trace, progress) };
+    reparti_viz::Format::from_path(picture).map_err(|e| usage(format!("--viz {e}")))?;
+    let (path, scratch) = match trace {
+        Some(p) => (p, false),
+        None => (crate::viz::scratch_trace(), true),
+    };
+    let report = simulate(name, cfg, Some(path.clone()), progress);
+    let drawn = report.as_ref().ok().map(|_| crate::viz::draw(&path, picture));
+    if scratch {
+        let _ = std::fs::remove_file(&path);
+    }
+    let report = report?;
+    if let Some(drawn) = drawn {
+        drawn?;
+    }
+    Ok(report)
 }
 
 /// Runs the algorithm named `name` (already known to exist) to the end.

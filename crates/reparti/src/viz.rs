@@ -9,7 +9,7 @@
 
 use crate::cli::VizArgs;
 use reparti_core::trace::{read_trace, Trace};
-use reparti_viz::{render_with, spacetime, Format, Options};
+use reparti_viz::{render_with, spacetime, Axis, Format, Options};
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -32,7 +32,8 @@ pub fn run(args: &VizArgs) -> anyhow::Result<ExitCode> {
             trace.events.len()
         );
     }
-    let opts = Options { vertical: args.vertical, ..Options::default() };
+    let axis = if args.lamport { Axis::Lamport } else { Axis::Time };
+    let opts = Options { vertical: args.vertical, axis, ..Options::default() };
     if let Some((path, format)) = picture {
         if format != Format::ShiViz {
             if let Some(elision) = spacetime::layout(&trace, &opts).elision {
@@ -47,6 +48,19 @@ pub fn run(args: &VizArgs) -> anyhow::Result<ExitCode> {
         write(&trace, Format::ShiViz, &opts, path)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Draws the trace at `trace` into `picture` (format by extension), for `--viz`.
+pub fn draw(trace: &Path, picture: &Path) -> anyhow::Result<()> {
+    let format = Format::from_path(picture).map_err(|e| crate::usage(format!("--viz {e}")))?;
+    let trace = load(trace)?;
+    write(&trace, format, &Options::default(), picture)
+}
+
+/// A fresh path in the temporary folder, for a trace that only feeds a picture.
+pub fn scratch_trace() -> PathBuf {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    std::env::temp_dir().join(format!("reparti-{}-{nanos}.jsonl", std::process::id()))
 }
 
 /// `run.jsonl` → `run.html`, next to it (`run.html.html` if the trace is itself `.html`).

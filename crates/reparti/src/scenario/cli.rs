@@ -119,9 +119,8 @@ pub fn run_sim(path: &Path, args: &SimArgs) -> anyhow::Result<ExitCode> {
             ("--partition", !args.partition.is_empty()),
             ("--param", !args.param.is_empty()),
             ("--runs", t.has("runs", args.runs != d.runs)),
-            ("--viz", args.viz.is_some()),
         ],
-        "--seed, --nodes, --max-events, --max-time, --vector-clocks, --keep-going, --trace, --json, --no-progress",
+        "--seed, --nodes, --max-events, --max-time, --vector-clocks, --keep-going, --trace, --viz, --json, --no-progress",
     )?;
     let s = Scenario::load(path)?;
     let plan = plan::sim_plan(&s.file, nodes_override(&s, args.nodes)?).map_err(|e| s.error(&e))?;
@@ -138,7 +137,8 @@ pub fn run_sim(path: &Path, args: &SimArgs) -> anyhow::Result<ExitCode> {
     };
     cfg.stop_at_violation &= !args.keep_going;
     let progress = !args.no_progress && std::io::stderr().is_terminal();
-    let report: Report = crate::sim::simulate(&plan.algorithm, cfg, args.trace.clone(), progress)?;
+    let report: Report =
+        crate::sim::simulate_and_draw(&plan.algorithm, cfg, args.trace.clone(), args.viz.as_deref(), progress)?;
     let outcomes = expect::judge_sim(&plan.expect, &report);
     if args.json {
         print_json(&report, &s.path, &outcomes)?;
@@ -203,9 +203,8 @@ pub fn for_check(args: &CheckArgs) -> anyhow::Result<Option<CheckScenario>> {
             ("--walks", t.has("walks", args.walks != d.walks)),
             ("--depth", t.has("depth", args.depth != d.depth)),
             ("--param", !args.param.is_empty()),
-            ("--viz", args.viz.is_some()),
         ],
-        "--nodes, --seed, --threads, --max-depth, --max-states, --max-seconds, --por, --symmetry, --wide, --no-liveness, --liveness-limit, --compare-reductions, --trace-out, --json, --no-progress",
+        "--nodes, --seed, --threads, --max-depth, --max-states, --max-seconds, --por, --symmetry, --wide, --no-liveness, --liveness-limit, --compare-reductions, --trace-out, --viz, --json, --no-progress",
     )?;
     let s = Scenario::load(&path)?;
     let nodes = t.has("nodes", args.nodes != d.nodes).then_some(args.nodes);

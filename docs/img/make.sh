@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Regenerates every picture of docs/COURSE.md with reparti itself.
+#   bash docs/img/make.sh        (from the repository root)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+cargo build --release -q
+R=target/release/reparti
+T=$(mktemp -d)
+out=docs/img
+
+$R topo token-ring --nodes 6 -o $out/topology-ring.svg >/dev/null
+$R topo franklin --nodes 6 -o $out/topology-bidir-ring.svg >/dev/null
+$R topo ricart-agrawala --nodes 5 -o $out/topology-complete.svg >/dev/null
+
+$R sim scenarios/tp3-token-ring.toml --trace $T/tp3.jsonl >/dev/null
+$R viz $T/tp3.jsonl -o $out/tp3-token-ring.svg >/dev/null
+$R sim scenarios/time-clocks.toml --trace $T/clocks.jsonl >/dev/null
+$R viz $T/clocks.jsonl -o $out/time-clocks.svg >/dev/null
+$R sim scenarios/mutex-ricart-agrawala.toml --trace $T/ra.jsonl >/dev/null
+$R viz $T/ra.jsonl -o $out/mutex-ricart-agrawala.svg >/dev/null
+$R sim scenarios/election-chang-roberts-worst.toml --trace $T/crw.jsonl >/dev/null
+$R viz $T/crw.jsonl -o $out/election-chang-roberts-worst.svg >/dev/null
+$R sim scenarios/tp7-chang-roberts-lab.toml --trace $T/tp7.jsonl >/dev/null
+$R viz $T/tp7.jsonl -o $out/tp7-chang-roberts-lab.svg >/dev/null
+$R sim scenarios/communication-token-loss.toml --trace $T/loss.jsonl >/dev/null || true
+$R viz $T/loss.jsonl -o $out/communication-token-loss.svg >/dev/null
+$R check scenarios/check-franklin-broken.toml --trace-out $T/cx.jsonl >/dev/null || true
+$R viz $T/cx.jsonl -o $out/check-franklin-counterexample.svg >/dev/null
+
+$R eval chang-roberts --nodes 4..256 --runs 20 -o $out/eval-chang-roberts.svg >/dev/null
+$R eval franklin --nodes 4..256 --runs 20 -o $out/eval-franklin.svg >/dev/null
+rm -rf "$T"
+echo "pictures written to $out"
