@@ -8,7 +8,6 @@ use crate::queue::{EventQueue, Queued};
 use crate::report::Stop;
 use crate::tracer::Tracer;
 use crate::SimError;
-use rand::Rng as _;
 use reparti_core::clock;
 use reparti_core::property::Delivery;
 use reparti_core::trace::{EventKind, TraceHeader, TRACE_VERSION};
@@ -56,15 +55,15 @@ pub struct Simulation<A: Algorithm, W: Write = io::Sink> {
     pub(crate) nodes: Vec<A::Node>,
     lamport: Vec<u64>,
     vectors: Option<Vec<u64>>,
-    chain: Vec<u32>,
+    pub(crate) chain: Vec<u32>,
     pub(crate) crashed: Vec<bool>,
     pub(crate) queue: EventQueue<Event<Msg<A>, Input<A>>>,
-    rng: Rng,
-    fifo: Option<FifoTable>,
+    pub(crate) rng: Rng,
+    pub(crate) fifo: Option<FifoTable>,
     pub(crate) timers: HashMap<(u32, Timer), u64, foldhash::fast::FixedState>,
     pub(crate) now: f64,
     pub(crate) events: u64,
-    next_msg: u64,
+    pub(crate) next_msg: u64,
     pub(crate) sent_by_type: Vec<u64>,
     pub(crate) sent_by_node: Vec<u32>,
     pub(crate) delivered: u64,
@@ -74,13 +73,13 @@ pub struct Simulation<A: Algorithm, W: Write = io::Sink> {
     pub(crate) max_chain: u32,
     pub(crate) checks: Checks<A::Node>,
     effects: Vec<Effect<Msg<A>>>,
-    tracer: Option<Tracer<W>>,
+    pub(crate) tracer: Option<Tracer<W>>,
     pub(crate) stop: Option<Stop>,
     pub(crate) busy: Duration,
     pub(crate) clock_mode: ClockMode,
     pub(crate) global_note: String,
     /// Which `DelayMessage` faults have been applied (each applies once).
-    delays_used: Vec<usize>,
+    pub(crate) delays_used: Vec<usize>,
 }
 
 impl<A: Algorithm> Simulation<A, io::Sink> {
@@ -420,7 +419,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         self.run_handler(env.to, move |p, ctx| p.on_message(from, env.msg, ctx));
     }
 
-    fn partitioned(&self, a: u32, b: u32, t: f64) -> bool {
+    pub(crate) fn partitioned(&self, a: u32, b: u32, t: f64) -> bool {
         self.cfg.faults.iter().any(|f| match f {
             Fault::Partition { nodes, from, until } => {
                 t >= *from && t < *until && (nodes.contains(&NodeId(a)) != nodes.contains(&NodeId(b)))
@@ -534,101 +533,6 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             }
             Effect::Log(text) => self.trace_at(node, EventKind::Log, clock, |e| e.text = Some(text)),
         }
-    }
-
-    fn send(&mut self, from: u32, to: NodeId, msg: Msg<A>, lamport: u64, vector: Option<Box<[u64]>>) {
-        let id = self.next_msg;
-        self.next_msg += 1;
-        self.sent_by_type[msg.kind()] += 1;
-        self.sent_by_node[from as usize] += 1;
-        let chain = self.chain[from as usize] + 1;
-        if let Some(t) = &mut self.tracer {
-            let mut e = Tracer::<W>::event(self.now, from, EventKind::Send, lamport, vector.as_deref());
-            e.msg = Some(id);
-            e.to = Some(to.0);
-            e.msg_type = Some(msg.kind_name().to_string());
-            e.payload = serde_json::to_value(&msg).ok();
-            t.emit(e);
-        }
-        let env = Envelope { from, to: to.0, id, lamport, chain, msg, vector };
-        if to.index() >= self.nodes.len() {
-            self.dropped += 1;
-            self.trace_drop(&env, "no such node");
-            return;
-        }
-        let net = &self.cfg.network;
-        if net.loss > 0.0 && self.rng.gen::<f64>() < net.loss {
-            self.dropped += 1;
-            self.trace_drop(&env, "loss");
-            return;
-        }
-        if self.partitioned(from, to.0, self.now) {
-            self.dropped += 1;
-            self.trace_drop(&env, "partition");
-            return;
-        }
-        let dup = net.dup;
-        let extra = self.scheduled_delay(&env);
-        let copies = if dup > 0.0 && self.rng.gen::<f64>() < dup { 2 } else { 1 };
-        if copies == 2 {
-            self.duplicated += 1;
-            if let Some(t) = &mut self.tracer {
-                let mut e = Tracer::<W>::event(self.now, to.0, EventKind::Duplicate, env.lamport, None);
-                e.msg = Some(env.id);
-                e.from = Some(env.from);
-                e.to = Some(env.to);
-                e.msg_type = Some(env.msg.kind_name().to_string());
-                t.emit(e);
-            }
-            self.enqueue(env.clone(), extra);
-        }
-        self.enqueue(env, extra);
-    }
-
-    /// The extra delay a scenario's `DelayMessage` fault gives this message (each such
-    /// fault applies once, to the first message that matches it).
-    fn scheduled_delay(&mut self, env: &Envelope<Msg<A>>) -> f64 {
-        let now = self.now;
-        let msg = &env.msg;
-        let found = self.cfg.faults.iter().enumerate().position(|(k, f)| match f {
-            Fault::DelayMessage { from, to, message, payload, after, .. } => {
-                !self.delays_used.contains(&k)
-                    && from.0 == env.from
-                    && to.0 == env.to
-                    && now >= *after
-                    && message.eq_ignore_ascii_case(msg.kind_name())
-                    && payload.as_ref().is_none_or(|p| p.eq_ignore_ascii_case(&format!("{msg:?}")))
-            }
-            _ => false,
-        });
-        match found.map(|k| (k, &self.cfg.faults[k])) {
-            Some((k, Fault::DelayMessage { by, .. })) => {
-                let by = *by;
-                self.delays_used.push(k);
-                by
-            }
-            _ => 0.0,
-        }
-    }
-
-    fn enqueue(&mut self, env: Envelope<Msg<A>>, extra: f64) {
-        let delay = match self.cfg.network.delay {
-            Delay::Const { value } => value,
-            Delay::Uniform { min, max } => {
-                if max > min {
-                    self.rng.gen_range(min..=max)
-                } else {
-                    min
-                }
-            }
-            Delay::Exp { mean } => -mean * (1.0 - self.rng.gen::<f64>()).ln(),
-        };
-        let mut t = self.now + delay + extra;
-        if let Some(fifo) = &mut self.fifo {
-            t = fifo.clamp(&self.topology, NodeId(env.from), NodeId(env.to), t);
-        }
-        self.checks.message_added(&env.msg);
-        self.queue.push(t, Event::Deliver(env));
     }
 
     pub(crate) fn take_tracer(&mut self) -> Option<Tracer<W>> {

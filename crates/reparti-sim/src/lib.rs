@@ -49,6 +49,7 @@ mod queue;
 mod radix;
 pub mod replay;
 pub mod report;
+mod send;
 mod tracer;
 
 pub use config::{SimConfig, VectorClocks};

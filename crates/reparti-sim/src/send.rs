@@ -1,0 +1,108 @@
+//! Sending: what happens to a message between a handler's `send` and the event queue —
+//! the trace line, loss, partitions, duplication, a scenario's held-back message, the
+//! delay, and FIFO order.
+
+use crate::engine::{Envelope, Event, Msg, Simulation};
+use crate::network::{Delay, Fault};
+use crate::tracer::Tracer;
+use rand::Rng as _;
+use reparti_core::trace::EventKind;
+use reparti_core::{Algorithm, Message, NodeId};
+use std::io::Write;
+
+impl<A: Algorithm, W: Write> Simulation<A, W> {
+    pub(crate) fn send(&mut self, from: u32, to: NodeId, msg: Msg<A>, lamport: u64, vector: Option<Box<[u64]>>) {
+        let id = self.next_msg;
+        self.next_msg += 1;
+        self.sent_by_type[msg.kind()] += 1;
+        self.sent_by_node[from as usize] += 1;
+        let chain = self.chain[from as usize] + 1;
+        if let Some(t) = &mut self.tracer {
+            let mut e = Tracer::<W>::event(self.now, from, EventKind::Send, lamport, vector.as_deref());
+            e.msg = Some(id);
+            e.to = Some(to.0);
+            e.msg_type = Some(msg.kind_name().to_string());
+            e.payload = serde_json::to_value(&msg).ok();
+            t.emit(e);
+        }
+        let env = Envelope { from, to: to.0, id, lamport, chain, msg, vector };
+        if to.index() >= self.nodes.len() {
+            self.dropped += 1;
+            self.trace_drop(&env, "no such node");
+            return;
+        }
+        let net = &self.cfg.network;
+        if net.loss > 0.0 && self.rng.gen::<f64>() < net.loss {
+            self.dropped += 1;
+            self.trace_drop(&env, "loss");
+            return;
+        }
+        if self.partitioned(from, to.0, self.now) {
+            self.dropped += 1;
+            self.trace_drop(&env, "partition");
+            return;
+        }
+        let dup = net.dup;
+        let extra = self.scheduled_delay(&env);
+        let copies = if dup > 0.0 && self.rng.gen::<f64>() < dup { 2 } else { 1 };
+        if copies == 2 {
+            self.duplicated += 1;
+            if let Some(t) = &mut self.tracer {
+                let mut e = Tracer::<W>::event(self.now, to.0, EventKind::Duplicate, env.lamport, None);
+                e.msg = Some(env.id);
+                e.from = Some(env.from);
+                e.to = Some(env.to);
+                e.msg_type = Some(env.msg.kind_name().to_string());
+                t.emit(e);
+            }
+            self.enqueue(env.clone(), extra);
+        }
+        self.enqueue(env, extra);
+    }
+
+    /// The extra delay a scenario's `DelayMessage` fault gives this message (each such
+    /// fault applies once, to the first message that matches it).
+    fn scheduled_delay(&mut self, env: &Envelope<Msg<A>>) -> f64 {
+        let now = self.now;
+        let msg = &env.msg;
+        let found = self.cfg.faults.iter().enumerate().position(|(k, f)| match f {
+            Fault::DelayMessage { from, to, message, payload, after, .. } => {
+                !self.delays_used.contains(&k)
+                    && from.0 == env.from
+                    && to.0 == env.to
+                    && now >= *after
+                    && message.eq_ignore_ascii_case(msg.kind_name())
+                    && payload.as_ref().is_none_or(|p| p.eq_ignore_ascii_case(&format!("{msg:?}")))
+            }
+            _ => false,
+        });
+        match found.map(|k| (k, &self.cfg.faults[k])) {
+            Some((k, Fault::DelayMessage { by, .. })) => {
+                let by = *by;
+                self.delays_used.push(k);
+                by
+            }
+            _ => 0.0,
+        }
+    }
+
+    fn enqueue(&mut self, env: Envelope<Msg<A>>, extra: f64) {
+        let delay = match self.cfg.network.delay {
+            Delay::Const { value } => value,
+            Delay::Uniform { min, max } => {
+                if max > min {
+                    self.rng.gen_range(min..=max)
+                } else {
+                    min
+                }
+            }
+            Delay::Exp { mean } => -mean * (1.0 - self.rng.gen::<f64>()).ln(),
+        };
+        let mut t = self.now + delay + extra;
+        if let Some(fifo) = &mut self.fifo {
+            t = fifo.clamp(&self.topology, NodeId(env.from), NodeId(env.to), t);
+        }
+        self.checks.message_added(&env.msg);
+        self.queue.push(t, Event::Deliver(env));
+    }
+}
