@@ -185,6 +185,17 @@ impl<N: Process> Checks<N> {
             .map(|(_, s)| s)
     }
 
+    /// The first failure for the trace's closing line: the first violated invariant,
+    /// else the first terminal property that failed.
+    pub fn first_failure(&self) -> Option<String> {
+        self.first_violation().or_else(|| {
+            self.props.terminal.iter().zip(&self.terminal_results).find_map(|(t, r)| match r {
+                Some(Err(why)) => Some(format!("{}: {why}", t.name)),
+                _ => None,
+            })
+        })
+    }
+
     /// The verdicts, in declaration order.
     pub fn results(&self, stop_note: Option<&str>, global_note: &str) -> Vec<PropertyResult> {
         let mut out = Vec::new();

@@ -18,7 +18,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
     pub fn finish(mut self) -> Result<(Report, Option<W>), SimError> {
         let stop = self.stop.unwrap_or(Stop::Events);
         let trace = match self.take_tracer() {
-            Some(t) => Some(t.finish(stop.name(), self.checks.first_violation()).map_err(SimError::Trace)?),
+            Some(t) => Some(t.finish(stop.name(), self.checks.first_failure()).map_err(SimError::Trace)?),
             None => None,
         };
         Ok((self.report(stop), trace))

@@ -50,6 +50,9 @@ pub fn replay<A: Algorithm>(trace: &Trace) -> Result<Replayed, SimError> {
         ids: IdAssignment::List(h.idents.clone()),
         seed: h.seed,
         params: h.params.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        // The trace records every input with its payload: replay those, not a workload
+        // drawn again (the draws depend on how identities were assigned).
+        no_workload: true,
         ..SimConfig::default()
     };
     let mut sim = Simulation::<A>::new(&cfg)?;
@@ -76,7 +79,12 @@ pub fn replay<A: Algorithm>(trace: &Trace) -> Result<Replayed, SimError> {
                     _ => false,
                 })
             }
-            EventKind::Input => sim.queue.remove_first(|q| matches!(q, Event::Input { node: n, .. } if *n == node)),
+            EventKind::Input => {
+                let payload = e.payload.clone().ok_or_else(|| mismatch(e.i, "an input without its payload".into()))?;
+                let input = serde_json::from_value(payload)
+                    .map_err(|err| mismatch(e.i, format!("the input is not one of {}: {err}", h.algorithm)))?;
+                Some(crate::queue::Queued { time: e.t, seq: 0, event: Event::Input { node, input } })
+            }
             EventKind::Crash => Some(crate::queue::Queued { time: e.t, seq: 0, event: Event::Crash { node } }),
             EventKind::Drop | EventKind::Duplicate => {
                 let id = e.msg.ok_or_else(|| mismatch(e.i, "a drop without a message id".into()))?;
@@ -111,7 +119,7 @@ pub fn replay<A: Algorithm>(trace: &Trace) -> Result<Replayed, SimError> {
     let done = sim.stop.is_none()
         && !sim.queue.iter().any(|q| match q {
             Event::Deliver(env) => !sim.crashed[env.to as usize],
-            Event::Input { node, .. } => !sim.crashed[*node as usize],
+            Event::Input { .. } => false,
             Event::Timer { node, timer, generation } => sim.timers.get(&(*node, *timer)) == Some(generation),
             Event::Start { .. } | Event::Crash { .. } => true,
         });

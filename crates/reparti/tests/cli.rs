@@ -228,3 +228,34 @@ fn checker_bench_case_reports_its_figures() {
     assert_eq!(j["complete"], true);
     assert!(j["bytes_per_state"].as_f64().is_some_and(|b| b > 0.0));
 }
+
+/// A simulation's own trace replays to the same run: workloads (drawn after random
+/// identities) and faults included.
+#[test]
+fn simulation_traces_replay_to_the_same_run() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let cases: &[&[&str]] = &[
+        &["token-ring", "--nodes", "5"],
+        &["token-ring", "--nodes", "5", "--no-fifo", "--delay", "uniform:1,5", "--loss", "0.1", "--dup", "0.1"],
+        &["chang-roberts", "--nodes", "7", "--crash", "2@1.5"],
+        &["ricart-agrawala", "--nodes", "4", "--no-fifo", "--delay", "exp:2"],
+    ];
+    for (k, case) in cases.iter().enumerate() {
+        let trace = dir.path().join(format!("t{k}.jsonl")).to_string_lossy().to_string();
+        let mut args = vec!["sim"];
+        args.extend_from_slice(case);
+        args.extend_from_slice(&["--keep-going", "--trace", &trace, "--json"]);
+        let out = reparti().args(&args).output().expect("runs");
+        let original: Value = serde_json::from_slice(&out.stdout).expect("json");
+        let replayed = reparti().args(["sim", "--replay", &trace, "--json"]).output().expect("runs");
+        let r: Value = serde_json::from_slice(&replayed.stdout)
+            .unwrap_or_else(|_| panic!("{case:?}: {}", String::from_utf8_lossy(&replayed.stderr)));
+        assert_eq!(r["same_violation"], true, "{case:?}: {r}");
+        let report = &r["report"];
+        assert_eq!(report["messages"]["total"], original["messages"]["total"], "{case:?}");
+        assert_eq!(report["messages"]["by_type"], original["messages"]["by_type"], "{case:?}");
+        let verdicts =
+            |v: &Value| v["properties"].as_array().map(|ps| ps.iter().map(|p| p["holds"].clone()).collect::<Vec<_>>());
+        assert_eq!(verdicts(report), verdicts(&original), "{case:?}");
+    }
+}

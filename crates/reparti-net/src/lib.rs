@@ -1,0 +1,47 @@
+//! # reparti-net: reparti on real networks
+//!
+//! The simulator runs an algorithm's [`reparti_core::Process`] state machines in one
+//! address space; this crate is for running the same, unchanged, as separate processes
+//! talking over sockets, and for other programs (the labs' Python scripts) to join them.
+//! It holds what every such node agrees on, independent of any socket or runtime:
+//!
+//! * [`wire`]: the envelope every datagram or frame carries (sender, destination,
+//!   Lamport and vector clock stamps, message type, body), in JSON by default or in a
+//!   compact binary form, and a decoder that refuses hostile input with clear errors
+//!   instead of panicking. The format is written down in `docs/PROTOCOL.md`.
+//! * [`secure`]: Fernet encryption and authentication of whole datagrams, byte for byte
+//!   what Python's `cryptography.fernet` reads and writes, with keys in files.
+//!
+//! Still to come (issue 4): the tokio runtime that drives a process from socket events,
+//! timers and console input (UDP and length-prefixed TCP), the reliable channel layer,
+//! fault injection in the transport, and per-node traces. The CLI (`reparti node`,
+//! `reparti run`, `reparti keygen`) is built on top of those.
+//!
+//! ```
+//! use reparti_core::{Message, NodeId};
+//! use reparti_net::secure::{open, seal, Key};
+//! use reparti_net::wire::{decode, encode, Envelope, Wire};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+//! enum Msg { #[serde(rename = "ELECT")] Elect(u64) }
+//! impl Message for Msg {
+//!     const KINDS: &'static [&'static str] = &["ELECT"];
+//!     fn kind(&self) -> usize { 0 }
+//! }
+//!
+//! let env = Envelope { from: NodeId(2), to: NodeId(3), lamport: 7, vc: None, body: Msg::Elect(5) };
+//! let bytes = encode(&env, Wire::Json);
+//! assert_eq!(bytes, br#"{"v":1,"from":2,"to":3,"lamport":7,"type":"ELECT","body":{"ELECT":5}}"#);
+//!
+//! let key = Key::generate();
+//! let datagram = seal(&key, &bytes);
+//! let plain = open(&key, &datagram, Some(60)).expect("authentic and fresh");
+//! assert_eq!(decode::<Msg>(&plain), Ok(env));
+//! ```
+
+pub mod secure;
+pub mod wire;
+
+pub use secure::{Key, SecureError};
+pub use wire::{decode, encode, try_encode, Envelope, Wire, WireError};

@@ -1,0 +1,333 @@
+//! The wire format: the envelope every datagram or frame carries (`docs/PROTOCOL.md`).
+//!
+//! An [`Envelope`] wraps one algorithm message with its sender, destination and clock
+//! stamps. Two encodings exist ([`Wire`]):
+//!
+//! * **JSON** (the default), one object per datagram, readable and writable by a short
+//!   Python script: `{"v":1,"from":2,"to":3,"lamport":7,"type":"ELECT","body":{"ELECT":5}}`;
+//! * **binary**: the byte [`BINARY_MAGIC`] followed by the same fields in postcard.
+//!
+//! [`decode`] tells the two apart by the first byte, so a node accepts both whatever it
+//! sends. Decoding treats its input as hostile: any byte string gives either a valid
+//! envelope or a [`WireError`] naming the cause and the fix, never a panic.
+
+use reparti_core::{Message, NodeId};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+use thiserror::Error;
+
+/// The wire format version this crate speaks (the envelope's `v`).
+pub const VERSION: u64 = 1;
+
+/// The largest datagram or frame accepted, 64 KiB. UDP cannot carry much more (65 507
+/// bytes over IPv4), and a bound keeps a hostile sender from making us parse megabytes.
+pub const MAX_DATAGRAM: usize = 64 * 1024;
+
+/// The first byte of a binary envelope. It is a UTF-8 continuation byte, so no JSON
+/// text (and no Fernet token, which is ASCII) can start with it.
+pub const BINARY_MAGIC: u8 = 0xB5;
+
+/// Which encoding [`encode`] writes. [`decode`] reads both.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+pub enum Wire {
+    /// One JSON object per datagram: what the labs' Python scripts speak.
+    #[default]
+    Json,
+    /// [`BINARY_MAGIC`] then postcard: compact, Rust to Rust.
+    Binary,
+}
+
+impl fmt::Display for Wire {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Wire::Json => "json",
+            Wire::Binary => "binary",
+        })
+    }
+}
+
+impl FromStr for Wire {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "json" => Ok(Wire::Json),
+            "binary" => Ok(Wire::Binary),
+            other => Err(format!("unknown wire encoding {other:?}: use `json` or `binary`")),
+        }
+    }
+}
+
+/// One message in transit, with what the runtime needs to deliver and stamp it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Envelope<M> {
+    /// The sender's position.
+    pub from: NodeId,
+    /// The destination's position.
+    pub to: NodeId,
+    /// The sender's Lamport clock stamped on the message.
+    pub lamport: u64,
+    /// The sender's vector clock, when the run keeps vector clocks.
+    pub vc: Option<Vec<u64>>,
+    /// The algorithm's message.
+    pub body: M,
+}
+
+/// Why a datagram was refused. Each message names the cause and the fix on one line.
+#[derive(Clone, PartialEq, Eq, Debug, Error)]
+pub enum WireError {
+    /// Over [`MAX_DATAGRAM`].
+    #[error("datagram of {len} bytes is over the 65536-byte (64 KiB) limit: send smaller messages")]
+    TooLarge {
+        /// Its length.
+        len: usize,
+    },
+    /// Zero bytes.
+    #[error("empty datagram: a sender must put one whole envelope in each datagram or frame")]
+    Empty,
+    /// The data ends before the envelope does.
+    #[error(
+        "truncated {encoding} envelope: the data ends early; send whole envelopes (over TCP, read the whole frame)"
+    )]
+    Truncated {
+        /// Which encoding was being read.
+        encoding: Wire,
+    },
+    /// Not JSON text at all.
+    #[error("not JSON ({detail}): send one JSON object per datagram as in docs/PROTOCOL.md")]
+    NotJson {
+        /// serde_json's description, with line and column.
+        detail: String,
+    },
+    /// Well-formed, but a field is missing, of the wrong type, or extra bytes follow.
+    #[error("bad envelope ({detail}): an envelope has v, from, to, lamport, type and body (docs/PROTOCOL.md)")]
+    BadEnvelope {
+        /// What is wrong.
+        detail: String,
+    },
+    /// A version other than [`VERSION`].
+    #[error("wire format version {found}, but this node speaks version 1: run the same reparti version everywhere")]
+    Version {
+        /// The version found, as written.
+        found: String,
+    },
+    /// A `type` the algorithm does not have.
+    #[error(
+        "unknown message type {found:?} (this algorithm has {expected:?}): check both ends run the same algorithm"
+    )]
+    UnknownType {
+        /// The type found (`#3` for a binary type index).
+        found: String,
+        /// The algorithm's message types.
+        expected: &'static [&'static str],
+    },
+    /// The body does not deserialize into the algorithm's message.
+    #[error("body of a {kind} message does not fit the algorithm's message ({detail}): see the body forms in docs/PROTOCOL.md")]
+    BadBody {
+        /// The declared type.
+        kind: &'static str,
+        /// The deserializer's description.
+        detail: String,
+    },
+    /// `type` names a different message than the body is.
+    #[error("the type field says {declared} but the body is a {actual} message: make `type` name the body's message")]
+    TypeMismatch {
+        /// What `type` says.
+        declared: &'static str,
+        /// What the body is.
+        actual: &'static str,
+    },
+    /// The datagram is a Fernet token: the sender encrypts, we do not.
+    #[error("this datagram is encrypted (a Fernet token): start this node with --key-file and the sender's key")]
+    Encrypted,
+    /// The message cannot be written in this encoding (sender side only).
+    #[error("cannot encode the message in {encoding} ({detail}): its serde form is not supported there, use the other encoding")]
+    Encode {
+        /// The encoding asked for.
+        encoding: Wire,
+        /// The serializer's description.
+        detail: String,
+    },
+}
+
+/// The JSON envelope as written: borrows everything, so encoding copies nothing twice.
+#[derive(Serialize)]
+struct JsonOut<'a, M> {
+    v: u64,
+    from: u32,
+    to: u32,
+    lamport: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vc: Option<&'a [u64]>,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    body: &'a M,
+}
+
+/// The JSON envelope as read. The body stays raw until the type is checked, so an
+/// unknown type is reported as such rather than as a body that does not parse.
+#[derive(Deserialize)]
+struct JsonIn<'a> {
+    v: u64,
+    from: u32,
+    to: u32,
+    lamport: u64,
+    #[serde(default)]
+    vc: Option<Vec<u64>>,
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(borrow)]
+    body: &'a RawValue,
+}
+
+/// The binary header after the version: the type is the index in `M::KINDS`.
+#[derive(Serialize, Deserialize)]
+struct BinHeader {
+    from: u32,
+    to: u32,
+    lamport: u64,
+    vc: Option<Vec<u64>>,
+    kind: u32,
+}
+
+/// Encodes an envelope.
+///
+/// # Panics
+/// Only if `M`'s `Serialize` implementation is not supported by the encoding (a bug in
+/// the algorithm's types, never something a peer can cause). Use [`try_encode`] to get
+/// that, and the 64 KiB limit, as an error instead.
+pub fn encode<M: Message>(env: &Envelope<M>, wire: Wire) -> Vec<u8> {
+    match try_encode(env, wire) {
+        Ok(bytes) | Err((_, Some(bytes))) => bytes,
+        Err((e, None)) => panic!("{e}"),
+    }
+}
+
+/// Encodes an envelope, refusing messages the encoding cannot write and envelopes over
+/// [`MAX_DATAGRAM`] (the bytes come back with the error, for a caller that would rather
+/// log and send anyway).
+#[allow(clippy::type_complexity)]
+pub fn try_encode<M: Message>(env: &Envelope<M>, wire: Wire) -> Result<Vec<u8>, (WireError, Option<Vec<u8>>)> {
+    let kind = env.body.kind_name();
+    let encoded = match wire {
+        Wire::Json => serde_json::to_vec(&JsonOut {
+            v: VERSION,
+            from: env.from.0,
+            to: env.to.0,
+            lamport: env.lamport,
+            vc: env.vc.as_deref(),
+            kind,
+            body: &env.body,
+        })
+        .map_err(|e| e.to_string()),
+        Wire::Binary => {
+            let header = BinHeader {
+                from: env.from.0,
+                to: env.to.0,
+                lamport: env.lamport,
+                vc: env.vc.clone(),
+                kind: env.body.kind() as u32,
+            };
+            postcard::to_extend(&(VERSION, header, &env.body), vec![BINARY_MAGIC]).map_err(|e| e.to_string())
+        }
+    };
+    match encoded {
+        Err(detail) => Err((WireError::Encode { encoding: wire, detail }, None)),
+        Ok(bytes) if bytes.len() > MAX_DATAGRAM => Err((WireError::TooLarge { len: bytes.len() }, Some(bytes))),
+        Ok(bytes) => Ok(bytes),
+    }
+}
+
+/// Decodes one datagram or frame, JSON or binary, checking everything a peer could get
+/// wrong: size, syntax, completeness, version, message type, body, and that the type and
+/// the body agree.
+pub fn decode<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<Envelope<M>, WireError> {
+    if bytes.len() > MAX_DATAGRAM {
+        return Err(WireError::TooLarge { len: bytes.len() });
+    }
+    match bytes.first() {
+        None => Err(WireError::Empty),
+        Some(&BINARY_MAGIC) => decode_binary(&bytes[1..]),
+        // A Fernet token is base64 of 0x80 then a 64-bit timestamp whose top bytes are
+        // zero until the year 10^12: it always starts with "gAAAAA". JSON cannot.
+        Some(b'g') if bytes.starts_with(b"gAAAAA") => Err(WireError::Encrypted),
+        Some(_) => decode_json(bytes),
+    }
+}
+
+fn decode_json<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<Envelope<M>, WireError> {
+    let raw: JsonIn<'_> = serde_json::from_slice(bytes).map_err(|e| json_error(bytes, e))?;
+    if raw.v != VERSION {
+        return Err(WireError::Version { found: raw.v.to_string() });
+    }
+    let declared = kind_index::<M>(&raw.kind)
+        .ok_or_else(|| WireError::UnknownType { found: raw.kind.clone().into_owned(), expected: M::KINDS })?;
+    let body: M = serde_json::from_str(raw.body.get())
+        .map_err(|e| WireError::BadBody { kind: M::KINDS[declared], detail: e.to_string() })?;
+    check_kind(&body, declared)?;
+    Ok(Envelope { from: NodeId(raw.from), to: NodeId(raw.to), lamport: raw.lamport, vc: raw.vc, body })
+}
+
+/// Classifies a failed envelope parse. Only on this error path do we parse a second time,
+/// to report a future version as such even when its fields differ from ours.
+fn json_error(bytes: &[u8], e: serde_json::Error) -> WireError {
+    if e.is_eof() {
+        return WireError::Truncated { encoding: Wire::Json };
+    }
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(bytes) {
+        if let Some(v) = map.get("v").filter(|v| v.as_u64() != Some(VERSION)) {
+            return WireError::Version { found: v.to_string() };
+        }
+    }
+    if e.is_syntax() {
+        WireError::NotJson { detail: e.to_string() }
+    } else {
+        WireError::BadEnvelope { detail: e.to_string() }
+    }
+}
+
+fn decode_binary<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<Envelope<M>, WireError> {
+    // The version comes alone first, so that a future header layout is reported as a
+    // version mismatch rather than as garbage.
+    let (v, rest) = postcard::take_from_bytes::<u64>(bytes).map_err(binary_error)?;
+    if v != VERSION {
+        return Err(WireError::Version { found: v.to_string() });
+    }
+    let (header, rest) = postcard::take_from_bytes::<BinHeader>(rest).map_err(binary_error)?;
+    let declared = usize::try_from(header.kind)
+        .ok()
+        .filter(|&k| k < M::KINDS.len())
+        .ok_or_else(|| WireError::UnknownType { found: format!("#{}", header.kind), expected: M::KINDS })?;
+    let (body, rest) = postcard::take_from_bytes::<M>(rest).map_err(|e| match e {
+        postcard::Error::DeserializeUnexpectedEnd => WireError::Truncated { encoding: Wire::Binary },
+        e => WireError::BadBody { kind: M::KINDS[declared], detail: e.to_string() },
+    })?;
+    if !rest.is_empty() {
+        return Err(WireError::BadEnvelope { detail: format!("{} bytes after the body", rest.len()) });
+    }
+    check_kind(&body, declared)?;
+    Ok(Envelope { from: NodeId(header.from), to: NodeId(header.to), lamport: header.lamport, vc: header.vc, body })
+}
+
+fn binary_error(e: postcard::Error) -> WireError {
+    match e {
+        postcard::Error::DeserializeUnexpectedEnd => WireError::Truncated { encoding: Wire::Binary },
+        e => WireError::BadEnvelope { detail: e.to_string() },
+    }
+}
+
+fn kind_index<M: Message>(name: &str) -> Option<usize> {
+    M::KINDS.iter().position(|k| *k == name)
+}
+
+fn check_kind<M: Message>(body: &M, declared: usize) -> Result<(), WireError> {
+    // `kind()` is the algorithm's own code: guard the index rather than trust it.
+    let actual = body.kind();
+    if actual == declared {
+        return Ok(());
+    }
+    Err(WireError::TypeMismatch { declared: M::KINDS[declared], actual: M::KINDS.get(actual).copied().unwrap_or("?") })
+}
