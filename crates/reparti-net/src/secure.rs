@@ -172,7 +172,7 @@ fn parse_timestamp(text: &str) -> Result<u64, SecureError> {
         return Err(SecureError::Unreadable { detail: "does not start with Fernet's version byte 0x80" });
     }
     // At least one AES block: PKCS#7 pads even an empty plaintext to 16 bytes.
-    if raw.len() < OVERHEAD + 16 || (raw.len() - OVERHEAD) % 16 != 0 {
+    if raw.len() < OVERHEAD + 16 || (raw.len() - OVERHEAD) & 15 != 0 {
         return Err(SecureError::Unreadable { detail: "wrong length for a Fernet token" });
     }
     let mut stamp = [0u8; 8];

@@ -93,8 +93,10 @@ fn each_kind_of_bad_datagram_has_its_own_error() {
     assert_eq!(err::<Cr>(br#"{"v":1,"from":2,"to":3,"lamp"#), WireError::Truncated { encoding: Wire::Json });
     assert!(matches!(err::<Cr>(br#"{"v":1,"from":2,"lamport":7,"type":"ELECT","body":{"ELECT":5}}"#),
         WireError::BadEnvelope { detail } if detail.contains("`to`")));
-    assert!(matches!(err::<Cr>(br#"{"v":1,"from":-2,"to":3,"lamport":7,"type":"ELECT","body":{"ELECT":5}}"#),
-        WireError::BadEnvelope { .. }));
+    assert!(matches!(
+        err::<Cr>(br#"{"v":1,"from":-2,"to":3,"lamport":7,"type":"ELECT","body":{"ELECT":5}}"#),
+        WireError::BadEnvelope { .. }
+    ));
     assert!(matches!(err::<Cr>(b"[1,2,3]"), WireError::BadEnvelope { .. }));
     assert_eq!(
         err::<Cr>(br#"{"v":2,"from":2,"to":3,"lamport":7,"type":"ELECT","body":{"ELECT":5}}"#),
@@ -156,11 +158,11 @@ fn oversized_messages_are_refused_at_the_sender_too() {
 #[test]
 fn deep_nesting_is_an_error_not_a_stack_overflow() {
     let mut deep = br#"{"v":1,"from":2,"to":3,"lamport":7,"type":"ELECT","body":"#.to_vec();
-    deep.extend(std::iter::repeat(b'[').take(60_000));
+    deep.extend_from_slice(&[b'['; 60_000]);
     assert!(decode::<Cr>(&deep).is_err());
     let mut deep_body = br#"{"v":1,"from":2,"to":3,"lamport":7,"type":"ELECT","body":"#.to_vec();
-    deep_body.extend(std::iter::repeat(b'[').take(30_000));
-    deep_body.extend(std::iter::repeat(b']').take(30_000));
+    deep_body.extend_from_slice(&[b'['; 30_000]);
+    deep_body.extend_from_slice(&[b']'; 30_000]);
     deep_body.push(b'}');
     assert!(decode::<Cr>(&deep_body).is_err());
 }
@@ -194,8 +196,20 @@ fn any_envelope() -> impl Strategy<Value = Envelope<token_ring::Msg>> {
             }
         ),
     ];
-    (any::<u32>(), any::<u32>(), any::<u64>(), proptest::option::of(proptest::collection::vec(any::<u64>(), 0..8)), body)
-        .prop_map(|(from, to, lamport, vc, body)| Envelope { from: NodeId(from), to: NodeId(to), lamport, vc, body })
+    (
+        any::<u32>(),
+        any::<u32>(),
+        any::<u64>(),
+        proptest::option::of(proptest::collection::vec(any::<u64>(), 0..8)),
+        body,
+    )
+        .prop_map(|(from, to, lamport, vc, body)| Envelope {
+            from: NodeId(from),
+            to: NodeId(to),
+            lamport,
+            vc,
+            body,
+        })
 }
 
 proptest! {
@@ -229,4 +243,40 @@ proptest! {
             prop_assert_eq!(decode::<token_ring::Msg>(&encode(&other, wire)), Ok(other));
         }
     }
+}
+
+/// The body of an envelope's JSON encoding, as text.
+fn json_body<M: Message>(body: M) -> (String, serde_json::Value) {
+    let bytes = encode(&env(body, None), Wire::Json);
+    let value: serde_json::Value = serde_json::from_slice(&bytes).expect("our own JSON");
+    (value["type"].as_str().unwrap_or("?").to_string(), value["body"].clone())
+}
+
+/// `TYPE BODY` as written in docs/PROTOCOL.md (key order is free in JSON).
+fn doc(text: &str) -> (String, serde_json::Value) {
+    let (kind, body) = text.split_once(' ').expect("TYPE BODY");
+    (kind.to_string(), serde_json::from_str(body).expect("the doc's body is JSON"))
+}
+
+#[test]
+fn the_body_table_of_protocol_md_is_exact() {
+    assert_eq!(json_body(chang_roberts::Msg::Elected(5)), doc(r#"ELECTED {"ELECTED":5}"#));
+    assert_eq!(
+        json_body(franklin::Msg::Id { round: 1, id: 42, dir: franklin::Dir::Left }),
+        doc(r#"ID {"ID":{"round":1,"id":42,"dir":"left"}}"#)
+    );
+    assert_eq!(json_body(franklin::Msg::Elected { id: 42 }), doc(r#"ELECTED {"ELECTED":{"id":42}}"#));
+    assert_eq!(json_body(token_ring::Msg::Token), doc(r#"TOKEN "Token""#));
+    let data = token_ring::Msg::Data { origin: NodeId(1), seq: 0, dest: NodeId(3), hops: 1, text: "hi".into() };
+    assert_eq!(json_body(data), doc(r#"DATA {"Data":{"origin":1,"seq":0,"dest":3,"hops":1,"text":"hi"}}"#));
+    assert_eq!(
+        json_body(ricart_agrawala::Msg::Request { ts: 3, id: 17 }),
+        doc(r#"REQUEST {"Request":{"ts":3,"id":17}}"#)
+    );
+    assert_eq!(json_body(ricart_agrawala::Msg::Reply), doc(r#"REPLY "Reply""#));
+    assert_eq!(json_body(logical_clocks::Msg { content: "hello".into() }), doc(r#"MSG {"content":"hello"}"#));
+    assert_eq!(
+        json_body(chang_roberts_lab::Msg::Elect { id_elect: 5, port_elect: 5001 }),
+        doc(r#"ELECT {"type":"ELECT","id_elect":5,"port_elect":5001}"#)
+    );
 }
