@@ -32,8 +32,18 @@ pub enum Command {
     /// Measure message counts (and rounds) over a range of sizes and seeds, and plot them
     /// against the algorithm's expected counts.
     Eval(EvalArgs),
+    /// Print a new Fernet key (TP8): give it to every node with --key-file to encrypt and
+    /// authenticate their traffic; Python's `cryptography.fernet` reads it too.
+    Keygen(KeygenArgs),
     /// Measure the simulator's speed and memory (Chang–Roberts on huge rings).
     Bench(BenchArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct KeygenArgs {
+    /// Write the key to FILE (created with owner-only permissions) instead of printing it.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

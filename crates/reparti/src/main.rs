@@ -5,6 +5,7 @@ mod bench_check;
 mod check;
 mod cli;
 mod eval;
+mod keygen;
 mod list;
 mod replay;
 mod runs;
@@ -70,6 +71,7 @@ fn main() -> ExitCode {
         cli::Command::Viz(args) => viz::run(&args),
         cli::Command::Topo(args) => topo::run(&args),
         cli::Command::Eval(args) => eval::run(&args),
+        cli::Command::Keygen(args) => keygen::run(&args),
         cli::Command::Bench(args) => bench::run(&args),
     };
     match result {

@@ -259,3 +259,20 @@ fn simulation_traces_replay_to_the_same_run() {
         assert_eq!(verdicts(report), verdicts(&original), "{case:?}");
     }
 }
+
+#[test]
+fn keygen_prints_a_fernet_key_and_never_overwrites_one() {
+    let out = reparti().arg("keygen").output().expect("runs");
+    assert!(out.status.success());
+    let key = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert_eq!(key.len(), 44, "a Fernet key is 32 bytes in url-safe base64: {key}");
+    assert!(reparti_net::secure::Key::from_text(&key).is_ok());
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("k.key").to_string_lossy().to_string();
+    reparti().args(["keygen", "-o", &path]).assert().success();
+    let written = std::fs::read_to_string(&path).expect("written");
+    assert!(reparti_net::secure::Key::from_file(&path).is_ok(), "{written}");
+    let again = reparti().args(["keygen", "-o", &path]).output().expect("runs");
+    assert_eq!(again.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&path).expect("still there"), written, "the old key is kept");
+}
