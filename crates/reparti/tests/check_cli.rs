@@ -1,29 +1,11 @@
 //! `reparti check` end to end: the JSON and human reports, a counterexample written as a
 //! trace and replayed by `reparti sim --replay`, and every usage error on one line.
 
-use assert_cmd::Command;
 use serde_json::Value;
 use std::path::Path;
 
-fn reparti() -> Command {
-    Command::cargo_bin("reparti").expect("the reparti binary is built for tests")
-}
-
-fn json_of(args: &[&str]) -> Value {
-    let out = reparti().args(args).output().expect("reparti runs");
-    assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("--json prints one JSON document")
-}
-
-/// Runs reparti expecting a usage error: exit status 2, no panic; returns stderr.
-fn usage_error(args: &[&str]) -> String {
-    let out = reparti().args(args).output().expect("reparti runs");
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(out.status.code(), Some(2), "{args:?} should exit 2, stderr: {stderr}");
-    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
-    assert!(out.stdout.is_empty(), "{args:?} printed a report anyway");
-    stderr
-}
+mod common;
+use common::{json_of, reparti, usage_error};
 
 fn one_line(stderr: &str, args: &[&str]) {
     assert_eq!(stderr.trim().lines().count(), 1, "{args:?}: not one line:\n{stderr}");

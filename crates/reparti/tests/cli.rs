@@ -1,26 +1,9 @@
 //! The command line, end to end: each command, each error path.
 
-use assert_cmd::Command;
 use serde_json::Value;
 
-fn reparti() -> Command {
-    Command::cargo_bin("reparti").expect("the reparti binary is built for tests")
-}
-
-fn json_of(args: &[&str]) -> Value {
-    let out = reparti().args(args).output().expect("reparti runs");
-    assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("--json prints one JSON document")
-}
-
-/// Runs reparti expecting a usage error: exit status 2, one line on stderr, no panic.
-fn usage_error(args: &[&str]) -> String {
-    let out = reparti().args(args).output().expect("reparti runs");
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(out.status.code(), Some(2), "{args:?} should exit 2, stderr: {stderr}");
-    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
-    stderr
-}
+mod common;
+use common::{json_of, reparti, usage_error};
 
 #[test]
 fn list_shows_every_algorithm_by_chapter() {

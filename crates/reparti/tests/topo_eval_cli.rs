@@ -1,13 +1,11 @@
 //! `reparti topo` and `reparti eval`, end to end: pictures on standard output and in
 //! files, the evaluation's numbers against the formulas, and every refused input.
 
-use assert_cmd::Command;
 use serde_json::Value;
 use std::path::Path;
 
-fn reparti() -> Command {
-    Command::cargo_bin("reparti").expect("the reparti binary is built for tests")
-}
+mod common;
+use common::reparti;
 
 /// Runs reparti expecting success; returns standard output.
 fn ok(args: &[&str]) -> String {

@@ -1,12 +1,10 @@
 //! `reparti viz` end to end: pictures and ShiViz logs from real traces, and every error
 //! path exits 2 with one line.
 
-use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
-fn reparti() -> Command {
-    Command::cargo_bin("reparti").expect("the reparti binary is built for tests")
-}
+mod common;
+use common::reparti;
 
 /// Runs reparti, expecting success; returns standard output and error.
 fn ok(args: &[&str]) -> (String, String) {

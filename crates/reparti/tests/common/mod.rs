@@ -1,0 +1,29 @@
+//! What the command-line tests share: running the binary, reading its JSON, and
+//! asserting a usage error (exit 2, one line on stderr, nothing on stdout, no panic).
+#![allow(dead_code)] // each test binary uses a different subset
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+/// The `reparti` binary under test.
+pub fn reparti() -> Command {
+    Command::cargo_bin("reparti").expect("the reparti binary is built for tests")
+}
+
+/// Runs a command that must succeed and print one JSON document.
+pub fn json_of(args: &[&str]) -> Value {
+    let out = reparti().args(args).output().expect("reparti runs");
+    assert!(out.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("--json prints one JSON document")
+}
+
+/// Runs reparti expecting a usage error: exit status 2, one line on stderr, nothing on
+/// stdout, no panic; returns stderr.
+pub fn usage_error(args: &[&str]) -> String {
+    let out = reparti().args(args).output().expect("reparti runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{args:?} should exit 2, stderr: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    assert!(out.stdout.is_empty(), "{args:?} printed a report anyway");
+    stderr
+}
