@@ -4,6 +4,7 @@
 use crate::config::CheckConfig;
 use crate::model::{Action, Model, StateOf};
 use crate::search::{Found, Outcome, Progress, StopReason, Violated};
+use crate::state::Fingerprint;
 use crate::visited::{Insert, Visited};
 use rand::Rng as _;
 use reparti_core::Algorithm;
@@ -15,7 +16,7 @@ struct Frame<S> {
     next: usize,
 }
 
-fn insert(visited: &mut Visited, fp: crate::state::Fingerprint) -> bool {
+fn insert(visited: &mut Visited, fp: Fingerprint) -> bool {
     loop {
         match visited.insert(fp) {
             Insert::New => {
@@ -29,33 +30,58 @@ fn insert(visited: &mut Visited, fp: crate::state::Fingerprint) -> bool {
     }
 }
 
-fn outcome(
+/// What a depth-first search or a set of walks has counted so far.
+struct Tally {
     started: Instant,
+    visited: Visited,
     generated: u64,
-    visited: &Visited,
     max_depth: u64,
-    stop: StopReason,
-    found: Option<(Found, Vec<Action>)>,
     terminal_seen: bool,
-) -> Outcome {
-    let (found, path) = match found {
-        Some((f, p)) => (Some(f), Some(p)),
-        None => (None, None),
-    };
-    Outcome {
-        generated,
-        unique: visited.len(),
-        max_depth,
-        seconds: started.elapsed().as_secs_f64(),
-        table_bytes: visited.bytes(),
-        frontier_bytes: 0,
-        collision_probability: visited.collision_probability(visited.len()),
-        stop,
-        found,
-        path,
-        por_broken: false,
-        por_reduced: false,
-        terminal_seen,
+}
+
+impl Tally {
+    fn new(wide: bool) -> Self {
+        Tally { started: Instant::now(), visited: Visited::new(wide), generated: 0, max_depth: 0, terminal_seen: false }
+    }
+
+    fn progress(&self, progress: &(dyn Fn(&Progress) + Sync), depth: u64) {
+        let seconds = self.started.elapsed().as_secs_f64();
+        progress(&Progress { states: self.generated, unique: self.visited.len(), depth, seconds });
+    }
+
+    fn out_of_time(&self, cfg: &CheckConfig) -> bool {
+        cfg.max_seconds.is_some_and(|s| self.started.elapsed().as_secs_f64() >= s)
+    }
+
+    fn out_of_states(&self, cfg: &CheckConfig) -> bool {
+        cfg.max_states.is_some_and(|s| self.visited.len() >= s)
+    }
+
+    /// The outcome, stopped for `stop`, with the violation and the path to it if any.
+    fn end(self, stop: StopReason, found: Option<(Found, Vec<Action>)>) -> Outcome {
+        let (found, path) = match found {
+            Some((f, p)) => (Some(f), Some(p)),
+            None => (None, None),
+        };
+        Outcome {
+            generated: self.generated,
+            unique: self.visited.len(),
+            max_depth: self.max_depth,
+            seconds: self.started.elapsed().as_secs_f64(),
+            table_bytes: self.visited.bytes(),
+            frontier_bytes: 0,
+            collision_probability: self.visited.collision_probability(self.visited.len()),
+            stop,
+            found,
+            path,
+            por_broken: false,
+            por_reduced: false,
+            terminal_seen: self.terminal_seen,
+        }
+    }
+
+    fn violation(self, violated: Violated, detail: String, fp: Fingerprint, depth: u64, path: Vec<Action>) -> Outcome {
+        self.end(StopReason::Violation, Some((Found { violated, detail, fp, depth }, path)))
     }
 }
 
@@ -77,22 +103,20 @@ fn check<A: Algorithm>(
 }
 
 pub(crate) fn dfs<A: Algorithm>(m: &Model<A>, cfg: &CheckConfig, progress: &(dyn Fn(&Progress) + Sync)) -> Outcome {
-    let started = Instant::now();
     let wide = cfg.wide_fingerprints;
-    let mut visited = Visited::new(wide);
+    let mut t = Tally::new(wide);
     let init = m.initial(None);
     let init_fp = m.fingerprint(&init, wide);
-    insert(&mut visited, init_fp);
-    let mut terminal_seen = m.quiescent(&init);
+    insert(&mut t.visited, init_fp);
+    t.terminal_seen = m.quiescent(&init);
     if let Some((v, why)) = check(m, &init, None) {
-        let f = Found { violated: v, detail: why, fp: init_fp, depth: 0 };
-        return outcome(started, 0, &visited, 0, StopReason::Violation, Some((f, Vec::new())), terminal_seen);
+        return t.violation(v, why, init_fp, 0, Vec::new());
     }
     let mut actions = Vec::new();
     m.actions(&init, &mut actions);
     let mut stack = vec![Frame { state: init, actions: actions.clone(), next: 0 }];
     let mut path: Vec<Action> = Vec::new();
-    let (mut generated, mut max_depth, mut cut) = (0u64, 0u64, false);
+    let mut cut = false;
     while !stack.is_empty() {
         let depth = stack.len() as u64;
         let Some(top) = stack.last_mut() else { break };
@@ -103,52 +127,30 @@ pub(crate) fn dfs<A: Algorithm>(m: &Model<A>, cfg: &CheckConfig, progress: &(dyn
         };
         top.next += 1;
         let step = m.step(&top.state, a, None);
-        generated += 1;
+        t.generated += 1;
         let fp = m.fingerprint(&step.state, wide);
-        if let Some(why) = step.violation.clone() {
+        if let Some((k, why)) = step.violation {
             path.push(a);
-            let f = Found { violated: Violated::Invariant(why.0), detail: why.1, fp, depth };
-            return outcome(
-                started,
-                generated,
-                &visited,
-                max_depth.max(depth),
-                StopReason::Violation,
-                Some((f, path)),
-                terminal_seen,
-            );
+            t.max_depth = t.max_depth.max(depth);
+            return t.violation(Violated::Invariant(k), why, fp, depth, path);
         }
-        if !insert(&mut visited, fp) {
+        if !insert(&mut t.visited, fp) {
             continue;
         }
-        max_depth = max_depth.max(depth);
-        terminal_seen |= m.quiescent(&step.state);
+        t.max_depth = t.max_depth.max(depth);
+        t.terminal_seen |= m.quiescent(&step.state);
         if let Some((v, why)) = check(m, &step.state, None) {
             path.push(a);
-            let f = Found { violated: v, detail: why, fp, depth };
-            return outcome(
-                started,
-                generated,
-                &visited,
-                max_depth,
-                StopReason::Violation,
-                Some((f, path)),
-                terminal_seen,
-            );
+            return t.violation(v, why, fp, depth, path);
         }
-        if visited.len().is_multiple_of(65_536) {
-            progress(&Progress {
-                states: generated,
-                unique: visited.len(),
-                depth,
-                seconds: started.elapsed().as_secs_f64(),
-            });
-            if cfg.max_seconds.is_some_and(|s| started.elapsed().as_secs_f64() >= s) {
-                return outcome(started, generated, &visited, max_depth, StopReason::Time, None, terminal_seen);
+        if t.visited.len().is_multiple_of(65_536) {
+            t.progress(progress, depth);
+            if t.out_of_time(cfg) {
+                return t.end(StopReason::Time, None);
             }
         }
-        if cfg.max_states.is_some_and(|s| visited.len() >= s) {
-            return outcome(started, generated, &visited, max_depth, StopReason::MaxStates, None, terminal_seen);
+        if t.out_of_states(cfg) {
+            return t.end(StopReason::MaxStates, None);
         }
         m.actions(&step.state, &mut actions);
         if cfg.max_depth.is_some_and(|d| depth >= d) {
@@ -158,8 +160,7 @@ pub(crate) fn dfs<A: Algorithm>(m: &Model<A>, cfg: &CheckConfig, progress: &(dyn
         path.push(a);
         stack.push(Frame { state: step.state, actions: actions.clone(), next: 0 });
     }
-    let stop = if cut { StopReason::Depth } else { StopReason::Exhausted };
-    outcome(started, generated, &visited, max_depth, stop, None, terminal_seen)
+    t.end(if cut { StopReason::Depth } else { StopReason::Exhausted }, None)
 }
 
 pub(crate) fn random_walks<A: Algorithm>(
@@ -169,28 +170,18 @@ pub(crate) fn random_walks<A: Algorithm>(
     depth: u64,
     progress: &(dyn Fn(&Progress) + Sync),
 ) -> Outcome {
-    let started = Instant::now();
     let wide = cfg.wide_fingerprints;
-    let mut visited = Visited::new(wide);
+    let mut t = Tally::new(wide);
     let mut rng = reparti_core::rng(cfg.seed);
     let init = m.initial(None);
-    let (mut generated, mut max_depth, mut terminal_seen) = (0u64, 0u64, false);
     let mut actions = Vec::new();
     for walk in 0..walks {
         let mut s = init.clone();
         let mut path = Vec::new();
-        insert(&mut visited, m.fingerprint(&s, wide));
+        let init_fp = m.fingerprint(&s, wide);
+        insert(&mut t.visited, init_fp);
         if let Some((v, why)) = check(m, &s, None) {
-            let f = Found { violated: v, detail: why, fp: m.fingerprint(&s, wide), depth: 0 };
-            return outcome(
-                started,
-                generated,
-                &visited,
-                max_depth,
-                StopReason::Violation,
-                Some((f, path)),
-                terminal_seen,
-            );
+            return t.violation(v, why, init_fp, 0, path);
         }
         for d in 1..=depth {
             m.actions(&s, &mut actions);
@@ -199,40 +190,26 @@ pub(crate) fn random_walks<A: Algorithm>(
             }
             let a = actions[rng.gen_range(0..actions.len())];
             let step = m.step(&s, a, None);
-            generated += 1;
+            t.generated += 1;
             path.push(a);
-            max_depth = max_depth.max(d);
+            t.max_depth = t.max_depth.max(d);
             let fp = m.fingerprint(&step.state, wide);
-            insert(&mut visited, fp);
-            if cfg.max_states.is_some_and(|limit| visited.len() >= limit) {
-                return outcome(started, generated, &visited, max_depth, StopReason::MaxStates, None, terminal_seen);
+            insert(&mut t.visited, fp);
+            if t.out_of_states(cfg) {
+                return t.end(StopReason::MaxStates, None);
             }
-            terminal_seen |= m.quiescent(&step.state);
+            t.terminal_seen |= m.quiescent(&step.state);
             if let Some((v, why)) = check(m, &step.state, step.violation) {
-                let f = Found { violated: v, detail: why, fp, depth: d };
-                return outcome(
-                    started,
-                    generated,
-                    &visited,
-                    max_depth,
-                    StopReason::Violation,
-                    Some((f, path)),
-                    terminal_seen,
-                );
+                return t.violation(v, why, fp, d, path);
             }
             s = step.state;
         }
         if walk % 64 == 0 {
-            progress(&Progress {
-                states: generated,
-                unique: visited.len(),
-                depth: max_depth,
-                seconds: started.elapsed().as_secs_f64(),
-            });
-            if cfg.max_seconds.is_some_and(|t| started.elapsed().as_secs_f64() >= t) {
-                return outcome(started, generated, &visited, max_depth, StopReason::Time, None, terminal_seen);
+            t.progress(progress, t.max_depth);
+            if t.out_of_time(cfg) {
+                return t.end(StopReason::Time, None);
             }
         }
     }
-    outcome(started, generated, &visited, max_depth, StopReason::Walks, None, terminal_seen)
+    t.end(StopReason::Walks, None)
 }
