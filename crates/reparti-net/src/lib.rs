@@ -9,6 +9,8 @@
 //!   Lamport and vector clock stamps, message type, body), in JSON by default or in a
 //!   compact binary form, and a decoder that refuses hostile input with clear errors
 //!   instead of panicking. The format is written down in `docs/PROTOCOL.md`.
+//! * [`chat`]: the labs' first client and server (TP1 over TCP, TP2 over UDP), a line
+//!   dialogue on blocking sockets, behind `reparti chat`.
 //! * [`secure`]: Fernet encryption and authentication of whole datagrams, byte for byte
 //!   what Python's `cryptography.fernet` reads and writes, with keys in files.
 //!
@@ -40,6 +42,7 @@
 //! assert_eq!(decode::<Msg>(&plain), Ok(env));
 //! ```
 
+pub mod chat;
 pub mod secure;
 pub mod wire;
 

@@ -1,5 +1,6 @@
 //! The command line, as clap sees it. Each flag's help is written to teach.
 
+use crate::chat::ChatArgs;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -37,6 +38,9 @@ pub enum Command {
     Keygen(KeygenArgs),
     /// Measure the simulator's speed and memory (Chang–Roberts on huge rings).
     Bench(BenchArgs),
+    /// The labs' first client and server (TP1 TCP, TP2 UDP): a line dialogue, each line
+    /// answered with an acknowledgement, until the client says `fin` or an empty line.
+    Chat(ChatArgs),
 }
 
 #[derive(Args, Debug)]

@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_check;
+mod chat;
 mod check;
 mod cli;
 mod eval;
@@ -73,6 +74,7 @@ fn main() -> ExitCode {
         cli::Command::Eval(args) => eval::run(&args),
         cli::Command::Keygen(args) => keygen::run(&args),
         cli::Command::Bench(args) => bench::run(&args),
+        cli::Command::Chat(args) => chat::run(&args),
     };
     match result {
         Ok(code) => code,
