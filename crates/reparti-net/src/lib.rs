@@ -3,7 +3,7 @@
 //! The simulator runs an algorithm's [`reparti_core::Process`] state machines in one
 //! address space; this crate is for running the same, unchanged, as separate processes
 //! talking over sockets, and for other programs (the labs' Python scripts) to join them.
-//! It holds what every such node agrees on, independent of any socket or runtime:
+//! It holds what every such node agrees on, and the runtime that drives one:
 //!
 //! * [`wire`]: the envelope every datagram or frame carries (sender, destination,
 //!   Lamport and vector clock stamps, message type, body), in JSON by default or in a
@@ -14,9 +14,12 @@
 //! * [`secure`]: Fernet encryption and authentication of whole datagrams, byte for byte
 //!   what Python's `cryptography.fernet` reads and writes, with keys in files.
 //!
-//! Still to come (issue 4): the tokio runtime that drives a process from socket events,
-//! timers and console input (UDP and length-prefixed TCP), the reliable channel layer,
-//! fault injection in the transport, and per-node traces. The CLI (`reparti node`,
+//! * [`runtime`]: the tokio runtime that drives one node's process over UDP from
+//!   datagrams, timers and an input channel, with clocks, optional sealing, drop counts
+//!   by reason and per-node trace events.
+//!
+//! Still to come (issue 4): TCP (length-prefixed frames), the reliable channel layer,
+//! fault injection in the transport, and trace files merged across nodes. The CLI (`reparti node`,
 //! `reparti run`, `reparti keygen`) is built on top of those.
 //!
 //! ```
@@ -43,8 +46,10 @@
 //! ```
 
 pub mod chat;
+pub mod runtime;
 pub mod secure;
 pub mod wire;
 
+pub use runtime::{run_node, run_node_on, NetError, NodeConfig, NodeReport};
 pub use secure::{Key, SecureError};
 pub use wire::{decode, encode, try_encode, Envelope, Wire, WireError};

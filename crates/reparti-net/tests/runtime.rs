@@ -1,0 +1,308 @@
+//! The UDP runtime on loopback: whole clusters of nodes as tasks of one tokio runtime.
+//!
+//! Every node's socket is bound (on port 0) before any node starts, so no datagram meets
+//! a closed port; every test is bounded by a timeout, and every node task is awaited (or
+//! aborted on timeout), so no task or socket outlives its test.
+
+use reparti_algos::communication::TokenRing;
+use reparti_algos::election::chang_roberts::Role;
+use reparti_algos::election::{hops_to_next_larger, ChangRoberts};
+use reparti_core::{Algorithm, IdAssignment, Instance, NodeId, NodeSetup, OutputValue, TopologyKind};
+use reparti_net::runtime::{bind, run_node, run_node_on, NetError, NodeConfig, NodeReport};
+use reparti_net::secure::{seal, Key};
+use reparti_net::wire::{encode, Envelope, Wire};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+
+/// Bound on any one test: a 5-node loopback run takes milliseconds plus the idle stop.
+const LIMIT: Duration = Duration::from_secs(20);
+
+fn loopback() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
+
+/// An instance as every engine makes it: ring topology, identities, workload.
+fn instance<A: Algorithm>(n: usize, ids: IdAssignment, seed: u64) -> Instance<A> {
+    Instance::<A>::new(&[], Some(&TopologyKind::Ring), n, &ids, seed).expect("a valid instance")
+}
+
+/// Binds every node's socket, lets `inject` send stray datagrams to the bound addresses,
+/// then runs every node as a task (with its share of the workload queued as inputs) and
+/// returns the reports in node order.
+async fn run_cluster<A: Algorithm, F: Future<Output = ()>>(
+    inst: Instance<A>,
+    key: Option<Key>,
+    inject: impl FnOnce(Vec<SocketAddr>) -> F,
+) -> Vec<NodeReport<A>> {
+    let n = inst.topology.len();
+    let mut sockets = Vec::with_capacity(n);
+    for _ in 0..n {
+        sockets.push(bind(loopback()).await.expect("bind a loopback port"));
+    }
+    let addrs: Vec<SocketAddr> = sockets.iter().map(|s| s.local_addr().expect("bound")).collect();
+    inject(addrs.clone()).await;
+
+    let alg = Arc::new(inst.algorithm);
+    let topology = Arc::new(inst.topology);
+    let mut senders = Vec::with_capacity(n);
+    let mut tasks = JoinSet::new();
+    for (i, socket) in sockets.into_iter().enumerate() {
+        let (tx, rx) = mpsc::channel(1024);
+        senders.push(tx);
+        let mut cfg = NodeConfig::new(NodeId(i as u32), addrs.clone());
+        cfg.key = key.clone();
+        cfg.idle_stop = Duration::from_millis(300);
+        cfg.trace = true;
+        let setup = NodeSetup { me: NodeId(i as u32), ident: inst.idents[i], n };
+        let (alg, topology) = (Arc::clone(&alg), Arc::clone(&topology));
+        tasks.spawn(async move { run_node_on(socket, &*alg, setup, &topology, cfg, rx).await });
+    }
+    // The workload goes in before any node could have handled a datagram: the runtime
+    // prefers queued inputs to datagrams, as the simulator applies time-0 inputs first.
+    for w in inst.workload {
+        senders[w.node.index()].send(w.input).await.expect("node task alive");
+    }
+    drop(senders);
+
+    let mut reports: Vec<NodeReport<A>> = Vec::with_capacity(n);
+    let joined = tokio::time::timeout(LIMIT, async {
+        while let Some(done) = tasks.join_next().await {
+            reports.push(done.expect("node task did not panic").expect("node ran"));
+        }
+    })
+    .await;
+    if joined.is_err() {
+        // Dropping the set aborts the remaining tasks, which closes their sockets.
+        tasks.abort_all();
+        panic!("the cluster did not stop within {LIMIT:?}");
+    }
+    reports.sort_by_key(|r| r.me);
+    reports
+}
+
+/// Checks one Chang–Roberts run with every node an initiator.
+fn check_election(idents: &[u64], reports: &[NodeReport<ChangRoberts>]) {
+    let n = idents.len() as u64;
+    let max = *idents.iter().max().expect("nodes");
+    for r in reports {
+        let leaders: Vec<&OutputValue> = r.outputs_of("leader").collect();
+        assert_eq!(leaders, vec![&OutputValue::from(max)], "node {} outputs leader = max once", r.me);
+        assert_eq!(r.node.leader(), Some(max));
+        assert_eq!(r.send_errors, 0);
+        // Every event traced, the start first.
+        let trace = r.trace.as_ref().expect("trace asked for");
+        assert_eq!(trace.first().map(|e| e.kind), Some(reparti_core::trace::EventKind::Start));
+    }
+    let winners: Vec<NodeId> = reports.iter().filter(|r| r.node.role() == Role::Leader).map(|r| r.me).collect();
+    assert_eq!(winners.len(), 1, "exactly one leader, got {winners:?}");
+    let elect: u64 = reports.iter().map(|r| r.sent_of("ELECT")).sum();
+    let elected: u64 = reports.iter().map(|r| r.sent_of("ELECTED")).sum();
+    assert_eq!(elect, hops_to_next_larger(idents).iter().sum::<u64>(), "ELECT = the all-initiators count");
+    assert_eq!(elected, n, "ELECTED = n");
+    // Nothing lost on loopback: everything sent was received.
+    let received: u64 = reports.iter().map(|r| r.received_of("ELECT") + r.received_of("ELECTED")).sum();
+    assert_eq!(received, elect + elected);
+}
+
+async fn nothing(_: Vec<SocketAddr>) {}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chang_roberts_elects_the_max_over_udp() {
+    for (ids, seed) in [(IdAssignment::Desc, 1), (IdAssignment::Random, 7), (IdAssignment::Random, 42)] {
+        let inst = instance::<ChangRoberts>(5, ids, seed);
+        let idents = inst.idents.clone();
+        let reports = run_cluster(inst, None, nothing).await;
+        check_election(&idents, &reports);
+        // With 5 nodes (at most 64) vector clocks are kept, one entry per node.
+        assert!(reports.iter().all(|r| r.vector.as_ref().is_some_and(|v| v.len() == 5)));
+        assert!(reports.iter().all(|r| r.dropped.total() == 0));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chang_roberts_elects_the_max_with_fernet() {
+    let inst = instance::<ChangRoberts>(5, IdAssignment::Random, 3);
+    let idents = inst.idents.clone();
+    let reports = run_cluster(inst, Some(Key::generate()), nothing).await;
+    check_election(&idents, &reports);
+    assert!(reports.iter().all(|r| r.dropped.total() == 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stray_datagrams_are_dropped_and_counted() {
+    let key = Key::generate();
+    let inst = instance::<ChangRoberts>(5, IdAssignment::Desc, 1);
+    let idents = inst.idents.clone();
+    let k = key.clone();
+    let reports = run_cluster(inst, Some(key), |addrs: Vec<SocketAddr>| async move {
+        let stray = UdpSocket::bind(loopback()).await.expect("bind");
+        let target = addrs[2];
+        let env = |from: u32, to: u32| {
+            let body = reparti_algos::election::chang_roberts::Msg::Elect(1_000);
+            encode(&Envelope { from: NodeId(from), to: NodeId(to), lamport: 1, vc: None, body }, Wire::Json)
+        };
+        let datagrams: [Vec<u8>; 4] = [
+            b"\x00\xffnot an envelope at all".to_vec(),
+            seal(&Key::generate(), &env(1, 2)),
+            seal(&k, &env(99, 2)),
+            seal(&k, &env(1, 3)),
+        ];
+        for d in &datagrams {
+            stray.send_to(d, target).await.expect("send on loopback");
+        }
+    })
+    .await;
+    // The forged ELECT(1000) never got in: the election is the honest one.
+    check_election(&idents, &reports);
+    let d = reports[2].dropped;
+    assert_eq!((d.crypto, d.wire, d.unknown_sender, d.wrong_destination), (2, 0, 1, 1));
+    assert!(reports.iter().enumerate().all(|(i, r)| i == 2 || r.dropped.total() == 0));
+    let drops =
+        reports[2].trace.as_ref().expect("trace").iter().filter(|e| e.kind == reparti_core::trace::EventKind::Drop);
+    assert_eq!(drops.count(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_ring_delivers_every_data_message() {
+    let inst = instance::<TokenRing>(5, IdAssignment::Asc, 11);
+    let mut expected: Vec<(NodeId, NodeId)> = inst
+        .workload
+        .iter()
+        .map(|w| match &w.input {
+            reparti_algos::communication::token_ring::Input::Send { to, .. } => (w.node, *to),
+            other => panic!("unexpected workload input {other:?}"),
+        })
+        .collect();
+    assert!(!expected.is_empty());
+    let reports = run_cluster(inst, None, nothing).await;
+    let mut delivered: Vec<(NodeId, NodeId)> =
+        reports.iter().flat_map(|r| r.node.delivered.iter().map(move |d| (d.origin, r.me))).collect();
+    expected.sort();
+    delivered.sort();
+    assert_eq!(delivered, expected, "every data message delivered exactly once, where it was sent");
+    assert!(reports.iter().all(|r| r.node.queue.is_empty()));
+    // Default laps = 2: the token goes round twice and rests at the holder.
+    let tokens: u64 = reports.iter().map(|r| r.sent_of("TOKEN")).sum();
+    assert_eq!(tokens, 2 * 5);
+    assert_eq!(reports.iter().filter(|r| r.node.has_token).count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_port_in_use_is_a_clear_error() {
+    let held = bind(loopback()).await.expect("bind");
+    let addr = held.local_addr().expect("bound");
+    let inst = instance::<ChangRoberts>(2, IdAssignment::Asc, 1);
+    let (_tx, rx) = mpsc::channel(1);
+    let cfg = NodeConfig::new(NodeId(0), vec![addr, loopback()]);
+    let setup = NodeSetup { me: NodeId(0), ident: 1, n: 2 };
+    let run = run_node(&inst.algorithm, setup, &inst.topology, cfg, rx);
+    let err = tokio::time::timeout(LIMIT, run).await.expect("bounded").err().expect("the port is taken");
+    assert!(matches!(err, NetError::Bind { .. }));
+    let text = err.to_string();
+    assert!(text.contains(&addr.port().to_string()) && text.contains("already in use"), "{text}");
+}
+
+/// A test algorithm for timers: each node ticks 3 times, 20 ms apart, pinging its
+/// successor at each tick; a second timer is set and cancelled at once.
+mod ticker {
+    use reparti_core::{
+        Algorithm, AlgorithmSpec, Chapter, Context, Message, NodeId, NodeSetup, ParamError, Params, Process,
+        Properties, Timer,
+    };
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+    pub struct Ping;
+
+    impl Message for Ping {
+        const KINDS: &'static [&'static str] = &["PING"];
+        fn kind(&self) -> usize {
+            0
+        }
+    }
+
+    #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+    pub struct Node {
+        pub ticks: u32,
+        pub pings: u32,
+    }
+
+    impl Process for Node {
+        type Msg = Ping;
+        type Input = ();
+
+        fn on_start(&mut self, ctx: &mut Context<'_, Ping>) {
+            ctx.set_timer("tick", 20.0);
+            ctx.set_timer("never", 10.0);
+            ctx.cancel_timer("never");
+        }
+
+        fn on_message(&mut self, _from: NodeId, _msg: Ping, _ctx: &mut Context<'_, Ping>) {
+            self.pings += 1;
+        }
+
+        fn on_timer(&mut self, timer: Timer, ctx: &mut Context<'_, Ping>) {
+            ctx.output("timer", timer);
+            self.ticks += 1;
+            if let Some(next) = ctx.neighbours().get(0) {
+                ctx.send(next, Ping);
+            }
+            if self.ticks < 3 {
+                ctx.set_timer("tick", 20.0);
+            }
+        }
+    }
+
+    pub struct Ticker;
+
+    impl Algorithm for Ticker {
+        type Node = Node;
+        fn spec() -> AlgorithmSpec {
+            AlgorithmSpec {
+                name: "ticker",
+                chapter: Chapter::Time,
+                summary: "test: timers",
+                params: &[],
+                topologies: &["ring"],
+                default_nodes: 3,
+                needs_fifo: false,
+                reads_clocks: false,
+            }
+        }
+        fn from_params(_: &Params) -> Result<Self, ParamError> {
+            Ok(Ticker)
+        }
+        fn init(&self, _: &NodeSetup) -> Node {
+            Node { ticks: 0, pings: 0 }
+        }
+        fn properties(&self) -> Properties<Node> {
+            Properties::default()
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timers_fire_in_order_and_cancelled_ones_do_not() {
+    let inst = instance::<ticker::Ticker>(3, IdAssignment::Asc, 1);
+    let started = std::time::Instant::now();
+    let reports = run_cluster(inst, None, nothing).await;
+    // Three ticks 20 ms apart, then 300 ms of idleness: the idle stop waited for the timers.
+    assert!(started.elapsed() >= Duration::from_millis(60 + 300));
+    for r in &reports {
+        let fired: Vec<&OutputValue> = r.outputs_of("timer").collect();
+        assert_eq!(fired, vec![&OutputValue::from("tick"); 3], "node {}: the cancelled timer never fires", r.me);
+        assert_eq!((r.node.ticks, r.node.pings), (3, 3));
+        // Start, 3 timers, 3 receives are local events; 3 sends tick too; merges only raise.
+        assert!(r.lamport >= 10, "node {}: lamport {}", r.me, r.lamport);
+        let trace = r.trace.as_ref().expect("trace");
+        let times: Vec<f64> =
+            trace.iter().filter(|e| e.kind == reparti_core::trace::EventKind::Timer).map(|e| e.t).collect();
+        assert_eq!(times.len(), 3);
+        assert!(times.windows(2).all(|w| w[1] - w[0] >= 19.0), "20 ms apart: {times:?}");
+    }
+}
