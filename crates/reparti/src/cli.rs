@@ -1,6 +1,7 @@
 //! The command line, as clap sees it. Each flag's help is written to teach.
 
 use crate::chat::ChatArgs;
+use crate::node::NodeArgs;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -41,6 +42,9 @@ pub enum Command {
     /// The labs' first client and server (TP1 TCP, TP2 UDP): a line dialogue, each line
     /// answered with an acknowledgement, until the client says `fin` or an empty line.
     Chat(ChatArgs),
+    /// Run one node of an algorithm as this process, over UDP: start one per address of
+    /// --peers (same algorithm, ids and seed on each), and each prints what it did.
+    Node(Box<NodeArgs>),
 }
 
 #[derive(Args, Debug)]

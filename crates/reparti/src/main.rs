@@ -8,6 +8,7 @@ mod cli;
 mod eval;
 mod keygen;
 mod list;
+mod node;
 mod replay;
 mod runs;
 mod scenario;
@@ -75,6 +76,7 @@ fn main() -> ExitCode {
         cli::Command::Keygen(args) => keygen::run(&args),
         cli::Command::Bench(args) => bench::run(&args),
         cli::Command::Chat(args) => chat::run(&args),
+        cli::Command::Node(args) => node::run(&args),
     };
     match result {
         Ok(code) => code,
