@@ -11,6 +11,8 @@
 pub mod catalogue;
 pub mod communication;
 pub mod election;
+#[cfg(test)]
+mod handler_harness;
 pub mod mutex;
 pub mod time;
 

@@ -12,20 +12,11 @@ fn node(a: &TokenRing, me: u32, n: usize) -> Node {
 
 /// Runs one handler on `node` in a ring of `n` and returns its effects.
 fn run(node: &mut Node, n: usize, f: impl FnOnce(&mut Node, &mut Context<'_, Msg>)) -> Vec<Effect<Msg>> {
-    let topo = Topology::build(&TopologyKind::Ring, n, &mut reparti_core::rng(0)).expect("a ring of n ≥ 2");
-    let mut lamport = 0;
-    let mut effects = Vec::new();
-    let mut ctx = Context::new(node.me, n, topo.neighbours(node.me), &mut lamport, None, &mut effects);
-    f(node, &mut ctx);
-    effects
+    let me = node.me;
+    crate::handler_harness::run(node, TopologyKind::Ring, me, n, f)
 }
 
-fn sends(effects: &[Effect<Msg>]) -> Vec<(NodeId, Msg)> {
-    effects
-        .iter()
-        .filter_map(|e| if let Effect::Send { to, msg, .. } = e { Some((*to, msg.clone())) } else { None })
-        .collect()
-}
+use crate::handler_harness::sends;
 
 #[test]
 fn holder_starts_with_the_token_and_passes_it_to_its_successor() {

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::election::testkit::{self, Order};
-use reparti_core::{Effect, OutputValue, Topology, TopologyKind};
+use reparti_core::{Effect, OutputValue, TopologyKind};
 
 fn lab(initiators: &str, stop: Stop) -> ChangRobertsLab {
     match Initiators::parse(initiators) {
@@ -13,14 +13,8 @@ fn lab(initiators: &str, stop: Stop) -> ChangRobertsLab {
 }
 
 fn receive(node: &mut Node, me: u32, n: usize, msg: Msg) -> Vec<Effect<Msg>> {
-    let topo = match Topology::build(&TopologyKind::Ring, n, &mut reparti_core::rng(0)) {
-        Ok(t) => t,
-        Err(e) => panic!("{e}"),
-    };
-    let (mut lamport, mut effects) = (0, Vec::new());
-    let mut ctx = Context::new(NodeId(me), n, topo.neighbours(NodeId(me)), &mut lamport, None, &mut effects);
-    node.on_message(NodeId((me + n as u32 - 1) % n as u32), msg, &mut ctx);
-    effects
+    let from = NodeId((me + n as u32 - 1) % n as u32);
+    crate::handler_harness::run(node, TopologyKind::Ring, NodeId(me), n, |p, ctx| p.on_message(from, msg, ctx))
 }
 
 fn elect(id_elect: u64, port_elect: u32) -> Msg {

@@ -3,33 +3,14 @@
 
 use super::*;
 use crate::election::testkit::{self, Order};
-use reparti_core::{Effect, Topology, TopologyKind};
-
-fn ring(n: usize) -> Topology {
-    match Topology::build(&TopologyKind::Ring, n, &mut reparti_core::rng(0)) {
-        Ok(t) => t,
-        Err(e) => panic!("{e}"),
-    }
-}
+use reparti_core::{Effect, TopologyKind};
 
 /// Runs one handler on `node` at position `me` of a ring of `n`, returning its effects.
 fn step(node: &mut Node, me: u32, n: usize, f: impl FnOnce(&mut Node, &mut Context<'_, Msg>)) -> Vec<Effect<Msg>> {
-    let topo = ring(n);
-    let (mut lamport, mut effects) = (0, Vec::new());
-    let mut ctx = Context::new(NodeId(me), n, topo.neighbours(NodeId(me)), &mut lamport, None, &mut effects);
-    f(node, &mut ctx);
-    effects
+    crate::handler_harness::run(node, TopologyKind::Ring, NodeId(me), n, f)
 }
 
-fn sends(effects: &[Effect<Msg>]) -> Vec<(NodeId, Msg)> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Send { to, msg, .. } => Some((*to, msg.clone())),
-            _ => None,
-        })
-        .collect()
-}
+use crate::handler_harness::sends;
 
 #[test]
 fn an_initiator_sends_its_own_identity_to_its_successor_once() {

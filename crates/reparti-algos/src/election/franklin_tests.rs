@@ -2,32 +2,13 @@
 
 use super::*;
 use crate::election::testkit::{self, Order};
-use reparti_core::{Effect, OutputValue, Topology, TopologyKind};
-
-fn bidir(n: usize) -> Topology {
-    match Topology::build(&TopologyKind::BidirRing, n, &mut reparti_core::rng(0)) {
-        Ok(t) => t,
-        Err(e) => panic!("{e}"),
-    }
-}
+use reparti_core::{Effect, OutputValue, TopologyKind};
 
 fn step(node: &mut Node, me: u32, n: usize, f: impl FnOnce(&mut Node, &mut Context<'_, Msg>)) -> Vec<Effect<Msg>> {
-    let topo = bidir(n);
-    let (mut lamport, mut effects) = (0, Vec::new());
-    let mut ctx = Context::new(NodeId(me), n, topo.neighbours(NodeId(me)), &mut lamport, None, &mut effects);
-    f(node, &mut ctx);
-    effects
+    crate::handler_harness::run(node, TopologyKind::BidirRing, NodeId(me), n, f)
 }
 
-fn sends(effects: &[Effect<Msg>]) -> Vec<(NodeId, Msg)> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Send { to, msg, .. } => Some((*to, msg.clone())),
-            _ => None,
-        })
-        .collect()
-}
+use crate::handler_harness::sends;
 
 fn id(round: u32, id: u64, dir: Dir) -> Msg {
     Msg::Id { round, id, dir }

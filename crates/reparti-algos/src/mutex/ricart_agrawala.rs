@@ -364,21 +364,11 @@ mod tests {
     }
 
     fn run(node: &mut Node, f: impl FnOnce(&mut Node, &mut Context<'_, Msg>)) -> Vec<Effect<Msg>> {
-        let n = node.n as usize;
-        let topo = Topology::build(&TopologyKind::Complete, n, &mut reparti_core::rng(0)).expect("complete");
-        let mut lamport = 0;
-        let mut effects = Vec::new();
-        let mut ctx = Context::new(node.me, n, topo.neighbours(node.me), &mut lamport, None, &mut effects);
-        f(node, &mut ctx);
-        effects
+        let (me, n) = (node.me, node.n as usize);
+        crate::handler_harness::run(node, TopologyKind::Complete, me, n, f)
     }
 
-    fn sends(effects: &[Effect<Msg>]) -> Vec<(NodeId, Msg)> {
-        effects
-            .iter()
-            .filter_map(|e| if let Effect::Send { to, msg, .. } = e { Some((*to, msg.clone())) } else { None })
-            .collect()
-    }
+    use crate::handler_harness::sends;
 
     fn outputs(effects: &[Effect<Msg>], key: &str) -> Vec<OutputValue> {
         effects
