@@ -7,7 +7,7 @@ use reparti_core::IdAssignment;
 use reparti_sim::{simulate, Delay, NetworkModel, Report, SimConfig, Stop};
 
 mod common;
-use common::networks;
+use common::{config, networks};
 
 const PROPERTIES: [&str; 4] = [
     "at most one leader",
@@ -15,17 +15,6 @@ const PROPERTIES: [&str; 4] = [
     "every node knows the leader",
     "every other node is lost",
 ];
-
-fn config(n: usize, seed: u64, ids: IdAssignment, network: &NetworkModel, params: &[(&str, &str)]) -> SimConfig {
-    SimConfig {
-        nodes: Some(n),
-        ids,
-        seed,
-        network: network.clone(),
-        params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        ..SimConfig::default()
-    }
-}
 
 fn run(cfg: &SimConfig) -> Report {
     match simulate::<ChangRoberts>(cfg) {

@@ -21,14 +21,7 @@ const PROPERTIES: [&str; 4] = [
 ];
 
 fn config(n: usize, seed: u64, ids: IdAssignment, network: &NetworkModel, fixed: bool) -> SimConfig {
-    SimConfig {
-        nodes: Some(n),
-        ids,
-        seed,
-        network: network.clone(),
-        params: vec![("fixed".into(), fixed.to_string())],
-        ..SimConfig::default()
-    }
+    common::config(n, seed, ids, network, &[("fixed", if fixed { "true" } else { "false" })])
 }
 
 fn run(cfg: &SimConfig) -> Report {

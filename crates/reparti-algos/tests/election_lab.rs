@@ -11,7 +11,7 @@ use reparti_sim::{simulate, simulate_traced, NetworkModel, Report, SimConfig, St
 use serde::Deserialize;
 
 mod common;
-use common::networks;
+use common::{config, networks};
 
 const PROPERTIES: [&str; 4] = [
     "at most one leader",
@@ -19,17 +19,6 @@ const PROPERTIES: [&str; 4] = [
     "every node knows the leader",
     "every node has seen its leader twice",
 ];
-
-fn config(n: usize, seed: u64, ids: IdAssignment, network: &NetworkModel, params: &[(&str, &str)]) -> SimConfig {
-    SimConfig {
-        nodes: Some(n),
-        ids,
-        seed,
-        network: network.clone(),
-        params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        ..SimConfig::default()
-    }
-}
 
 fn run(cfg: &SimConfig) -> Report {
     match simulate::<ChangRobertsLab>(cfg) {

@@ -22,13 +22,7 @@ fn networks() -> Vec<NetworkModel> {
 }
 
 fn config(n: usize, seed: u64, network: &NetworkModel, params: &[(&str, &str)]) -> SimConfig {
-    SimConfig {
-        nodes: Some(n),
-        seed,
-        network: network.clone(),
-        params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        ..SimConfig::default()
-    }
+    common::config(n, seed, reparti_core::IdAssignment::Random, network, params)
 }
 
 fn cs_entries(r: &Report) -> u64 {

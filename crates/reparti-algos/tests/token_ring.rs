@@ -19,13 +19,7 @@ const ONE_TOKEN: &str = "exactly one token";
 const DELIVERED: &str = "every data message reached its destination exactly once";
 
 fn config(n: usize, seed: u64, network: &NetworkModel, params: &[(&str, &str)]) -> SimConfig {
-    SimConfig {
-        nodes: Some(n),
-        seed,
-        network: network.clone(),
-        params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-        ..SimConfig::default()
-    }
+    common::config(n, seed, reparti_core::IdAssignment::Random, network, params)
 }
 
 fn hops_outputs(report: &Report) -> (u64, u64) {

@@ -1,6 +1,7 @@
 //! What the simulator tests of every algorithm share.
 
-use reparti_sim::{Delay, NetworkModel};
+use reparti_core::IdAssignment;
+use reparti_sim::{Delay, NetworkModel, SimConfig};
 
 /// Constant, uniform and exponential delays, each with FIFO and non-FIFO channels.
 #[allow(dead_code)] // not every test binary uses both helpers
@@ -18,4 +19,17 @@ pub fn networks_over(delays: [Delay; 3]) -> Vec<NetworkModel> {
         }
     }
     v
+}
+
+/// A run of `n` nodes with the given identities, seed, network and `--param` pairs.
+#[allow(dead_code)] // not every test binary uses every helper
+pub fn config(n: usize, seed: u64, ids: IdAssignment, network: &NetworkModel, params: &[(&str, &str)]) -> SimConfig {
+    SimConfig {
+        nodes: Some(n),
+        ids,
+        seed,
+        network: network.clone(),
+        params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        ..SimConfig::default()
+    }
 }
