@@ -82,6 +82,11 @@ pub struct TraceEvent {
     /// The message's id, unique in the trace (send, receive, drop).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub msg: Option<u64>,
+    /// The message's sequence number on its channel `from → to`, from 1 (send, receive;
+    /// written by real network nodes, whose traces have no global message ids: merging
+    /// them matches each receive with its send by `(from, to, seq)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
     /// The sender (receive, drop).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub from: Option<u32>,
@@ -125,6 +130,7 @@ impl TraceEvent {
             node,
             kind,
             msg: None,
+            seq: None,
             from: None,
             to: None,
             msg_type: None,

@@ -202,7 +202,7 @@ fn output_value() -> impl Strategy<Value = OutputValue> {
 fn event() -> impl Strategy<Value = TraceEvent> {
     let time = exact_float().prop_map(f64::abs);
     let common = (any::<u64>(), time, any::<u32>(), event_kind(), any::<u64>());
-    let ids = (any::<Option<u64>>(), any::<Option<u32>>(), any::<Option<u32>>());
+    let ids = (any::<Option<u64>>(), any::<Option<u64>>(), any::<Option<u32>>(), any::<Option<u32>>());
     let strings = (
         prop::option::of(text()),
         prop::option::of(text()),
@@ -214,13 +214,14 @@ fn event() -> impl Strategy<Value = TraceEvent> {
     let payload = prop::option::of(json_value().prop_filter("top-level null", |v| !v.is_null()));
     let rest = (payload, prop::option::of(output_value()), prop::option::of(prop::collection::vec(any::<u64>(), 0..6)));
     (common, ids, strings, rest).prop_map(
-        |((i, t, node, kind, lamport), (msg, from, to), (msg_type, timer, key, reason, text), (payload, value, vc))| {
+        |((i, t, node, kind, lamport), (msg, seq, from, to), (msg_type, timer, key, reason, text), (payload, value, vc))| {
             TraceEvent {
                 i,
                 t,
                 node,
                 kind,
                 msg,
+                seq,
                 from,
                 to,
                 msg_type,

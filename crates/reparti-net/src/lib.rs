@@ -46,8 +46,11 @@
 //! ```
 
 pub mod chat;
+pub mod merge;
+pub mod reliable;
 pub mod runtime;
 pub mod secure;
+pub mod transport;
 pub mod wire;
 
 pub use runtime::{run_node, run_node_on, NetError, NodeConfig, NodeReport};

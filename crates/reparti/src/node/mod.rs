@@ -14,6 +14,9 @@
 //! Not here yet (issue 4 §2): `--listen`/`--cluster FILE`, the labs' positional shapes,
 //! registry-based meshes and the interactive console.
 
+mod console;
+mod lab;
+
 use crate::sim::find_algorithm;
 use crate::usage;
 use clap::Args;

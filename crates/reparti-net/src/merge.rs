@@ -1,0 +1,1 @@
+//! Merging the nodes' traces into one (being written).

@@ -1,0 +1,1 @@
+//! The reliable channel layer (being written).

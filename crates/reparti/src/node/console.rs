@@ -1,0 +1,1 @@
+//! The interactive console of `reparti node` (being written).
