@@ -35,7 +35,7 @@
 //!     fn kind(&self) -> usize { 0 }
 //! }
 //!
-//! let env = Envelope { from: NodeId(2), to: NodeId(3), lamport: 7, vc: None, body: Msg::Elect(5) };
+//! let env = Envelope { from: NodeId(2), to: NodeId(3), lamport: 7, vc: None, seq: None, body: Msg::Elect(5) };
 //! let bytes = encode(&env, Wire::Json);
 //! assert_eq!(bytes, br#"{"v":1,"from":2,"to":3,"lamport":7,"type":"ELECT","body":{"ELECT":5}}"#);
 //!
@@ -47,6 +47,7 @@
 
 pub mod chat;
 pub mod merge;
+pub mod mesh;
 pub mod reliable;
 pub mod runtime;
 pub mod secure;

@@ -31,6 +31,10 @@ pub const MAX_DATAGRAM: usize = 64 * 1024;
 /// text (and no Fernet token, which is ASCII) can start with it.
 pub const BINARY_MAGIC: u8 = 0xB5;
 
+/// The first byte of a binary acknowledgement (the reliable layer's [`Ack`]), another
+/// UTF-8 continuation byte.
+pub const BINARY_ACK_MAGIC: u8 = 0xB6;
+
 /// Which encoding [`encode`] writes. [`decode`] reads both.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
 pub enum Wire {
@@ -72,8 +76,32 @@ pub struct Envelope<M> {
     pub lamport: u64,
     /// The sender's vector clock, when the run keeps vector clocks.
     pub vc: Option<Vec<u64>>,
+    /// The message's number on its channel `from → to`, from 1: how traces of separate
+    /// nodes are matched, and what the reliable layer acknowledges. Senders that do not
+    /// number their messages (a minimal Python script) leave it out.
+    pub seq: Option<u64>,
     /// The algorithm's message.
     pub body: M,
+}
+
+/// The reliable layer's acknowledgement: `from` tells `to` that it has received every message of the channel `to → from` numbered up to `upto`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Ack {
+    /// The acknowledging node (the data's receiver).
+    pub from: NodeId,
+    /// The node being acknowledged (the data's sender).
+    pub to: NodeId,
+    /// Every `seq` up to this one has arrived (cumulative).
+    pub upto: u64,
+}
+
+/// Anything a node can receive: a message, or an acknowledgement.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Datagram<M> {
+    /// An algorithm message.
+    Message(Envelope<M>),
+    /// An acknowledgement of the reliable layer.
+    Ack(Ack),
 }
 
 /// Why a datagram was refused. Each message names the cause and the fix on one line.
@@ -162,25 +190,42 @@ struct JsonOut<'a, M> {
     lamport: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     vc: Option<&'a [u64]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seq: Option<u64>,
     #[serde(rename = "type")]
     kind: &'static str,
     body: &'a M,
 }
 
-/// The JSON envelope as read. The body stays raw until the type is checked, so an
-/// unknown type is reported as such rather than as a body that does not parse.
+/// The JSON acknowledgement: no `type`, no `body`, an `ack`.
+#[derive(Serialize, Deserialize)]
+struct JsonAck {
+    v: u64,
+    from: u32,
+    to: u32,
+    ack: u64,
+}
+
+/// The JSON envelope or acknowledgement as read. The body stays raw until the type is
+/// checked, so an unknown type is reported as such rather than as a body that does not
+/// parse. An object with `ack` and no `type` is an acknowledgement.
 #[derive(Deserialize)]
 struct JsonIn<'a> {
     v: u64,
     from: u32,
     to: u32,
-    lamport: u64,
+    #[serde(default)]
+    lamport: Option<u64>,
     #[serde(default)]
     vc: Option<Vec<u64>>,
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
-    #[serde(borrow)]
-    body: &'a RawValue,
+    #[serde(default)]
+    seq: Option<u64>,
+    #[serde(default)]
+    ack: Option<u64>,
+    #[serde(default, rename = "type", borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    body: Option<&'a RawValue>,
 }
 
 /// The binary header after the version: the type is the index in `M::KINDS`.
@@ -190,6 +235,7 @@ struct BinHeader {
     to: u32,
     lamport: u64,
     vc: Option<Vec<u64>>,
+    seq: Option<u64>,
     kind: u32,
 }
 
@@ -219,6 +265,7 @@ pub fn try_encode<M: Message>(env: &Envelope<M>, wire: Wire) -> Result<Vec<u8>, 
             to: env.to.0,
             lamport: env.lamport,
             vc: env.vc.as_deref(),
+            seq: env.seq,
             kind,
             body: &env.body,
         })
@@ -229,6 +276,7 @@ pub fn try_encode<M: Message>(env: &Envelope<M>, wire: Wire) -> Result<Vec<u8>, 
                 to: env.to.0,
                 lamport: env.lamport,
                 vc: env.vc.clone(),
+                seq: env.seq,
                 kind: env.body.kind() as u32,
             };
             postcard::to_extend(&(VERSION, header, &env.body), vec![BINARY_MAGIC]).map_err(|e| e.to_string())
@@ -241,16 +289,41 @@ pub fn try_encode<M: Message>(env: &Envelope<M>, wire: Wire) -> Result<Vec<u8>, 
     }
 }
 
-/// Decodes one datagram or frame, JSON or binary, checking everything a peer could get
-/// wrong: size, syntax, completeness, version, message type, body, and that the type and
-/// the body agree.
+/// Encodes an acknowledgement: `{"v":1,"from":3,"to":2,"ack":12}` in JSON, or
+/// [`BINARY_ACK_MAGIC`] then postcard.
+pub fn encode_ack(ack: &Ack, wire: Wire) -> Vec<u8> {
+    match wire {
+        Wire::Json => {
+            let json = JsonAck { v: VERSION, from: ack.from.0, to: ack.to.0, ack: ack.upto };
+            // Four integers: serde_json cannot fail on them.
+            serde_json::to_vec(&json).unwrap_or_default()
+        }
+        Wire::Binary => postcard::to_extend(&(VERSION, ack.from.0, ack.to.0, ack.upto), vec![BINARY_ACK_MAGIC])
+            .unwrap_or_else(|_| vec![BINARY_ACK_MAGIC]),
+    }
+}
+
+/// Decodes one datagram or frame that must be a message; see [`decode_datagram`].
 pub fn decode<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<Envelope<M>, WireError> {
+    match decode_datagram(bytes)? {
+        Datagram::Message(env) => Ok(env),
+        Datagram::Ack(_) => Err(WireError::BadEnvelope {
+            detail: "an acknowledgement where a message was expected".into(),
+        }),
+    }
+}
+
+/// Decodes one datagram or frame, JSON or binary, message or acknowledgement, checking
+/// everything a peer could get wrong: size, syntax, completeness, version, message type,
+/// body, and that the type and the body agree.
+pub fn decode_datagram<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<Datagram<M>, WireError> {
     if bytes.len() > MAX_DATAGRAM {
         return Err(WireError::TooLarge { len: bytes.len() });
     }
     match bytes.first() {
         None => Err(WireError::Empty),
-        Some(&BINARY_MAGIC) => decode_binary(&bytes[1..]),
+        Some(&BINARY_MAGIC) => decode_binary(&bytes[1..]).map(Datagram::Message),
+        Some(&BINARY_ACK_MAGIC) => decode_binary_ack(&bytes[1..]).map(Datagram::Ack),
         // A Fernet token is base64 of 0x80 then a 64-bit timestamp whose top bytes are
         // zero until the year 10^12: it always starts with "gAAAAA". JSON cannot.
         Some(b'g') if bytes.starts_with(b"gAAAAA") => Err(WireError::Encrypted),
@@ -258,17 +331,44 @@ pub fn decode<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<Envelope<M>
     }
 }
 
-fn decode_json<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<Envelope<M>, WireError> {
+fn decode_json<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<Datagram<M>, WireError> {
     let raw: JsonIn<'_> = serde_json::from_slice(bytes).map_err(|e| json_error(bytes, e))?;
     if raw.v != VERSION {
         return Err(WireError::Version { found: raw.v.to_string() });
     }
-    let declared = kind_index::<M>(&raw.kind)
-        .ok_or_else(|| WireError::UnknownType { found: raw.kind.clone().into_owned(), expected: M::KINDS })?;
-    let body: M = serde_json::from_str(raw.body.get())
+    let missing = |field: &str| WireError::BadEnvelope { detail: format!("missing field `{field}`") };
+    let kind = match (raw.kind, raw.ack) {
+        (Some(kind), _) => kind,
+        (None, Some(upto)) => return Ok(Datagram::Ack(Ack { from: NodeId(raw.from), to: NodeId(raw.to), upto })),
+        (None, None) => return Err(missing("type")),
+    };
+    let lamport = raw.lamport.ok_or_else(|| missing("lamport"))?;
+    let raw_body = raw.body.ok_or_else(|| missing("body"))?;
+    let declared = kind_index::<M>(&kind)
+        .ok_or_else(|| WireError::UnknownType { found: kind.clone().into_owned(), expected: M::KINDS })?;
+    let body: M = serde_json::from_str(raw_body.get())
         .map_err(|e| WireError::BadBody { kind: M::KINDS[declared], detail: e.to_string() })?;
     check_kind(&body, declared)?;
-    Ok(Envelope { from: NodeId(raw.from), to: NodeId(raw.to), lamport: raw.lamport, vc: raw.vc, body })
+    Ok(Datagram::Message(Envelope {
+        from: NodeId(raw.from),
+        to: NodeId(raw.to),
+        lamport,
+        vc: raw.vc,
+        seq: raw.seq,
+        body,
+    }))
+}
+
+fn decode_binary_ack(bytes: &[u8]) -> Result<Ack, WireError> {
+    let (v, rest) = postcard::take_from_bytes::<u64>(bytes).map_err(binary_error)?;
+    if v != VERSION {
+        return Err(WireError::Version { found: v.to_string() });
+    }
+    let ((from, to, upto), rest) = postcard::take_from_bytes::<(u32, u32, u64)>(rest).map_err(binary_error)?;
+    if !rest.is_empty() {
+        return Err(WireError::BadEnvelope { detail: format!("{} bytes after the acknowledgement", rest.len()) });
+    }
+    Ok(Ack { from: NodeId(from), to: NodeId(to), upto })
 }
 
 /// Classifies a failed envelope parse. Only on this error path do we parse a second time,
@@ -309,7 +409,14 @@ fn decode_binary<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<Envelope
         return Err(WireError::BadEnvelope { detail: format!("{} bytes after the body", rest.len()) });
     }
     check_kind(&body, declared)?;
-    Ok(Envelope { from: NodeId(header.from), to: NodeId(header.to), lamport: header.lamport, vc: header.vc, body })
+    Ok(Envelope {
+        from: NodeId(header.from),
+        to: NodeId(header.to),
+        lamport: header.lamport,
+        vc: header.vc,
+        seq: header.seq,
+        body,
+    })
 }
 
 fn binary_error(e: postcard::Error) -> WireError {

@@ -35,7 +35,7 @@ fn python(script: &str, args: &[&Path]) -> Vec<String> {
 }
 
 fn doc_envelope() -> Envelope<chang_roberts::Msg> {
-    Envelope { from: NodeId(2), to: NodeId(3), lamport: 7, vc: None, body: chang_roberts::Msg::Elect(5) }
+    Envelope { from: NodeId(2), to: NodeId(3), lamport: 7, vc: None, seq: None, body: chang_roberts::Msg::Elect(5) }
 }
 
 #[test]

@@ -144,7 +144,7 @@ async fn stray_datagrams_are_dropped_and_counted() {
         let target = addrs[2];
         let env = |from: u32, to: u32| {
             let body = reparti_algos::election::chang_roberts::Msg::Elect(1_000);
-            encode(&Envelope { from: NodeId(from), to: NodeId(to), lamport: 1, vc: None, body }, Wire::Json)
+            encode(&Envelope { from: NodeId(from), to: NodeId(to), lamport: 1, vc: None, seq: None, body }, Wire::Json)
         };
         let datagrams: [Vec<u8>; 4] = [
             b"\x00\xffnot an envelope at all".to_vec(),

@@ -10,7 +10,7 @@ use reparti_net::wire::{decode, encode, try_encode, Envelope, Wire, WireError, B
 use serde::de::DeserializeOwned;
 
 fn env<M>(body: M, vc: Option<Vec<u64>>) -> Envelope<M> {
-    Envelope { from: NodeId(2), to: NodeId(3), lamport: 7, vc, body }
+    Envelope { from: NodeId(2), to: NodeId(3), lamport: 7, vc, seq: None, body }
 }
 
 /// Encodes in both encodings and checks each decodes to the same envelope.
@@ -38,7 +38,7 @@ fn the_documented_chang_roberts_datagram_is_exact() {
         br#"{"v":1,"from":2,"to":3,"lamport":7,"vc":[1,0,4],"type":"ELECTED","body":{"ELECTED":9}}"#
     );
     // Binary: magic, then postcard varints: v=1, from, to, lamport, Some(vc), type index, body.
-    assert_eq!(encode(&with_vc, Wire::Binary), [BINARY_MAGIC, 1, 2, 3, 7, 1, 3, 1, 0, 4, 1, 1, 9]);
+    assert_eq!(encode(&with_vc, Wire::Binary), [BINARY_MAGIC, 1, 2, 3, 7, 1, 3, 1, 0, 4, 0, 1, 1, 9]);
 }
 
 #[test]
@@ -130,17 +130,17 @@ fn bad_binary_datagrams_have_the_same_errors() {
     let mut v2 = good.clone();
     v2[1] = 2;
     assert_eq!(err::<Cr>(&v2), WireError::Version { found: "2".into() });
-    // Header: from=2, to=3, lamport=7, no vc, type index 5 (of 2).
+    // Header: from=2, to=3, lamport=7, no vc, no seq, type index 5 (of 2).
     assert_eq!(
-        err::<Cr>(&[BINARY_MAGIC, 1, 2, 3, 7, 0, 5, 0, 5]),
+        err::<Cr>(&[BINARY_MAGIC, 1, 2, 3, 7, 0, 0, 5, 0, 5]),
         WireError::UnknownType { found: "#5".into(), expected: &["ELECT", "ELECTED"] }
     );
     assert_eq!(
-        err::<Cr>(&[BINARY_MAGIC, 1, 2, 3, 7, 0, 0, 1, 5]),
+        err::<Cr>(&[BINARY_MAGIC, 1, 2, 3, 7, 0, 0, 0, 1, 5]),
         WireError::TypeMismatch { declared: "ELECT", actual: "ELECTED" }
     );
-    assert!(matches!(err::<Cr>(&[BINARY_MAGIC, 1, 2, 3, 7, 0, 0, 9, 5]), WireError::BadBody { .. }));
-    assert!(matches!(err::<Cr>(&[BINARY_MAGIC, 1, 2, 3, 7, 0, 0, 0, 5, 0]), WireError::BadEnvelope { .. }));
+    assert!(matches!(err::<Cr>(&[BINARY_MAGIC, 1, 2, 3, 7, 0, 0, 0, 9, 5]), WireError::BadBody { .. }));
+    assert!(matches!(err::<Cr>(&[BINARY_MAGIC, 1, 2, 3, 7, 0, 0, 0, 0, 5, 0]), WireError::BadEnvelope { .. }));
     assert!(matches!(err::<Cr>(&[BINARY_MAGIC, 1, 2, 3, 7, 7, 0, 0, 5]), WireError::BadEnvelope { .. }));
 }
 
@@ -207,6 +207,7 @@ fn any_envelope() -> impl Strategy<Value = Envelope<token_ring::Msg>> {
             from: NodeId(from),
             to: NodeId(to),
             lamport,
+            seq: lamport.checked_sub(1),
             vc,
             body,
         })
@@ -279,4 +280,34 @@ fn the_body_table_of_protocol_md_is_exact() {
         json_body(chang_roberts_lab::Msg::Elect { id_elect: 5, port_elect: 5001 }),
         doc(r#"ELECT {"type":"ELECT","id_elect":5,"port_elect":5001}"#)
     );
+}
+
+#[test]
+fn messages_carry_their_channel_sequence_number() {
+    let mut e = env(chang_roberts::Msg::Elect(5), None);
+    e.seq = Some(12);
+    let json = encode(&e, Wire::Json);
+    assert_eq!(json, br#"{"v":1,"from":2,"to":3,"lamport":7,"seq":12,"type":"ELECT","body":{"ELECT":5}}"#);
+    assert_eq!(decode::<Cr>(&json), Ok(e.clone()));
+    assert_eq!(decode::<Cr>(&encode(&e, Wire::Binary)), Ok(e));
+}
+
+#[test]
+fn acknowledgements_round_trip_in_both_encodings_and_are_not_messages() {
+    use reparti_net::wire::{decode_datagram, encode_ack, Ack, Datagram, BINARY_ACK_MAGIC};
+    let ack = Ack { from: NodeId(3), to: NodeId(2), upto: 12 };
+    let json = encode_ack(&ack, Wire::Json);
+    assert_eq!(json, br#"{"v":1,"from":3,"to":2,"ack":12}"#);
+    assert_eq!(decode_datagram::<Cr>(&json), Ok(Datagram::Ack(ack)));
+    let binary = encode_ack(&ack, Wire::Binary);
+    assert_eq!(binary, [BINARY_ACK_MAGIC, 1, 3, 2, 12]);
+    assert_eq!(decode_datagram::<Cr>(&binary), Ok(Datagram::Ack(ack)));
+    assert!(matches!(decode::<Cr>(&json), Err(WireError::BadEnvelope { .. })));
+    // An object with neither `type` nor `ack` is neither.
+    assert!(matches!(
+        decode_datagram::<Cr>(br#"{"v":1,"from":3,"to":2,"lamport":1}"#),
+        Err(WireError::BadEnvelope { detail }) if detail.contains("`type`")
+    ));
+    assert!(matches!(decode_datagram::<Cr>(&[BINARY_ACK_MAGIC, 1, 3]), Err(WireError::Truncated { .. })));
+    assert!(matches!(decode_datagram::<Cr>(&[BINARY_ACK_MAGIC, 1, 3, 2, 12, 0]), Err(WireError::BadEnvelope { .. })));
 }

@@ -244,7 +244,7 @@ impl<'a, A: Algorithm> Runner<'a, A> {
         let payload = self.trace.as_ref().and_then(|_| serde_json::to_value(&msg).ok());
         let kind = msg.kind();
         let vc = vector.map(Vec::from);
-        let env = Envelope { from: self.me, to, lamport, vc: vc.clone(), body: msg };
+        let env = Envelope { from: self.me, to, lamport, vc: vc.clone(), seq: None, body: msg };
         let bytes = match wire::try_encode(&env, self.cfg.wire) {
             Ok(bytes) => bytes,
             Err((e, _)) => {
