@@ -224,8 +224,13 @@ struct JsonIn<'a> {
     ack: Option<u64>,
     #[serde(default, rename = "type", borrow)]
     kind: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
+    // `null` is a body (a unit message), not a missing one: only absence is `None`.
+    #[serde(default, borrow, deserialize_with = "present_body")]
     body: Option<&'a RawValue>,
+}
+
+fn present_body<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
 }
 
 /// The binary header after the version: the type is the index in `M::KINDS`.

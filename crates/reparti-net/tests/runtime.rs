@@ -8,7 +8,9 @@ use reparti_algos::communication::TokenRing;
 use reparti_algos::election::chang_roberts::Role;
 use reparti_algos::election::{hops_to_next_larger, ChangRoberts};
 use reparti_core::{Algorithm, IdAssignment, Instance, NodeId, NodeSetup, OutputValue, TopologyKind};
-use reparti_net::runtime::{bind, run_node, run_node_on, NetError, NodeConfig, NodeReport};
+use reparti_net::reliable::ReliableConfig;
+use reparti_net::runtime::{bind, run_node, run_node_on, Control, NetError, NodeConfig, NodeReport};
+use reparti_net::transport::{Faults, Transport, TransportKind};
 use reparti_net::secure::{seal, Key};
 use reparti_net::wire::{encode, Envelope, Wire};
 use std::future::Future;
@@ -39,12 +41,26 @@ async fn run_cluster<A: Algorithm, F: Future<Output = ()>>(
     key: Option<Key>,
     inject: impl FnOnce(Vec<SocketAddr>) -> F,
 ) -> Vec<NodeReport<A>> {
+    run_cluster_with(inst, key, inject, |_| {}).await
+}
+
+/// [`run_cluster`], with each node's configuration adjusted by `configure` (transport,
+/// faults, reliable layer).
+async fn run_cluster_with<A: Algorithm, F: Future<Output = ()>>(
+    inst: Instance<A>,
+    key: Option<Key>,
+    inject: impl FnOnce(Vec<SocketAddr>) -> F,
+    configure: impl Fn(&mut NodeConfig),
+) -> Vec<NodeReport<A>> {
     let n = inst.topology.len();
+    let mut probe = NodeConfig::new(NodeId(0), Vec::new());
+    configure(&mut probe);
     let mut sockets = Vec::with_capacity(n);
-    for _ in 0..n {
-        sockets.push(bind(loopback()).await.expect("bind a loopback port"));
+    for i in 0..n {
+        let faults = Faults { seed: i as u64, ..probe.faults.clone() };
+        sockets.push(Transport::bind(probe.transport, loopback(), faults).await.expect("bind a loopback port"));
     }
-    let addrs: Vec<SocketAddr> = sockets.iter().map(|s| s.local_addr().expect("bound")).collect();
+    let addrs: Vec<SocketAddr> = sockets.iter().map(Transport::local_addr).collect();
     inject(addrs.clone()).await;
 
     let alg = Arc::new(inst.algorithm);
@@ -58,6 +74,7 @@ async fn run_cluster<A: Algorithm, F: Future<Output = ()>>(
         cfg.key = key.clone();
         cfg.idle_stop = Duration::from_millis(300);
         cfg.trace = true;
+        configure(&mut cfg);
         let setup = NodeSetup { me: NodeId(i as u32), ident: inst.idents[i], n };
         let (alg, topology) = (Arc::clone(&alg), Arc::clone(&topology));
         tasks.spawn(async move { run_node_on(socket, &*alg, setup, &topology, cfg, rx).await });
@@ -65,7 +82,7 @@ async fn run_cluster<A: Algorithm, F: Future<Output = ()>>(
     // The workload goes in before any node could have handled a datagram: the runtime
     // prefers queued inputs to datagrams, as the simulator applies time-0 inputs first.
     for w in inst.workload {
-        senders[w.node.index()].send(w.input).await.expect("node task alive");
+        senders[w.node.index()].send(Control::Input(w.input)).await.expect("node task alive");
     }
     drop(senders);
 
@@ -170,7 +187,7 @@ async fn stray_datagrams_are_dropped_and_counted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_ring_delivers_every_data_message() {
     let inst = instance::<TokenRing>(5, IdAssignment::Asc, 11);
-    let mut expected: Vec<(NodeId, NodeId)> = inst
+    let expected: Vec<(NodeId, NodeId)> = inst
         .workload
         .iter()
         .map(|w| match &w.input {
@@ -180,16 +197,74 @@ async fn token_ring_delivers_every_data_message() {
         .collect();
     assert!(!expected.is_empty());
     let reports = run_cluster(inst, None, nothing).await;
+    check_token_ring(expected, &reports);
+}
+
+/// Every data message delivered exactly once where it was sent; the token went round
+/// twice (default laps = 2) and rests at exactly one node.
+fn check_token_ring(mut expected: Vec<(NodeId, NodeId)>, reports: &[NodeReport<TokenRing>]) {
     let mut delivered: Vec<(NodeId, NodeId)> =
         reports.iter().flat_map(|r| r.node.delivered.iter().map(move |d| (d.origin, r.me))).collect();
     expected.sort();
     delivered.sort();
     assert_eq!(delivered, expected, "every data message delivered exactly once, where it was sent");
     assert!(reports.iter().all(|r| r.node.queue.is_empty()));
-    // Default laps = 2: the token goes round twice and rests at the holder.
+    let n = reports.len() as u64;
     let tokens: u64 = reports.iter().map(|r| r.sent_of("TOKEN")).sum();
-    assert_eq!(tokens, 2 * 5);
+    assert_eq!(tokens, 2 * n);
+    let received: u64 = reports.iter().map(|r| r.received_of("TOKEN")).sum();
+    assert_eq!(received, 2 * n, "no token lost or duplicated on the way");
     assert_eq!(reports.iter().filter(|r| r.node.has_token).count(), 1);
+}
+
+/// 20 % loss, 10 % duplication and reordering on every link, under the reliable layer.
+fn lossy(kind: TransportKind) -> impl Fn(&mut NodeConfig) {
+    move |cfg: &mut NodeConfig| {
+        cfg.transport = kind;
+        cfg.faults = Faults { drop: 0.2, dup: 0.1, reorder: true, seed: cfg.me.0 as u64, ..Faults::default() };
+        cfg.reliable = Some(ReliableConfig { initial_rto: Duration::from_millis(20), ..ReliableConfig::default() });
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chang_roberts_elects_the_max_over_tcp() {
+    let inst = instance::<ChangRoberts>(5, IdAssignment::Random, 5);
+    let idents = inst.idents.clone();
+    let reports = run_cluster_with(inst, None, nothing, |cfg| cfg.transport = TransportKind::Tcp).await;
+    check_election(&idents, &reports);
+    assert!(reports.iter().all(|r| r.transport.connections > 0));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn elections_survive_loss_duplication_and_reordering_under_the_reliable_layer() {
+    for kind in [TransportKind::Udp, TransportKind::Tcp] {
+        let inst = instance::<ChangRoberts>(6, IdAssignment::Random, 9);
+        let idents = inst.idents.clone();
+        let reports = run_cluster_with(inst, Some(Key::generate()), nothing, lossy(kind)).await;
+        check_election(&idents, &reports);
+        let injected: u64 = reports.iter().map(|r| r.transport.injected_drops).sum();
+        let retransmitted: u64 = reports.iter().filter_map(|r| r.reliable).map(|s| s.retransmitted).sum();
+        let suppressed: u64 = reports.iter().filter_map(|r| r.reliable).map(|s| s.duplicates_suppressed).sum();
+        assert!(injected > 0 && retransmitted > 0, "{kind}: faults were injected and repaired");
+        assert!(suppressed > 0, "{kind}: duplicates were suppressed");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_survives_loss_duplication_and_reordering_under_the_reliable_layer() {
+    for kind in [TransportKind::Udp, TransportKind::Tcp] {
+        let inst = instance::<TokenRing>(5, IdAssignment::Asc, 11);
+        let expected: Vec<(NodeId, NodeId)> = inst
+            .workload
+            .iter()
+            .filter_map(|w| match &w.input {
+                reparti_algos::communication::token_ring::Input::Send { to, .. } => Some((w.node, *to)),
+                _ => None,
+            })
+            .collect();
+        let reports = run_cluster_with(inst, None, nothing, lossy(kind)).await;
+        check_token_ring(expected, &reports);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

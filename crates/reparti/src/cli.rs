@@ -2,6 +2,7 @@
 
 use crate::chat::ChatArgs;
 use crate::node::NodeArgs;
+use crate::run::RunArgs;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -42,9 +43,14 @@ pub enum Command {
     /// The labs' first client and server (TP1 TCP, TP2 UDP): a line dialogue, each line
     /// answered with an acknowledgement, until the client says `fin` or an empty line.
     Chat(ChatArgs),
-    /// Run one node of an algorithm as this process, over UDP: start one per address of
-    /// --peers (same algorithm, ids and seed on each), and each prints what it did.
+    /// Run one node of an algorithm as this process, over UDP or TCP: start one per
+    /// address of --peers or --cluster FILE (same algorithm, ids and seed on each), and
+    /// each prints what it did. Also the labs' shapes: `node token-ring 5001 5002 jeton`
+    /// (TP3), `node mesh 5001` (TP4).
     Node(Box<NodeArgs>),
+    /// Run a whole cluster of real processes on this machine: one `reparti node` per node
+    /// on free local ports, their traces merged and checked like a simulation's.
+    Run(Box<RunArgs>),
 }
 
 #[derive(Args, Debug)]

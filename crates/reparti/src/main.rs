@@ -10,6 +10,7 @@ mod keygen;
 mod list;
 mod node;
 mod replay;
+mod run;
 mod runs;
 mod scenario;
 mod sim;
@@ -77,6 +78,7 @@ fn main() -> ExitCode {
         cli::Command::Bench(args) => bench::run(&args),
         cli::Command::Chat(args) => chat::run(&args),
         cli::Command::Node(args) => node::run(&args),
+        cli::Command::Run(args) => run::run(&args),
     };
     match result {
         Ok(code) => code,

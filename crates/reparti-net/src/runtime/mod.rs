@@ -1,160 +1,138 @@
-//! The runtime: drives one node of an algorithm over UDP, with tokio.
+//! The runtime: drives one node of an algorithm over a real network, with tokio.
 //!
 //! [`run_node`] binds the node's address and runs its [`Process`] from four sources of
-//! events, one at a time, exactly as the simulator would: datagrams from the other
-//! nodes, the node's own timers, external inputs from a channel (a console, a test), and
-//! an idle deadline that ends the run. Every handler runs to completion before its
-//! effects are applied: sends are encoded ([`crate::wire`]), sealed when a key is given
-//! ([`crate::secure`]) and sent to the destination's address; outputs and logs go into
-//! the [`NodeReport`] returned at the end.
+//! events, one at a time, exactly as the simulator would: datagrams or frames from the
+//! other nodes (through a [`Transport`]: UDP or TCP, with optional injected faults), the
+//! node's own timers, [`Control`]s from a channel (external inputs from a console or a
+//! workload, and questions such as "what is your clock?"), and an idle deadline that ends
+//! the run. Every handler runs to completion before its effects are applied: sends are
+//! numbered per channel, encoded ([`crate::wire`]), sealed when a key is given
+//! ([`crate::secure`]) and handed to the transport; outputs and logs go into the
+//! [`NodeReport`] returned at the end.
+//!
+//! With [`NodeConfig::reliable`], the [reliable layer](crate::reliable) stands between
+//! the algorithm and the transport: it acknowledges, retransmits, suppresses duplicates
+//! and, for algorithms that need it, delivers in FIFO order; a node is idle only once
+//! everything it sent has been acknowledged.
 //!
 //! Clocks follow [`reparti_core::clock`]: a local event (start, timer, input) ticks, the
-//! [`Context`](reparti_core::Context) stamps each send, a receive merges the stamp.
+//! [`Context`](reparti_core::Context) stamps each send, a delivery merges the stamp.
 //! Vector clocks are kept when there are at most [`VECTOR_LIMIT`] nodes.
 //!
 //! Datagrams are hostile input: one that does not open under the key, does not decode,
 //! names an unknown sender or is meant for another node is dropped, counted by reason in
 //! [`Drops`] and reported on stderr; it never stops the node.
-//!
-//! Not here yet (issue 4): TCP, the reliable channel layer, fault injection, writing the
-//! trace to a file and merging the nodes' traces (trace events carry no message id, since
-//! the envelope has none to match a receive with its send).
 
 mod node;
+mod receive;
+mod report;
 
+pub use report::{Drops, NodeReport};
+
+use crate::reliable::ReliableConfig;
 use crate::secure::Key;
+use crate::transport::{Faults, Transport, TransportKind};
 use crate::wire::Wire;
 use node::Runner;
-use reparti_core::trace::TraceEvent;
-use reparti_core::{Algorithm, NodeId, NodeSetup, OutputValue, Process, Topology};
+use reparti_core::{Algorithm, NodeId, NodeSetup, Process, Topology};
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
 /// Vector clocks are kept up to this many nodes: beyond, each datagram would carry
 /// hundreds of bytes of stamps.
 pub const VECTOR_LIMIT: usize = 64;
 
-/// Receive errors in a row after which the socket is taken to be broken, so that a
-/// persistent error ends the run instead of spinning.
-const MAX_RECV_ERRORS: u32 = 100;
-
 /// An algorithm's message type.
 pub type Msg<A> = <<A as Algorithm>::Node as Process>::Msg;
 /// An algorithm's external input type.
 pub type Input<A> = <<A as Algorithm>::Node as Process>::Input;
+
+/// What a console (or a test) can ask of a running node.
+#[derive(Debug)]
+pub enum Control<I> {
+    /// An external input for the algorithm (`request`, `release`, `send`, ...).
+    Input(I),
+    /// A question, answered in text on the channel.
+    Show(Show, oneshot::Sender<String>),
+    /// Stop now, as if idle.
+    Quit,
+}
+
+/// What [`Control::Show`] asks about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Show {
+    /// The Lamport and vector clocks.
+    Clock,
+    /// Every node's address, and which are this node's neighbours.
+    Peers,
+    /// The algorithm's state, as it serialises it.
+    State,
+}
 
 /// How one node runs.
 #[derive(Clone, Debug)]
 pub struct NodeConfig {
     /// This node's position.
     pub me: NodeId,
-    /// Every node's address, by position (`addrs[me]` is ours).
+    /// Every node's address, by position (`addrs[me]` is ours, as the others reach it).
     pub addrs: Vec<SocketAddr>,
+    /// UDP or TCP.
+    pub transport: TransportKind,
+    /// Faults injected into everything this node sends.
+    pub faults: Faults,
     /// The encoding of the datagrams we send (we read both).
     pub wire: Wire,
     /// Seal and open every datagram with this key.
     pub key: Option<Key>,
     /// With a key: refuse tokens older than this many seconds (`None`: any age).
     pub ttl: Option<u64>,
-    /// Stop after this long with nothing received and no timer pending.
+    /// The reliable channel layer, or `None` for raw datagrams.
+    pub reliable: Option<ReliableConfig>,
+    /// Stop after this long with nothing received, no timer pending and nothing
+    /// unacknowledged.
     pub idle_stop: Duration,
+    /// Never stop for idleness (an interactive node stops on [`Control::Quit`]).
+    pub never_idle: bool,
     /// Collect trace events into the report.
     pub trace: bool,
+    /// Print every delivered message (sender, type, body, both clocks) and output on
+    /// stdout, for a person at a console.
+    pub echo: bool,
+    /// For the labs' rings where a node knows only its successor's address: take every
+    /// incoming message as sent by this node and addressed to us.
+    pub incoming_from: Option<NodeId>,
 }
 
 impl NodeConfig {
-    /// JSON, no key, a 60 s TTL (Python's usual), 500 ms of idleness, no trace.
+    /// UDP, JSON, no faults, no key, a 60 s TTL (Python's usual), no reliable layer,
+    /// 500 ms of idleness, no trace, no echo.
     pub fn new(me: NodeId, addrs: Vec<SocketAddr>) -> Self {
         NodeConfig {
             me,
             addrs,
+            transport: TransportKind::Udp,
+            faults: Faults::default(),
             wire: Wire::Json,
             key: None,
             ttl: Some(60),
+            reliable: None,
             idle_stop: Duration::from_millis(500),
+            never_idle: false,
             trace: false,
+            echo: false,
+            incoming_from: None,
         }
     }
-}
-
-/// Datagrams dropped on receipt, by reason.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Drops {
-    /// Not a Fernet token, failing authentication (wrong key, tampering), or expired.
-    pub crypto: u64,
-    /// Not a valid envelope for this algorithm (`crate::wire::WireError`), or a vector
-    /// clock of the wrong length.
-    pub wire: u64,
-    /// `from` is not a node of the run.
-    pub unknown_sender: u64,
-    /// `to` is another node.
-    pub wrong_destination: u64,
-}
-
-impl Drops {
-    /// All drops.
-    pub fn total(&self) -> u64 {
-        self.crypto + self.wire + self.unknown_sender + self.wrong_destination
-    }
-}
-
-/// What a node did, returned when it stops.
-pub struct NodeReport<A: Algorithm> {
-    /// Its position.
-    pub me: NodeId,
-    /// Its final state.
-    pub node: A::Node,
-    /// Its outputs, in order.
-    pub outputs: Vec<(&'static str, OutputValue)>,
-    /// Its log lines, in order.
-    pub logs: Vec<String>,
-    /// Datagrams sent, by message type (indexed like `Message::KINDS`).
-    pub sent_by_type: Vec<u64>,
-    /// Datagrams received and delivered, by message type.
-    pub received_by_type: Vec<u64>,
-    /// Datagrams dropped on receipt.
-    pub dropped: Drops,
-    /// Sends that failed (unencodable message, unknown destination, socket error).
-    pub send_errors: u64,
-    /// The final Lamport clock.
-    pub lamport: u64,
-    /// The final vector clock, when kept.
-    pub vector: Option<Vec<u64>>,
-    /// The trace events, when asked for (`t` in ms since the node started).
-    pub trace: Option<Vec<TraceEvent>>,
-}
-
-impl<A: Algorithm> NodeReport<A> {
-    /// Datagrams sent of the named type (`"ELECT"`).
-    pub fn sent_of(&self, kind: &str) -> u64 {
-        kind_count::<A>(&self.sent_by_type, kind)
-    }
-
-    /// Datagrams received of the named type.
-    pub fn received_of(&self, kind: &str) -> u64 {
-        kind_count::<A>(&self.received_by_type, kind)
-    }
-
-    /// Every value output under `key`, in order.
-    pub fn outputs_of<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a OutputValue> + 'a {
-        self.outputs.iter().filter(move |(k, _)| *k == key).map(|(_, v)| v)
-    }
-}
-
-fn kind_count<A: Algorithm>(counts: &[u64], kind: &str) -> u64 {
-    use reparti_core::Message;
-    Msg::<A>::KINDS.iter().position(|k| *k == kind).and_then(|i| counts.get(i)).copied().unwrap_or(0)
 }
 
 /// Why a node could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
     /// The address cannot be bound.
-    #[error("cannot bind UDP {addr}: {detail}")]
+    #[error("cannot bind {addr}: {detail}")]
     Bind {
         /// The address.
         addr: SocketAddr,
@@ -165,7 +143,7 @@ pub enum NetError {
     #[error("bad node configuration: {0}")]
     Config(String),
     /// The socket keeps failing.
-    #[error("receiving on {addr} failed {MAX_RECV_ERRORS} times in a row, last: {source}")]
+    #[error("receiving on {addr} keeps failing, last: {source}")]
     Recv {
         /// Our address.
         addr: SocketAddr,
@@ -174,55 +152,46 @@ pub enum NetError {
     },
 }
 
-/// Binds a UDP socket, with an error that names the port and the fix.
-pub async fn bind(addr: SocketAddr) -> Result<UdpSocket, NetError> {
-    UdpSocket::bind(addr).await.map_err(|e| {
-        let detail = match e.kind() {
-            io::ErrorKind::AddrInUse => {
-                format!("port {} is already in use: stop whatever holds it, or pick another port", addr.port())
-            }
-            io::ErrorKind::AddrNotAvailable => {
-                format!("{} is not an address of this machine: use one of its addresses, or 0.0.0.0", addr.ip())
-            }
-            io::ErrorKind::PermissionDenied => {
-                format!("port {} needs privileges: use a port above 1023", addr.port())
-            }
-            _ => e.to_string(),
-        };
-        NetError::Bind { addr, detail }
-    })
+/// Binds a UDP socket, with an error that names the port and the fix (for the nodes that
+/// do not go through a [`Transport`], such as the TP4 mesh).
+pub async fn bind(addr: SocketAddr) -> Result<tokio::net::UdpSocket, NetError> {
+    tokio::net::UdpSocket::bind(addr)
+        .await
+        .map_err(|e| crate::transport::bind_error(TransportKind::Udp, addr, e))
 }
 
-/// Binds `cfg.addrs[cfg.me]` and runs the node there; see [`run_node_on`].
+/// Binds `cfg.addrs[cfg.me]` with `cfg.transport` and runs the node there; see
+/// [`run_node_on`].
 pub async fn run_node<A: Algorithm>(
     alg: &A,
     setup: NodeSetup,
     topology: &Topology,
     cfg: NodeConfig,
-    inputs: mpsc::Receiver<Input<A>>,
+    control: mpsc::Receiver<Control<Input<A>>>,
 ) -> Result<NodeReport<A>, NetError> {
     let addr = *cfg
         .addrs
         .get(cfg.me.index())
         .ok_or_else(|| NetError::Config(format!("node {} has no address in a list of {}", cfg.me, cfg.addrs.len())))?;
-    let socket = bind(addr).await?;
-    run_node_on(socket, alg, setup, topology, cfg, inputs).await
+    let transport = Transport::bind(cfg.transport, addr, cfg.faults.clone()).await?;
+    run_node_on(transport, alg, setup, topology, cfg, control).await
 }
 
-/// Runs one node on an already bound socket until it has been idle for
-/// `cfg.idle_stop` (nothing received, no timer pending), then returns its report.
+/// Runs one node on an already bound transport until it has been idle for
+/// `cfg.idle_stop` (nothing received, no timer pending, nothing unacknowledged), or is
+/// told to quit, then returns its report.
 ///
 /// Binding first lets a caller bind every node (on port 0, say) before any starts, so
-/// that no early datagram meets a closed port. Inputs are read until the channel
+/// that no early datagram meets a closed port. Controls are read until the channel
 /// closes; neither an open nor a closed channel keeps the node from its idle stop.
 /// Dropping the future stops the node and closes its socket.
 pub async fn run_node_on<A: Algorithm>(
-    socket: UdpSocket,
+    transport: Transport,
     alg: &A,
     setup: NodeSetup,
     topology: &Topology,
     cfg: NodeConfig,
-    mut inputs: mpsc::Receiver<Input<A>>,
+    mut control: mpsc::Receiver<Control<Input<A>>>,
 ) -> Result<NodeReport<A>, NetError> {
     let n = topology.len();
     if setup.me != cfg.me || setup.n != n || cfg.addrs.len() != n || cfg.me.index() >= n {
@@ -235,50 +204,50 @@ pub async fn run_node_on<A: Algorithm>(
             cfg.addrs.len()
         )));
     }
-    let local = socket.local_addr().map_err(|e| NetError::Config(format!("the socket has no address: {e}")))?;
     let node = alg.init(&setup);
-    let mut runner = Runner::<A>::new(node, topology, &cfg, &socket);
+    let mut runner = Runner::<A>::new(node, topology, &cfg, transport);
     runner.start().await;
 
-    // Large enough for any UDP datagram (at most 65 507 bytes of payload over IPv4).
-    let mut buf = vec![0u8; 65_536];
-    let mut inputs_open = true;
+    let mut control_open = true;
     let mut last_event = Instant::now();
-    let mut recv_errors = 0u32;
     loop {
         let next_timer = runner.next_timer();
+        let next_reliable = runner.next_reliable_deadline();
+        let idle = next_timer.is_none() && runner.reliable_idle() && !cfg.never_idle;
         let idle_deadline = last_event + cfg.idle_stop;
+        let far = idle_deadline + Duration::from_secs(3600);
         // Biased, in this order: a due timer first (there are few, so they cannot starve
-        // the rest, and a timer must not wait behind a flood of datagrams), then inputs
-        // (a console's or a workload's, queued before the peers' traffic arrives, as the
+        // the rest, and a timer must not wait behind a flood of datagrams), then the
+        // reliable layer's acknowledgements and retransmissions, then controls (a
+        // console's or a workload's, queued before the peers' traffic arrives, as the
         // simulator applies them at their time), then datagrams, then idleness.
         tokio::select! {
             biased;
-            _ = tokio::time::sleep_until(next_timer.map_or(idle_deadline, |(_, at)| at)), if next_timer.is_some() => {
+            _ = tokio::time::sleep_until(next_timer.map_or(far, |(_, at)| at)), if next_timer.is_some() => {
                 if let Some((timer, _)) = next_timer {
                     runner.fire(timer).await;
                 }
             }
-            input = inputs.recv(), if inputs_open => match input {
-                Some(input) => runner.input(input).await,
-                None => inputs_open = false,
-            },
-            received = socket.recv_from(&mut buf) => match received {
-                Ok((len, peer)) => {
-                    recv_errors = 0;
-                    runner.datagram(&buf[..len], peer).await;
+            _ = tokio::time::sleep_until(next_reliable.unwrap_or(far)), if next_reliable.is_some() => {
+                runner.poll_reliable().await;
+                // Retransmitting is not activity: a node whose peers are gone must not
+                // stay up for ever because it keeps retransmitting.
+                continue;
+            }
+            c = control.recv(), if control_open => match c {
+                Some(Control::Input(input)) => runner.input(input).await,
+                Some(Control::Show(what, reply)) => {
+                    let _ = reply.send(runner.show(what));
+                    continue;
                 }
-                Err(source) => {
-                    // UDP reports some errors (an ICMP refusal, a full buffer) on the next
-                    // receive: they concern one datagram, not the socket, unless they persist.
-                    recv_errors += 1;
-                    if recv_errors >= MAX_RECV_ERRORS {
-                        return Err(NetError::Recv { addr: local, source });
-                    }
-                    eprintln!("reparti node {}: receive error on {local}: {source}", cfg.me);
-                }
+                Some(Control::Quit) => break,
+                None => control_open = false,
             },
-            _ = tokio::time::sleep_until(idle_deadline), if next_timer.is_none() => break,
+            received = runner.transport.recv() => {
+                let (bytes, peer) = received?;
+                runner.datagram(&bytes, peer).await;
+            }
+            _ = tokio::time::sleep_until(idle_deadline), if idle => break,
         }
         last_event = Instant::now();
     }

@@ -1,67 +1,59 @@
-//! One node's state in the runtime: its process, clocks, timers and counters, and how
-//! each kind of event is handled and each effect applied.
+//! One node's state in the runtime: its process, clocks, timers, channels and counters,
+//! and how each kind of local event is handled and each effect applied. Receiving is in
+//! [`super::receive`].
 
-use super::{Drops, Input, Msg, NodeConfig, NodeReport, VECTOR_LIMIT};
+use super::report::Drops;
+use super::{Input, Msg, NodeConfig, NodeReport, Show, VECTOR_LIMIT};
+use crate::reliable::{Outgoing, Reliable};
 use crate::secure;
+use crate::transport::Transport;
 use crate::wire::{self, Envelope};
 use reparti_core::clock;
 use reparti_core::trace::{EventKind, TraceEvent};
 use reparti_core::{Algorithm, Context, Effect, Message, NodeId, OutputValue, Process, Timer, Topology};
-use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::net::UdpSocket;
 use tokio::time::Instant;
 
 /// A clock value to trace a local event with: Lamport and, when kept, vector.
 type ClockNow = (u64, Option<Vec<u64>>);
 
-/// Which counter a dropped datagram goes to.
-#[derive(Clone, Copy)]
-enum DropReason {
-    Crypto,
-    Wire,
-    UnknownSender,
-    WrongDestination,
-}
-
-impl DropReason {
-    fn name(self) -> &'static str {
-        match self {
-            DropReason::Crypto => "crypto",
-            DropReason::Wire => "wire",
-            DropReason::UnknownSender => "unknown_sender",
-            DropReason::WrongDestination => "wrong_destination",
-        }
-    }
+/// What the reliable layer keeps: an encoded message waiting for its acknowledgement, or
+/// a received one waiting for its turn (FIFO).
+#[derive(Clone)]
+pub(super) enum Carried<M> {
+    Out(Vec<u8>),
+    In(Envelope<M>),
 }
 
 pub(super) struct Runner<'a, A: Algorithm> {
-    me: NodeId,
-    n: usize,
+    pub(super) me: NodeId,
+    pub(super) n: usize,
     topology: &'a Topology,
-    cfg: &'a NodeConfig,
-    socket: &'a UdpSocket,
-    node: A::Node,
-    lamport: u64,
-    vector: Option<Vec<u64>>,
+    pub(super) cfg: &'a NodeConfig,
+    pub(super) transport: Transport,
+    pub(super) node: A::Node,
+    pub(super) lamport: u64,
+    pub(super) vector: Option<Vec<u64>>,
     /// Pending timers and when they fire. A BTreeMap, so that timers due at the same
     /// instant fire in a fixed order (by name).
     timers: BTreeMap<Timer, Instant>,
+    /// The next `seq` of each outgoing channel.
+    next_seq: Vec<u64>,
+    pub(super) reliable: Option<Reliable<Carried<Msg<A>>>>,
     effects: Vec<Effect<Msg<A>>>,
     started: Instant,
     outputs: Vec<(&'static str, OutputValue)>,
     logs: Vec<String>,
     sent_by_type: Vec<u64>,
-    received_by_type: Vec<u64>,
-    dropped: Drops,
+    pub(super) received_by_type: Vec<u64>,
+    pub(super) dropped: Drops,
     send_errors: u64,
     trace: Option<Vec<TraceEvent>>,
 }
 
 impl<'a, A: Algorithm> Runner<'a, A> {
-    pub(super) fn new(node: A::Node, topology: &'a Topology, cfg: &'a NodeConfig, socket: &'a UdpSocket) -> Self {
+    pub(super) fn new(node: A::Node, topology: &'a Topology, cfg: &'a NodeConfig, transport: Transport) -> Self {
         let n = topology.len();
         let kinds = Msg::<A>::KINDS.len();
         Runner {
@@ -69,11 +61,13 @@ impl<'a, A: Algorithm> Runner<'a, A> {
             n,
             topology,
             cfg,
-            socket,
+            transport,
             node,
             lamport: 0,
             vector: (n <= VECTOR_LIMIT).then(|| vec![0; n]),
             timers: BTreeMap::new(),
+            next_seq: vec![1; n],
+            reliable: cfg.reliable.clone().map(|r| Reliable::new(n, cfg.me.index(), r)),
             effects: Vec::new(),
             started: Instant::now(),
             outputs: Vec::new(),
@@ -89,6 +83,16 @@ impl<'a, A: Algorithm> Runner<'a, A> {
     /// The earliest pending timer.
     pub(super) fn next_timer(&self) -> Option<(Timer, Instant)> {
         self.timers.iter().min_by_key(|(_, at)| **at).map(|(t, at)| (*t, *at))
+    }
+
+    /// When the reliable layer next has something to send.
+    pub(super) fn next_reliable_deadline(&self) -> Option<Instant> {
+        self.reliable.as_ref().and_then(|r| r.next_deadline().map(Instant::from_std))
+    }
+
+    /// Nothing unacknowledged and no acknowledgement owed (always, without the layer).
+    pub(super) fn reliable_idle(&self) -> bool {
+        self.reliable.as_ref().is_none_or(Reliable::is_idle)
     }
 
     pub(super) async fn start(&mut self) {
@@ -113,73 +117,37 @@ impl<'a, A: Algorithm> Runner<'a, A> {
         self.run_handler(|p, ctx| p.on_input(input, ctx)).await;
     }
 
-    /// Opens, decodes and checks one datagram, then delivers it or drops it.
-    pub(super) async fn datagram(&mut self, bytes: &[u8], peer: SocketAddr) {
-        let plain = match &self.cfg.key {
-            Some(key) => match secure::open(key, bytes, self.cfg.ttl) {
-                Ok(plain) => Cow::Owned(plain),
-                Err(e) => return self.drop_datagram(DropReason::Crypto, peer, None, &e),
-            },
-            None => Cow::Borrowed(bytes),
-        };
-        let env: Envelope<Msg<A>> = match wire::decode(&plain) {
-            Ok(env) => env,
-            Err(e) => return self.drop_datagram(DropReason::Wire, peer, None, &e),
-        };
+    /// Delivers one message to the algorithm: merges its clocks, traces it, runs the handler.
+    pub(super) async fn deliver(&mut self, env: Envelope<Msg<A>>) {
         let from = env.from;
-        if from.index() >= self.n {
-            let why = format!("sender {from} is not a node of this run (0..{})", self.n);
-            return self.drop_datagram(DropReason::UnknownSender, peer, Some(from), &why);
-        }
-        if env.to != self.me {
-            let why = format!("addressed to node {}, not to this node: check the address list", env.to);
-            return self.drop_datagram(DropReason::WrongDestination, peer, Some(from), &why);
-        }
-        // Only a vector we keep is merged; `clock::merge` zips, so a stamp of the wrong
-        // length would be half merged: refuse it instead.
-        if let (Some(_), Some(vc)) = (&self.vector, &env.vc) {
-            if vc.len() != self.n {
-                let why = format!("a vector clock of {} entries for {} nodes", vc.len(), self.n);
-                return self.drop_datagram(DropReason::Wire, peer, Some(from), &why);
-            }
-        }
         clock::merge(&mut self.lamport, self.vector.as_deref_mut(), self.me.index(), env.lamport, env.vc.as_deref());
         let kind = env.body.kind();
         if let Some(c) = self.received_by_type.get_mut(kind) {
             *c += 1;
         }
+        if self.cfg.echo {
+            let body = serde_json::to_string(&env.body).unwrap_or_default();
+            let vc = self.vector.as_ref().map(|v| format!(" · vector {v:?}")).unwrap_or_default();
+            let addr = self.cfg.addrs.get(from.index()).map(|a| format!(" ({a})")).unwrap_or_default();
+            println!(
+                "[node {}] {} from node {from}{addr}: {body} · sent at lamport {} · now lamport {}{vc}",
+                self.me,
+                env.body.kind_name(),
+                env.lamport,
+                self.lamport
+            );
+        }
+        let seq = env.seq;
         self.trace_local(EventKind::Receive, |e| {
             e.from = Some(from.0);
+            e.seq = seq;
             e.msg_type = Some(env.body.kind_name().to_string());
         });
         let body = env.body;
         self.run_handler(move |p, ctx| p.on_message(from, body, ctx)).await;
     }
 
-    fn drop_datagram(
-        &mut self,
-        reason: DropReason,
-        peer: SocketAddr,
-        from: Option<NodeId>,
-        why: &dyn std::fmt::Display,
-    ) {
-        let counter = match reason {
-            DropReason::Crypto => &mut self.dropped.crypto,
-            DropReason::Wire => &mut self.dropped.wire,
-            DropReason::UnknownSender => &mut self.dropped.unknown_sender,
-            DropReason::WrongDestination => &mut self.dropped.wrong_destination,
-        };
-        *counter += 1;
-        eprintln!("reparti node {}: dropped a datagram from {peer}: {why}", self.me);
-        let (lamport, vc, me) = (self.lamport, self.vector.clone(), self.me.0);
-        self.trace_with(EventKind::Drop, lamport, vc, |e| {
-            e.from = from.map(|f| f.0);
-            e.to = Some(me);
-            e.reason = Some(reason.name().to_string());
-        });
-    }
-
-    fn tick(&mut self) {
+    pub(super) fn tick(&mut self) {
         clock::tick(&mut self.lamport, self.vector.as_deref_mut(), self.me.index());
     }
 
@@ -202,6 +170,7 @@ impl<'a, A: Algorithm> Runner<'a, A> {
             self.apply(effect, &clock_now).await;
         }
         self.effects = effects;
+        self.poll_reliable().await;
     }
 
     async fn apply(&mut self, effect: Effect<Msg<A>>, clock_now: &ClockNow) {
@@ -218,6 +187,9 @@ impl<'a, A: Algorithm> Runner<'a, A> {
                 self.timers.remove(timer);
             }
             Effect::Output { key, value } => {
+                if self.cfg.echo {
+                    println!("[node {}] {key} = {value}", self.me);
+                }
                 let v = value.clone();
                 self.trace_with(EventKind::Output, clock_now.0, clock_now.1.clone(), |e| {
                     e.key = Some(key.to_string());
@@ -233,8 +205,8 @@ impl<'a, A: Algorithm> Runner<'a, A> {
         }
     }
 
-    /// Encodes, seals and sends one message. Failures are counted and reported, never
-    /// fatal: UDP promises nothing, and algorithms that need delivery retransmit.
+    /// Numbers and encodes one message, then sends it (through the reliable layer when
+    /// on). Failures are counted and reported, never fatal.
     async fn send(&mut self, to: NodeId, msg: Msg<A>, lamport: u64, vector: Option<Box<[u64]>>) {
         let Some(&addr) = self.cfg.addrs.get(to.index()) else {
             self.send_errors += 1;
@@ -244,7 +216,8 @@ impl<'a, A: Algorithm> Runner<'a, A> {
         let payload = self.trace.as_ref().and_then(|_| serde_json::to_value(&msg).ok());
         let kind = msg.kind();
         let vc = vector.map(Vec::from);
-        let env = Envelope { from: self.me, to, lamport, vc: vc.clone(), seq: None, body: msg };
+        let seq = self.next_seq[to.index()];
+        let env = Envelope { from: self.me, to, lamport, vc: vc.clone(), seq: Some(seq), body: msg };
         let bytes = match wire::try_encode(&env, self.cfg.wire) {
             Ok(bytes) => bytes,
             Err((e, _)) => {
@@ -253,34 +226,113 @@ impl<'a, A: Algorithm> Runner<'a, A> {
                 return;
             }
         };
-        let bytes = match &self.cfg.key {
-            Some(key) => secure::seal(key, &bytes),
-            None => bytes,
-        };
-        if let Err(e) = self.socket.send_to(&bytes, addr).await {
-            self.send_errors += 1;
-            eprintln!("reparti node {}: sending to node {to} at {addr} failed: {e}", self.me);
-            return;
+        match &mut self.reliable {
+            Some(reliable) => {
+                // Transmitted by the next poll (at the end of this handler).
+                if reliable.send(to.index(), Carried::Out(bytes), std::time::Instant::now()).is_err() {
+                    self.send_errors += 1;
+                    eprintln!("reparti node {}: not sent to node {to}: the channel to it has failed", self.me);
+                    return;
+                }
+            }
+            None => self.emit(addr, bytes).await,
         }
+        self.next_seq[to.index()] += 1;
         if let Some(c) = self.sent_by_type.get_mut(kind) {
             *c += 1;
         }
         self.trace_with(EventKind::Send, lamport, vc, |e| {
             e.to = Some(to.0);
+            e.seq = Some(seq);
             e.msg_type = Some(Msg::<A>::KINDS.get(kind).copied().unwrap_or("?").to_string());
             e.payload = payload;
         });
     }
 
+    /// Seals (with a key) and hands one datagram to the transport.
+    pub(super) async fn emit(&self, addr: std::net::SocketAddr, bytes: Vec<u8>) {
+        let bytes = match &self.cfg.key {
+            Some(key) => secure::seal(key, &bytes),
+            None => bytes,
+        };
+        self.transport.send(addr, bytes).await;
+    }
+
+    /// Sends whatever the reliable layer has due: first transmissions, retransmissions,
+    /// acknowledgements.
+    pub(super) async fn poll_reliable(&mut self) {
+        let Some(reliable) = &mut self.reliable else { return };
+        let due = reliable.poll(std::time::Instant::now());
+        for out in due {
+            match out {
+                Outgoing::Transmit { to, payload: Carried::Out(bytes), .. }
+                | Outgoing::Retransmit { to, payload: Carried::Out(bytes), .. } => {
+                    if let Some(&addr) = self.cfg.addrs.get(to) {
+                        self.emit(addr, bytes).await;
+                    }
+                }
+                Outgoing::Ack { to, upto } => {
+                    if let Some(&addr) = self.cfg.addrs.get(to) {
+                        let ack = wire::Ack { from: self.me, to: NodeId(to as u32), upto };
+                        self.emit(addr, wire::encode_ack(&ack, self.cfg.wire)).await;
+                    }
+                }
+                Outgoing::GaveUp { to, seq, .. } => {
+                    self.send_errors += 1;
+                    eprintln!("reparti node {}: gave up on message {seq} to node {to}: no acknowledgement", self.me);
+                }
+                // Received messages are never transmitted.
+                Outgoing::Transmit { .. } | Outgoing::Retransmit { .. } => {}
+            }
+        }
+    }
+
+    /// Answers a console's question.
+    pub(super) fn show(&self, what: Show) -> String {
+        match what {
+            Show::Clock => match &self.vector {
+                Some(v) => format!("lamport {} · vector {v:?}", self.lamport),
+                None => format!("lamport {}", self.lamport),
+            },
+            Show::Peers => {
+                let neighbours = self.topology.neighbours(self.me);
+                let lines: Vec<String> = self
+                    .cfg
+                    .addrs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| {
+                        let what = if i == self.me.index() {
+                            " (this node)"
+                        } else if neighbours.contains(NodeId(i as u32)) {
+                            " (neighbour)"
+                        } else {
+                            ""
+                        };
+                        format!("#{i} {a}{what}")
+                    })
+                    .collect();
+                lines.join("\n")
+            }
+            Show::State => serde_json::to_string(&self.node).unwrap_or_else(|e| format!("(unprintable: {e})")),
+        }
+    }
+
     /// Traces an event with the node's current clocks.
-    fn trace_local(&mut self, kind: EventKind, fill: impl FnOnce(&mut TraceEvent)) {
+    pub(super) fn trace_local(&mut self, kind: EventKind, fill: impl FnOnce(&mut TraceEvent)) {
         if self.trace.is_some() {
             let (lamport, vc) = (self.lamport, self.vector.clone());
             self.trace_with(kind, lamport, vc, fill);
         }
     }
 
-    fn trace_with(&mut self, kind: EventKind, lamport: u64, vc: Option<Vec<u64>>, fill: impl FnOnce(&mut TraceEvent)) {
+    pub(super) fn trace_with(
+        &mut self,
+        kind: EventKind,
+        lamport: u64,
+        vc: Option<Vec<u64>>,
+        fill: impl FnOnce(&mut TraceEvent),
+    ) {
         let t = self.started.elapsed().as_secs_f64() * 1000.0;
         let Some(trace) = &mut self.trace else { return };
         let mut e = TraceEvent::new(trace.len() as u64, t, self.me.0, kind, lamport);
@@ -299,6 +351,8 @@ impl<'a, A: Algorithm> Runner<'a, A> {
             received_by_type: self.received_by_type,
             dropped: self.dropped,
             send_errors: self.send_errors,
+            transport: self.transport.stats(),
+            reliable: self.reliable.as_ref().map(Reliable::stats),
             lamport: self.lamport,
             vector: self.vector,
             trace: self.trace,

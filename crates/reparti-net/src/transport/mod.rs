@@ -1,1 +1,303 @@
-//! Transports: UDP datagrams and TCP length-prefixed frames, with fault injection (being written).
+//! Transports: how a node's bytes travel, as UDP datagrams or TCP frames, through an
+//! optional model of a lossy link.
+//!
+//! A [`Transport`] moves opaque units of bytes (an encoded, maybe sealed, envelope) to
+//! and from socket addresses; what is inside is the business of the layers above. Each
+//! unit given to [`Transport::send`] arrives, if it arrives, as one unit from
+//! [`Transport::recv`]:
+//!
+//! * **UDP**: one datagram per unit. Nothing is guaranteed: loss, duplication and
+//!   reordering are the reliable layer's problem.
+//! * **TCP**: one frame per unit (4-byte big-endian length, then the bytes) over a kept
+//!   connection per destination; see [TCP details](#tcp-details) below. Order is kept on
+//!   each connection; a frame can still be lost when a connection breaks.
+//!
+//! Sending never fails loudly: errors are counted in [`TransportStats`] and reported on
+//! stderr once per peer and kind of problem, because one unreachable peer must not stop a
+//! node, and the reliable layer retransmits what matters.
+//!
+//! [`Faults`] turn the link into a lossy one on the sending side (drops, duplicates,
+//! delays, reordering), seeded, so a run can be repeated. On TCP they apply to frames
+//! the same way, modelling a lossy link under the reliable layer.
+//!
+//! # TCP details
+//!
+//! The `SocketAddr` that [`Transport::recv`] returns with a TCP frame is the address the
+//! connection came from: the sender's ephemeral port, not its listening address. The
+//! runtime identifies senders by the envelope's `from`, so this does not matter there;
+//! do not reply to that address. Incoming frames over [`MAX_FRAME`] close their
+//! connection; so does a connection cut mid-frame, losing the part received.
+//!
+//! ```
+//! use reparti_net::transport::{Faults, Transport, TransportKind};
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! let loopback = "127.0.0.1:0".parse().unwrap(); // port 0: any free port
+//! let a = Transport::bind(TransportKind::Tcp, loopback, Faults::default()).await?;
+//! let mut b = Transport::bind("tcp".parse().unwrap(), loopback, Faults::default()).await?;
+//! a.send(b.local_addr(), b"hello".to_vec()).await;
+//! let (bytes, _connection) = b.recv().await?;
+//! assert_eq!(bytes, b"hello");
+//! assert_eq!(b.stats().received, 1);
+//! # Ok::<(), reparti_net::NetError>(())
+//! # }).unwrap();
+//! ```
+
+mod faults;
+mod schedule;
+mod shared;
+mod tcp;
+mod udp;
+
+pub use faults::{Faults, REORDER_HOLD};
+pub use shared::TransportStats;
+
+use crate::runtime::NetError;
+use faults::{Injector, Step};
+use schedule::Job;
+use shared::{bump, lock, Outbound, Shared};
+use std::fmt;
+use std::io;
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use tokio::net::{TcpListener, UdpSocket};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// The largest unit [`Transport::send`] accepts, and the largest TCP frame a peer may
+/// announce: 128 KiB, room for a [`MAX_DATAGRAM`](crate::wire::MAX_DATAGRAM) envelope
+/// after sealing (a Fernet token is about 4/3 of its plaintext).
+pub const MAX_FRAME: usize = 128 * 1024;
+
+/// Which protocol a transport speaks.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
+pub enum TransportKind {
+    /// UDP datagrams (what the labs' Python scripts speak).
+    #[default]
+    Udp,
+    /// TCP, length-prefixed frames.
+    Tcp,
+}
+
+impl fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportKind::Udp => "udp",
+            TransportKind::Tcp => "tcp",
+        })
+    }
+}
+
+impl FromStr for TransportKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "udp" => Ok(TransportKind::Udp),
+            "tcp" => Ok(TransportKind::Tcp),
+            other => Err(format!("unknown transport {other:?}: use `udp` or `tcp`")),
+        }
+    }
+}
+
+/// A bound UDP socket or TCP listener, with its background tasks (TCP readers and
+/// writers, the fault scheduler), which stop when it is dropped.
+pub struct Transport {
+    kind: TransportKind,
+    shared: Arc<Shared>,
+    outbound: Outbound,
+    inbound: Inbound,
+    faults: Option<FaultPath>,
+}
+
+enum Inbound {
+    Udp { socket: Arc<UdpSocket>, buf: Vec<u8>, errors_in_a_row: u32 },
+    Tcp { frames: mpsc::Receiver<tcp::Incoming>, failure: Arc<Mutex<Option<io::Error>>> },
+}
+
+/// The fault injector and the queue to the scheduler that sends what it delays.
+struct FaultPath {
+    injector: Arc<Mutex<Injector>>,
+    later: mpsc::UnboundedSender<(Instant, Job)>,
+}
+
+impl Transport {
+    /// Binds `addr` (IPv4 or IPv6; port 0 picks a free port) for `kind`, with `faults`
+    /// applied to everything sent. Errors name the address and the fix.
+    pub async fn bind(kind: TransportKind, addr: SocketAddr, faults: Faults) -> Result<Transport, NetError> {
+        faults.validate().map_err(NetError::Config)?;
+        let (outbound, inbound, shared) = match kind {
+            TransportKind::Udp => {
+                let socket = Arc::new(UdpSocket::bind(addr).await.map_err(|e| bind_error(kind, addr, e))?);
+                let local = socket.local_addr().map_err(|e| bind_error(kind, addr, e))?;
+                let inbound =
+                    Inbound::Udp { socket: socket.clone(), buf: vec![0; udp::RECV_BUFFER], errors_in_a_row: 0 };
+                (Outbound::Udp(socket), inbound, Shared::new(local))
+            }
+            TransportKind::Tcp => {
+                let listener = TcpListener::bind(addr).await.map_err(|e| bind_error(kind, addr, e))?;
+                let local = listener.local_addr().map_err(|e| bind_error(kind, addr, e))?;
+                let shared = Shared::new(local);
+                let (tx, frames) = mpsc::channel(tcp::INCOMING_QUEUE);
+                let failure = Arc::new(Mutex::new(None));
+                shared.tasks.spawn(tcp::accept_loop(listener, tx, shared.clone(), failure.clone()));
+                let outbound = Outbound::Tcp(Arc::new(tcp::Connections::new(shared.clone())));
+                (outbound, Inbound::Tcp { frames, failure }, shared)
+            }
+        };
+        let faults = if faults.is_none() {
+            None
+        } else {
+            let injector = Arc::new(Mutex::new(Injector::new(faults)));
+            let (later, jobs) = mpsc::unbounded_channel();
+            shared.tasks.spawn(schedule::run(jobs, outbound.clone(), injector.clone(), shared.clone()));
+            Some(FaultPath { injector, later })
+        };
+        Ok(Transport { kind, shared, outbound, inbound, faults })
+    }
+
+    /// The bound address (with the port chosen when 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.shared.local
+    }
+
+    /// The protocol.
+    pub fn kind(&self) -> TransportKind {
+        self.kind
+    }
+
+    /// Sends `bytes` to `to` as one datagram or frame, through the faults. Returns at once
+    /// for delayed copies, and for TCP, where a writer task per destination does the
+    /// writing. Failures are counted and reported once per peer, never returned.
+    ///
+    /// Not cancel-safe: a send cancelled midway may lose its datagram (or a held one).
+    pub async fn send(&self, to: SocketAddr, bytes: Vec<u8>) {
+        let counters = &self.shared.counters;
+        if bytes.len() > MAX_FRAME {
+            bump(&counters.oversize);
+            let detail = format!("refused to send {} bytes, over the limit of {MAX_FRAME}", bytes.len());
+            self.shared.report_once(to, "oversize", &detail);
+            return;
+        }
+        let Some(faults) = &self.faults else {
+            return self.outbound.emit(&self.shared, to, bytes).await;
+        };
+        let plan = lock(&faults.injector).plan(to, bytes);
+        if plan.dropped {
+            bump(&counters.injected_drops);
+            return;
+        }
+        if plan.duplicated {
+            bump(&counters.injected_dups);
+        }
+        for step in plan.steps {
+            match step {
+                Step::Now(bytes) => self.outbound.emit(&self.shared, to, bytes).await,
+                Step::After(delay, bytes) => {
+                    bump(&counters.delayed);
+                    // Fails only once the scheduler is stopped, when nothing is sent any more.
+                    let _ = faults.later.send((Instant::now() + delay, Job::Emit { to, bytes }));
+                }
+                Step::Held { id } => {
+                    bump(&counters.reordered);
+                    let _ = faults.later.send((Instant::now() + REORDER_HOLD, Job::Release { to, id }));
+                }
+            }
+        }
+    }
+
+    /// The next datagram or frame received, with the address it came from (for TCP, the
+    /// connection's: see the [module documentation](self#tcp-details)).
+    ///
+    /// Cancel-safe: when used in `tokio::select!` and another branch wins, nothing is lost.
+    /// Errors only when the socket or listener keeps failing (the node should stop).
+    pub async fn recv(&mut self) -> Result<(Vec<u8>, SocketAddr), NetError> {
+        let addr = self.shared.local;
+        let received = match &mut self.inbound {
+            Inbound::Udp { socket, buf, errors_in_a_row } => udp::recv(socket, buf, errors_in_a_row, addr).await?,
+            Inbound::Tcp { frames, failure } => match frames.recv().await {
+                Some(frame) => frame,
+                None => {
+                    let source = lock(failure).take().unwrap_or_else(|| io::Error::other("the TCP listener stopped"));
+                    return Err(NetError::Recv { addr, source });
+                }
+            },
+        };
+        bump(&self.shared.counters.received);
+        Ok(received)
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> TransportStats {
+        self.shared.counters.snapshot()
+    }
+}
+
+impl fmt::Debug for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Transport")
+            .field("kind", &self.kind)
+            .field("local_addr", &self.shared.local)
+            .field("faults", &self.faults.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Stops every background task: connections and the listener close, and frames still
+/// queued or delayed are lost.
+impl Drop for Transport {
+    fn drop(&mut self) {
+        self.shared.tasks.stop();
+    }
+}
+
+/// The error for a failed bind, in the form of [`crate::runtime::bind`]'s, naming the
+/// protocol since UDP and TCP ports are separate.
+pub(crate) fn bind_error(kind: TransportKind, addr: SocketAddr, e: io::Error) -> NetError {
+    let protocol = kind.to_string().to_uppercase();
+    let detail = match e.kind() {
+        io::ErrorKind::AddrInUse => {
+            format!("{protocol} port {} is already in use: stop whatever holds it, or pick another port", addr.port())
+        }
+        io::ErrorKind::AddrNotAvailable => {
+            format!("{} is not an address of this machine: use one of its addresses, or 0.0.0.0", addr.ip())
+        }
+        io::ErrorKind::PermissionDenied => {
+            format!("{protocol} port {} needs privileges: use a port above 1023", addr.port())
+        }
+        _ => format!("{protocol}: {e}"),
+    };
+    NetError::Bind { addr, detail }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_read_and_print_as_their_cli_names() {
+        for kind in [TransportKind::Udp, TransportKind::Tcp] {
+            assert_eq!(kind.to_string().parse::<TransportKind>(), Ok(kind));
+        }
+        assert!("sctp".parse::<TransportKind>().unwrap_err().contains("use `udp` or `tcp`"));
+    }
+
+    #[tokio::test]
+    async fn transports_and_their_futures_move_between_threads() {
+        let faults = Faults { reorder: true, ..Faults::default() };
+        let mut transport = Transport::bind(TransportKind::Tcp, "127.0.0.1:0".parse().unwrap(), faults).await.unwrap();
+        let to = transport.local_addr();
+        let task = tokio::spawn(async move {
+            transport.send(to, b"to myself".to_vec()).await;
+            transport.recv().await.map(|(bytes, _)| bytes)
+        });
+        assert_eq!(task.await.unwrap().unwrap(), b"to myself");
+    }
+
+    #[tokio::test]
+    async fn bad_faults_are_refused_at_bind() {
+        let faults = Faults { drop: 2.0, ..Faults::default() };
+        let err = Transport::bind(TransportKind::Udp, "127.0.0.1:0".parse().unwrap(), faults).await.unwrap_err();
+        assert!(err.to_string().contains("between 0 and 1"), "{err}");
+    }
+}

@@ -1,0 +1,212 @@
+//! The mesh's datagrams: one JSON object each, as written in the module doc of
+//! [`crate::mesh`]. Decoding treats its input as hostile: any byte string gives either a
+//! message or a one-line reason, never a panic.
+
+use crate::wire::{MAX_DATAGRAM, VERSION};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::net::SocketAddr;
+
+/// What one member tells another.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum MeshMessage {
+    /// `HELLO`: "I am a member, record me" (TP4's `introduce_self`). With `ask_peers`,
+    /// also "you are my seed: send me the members you know and introduce me to them".
+    Hello {
+        /// Whether the receiver should answer with `PEERS` and introduce the sender.
+        ask_peers: bool,
+    },
+    /// `PEERS`: "these are members": a seed's answer, or its news of a newcomer.
+    Peers(Vec<SocketAddr>),
+    /// `BYE`: "I am leaving, forget me".
+    Bye,
+    /// `MSG`: an application message stamped with the sender's Lamport clock (TP6's
+    /// message object with `content` and `clock`).
+    Msg {
+        /// The content.
+        text: String,
+        /// The sender's Lamport clock, incremented for this send.
+        clock: u64,
+    },
+}
+
+impl MeshMessage {
+    /// The `type` field of this message.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            MeshMessage::Hello { .. } => "HELLO",
+            MeshMessage::Peers(_) => "PEERS",
+            MeshMessage::Bye => "BYE",
+            MeshMessage::Msg { .. } => "MSG",
+        }
+    }
+}
+
+/// The envelope as it arrives. `body` is kept as a raw JSON value so that a missing
+/// or odd body yields a message naming the field instead of serde's generic error.
+#[derive(Deserialize)]
+struct Incoming {
+    v: u64,
+    from: String,
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    body: Value,
+}
+
+/// The envelope as it leaves: typed bodies, so the fields come out in the documented
+/// order whatever `serde_json` features the build enables.
+#[derive(Serialize)]
+struct Outgoing<'a> {
+    v: u64,
+    from: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    body: Option<OutgoingBody<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum OutgoingBody<'a> {
+    Hello { ask_peers: bool },
+    Peers(Vec<String>),
+    Msg { text: &'a str, clock: u64 },
+}
+
+#[derive(Deserialize)]
+struct HelloBody {
+    #[serde(default)]
+    ask_peers: bool,
+}
+
+#[derive(Deserialize)]
+struct MsgBody {
+    text: String,
+    clock: u64,
+}
+
+/// Encodes `msg` from the member at `from` as one JSON datagram.
+pub fn encode(from: SocketAddr, msg: &MeshMessage) -> Vec<u8> {
+    let body = match msg {
+        MeshMessage::Hello { ask_peers: false } | MeshMessage::Bye => None,
+        MeshMessage::Hello { ask_peers: true } => Some(OutgoingBody::Hello { ask_peers: true }),
+        MeshMessage::Peers(addrs) => Some(OutgoingBody::Peers(addrs.iter().map(ToString::to_string).collect())),
+        MeshMessage::Msg { text, clock } => Some(OutgoingBody::Msg { text, clock: *clock }),
+    };
+    let out = Outgoing { v: VERSION, from: from.to_string(), kind: msg.kind(), body };
+    // Strings, integers and lists of strings always serialise.
+    serde_json::to_vec(&out).unwrap_or_default()
+}
+
+/// Decodes one datagram into the sender's address and its message, or says why not.
+pub fn decode(bytes: &[u8]) -> Result<(SocketAddr, MeshMessage), String> {
+    if bytes.len() > MAX_DATAGRAM {
+        return Err(format!("{} bytes, over the 64 KiB limit", bytes.len()));
+    }
+    let raw: Incoming = serde_json::from_slice(bytes).map_err(|e| {
+        format!("not a mesh envelope ({e}): expected {{\"v\":1,\"from\":\"HOST:PORT\",\"type\":...,\"body\":...}}")
+    })?;
+    if raw.v != VERSION {
+        return Err(format!("wire format version {}, expected {VERSION}", raw.v));
+    }
+    let from = parse_addr(&raw.from).map_err(|e| format!("field `from`: {e}"))?;
+    let msg = match raw.kind.as_str() {
+        "HELLO" => {
+            let body: HelloBody = match raw.body {
+                Value::Null => HelloBody { ask_peers: false },
+                other => body_of("HELLO", other, "{\"ask_peers\":true} or no body")?,
+            };
+            MeshMessage::Hello { ask_peers: body.ask_peers }
+        }
+        "PEERS" => {
+            let texts: Vec<String> = body_of("PEERS", raw.body, "a list of \"HOST:PORT\" strings")?;
+            let addrs = texts.iter().map(|t| parse_addr(t)).collect::<Result<Vec<_>, _>>();
+            MeshMessage::Peers(addrs.map_err(|e| format!("PEERS body: {e}"))?)
+        }
+        "BYE" => MeshMessage::Bye,
+        "MSG" => {
+            let body: MsgBody = body_of("MSG", raw.body, "{\"text\":\"...\",\"clock\":N}")?;
+            MeshMessage::Msg { text: body.text, clock: body.clock }
+        }
+        other => return Err(format!("unknown message type {other:?}: the mesh speaks HELLO, PEERS, BYE and MSG")),
+    };
+    Ok((from, msg))
+}
+
+fn body_of<T: serde::de::DeserializeOwned>(kind: &str, body: Value, expected: &str) -> Result<T, String> {
+    serde_json::from_value(body).map_err(|e| format!("{kind} body is not {expected} ({e})"))
+}
+
+fn parse_addr(text: &str) -> Result<SocketAddr, String> {
+    text.parse().map_err(|_| format!("{text:?} is not an IP:PORT address such as \"127.0.0.1:5001\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addr(port: u16) -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], port))
+    }
+
+    #[test]
+    fn every_message_round_trips() {
+        let messages = [
+            MeshMessage::Hello { ask_peers: false },
+            MeshMessage::Hello { ask_peers: true },
+            MeshMessage::Peers(vec![addr(5001), "[::1]:5002".parse().unwrap()]),
+            MeshMessage::Peers(vec![]),
+            MeshMessage::Bye,
+            MeshMessage::Msg { text: "bonjour \"à\" tous".into(), clock: 7 },
+        ];
+        for msg in messages {
+            assert_eq!(decode(&encode(addr(5001), &msg)), Ok((addr(5001), msg)));
+        }
+    }
+
+    #[test]
+    fn the_documented_forms_are_the_encoded_ones() {
+        let msg = MeshMessage::Msg { text: "hello".into(), clock: 3 };
+        assert_eq!(
+            encode(addr(5001), &msg),
+            br#"{"v":1,"from":"127.0.0.1:5001","type":"MSG","body":{"text":"hello","clock":3}}"#
+        );
+        assert_eq!(encode(addr(5001), &MeshMessage::Bye), br#"{"v":1,"from":"127.0.0.1:5001","type":"BYE"}"#);
+        let peers = MeshMessage::Peers(vec![addr(5002)]);
+        assert_eq!(
+            encode(addr(5001), &peers),
+            br#"{"v":1,"from":"127.0.0.1:5001","type":"PEERS","body":["127.0.0.1:5002"]}"#
+        );
+    }
+
+    #[test]
+    fn what_python_writes_is_read() {
+        // Field order, spacing and an explicit null body are Python's business.
+        let text = br#"{"type": "HELLO", "body": null, "from": "127.0.0.1:5003", "v": 1, "extra": 0}"#;
+        assert_eq!(decode(text), Ok((addr(5003), MeshMessage::Hello { ask_peers: false })));
+    }
+
+    #[test]
+    fn hostile_input_is_refused_with_a_reason() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"", "not a mesh envelope"),
+            (b"\xff\xfe", "not a mesh envelope"),
+            (b"hello", "not a mesh envelope"),
+            (br#"{"v":2,"from":"127.0.0.1:1","type":"BYE"}"#, "version 2"),
+            (br#"{"v":1,"from":"localhost","type":"BYE"}"#, "field `from`"),
+            (br#"{"v":1,"from":5001,"type":"BYE"}"#, "not a mesh envelope"),
+            (br#"{"v":1,"from":"127.0.0.1:1","type":"ELECT"}"#, "unknown message type"),
+            (br#"{"v":1,"from":"127.0.0.1:1","type":"MSG","body":{"text":"x"}}"#, "MSG body"),
+            (br#"{"v":1,"from":"127.0.0.1:1","type":"MSG","body":{"text":"x","clock":-1}}"#, "MSG body"),
+            (br#"{"v":1,"from":"127.0.0.1:1","type":"PEERS","body":["nowhere"]}"#, "PEERS body"),
+            (br#"{"v":1,"from":"127.0.0.1:1","type":"PEERS"}"#, "PEERS body"),
+            (br#"{"v":1,"from":"127.0.0.1:1","type":"HELLO","body":[1]}"#, "HELLO body"),
+        ];
+        for (bytes, expected) in cases {
+            let err = decode(bytes).expect_err("refused");
+            assert!(err.contains(expected), "{:?}: {err}", String::from_utf8_lossy(bytes));
+        }
+        assert!(decode(&vec![b' '; MAX_DATAGRAM + 1]).is_err_and(|e| e.contains("64 KiB")));
+    }
+}

@@ -1,1 +1,0 @@
-//! The reliable channel layer (being written).

@@ -1,0 +1,183 @@
+//! What a transport's background tasks share with it: counters, one-time error reports,
+//! the registry of tasks to stop when the transport is dropped, and the way out to the
+//! socket ([`Outbound`]).
+
+use super::tcp::Connections;
+use serde::Serialize;
+use std::collections::HashSet;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use tokio::net::UdpSocket;
+use tokio::task::AbortHandle;
+
+/// A transport's counters, as returned by [`Transport::stats`](super::Transport::stats).
+/// Datagrams (UDP) and frames (TCP) are counted alike.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct TransportStats {
+    /// Handed to the socket successfully (each copy of a duplicate counts).
+    pub sent: u64,
+    /// Delivered by `recv`.
+    pub received: u64,
+    /// Not sent, on purpose (fault injection).
+    pub injected_drops: u64,
+    /// Extra copies sent on purpose.
+    pub injected_dups: u64,
+    /// Copies sent late on purpose.
+    pub delayed: u64,
+    /// Held back to be overtaken on purpose.
+    pub reordered: u64,
+    /// Lost to a socket error: a failed send, connect or write.
+    pub send_errors: u64,
+    /// Refused by `send` for being larger than [`MAX_FRAME`](super::MAX_FRAME).
+    pub oversize: u64,
+    /// Lost because the destination's TCP queue was full (a slow or dead peer).
+    pub backlog_drops: u64,
+    /// Incoming TCP connections accepted.
+    pub connections: u64,
+    /// Incoming TCP frames announcing more than [`MAX_FRAME`](super::MAX_FRAME) bytes
+    /// (their connection is closed).
+    pub oversize_received: u64,
+    /// Incoming TCP connections closed in the middle of a frame (the part is dropped).
+    pub truncated: u64,
+}
+
+/// The live counters behind [`TransportStats`].
+#[derive(Default)]
+pub struct Counters {
+    pub sent: AtomicU64,
+    pub received: AtomicU64,
+    pub injected_drops: AtomicU64,
+    pub injected_dups: AtomicU64,
+    pub delayed: AtomicU64,
+    pub reordered: AtomicU64,
+    pub send_errors: AtomicU64,
+    pub oversize: AtomicU64,
+    pub backlog_drops: AtomicU64,
+    pub connections: AtomicU64,
+    pub oversize_received: AtomicU64,
+    pub truncated: AtomicU64,
+}
+
+/// Adds one to a counter. Counters are statistics, not synchronisation: relaxed is enough.
+pub fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
+
+impl Counters {
+    pub fn snapshot(&self) -> TransportStats {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        TransportStats {
+            sent: get(&self.sent),
+            received: get(&self.received),
+            injected_drops: get(&self.injected_drops),
+            injected_dups: get(&self.injected_dups),
+            delayed: get(&self.delayed),
+            reordered: get(&self.reordered),
+            send_errors: get(&self.send_errors),
+            oversize: get(&self.oversize),
+            backlog_drops: get(&self.backlog_drops),
+            connections: get(&self.connections),
+            oversize_received: get(&self.oversize_received),
+            truncated: get(&self.truncated),
+        }
+    }
+}
+
+/// Locks a mutex even if a panicking thread poisoned it: every structure guarded here
+/// stays consistent between statements, so the data is still good.
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The background tasks of one transport, aborted together when it is dropped.
+#[derive(Default)]
+pub struct Tasks {
+    inner: Mutex<TaskList>,
+}
+
+#[derive(Default)]
+struct TaskList {
+    handles: Vec<AbortHandle>,
+    stopped: bool,
+}
+
+impl Tasks {
+    /// Spawns `task` on the current runtime, to be aborted with the others.
+    pub fn spawn<F: Future<Output = ()> + Send + 'static>(&self, task: F) {
+        let mut list = lock(&self.inner);
+        let handle = tokio::spawn(task).abort_handle();
+        if list.stopped {
+            // Spawned by a task that was running while the transport was dropped.
+            handle.abort();
+            return;
+        }
+        // Reader tasks come and go with connections: forget the finished ones.
+        list.handles.retain(|h| !h.is_finished());
+        list.handles.push(handle);
+    }
+
+    /// Aborts every task, and any spawned from now on.
+    pub fn stop(&self) {
+        let mut list = lock(&self.inner);
+        list.stopped = true;
+        for handle in list.handles.drain(..) {
+            handle.abort();
+        }
+    }
+}
+
+/// What the transport and its tasks share.
+pub struct Shared {
+    /// The transport's own address, for messages.
+    pub local: SocketAddr,
+    pub counters: Counters,
+    pub tasks: Tasks,
+    /// (peer, problem) pairs already reported on stderr: one line each, the rest counted.
+    reported: Mutex<HashSet<(SocketAddr, &'static str)>>,
+}
+
+impl Shared {
+    pub fn new(local: SocketAddr) -> Arc<Self> {
+        Arc::new(Shared { local, counters: Counters::default(), tasks: Tasks::default(), reported: Mutex::default() })
+    }
+
+    /// Counts a send lost to a socket error, and reports the first one to each peer.
+    pub fn send_failed(&self, to: SocketAddr, detail: &str) {
+        bump(&self.counters.send_errors);
+        self.report_once(to, "send", detail);
+    }
+
+    /// Prints `detail` on stderr the first time `problem` happens with `peer`.
+    pub fn report_once(&self, peer: SocketAddr, problem: &'static str, detail: &str) {
+        if lock(&self.reported).insert((peer, problem)) {
+            eprintln!(
+                "reparti transport {}: {detail} (peer {peer}; further such problems with it are only counted)",
+                self.local
+            );
+        }
+    }
+}
+
+/// The way out to the network, shared by `send` and the delay scheduler.
+#[derive(Clone)]
+pub enum Outbound {
+    Udp(Arc<UdpSocket>),
+    Tcp(Arc<Connections>),
+}
+
+impl Outbound {
+    /// Sends one datagram now (UDP) or queues one frame for the destination's writer
+    /// (TCP). Failures are counted and reported, never returned: the layer above
+    /// retransmits what matters.
+    pub async fn emit(&self, shared: &Shared, to: SocketAddr, bytes: Vec<u8>) {
+        match self {
+            Outbound::Udp(socket) => match socket.send_to(&bytes, to).await {
+                Ok(_) => bump(&shared.counters.sent),
+                Err(e) => shared.send_failed(to, &format!("cannot send a UDP datagram of {} bytes: {e}", bytes.len())),
+            },
+            Outbound::Tcp(connections) => connections.enqueue(to, bytes),
+        }
+    }
+}

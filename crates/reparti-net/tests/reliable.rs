@@ -1,0 +1,455 @@
+//! The reliable channel layer: by hand (backoff, coalesced acks, hostile input, the window,
+//! giving up), and over a simulated network that loses, duplicates, delays and reorders
+//! both messages and acknowledgements, where every message must arrive exactly once (in
+//! order with FIFO) and every node must end idle.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use proptest::prelude::*;
+use reparti_net::reliable::{Outgoing, Reliable, ReliableConfig, ReliableStats, SendError};
+
+const MS: Duration = Duration::from_millis(1);
+
+fn config(fifo: bool) -> ReliableConfig {
+    ReliableConfig { fifo, ..ReliableConfig::default() }
+}
+
+/// The retransmissions `poll` hands out, as `(to, seq)`.
+fn retransmitted<P>(out: &[Outgoing<P>]) -> Vec<(usize, u64)> {
+    out.iter()
+        .filter_map(|o| match o {
+            Outgoing::Retransmit { to, seq, .. } => Some((*to, *seq)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn transmitted<P>(out: &[Outgoing<P>]) -> Vec<u64> {
+    out.iter()
+        .filter_map(|o| match o {
+            Outgoing::Transmit { seq, .. } => Some(*seq),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn backoff_doubles_up_to_the_cap() {
+    let cfg = ReliableConfig { initial_rto: 50 * MS, max_rto: 400 * MS, ..config(true) };
+    let start = Instant::now();
+    let mut a = Reliable::new(2, 0, cfg);
+    a.send(1, "m", start).unwrap();
+    assert_eq!(a.next_deadline(), Some(start), "the first transmission is due at once");
+    assert_eq!(transmitted(&a.poll(start)), [1]);
+    let mut now = start;
+    // Waits after each transmission: 50, then doubling, capped at 400.
+    for wait in [50, 100, 200, 400, 400, 400] {
+        assert_eq!(a.next_deadline(), Some(now + wait * MS));
+        assert!(a.poll(now + wait * MS - MS).is_empty(), "nothing before the deadline");
+        now += wait * MS;
+        assert_eq!(retransmitted(&a.poll(now)), [(1, 1)]);
+    }
+    assert_eq!(a.stats().retransmitted, 6);
+    assert_eq!(a.stats().sent, 1);
+}
+
+#[test]
+fn progress_resets_the_backoff_of_what_is_left() {
+    let start = Instant::now();
+    let mut a = Reliable::new(2, 0, config(true));
+    a.send(1, "one", start).unwrap();
+    a.send(1, "two", start).unwrap();
+    assert_eq!(transmitted(&a.poll(start)), [1, 2]);
+    let mut now = start;
+    for wait in [50, 100, 200] {
+        now += wait * MS;
+        assert_eq!(retransmitted(&a.poll(now)), [(1, 1), (1, 2)]);
+    }
+    assert_eq!(a.next_deadline(), Some(now + 400 * MS));
+    a.send(1, "three", now).unwrap();
+    assert_eq!(transmitted(&a.poll(now)), [3]);
+    now += 10 * MS;
+    a.ack(1, 1, now);
+    assert_eq!(a.pending(1), 2);
+    assert_eq!(a.next_deadline(), Some(now + 40 * MS), "seq 3 keeps its earlier deadline");
+    assert_eq!(retransmitted(&a.poll(now + 40 * MS)), [(1, 3)]);
+    now += 50 * MS;
+    assert_eq!(retransmitted(&a.poll(now)), [(1, 2)], "the 400 ms wait of seq 2 is cut to the initial one");
+    assert_eq!(a.next_deadline(), Some(now - 10 * MS + 100 * MS), "seq 3 doubled from 50 ms");
+    a.ack(1, 3, now);
+    assert!(a.is_idle());
+    assert_eq!(a.next_deadline(), None);
+}
+
+#[test]
+fn acks_are_coalesced_and_carry_the_highest_seq_in_order() {
+    let now = Instant::now();
+    let mut b: Reliable<&str> = Reliable::new(3, 1, config(true));
+    assert_eq!(b.receive(0, 1, "a", now), [(1, "a")]);
+    assert_eq!(b.receive(0, 2, "b", now), [(2, "b")]);
+    assert_eq!(b.receive(0, 4, "d", now), []);
+    assert_eq!(b.receive(0, 2, "b", now), []);
+    assert_eq!(b.receive(2, 1, "x", now), [(1, "x")]);
+    assert_eq!(b.next_deadline(), Some(now));
+    assert_eq!(b.poll(now), [Outgoing::Ack { to: 0, upto: 2 }, Outgoing::Ack { to: 2, upto: 1 }]);
+    assert!(b.poll(now).is_empty(), "an ack is owed once");
+    assert!(b.is_idle());
+    assert_eq!(b.receive(0, 3, "c", now), [(3, "c"), (4, "d")]);
+    assert_eq!(b.poll(now), [Outgoing::Ack { to: 0, upto: 4 }]);
+    let stats = b.stats();
+    assert_eq!((stats.acks_sent, stats.delivered, stats.duplicates_suppressed, stats.out_of_order), (3, 5, 1, 1));
+}
+
+#[test]
+fn a_duplicate_is_acknowledged_again_but_not_delivered() {
+    let now = Instant::now();
+    for fifo in [true, false] {
+        let mut b = Reliable::new(2, 1, config(fifo));
+        assert_eq!(b.receive(0, 1, 'a', now), [(1, 'a')]);
+        assert_eq!(b.poll(now), [Outgoing::Ack { to: 0, upto: 1 }]);
+        assert!(b.is_idle());
+        assert_eq!(b.receive(0, 1, 'a', now), []);
+        assert!(!b.is_idle(), "the previous ack may have been lost");
+        assert_eq!(b.poll(now), [Outgoing::Ack { to: 0, upto: 1 }]);
+        assert_eq!(b.stats().duplicates_suppressed, 1);
+    }
+}
+
+#[test]
+fn without_fifo_messages_are_delivered_as_they_come_once_each() {
+    let now = Instant::now();
+    let mut b = Reliable::new(2, 1, config(false));
+    let delivered: Vec<u64> =
+        [3, 1, 3, 4, 2, 1, 4].into_iter().flat_map(|seq| b.receive(0, seq, seq, now)).map(|(seq, _)| seq).collect();
+    assert_eq!(delivered, [3, 1, 4, 2]);
+    assert_eq!(b.poll(now), [Outgoing::Ack { to: 0, upto: 4 }]);
+    assert_eq!(b.stats().duplicates_suppressed, 3);
+}
+
+#[test]
+fn hostile_seqs_and_senders_are_refused_and_counted() {
+    let now = Instant::now();
+    let cfg = ReliableConfig { max_in_flight: 16, ..config(true) };
+    let mut b = Reliable::new(2, 1, cfg);
+    assert_eq!(b.receive(0, 0, "zero", now), []);
+    assert_eq!(b.receive(0, 17, "too far", now), []);
+    assert_eq!(b.receive(0, u64::MAX, "far too far", now), []);
+    assert_eq!(b.receive(7, 1, "unknown sender", now), []);
+    assert_eq!(b.stats().refused, 4);
+    assert!(b.is_idle(), "a refused message is not acknowledged");
+    assert_eq!(b.receive(0, 16, "at the edge", now), [], "buffered");
+    assert_eq!(b.stats().out_of_order, 1);
+    assert_eq!(b.poll(now), [Outgoing::Ack { to: 0, upto: 0 }]);
+}
+
+#[test]
+fn bogus_acks_are_refused_and_stale_ones_harmless() {
+    let now = Instant::now();
+    let mut a = Reliable::new(2, 0, config(true));
+    a.send(1, (), now).unwrap();
+    a.ack(1, 1, now);
+    assert_eq!(a.stats().bad_acks, 1, "seq 1 is not on the wire before the poll");
+    a.poll(now);
+    a.ack(1, 2, now);
+    a.ack(5, 1, now);
+    assert_eq!(a.stats().bad_acks, 3);
+    a.ack(1, 0, now);
+    assert_eq!(a.pending(1), 1);
+    a.ack(1, 1, now);
+    a.ack(1, 1, now);
+    assert!(a.is_idle());
+    assert_eq!(a.stats().acks_received, 3);
+}
+
+#[test]
+fn a_full_window_holds_messages_back_until_acks_come() {
+    let now = Instant::now();
+    let mut a = Reliable::new(2, 0, ReliableConfig { max_in_flight: 2, ..config(true) });
+    for k in 1..=5 {
+        assert_eq!(a.send(1, k, now), Ok(k));
+    }
+    assert_eq!(transmitted(&a.poll(now)), [1, 2]);
+    assert_eq!(a.pending(1), 5);
+    a.ack(1, 1, now);
+    assert_eq!(a.next_deadline(), Some(now));
+    assert_eq!(transmitted(&a.poll(now)), [3]);
+    a.ack(1, 3, now);
+    assert_eq!(transmitted(&a.poll(now)), [4, 5]);
+    a.ack(1, 5, now);
+    assert!(a.is_idle());
+    assert_eq!(a.stats().sent, 5);
+}
+
+#[test]
+fn give_up_fails_the_channel() {
+    let start = Instant::now();
+    let cfg = ReliableConfig { give_up_after: Some(2), max_in_flight: 1, ..config(true) };
+    let mut a = Reliable::new(3, 0, cfg);
+    a.send(1, "lost", start).unwrap();
+    a.send(1, "held back", start).unwrap();
+    a.send(2, "fine", start).unwrap();
+    assert_eq!(transmitted(&a.poll(start)), [1, 1]);
+    a.ack(2, 1, start);
+    let mut now = start;
+    for wait in [50, 100] {
+        now += wait * MS;
+        assert_eq!(retransmitted(&a.poll(now)), [(1, 1)]);
+    }
+    now += 200 * MS;
+    assert_eq!(
+        a.poll(now),
+        [Outgoing::GaveUp { to: 1, seq: 1, payload: "lost" }, Outgoing::GaveUp { to: 1, seq: 2, payload: "held back" }]
+    );
+    assert!(a.channel_failed(1) && !a.channel_failed(2));
+    assert_eq!(a.stats().given_up, 2);
+    assert!(a.is_idle());
+    assert_eq!(a.next_deadline(), None);
+    assert_eq!(a.send(1, "later", now), Err(SendError::ChannelFailed("later")));
+    assert_eq!(a.send(9, "nowhere", now), Err(SendError::UnknownPeer("nowhere")));
+    assert_eq!(a.send(2, "still fine", now), Ok(2));
+    assert_eq!(a.stats().send_refused, 2);
+}
+
+#[test]
+fn give_up_counts_retransmissions_since_the_last_progress() {
+    let start = Instant::now();
+    let mut a = Reliable::new(2, 0, ReliableConfig { give_up_after: Some(1), ..config(true) });
+    a.send(1, 'a', start).unwrap();
+    a.send(1, 'b', start).unwrap();
+    a.poll(start);
+    let mut now = start + 50 * MS;
+    assert_eq!(retransmitted(&a.poll(now)), [(1, 1), (1, 2)]);
+    a.ack(1, 1, now);
+    now += 50 * MS;
+    assert_eq!(retransmitted(&a.poll(now)), [(1, 2)], "progress gave seq 2 a fresh allowance");
+    now += 100 * MS;
+    assert_eq!(a.poll(now), [Outgoing::GaveUp { to: 1, seq: 2, payload: 'b' }]);
+}
+
+#[test]
+fn timeouts_are_kept_within_bounds() {
+    let now = Instant::now();
+    let cfg = ReliableConfig { initial_rto: Duration::ZERO, max_rto: Duration::ZERO, max_in_flight: 0, ..config(true) };
+    let mut a = Reliable::new(2, 0, cfg);
+    assert_eq!(a.config().initial_rto, MS);
+    assert_eq!(a.config().max_in_flight, 1);
+    a.send(1, (), now).unwrap();
+    a.poll(now);
+    assert_eq!(a.next_deadline(), Some(now + MS));
+    let huge = ReliableConfig { initial_rto: Duration::MAX, max_rto: Duration::MAX, ..config(true) };
+    let mut b = Reliable::new(2, 0, huge);
+    assert_eq!(b.config().max_rto, Duration::from_secs(24 * 3600), "deadlines must not overflow");
+    b.send(1, (), now).unwrap();
+    b.poll(now);
+    assert_eq!(b.next_deadline(), Some(now + b.config().max_rto));
+}
+
+/// splitmix64: a tiny seeded generator, enough for fault decisions.
+struct SimRng(u64);
+
+impl SimRng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn chance(&mut self, p: f64) -> bool {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p && p > 0.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Faults {
+    loss: f64,
+    duplication: f64,
+    /// Chance that a datagram is held back long enough to overtake later ones many times.
+    reordering: f64,
+}
+
+#[derive(Clone, Debug)]
+enum Datagram {
+    Data { from: usize, to: usize, seq: u64, payload: u32 },
+    Ack { from: usize, to: usize, upto: u64 },
+}
+
+/// Nodes joined by a faulty network, driven by a virtual clock.
+struct Sim {
+    start: Instant,
+    now: Duration,
+    rng: SimRng,
+    faults: Faults,
+    nodes: Vec<Reliable<u32>>,
+    /// Datagrams on the way, by arrival time (then a counter, to keep them distinct).
+    wire: BTreeMap<(Duration, u64), Datagram>,
+    posted: u64,
+    /// `delivered[to][from]`: the payloads delivered, in delivery order.
+    delivered: Vec<Vec<Vec<u32>>>,
+}
+
+impl Sim {
+    fn put_on_wire(&mut self, datagram: Datagram) {
+        if self.rng.chance(self.faults.loss) {
+            return;
+        }
+        let copies = if self.rng.chance(self.faults.duplication) { 2 } else { 1 };
+        for _ in 0..copies {
+            let mut delay = Duration::from_millis(1 + self.rng.below(20));
+            if self.rng.chance(self.faults.reordering) {
+                delay += Duration::from_millis(self.rng.below(300));
+            }
+            self.posted += 1;
+            self.wire.insert((self.now + delay, self.posted), datagram.clone());
+        }
+    }
+
+    fn arrive(&mut self, datagram: Datagram) {
+        let now = self.start + self.now;
+        match datagram {
+            Datagram::Data { from, to, seq, payload } => {
+                for (_, payload) in self.nodes[to].receive(from, seq, payload, now) {
+                    self.delivered[to][from].push(payload);
+                }
+            }
+            Datagram::Ack { from, to, upto } => self.nodes[to].ack(from, upto, now),
+        }
+    }
+
+    fn poll_due(&mut self) {
+        let now = self.start + self.now;
+        for node in 0..self.nodes.len() {
+            if self.nodes[node].next_deadline().is_some_and(|due| due <= now) {
+                for out in self.nodes[node].poll(now) {
+                    let datagram = match out {
+                        Outgoing::Ack { to, upto } => Datagram::Ack { from: node, to, upto },
+                        Outgoing::Transmit { to, seq, payload } | Outgoing::Retransmit { to, seq, payload } => {
+                            Datagram::Data { from: node, to, seq, payload }
+                        }
+                        Outgoing::GaveUp { .. } => panic!("nothing is given up without give_up_after"),
+                    };
+                    self.put_on_wire(datagram);
+                }
+            }
+        }
+    }
+
+    fn next_event(&self, sends: &[(Duration, usize, usize, u32)]) -> Option<Duration> {
+        let deadlines = self.nodes.iter().filter_map(|node| node.next_deadline()).map(|due| due - self.start);
+        let arrivals = self.wire.keys().next().map(|(at, _)| *at);
+        deadlines.chain(arrivals).chain(sends.first().map(|send| send.0)).min()
+    }
+}
+
+/// Runs `per_node` random sends from every node over the faulty network until nothing is
+/// left to do; checks exactly-once (and FIFO) delivery and idleness. Returns the nodes'
+/// counters added up.
+fn run(seed: u64, n: usize, per_node: usize, fifo: bool, max_in_flight: usize, faults: Faults) -> ReliableStats {
+    let mut rng = SimRng(seed);
+    // (time, from, to, payload): payloads count up per channel, so delivery order shows.
+    let mut next_payload = vec![vec![0u32; n]; n];
+    let mut sends: Vec<(Duration, usize, usize, u32)> = (0..n)
+        .flat_map(|from| (0..per_node).map(move |_| from))
+        .map(|from| {
+            let to = rng.below(n as u64) as usize;
+            (Duration::from_millis(rng.below(400)), from, to, 0)
+        })
+        .collect();
+    sends.sort_by_key(|send| (send.0, send.1));
+    for send in &mut sends {
+        send.3 = next_payload[send.1][send.2];
+        next_payload[send.1][send.2] += 1;
+    }
+    let cfg = ReliableConfig { fifo, max_in_flight, ..ReliableConfig::default() };
+    let mut sim = Sim {
+        start: Instant::now(),
+        now: Duration::ZERO,
+        rng,
+        faults,
+        nodes: (0..n).map(|me| Reliable::new(n, me, cfg.clone())).collect(),
+        wire: BTreeMap::new(),
+        posted: 0,
+        delivered: vec![vec![Vec::new(); n]; n],
+    };
+    let mut steps = 0;
+    while let Some(at) = sim.next_event(&sends) {
+        steps += 1;
+        assert!(steps < 1_000_000 && at < Duration::from_secs(3600), "no end in sight at {at:?}");
+        sim.now = sim.now.max(at);
+        let now = sim.start + sim.now;
+        while sends.first().is_some_and(|send| send.0 <= sim.now) {
+            let (_, from, to, payload) = sends.remove(0);
+            sim.nodes[from].send(to, payload, now).unwrap();
+        }
+        while let Some(entry) = sim.wire.first_entry().filter(|entry| entry.key().0 <= sim.now) {
+            let datagram = entry.remove();
+            sim.arrive(datagram);
+        }
+        sim.poll_due();
+    }
+    for (to, by_sender) in sim.delivered.iter().enumerate() {
+        for (from, delivered) in by_sender.iter().enumerate() {
+            let expected: Vec<u32> = (0..next_payload[from][to]).collect();
+            let mut got = delivered.clone();
+            if !fifo {
+                got.sort_unstable();
+            }
+            assert_eq!(got, expected, "channel {from} → {to} (seed {seed})");
+        }
+    }
+    let mut sum = ReliableStats::default();
+    for stats in sim.nodes.iter().map(Reliable::stats) {
+        sum.sent += stats.sent;
+        sum.retransmitted += stats.retransmitted;
+        sum.delivered += stats.delivered;
+        sum.duplicates_suppressed += stats.duplicates_suppressed;
+        sum.out_of_order += stats.out_of_order;
+        sum.given_up += stats.given_up;
+        sum.refused += stats.refused;
+        sum.bad_acks += stats.bad_acks;
+    }
+    let total = (n * per_node) as u64;
+    assert_eq!((sum.sent, sum.delivered), (total, total));
+    assert_eq!(sum.given_up + sum.refused + sum.bad_acks, 0);
+    assert!(sim.nodes.iter().all(Reliable::is_idle));
+    sum
+}
+
+#[test]
+fn a_lossy_network_delivers_everything_once_in_order() {
+    let faults = Faults { loss: 0.4, duplication: 0.2, reordering: 0.3 };
+    for stats in [run(1, 4, 40, true, 4096, faults), run(2, 3, 40, false, 4096, faults), run(3, 5, 30, true, 3, faults)]
+    {
+        // The faults did happen, and were repaired.
+        assert!(stats.retransmitted > 0 && stats.duplicates_suppressed > 0 && stats.out_of_order > 0, "{stats:?}");
+    }
+}
+
+#[test]
+fn a_perfect_network_needs_no_retransmission() {
+    // Round trips stay under 40 ms, below the 50 ms initial timeout.
+    let stats = run(4, 3, 20, true, 4096, Faults { loss: 0.0, duplication: 0.0, reordering: 0.0 });
+    assert_eq!((stats.retransmitted, stats.duplicates_suppressed), (0, 0));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn exactly_once_whatever_the_faults(
+        seed in any::<u64>(),
+        n in 2usize..=5,
+        per_node in 1usize..=25,
+        fifo in any::<bool>(),
+        max_in_flight in prop_oneof![1usize..=4, Just(4096)],
+        loss in 0.0f64..=0.4,
+        duplication in 0.0f64..=0.3,
+        reordering in 0.0f64..=0.5,
+    ) {
+        run(seed, n, per_node, fifo, max_in_flight, Faults { loss, duplication, reordering });
+    }
+}

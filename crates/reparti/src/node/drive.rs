@@ -1,0 +1,306 @@
+//! Running one node: the flags resolved into a [`Plan`], then the algorithm's node bound,
+//! started (after a delay, or when the supervisor says so), fed its workload and console
+//! commands, and its trace written when it stops.
+
+use super::summary::{summarise, Summary};
+use super::{console, faults_from_flags, load_cluster, parse_addr, parse_on_off, NodeArgs};
+use crate::usage;
+use reparti_core::trace::{TraceHeader, TraceWriter, TRACE_VERSION};
+use reparti_core::{Algorithm, AlgorithmSpec, AlgorithmVisitor, ClockMode, IdAssignment, Instance, Message, NodeId};
+use reparti_core::{NodeSetup, TopologyKind};
+use reparti_net::reliable::ReliableConfig;
+use reparti_net::runtime::{run_node_on, Control, Input, Msg, NetError, NodeConfig, NodeReport, Show, VECTOR_LIMIT};
+use reparti_net::secure::Key;
+use reparti_net::transport::{Transport, TransportKind};
+use std::collections::BTreeMap;
+use std::io::{BufRead, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::{mpsc, oneshot};
+
+/// Everything a node needs to run, checked.
+pub struct Plan {
+    /// The number of nodes.
+    pub n: usize,
+    pub cfg: NodeConfig,
+    pub listen: SocketAddr,
+    pub params: Vec<(String, String)>,
+    pub topology: Option<TopologyKind>,
+    pub ids: IdAssignment,
+    pub seed: u64,
+    pub start_delay: Duration,
+    /// Under `reparti run`: the address list comes on stdin.
+    pub supervised: bool,
+    pub trace_path: Option<PathBuf>,
+    pub interactive: bool,
+}
+
+impl Plan {
+    pub fn from_args(args: &NodeArgs, spec: AlgorithmSpec) -> anyhow::Result<Plan> {
+        let cluster = load_cluster(args)?;
+        let peers: Vec<String> = match &cluster {
+            Some(c) => c.nodes.clone(),
+            None => args.peers.clone(),
+        };
+        let (n, addrs) = if args.supervised {
+            let n = args.nodes.unwrap_or(0);
+            if n == 0 {
+                return Err(usage("--nodes must be at least 1"));
+            }
+            (n, Vec::new())
+        } else {
+            if peers.is_empty() {
+                return Err(usage(
+                    "give every node's address with --peers A0,A1,... or --cluster FILE (or use the lab shape: reparti node token-ring 5001 5002 jeton)",
+                ));
+            }
+            let addrs = peers.iter().map(|p| parse_addr(p, "--peers")).collect::<anyhow::Result<Vec<_>>>()?;
+            (addrs.len(), addrs)
+        };
+        let listen = match &args.listen {
+            Some(l) => Some(parse_addr(l, "--listen")?),
+            None if args.supervised => Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+            None => None,
+        };
+        let me = match (args.me, listen) {
+            (Some(me), _) => me,
+            (None, Some(l)) => addrs.iter().position(|a| *a == l).ok_or_else(|| {
+                usage(format!("--listen {l} is not in the address list: give --me, this node's position"))
+            })?,
+            (None, None) => return Err(usage("give --me, this node's position in the address list (0-based)")),
+        };
+        if me >= n {
+            return Err(usage(format!(
+                "--me {me} is out of range: there are {n} nodes, so --me must be 0..{}",
+                n.saturating_sub(1)
+            )));
+        }
+        let listen = match listen {
+            Some(l) => l,
+            None => addrs[me],
+        };
+        let me_id = NodeId(u32::try_from(me).map_err(|_| usage(format!("--me {me} is too large")))?);
+        let topology = match args.topology.as_ref().or(cluster.as_ref().and_then(|c| c.topology.as_ref())) {
+            Some(t) => Some(t.parse::<TopologyKind>().map_err(|e| usage(e.to_string()))?),
+            None => None,
+        };
+        let ids_text = args.ids.clone().or(cluster.as_ref().and_then(|c| c.ids.clone())).unwrap_or("random".into());
+        let ids: IdAssignment = ids_text.parse().map_err(|e: reparti_core::idents::IdError| usage(e.to_string()))?;
+        let seed = args.seed.or(cluster.as_ref().and_then(|c| c.seed)).unwrap_or(1);
+        // The cluster file's parameters, overridden by the command line's.
+        let mut params: BTreeMap<String, String> = cluster.as_ref().map(|c| c.param_pairs()).unwrap_or_default().into_iter().collect();
+        for p in &args.param {
+            let (k, v) = reparti_core::Params::parse_pair(p).map_err(|e| usage(e.to_string()))?;
+            params.insert(k, v);
+        }
+        let transport_text =
+            args.transport.clone().or(cluster.as_ref().and_then(|c| c.transport.clone())).unwrap_or("udp".into());
+        let transport: TransportKind = transport_text.parse().map_err(|e| usage(format!("--transport: {e}")))?;
+        let wire = args.wire.parse().map_err(|e: String| usage(format!("--wire: {e}")))?;
+        let key = match &args.key_file {
+            Some(path) => Some(Key::from_file(path).map_err(|e| usage(e.to_string()))?),
+            None => None,
+        };
+        // Each node draws its own fault pattern, repeatable from the run's seed.
+        let fault_seed = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(me as u64);
+        let faults = faults_from_flags(args.drop, args.dup, args.delay.as_deref(), args.reorder, fault_seed)?;
+        let reliable = parse_on_off(&args.reliable, "--reliable")?
+            .then(|| ReliableConfig { fifo: spec.needs_fifo, ..ReliableConfig::default() });
+        let interactive = !args.supervised && (args.interactive || std::io::stdin().is_terminal());
+        let mut cfg = NodeConfig::new(me_id, addrs);
+        cfg.transport = transport;
+        cfg.faults = faults;
+        cfg.wire = wire;
+        cfg.key = key;
+        cfg.reliable = reliable;
+        cfg.idle_stop = Duration::from_millis(args.idle_ms);
+        cfg.trace = args.trace.is_some();
+        cfg.echo = interactive;
+        cfg.never_idle = interactive;
+        Ok(Plan {
+            n,
+            cfg,
+            listen,
+            params: params.into_iter().collect(),
+            topology,
+            ids,
+            seed,
+            start_delay: Duration::from_millis(args.start_delay_ms),
+            supervised: args.supervised,
+            trace_path: args.trace.clone(),
+            interactive,
+        })
+    }
+}
+
+impl AlgorithmVisitor for Plan {
+    type Output = anyhow::Result<Summary>;
+    fn visit<A: Algorithm>(mut self) -> anyhow::Result<Summary> {
+        let n = self.n;
+        let inst = Instance::<A>::new(&self.params, self.topology.as_ref(), n, &self.ids, self.seed)
+            .map_err(|e| usage(e.to_string()))?;
+        if inst.topology.len() != n {
+            return Err(usage(format!(
+                "the topology has {} nodes but the address list has {n}: give one address per node",
+                inst.topology.len()
+            )));
+        }
+        let me = self.cfg.me;
+        let identity = inst.idents.get(me.index()).copied().ok_or_else(|| usage("--me has no identity"))?;
+        let setup = NodeSetup { me, ident: identity, n };
+        // Only this node's inputs: every node drew the same workload from the same seed.
+        let mine: Vec<_> = inst.workload.iter().filter(|w| w.node == me).cloned().collect();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| anyhow::anyhow!("cannot start the tokio runtime: {e}"))?;
+        let (report, addr, started_unix_ms): (NodeReport<A>, SocketAddr, f64) = rt.block_on(async {
+            let transport =
+                Transport::bind(self.cfg.transport, self.listen, self.cfg.faults.clone()).await.map_err(net_error)?;
+            let local = transport.local_addr();
+            if self.supervised {
+                self.cfg.addrs = handshake(local, n).await?;
+            } else {
+                tokio::time::sleep(self.start_delay).await;
+            }
+            let (tx, rx) = mpsc::channel(256);
+            let started = tokio::time::Instant::now();
+            let feeder = tx.clone();
+            // Fed from a task, so that an input scheduled at t waits for t without holding
+            // up the node; the runtime drops it if the node stops first.
+            tokio::spawn(async move {
+                for w in mine {
+                    let at = Duration::try_from_secs_f64(w.at.max(0.0) / 1000.0).unwrap_or(Duration::ZERO);
+                    tokio::time::sleep_until(started + at).await;
+                    if feeder.send(Control::Input(w.input)).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            if self.interactive {
+                spawn_console::<A>(tx, self.cfg.addrs.clone());
+            } else {
+                drop(tx);
+            }
+            let started_unix_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64() * 1e3);
+            let addr = self.cfg.addrs.get(me.index()).copied().unwrap_or(local);
+            let report = run_node_on(transport, &inst.algorithm, setup, &inst.topology, self.cfg.clone(), rx)
+                .await
+                .map_err(net_error)?;
+            Ok::<_, anyhow::Error>((report, addr, started_unix_ms))
+        })?;
+        if let Some(path) = &self.trace_path {
+            let kind = self.topology.as_ref().map_or_else(|| inst.spec.topologies[0].to_string(), ToString::to_string);
+            let header = TraceHeader {
+                trace: "reparti".into(),
+                version: TRACE_VERSION,
+                engine: "node".into(),
+                algorithm: inst.spec.name.into(),
+                params: inst.params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                seed: self.seed,
+                topology: kind,
+                nodes: n,
+                idents: inst.idents.clone(),
+                network: serde_json::json!({ "transport": self.cfg.transport.to_string(), "me": me.0 }),
+                clocks: if n <= VECTOR_LIMIT { ClockMode::LamportAndVector } else { ClockMode::Lamport },
+                message_types: Msg::<A>::KINDS.iter().map(|s| s.to_string()).collect(),
+            };
+            write_trace(path, &header, &report)?;
+        }
+        Ok(summarise(A::spec().name, n, identity, addr, started_unix_ms, &report))
+    }
+}
+
+/// `READY ADDR` on stdout, then `PEERS A0,A1,...` from stdin; afterwards a watchdog ends
+/// the process as soon as stdin closes (the supervisor is gone).
+async fn handshake(local: SocketAddr, n: usize) -> anyhow::Result<Vec<SocketAddr>> {
+    println!("READY {local}");
+    std::io::stdout().flush().ok();
+    let line = tokio::task::spawn_blocking(|| {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).map(|_| line)
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("the handshake failed: {e}"))?
+    .map_err(|e| anyhow::anyhow!("cannot read the peers from stdin: {e}"))?;
+    let list = line.trim().strip_prefix("PEERS ").ok_or_else(|| {
+        anyhow::anyhow!("expected `PEERS A0,A1,...` on stdin, got {:?} (--supervised is for reparti run)", line.trim())
+    })?;
+    let addrs = list.split(',').map(|a| super::parse_addr(a, "PEERS")).collect::<anyhow::Result<Vec<_>>>()?;
+    if addrs.len() != n {
+        anyhow::bail!("PEERS lists {} addresses for {n} nodes", addrs.len());
+    }
+    std::thread::spawn(|| {
+        let mut sink = String::new();
+        while matches!(std::io::stdin().lock().read_line(&mut sink), Ok(k) if k > 0) {
+            sink.clear();
+        }
+        // The supervisor closed our stdin or died: no node outlives its run.
+        std::process::exit(3);
+    });
+    Ok(addrs)
+}
+
+/// Reads console commands from stdin on a thread of its own, turning them into controls.
+fn spawn_console<A: Algorithm>(tx: mpsc::Sender<Control<Input<A>>>, addrs: Vec<SocketAddr>) {
+    println!("console: type `help` for the commands");
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            match console::parse(&line, &addrs) {
+                Ok(None) => {}
+                Ok(Some(console::Command::Input(json))) => match serde_json::from_value::<Input<A>>(json) {
+                    Ok(input) => {
+                        if tx.blocking_send(Control::Input(input)).is_err() {
+                            return;
+                        }
+                    }
+                    Err(_) => println!("{} has no such command: type `help`", A::spec().name),
+                },
+                Ok(Some(console::Command::Show(what))) => {
+                    let (reply, answer) = oneshot::channel();
+                    if tx.blocking_send(Control::Show(show(what), reply)).is_err() {
+                        return;
+                    }
+                    if let Ok(text) = answer.blocking_recv() {
+                        println!("{text}");
+                    }
+                }
+                Ok(Some(console::Command::Help)) => println!("{}", console::help()),
+                Ok(Some(console::Command::Quit)) => break,
+                Err(e) => println!("{e}"),
+            }
+        }
+        let _ = tx.blocking_send(Control::Quit);
+    });
+}
+
+fn show(what: console::Show) -> Show {
+    match what {
+        console::Show::Clock => Show::Clock,
+        console::Show::Peers => Show::Peers,
+        console::Show::State => Show::State,
+    }
+}
+
+fn write_trace<A: Algorithm>(path: &PathBuf, header: &TraceHeader, report: &NodeReport<A>) -> anyhow::Result<()> {
+    let file = std::fs::File::create(path).map_err(|e| {
+        usage(format!("cannot create the trace file {} ({e}): check the folder exists and is writable", path.display()))
+    })?;
+    let mut w = TraceWriter::new(std::io::BufWriter::new(file), header)?;
+    for e in report.trace.iter().flatten() {
+        w.event(e)?;
+    }
+    w.finish("quiescence", None)?;
+    Ok(())
+}
+
+/// Binding and configuration errors are the caller's to fix (exit 2); a socket that
+/// keeps failing mid-run is a runtime failure (exit 1).
+fn net_error(e: NetError) -> anyhow::Error {
+    match e {
+        NetError::Bind { .. } | NetError::Config(_) => usage(e.to_string()),
+        other => anyhow::Error::new(other),
+    }
+}

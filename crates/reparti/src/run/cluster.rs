@@ -1,0 +1,195 @@
+//! Starting, watching and stopping the node processes of `reparti run`.
+//!
+//! Every node is this same executable run as `reparti node ... --supervised`. The
+//! handshake avoids both races of process-per-node clusters — ports picked before they
+//! are bound, and messages sent before their receiver listens:
+//!
+//! 1. each child binds port 0 (UDP socket or TCP listener) and prints `READY ADDR`;
+//! 2. once every child is ready, the supervisor writes `PEERS A0,A1,...` to each one's
+//!    stdin; a child starts its algorithm only then, and every address it may send to is
+//!    already bound (datagrams and connections wait in the kernel until read);
+//! 3. each child ends on its own (idle: nothing received, nothing to retransmit, no
+//!    timer), writes its trace file and prints its JSON summary.
+//!
+//! No process is left behind: [`Cluster`]'s `Drop` kills and reaps every child still
+//! running (an error, a timeout, a panic), and a child whose stdin closes — the
+//! supervisor died, even by SIGKILL, or was stopped by Ctrl-C — exits at once.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// One line a child printed on stdout, or the end of its stdout.
+enum Line {
+    Text(usize, String),
+    Closed(usize),
+}
+
+/// The node processes of one run.
+pub struct Cluster {
+    children: Vec<Child>,
+    stdins: Vec<Option<ChildStdin>>,
+    lines: mpsc::Receiver<Line>,
+    /// What each child printed after `READY` (its JSON summary).
+    outputs: Vec<String>,
+    stderr_files: Vec<PathBuf>,
+}
+
+/// How the run of the cluster ended.
+pub struct Finished {
+    /// Each node's stdout after the handshake (its JSON summary), by position.
+    pub outputs: Vec<String>,
+    /// Wall-clock time from `PEERS` to the last exit.
+    pub elapsed: Duration,
+}
+
+impl Cluster {
+    /// Starts `n` children; `args(i)` are node `i`'s arguments after the executable.
+    /// Their stderr goes to `dir/node-i.err`.
+    pub fn spawn(n: usize, dir: &Path, args: impl Fn(usize) -> Vec<String>) -> anyhow::Result<Cluster> {
+        let exe = std::env::current_exe()
+            .map_err(|e| anyhow::anyhow!("cannot find the reparti executable to start the nodes: {e}"))?;
+        let (tx, lines) = mpsc::channel();
+        let mut cluster =
+            Cluster { children: Vec::new(), stdins: Vec::new(), lines, outputs: vec![String::new(); n], stderr_files: Vec::new() };
+        for i in 0..n {
+            let err_path = dir.join(format!("node-{i}.err"));
+            let err = std::fs::File::create(&err_path)
+                .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", err_path.display()))?;
+            let mut child = Command::new(&exe)
+                .args(args(i))
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::from(err))
+                .spawn()
+                .map_err(|e| anyhow::anyhow!("cannot start node {i} ({}): {e}", exe.display()))?;
+            let stdout = child.stdout.take();
+            cluster.stdins.push(child.stdin.take());
+            cluster.children.push(child);
+            cluster.stderr_files.push(err_path);
+            if let Some(stdout) = stdout {
+                let tx = tx.clone();
+                // One reader per child: a blocking read must not hold up the others.
+                thread::spawn(move || {
+                    for line in BufReader::new(stdout).lines() {
+                        match line {
+                            Ok(l) => {
+                                if tx.send(Line::Text(i, l)).is_err() {
+                                    return;
+                                }
+                            }
+                            Err(_) => break,
+                        }
+                    }
+                    let _ = tx.send(Line::Closed(i));
+                });
+            }
+        }
+        Ok(cluster)
+    }
+
+    /// Waits for every child's `READY ADDR` and returns the addresses by position.
+    pub fn wait_ready(&mut self, deadline: Instant) -> anyhow::Result<Vec<String>> {
+        let n = self.children.len();
+        let mut addrs: Vec<Option<String>> = vec![None; n];
+        while addrs.iter().any(Option::is_none) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(Line::Text(i, l)) => match l.strip_prefix("READY ") {
+                    Some(addr) => addrs[i] = Some(addr.trim().to_string()),
+                    None => self.outputs[i].push_str(&format!("{l}\n")),
+                },
+                Ok(Line::Closed(i)) => return Err(self.failure(i, "exited before it was ready")),
+                Err(_) => {
+                    let late: Vec<String> =
+                        (0..n).filter(|i| addrs[*i].is_none()).map(|i| i.to_string()).collect();
+                    anyhow::bail!(
+                        "node(s) {} did not bind their port in time: is the machine overloaded? try a longer --timeout",
+                        late.join(", ")
+                    );
+                }
+            }
+        }
+        Ok(addrs.into_iter().flatten().collect())
+    }
+
+    /// Tells every child the whole address list: the start signal.
+    pub fn start(&mut self, addrs: &[String]) -> anyhow::Result<()> {
+        let line = format!("PEERS {}\n", addrs.join(","));
+        for (i, stdin) in self.stdins.iter_mut().enumerate() {
+            if let Some(stdin) = stdin {
+                stdin.write_all(line.as_bytes()).and_then(|_| stdin.flush()).map_err(|e| {
+                    anyhow::anyhow!("cannot start node {i}: writing to its stdin failed ({e}); did it crash?")
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits until every child has exited (successfully, else an error naming the first
+    /// node that failed and its last stderr line), or the deadline passes (an error; the
+    /// children are killed when the cluster is dropped).
+    pub fn wait_all(mut self, deadline: Instant) -> anyhow::Result<Finished> {
+        let started = Instant::now();
+        let n = self.children.len();
+        let mut closed = vec![false; n];
+        let mut status: Vec<Option<ExitStatus>> = vec![None; n];
+        loop {
+            while let Ok(line) = self.lines.try_recv() {
+                match line {
+                    Line::Text(i, l) => self.outputs[i].push_str(&format!("{l}\n")),
+                    Line::Closed(i) => closed[i] = true,
+                }
+            }
+            for (i, child) in self.children.iter_mut().enumerate() {
+                if status[i].is_none() {
+                    status[i] = child.try_wait().ok().flatten();
+                }
+            }
+            if let Some(i) = (0..n).find(|i| status[*i].is_some_and(|s| !s.success())) {
+                let code = status[i].and_then(|s| s.code()).map_or("a signal".to_string(), |c| format!("status {c}"));
+                return Err(self.failure(i, &format!("failed ({code})")));
+            }
+            if status.iter().all(Option::is_some) && closed.iter().all(|c| *c) {
+                break;
+            }
+            if Instant::now() >= deadline {
+                let running: Vec<String> = (0..n).filter(|i| status[*i].is_none()).map(|i| i.to_string()).collect();
+                anyhow::bail!(
+                    "timed out: node(s) {} still running; they were stopped. A perpetual algorithm needs a bounded workload (e.g. --param laps=3), or raise --timeout",
+                    running.join(", ")
+                );
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+        let outputs = std::mem::take(&mut self.outputs);
+        Ok(Finished { outputs, elapsed: started.elapsed() })
+    }
+
+    /// An error about node `i`, with the last line it wrote on stderr.
+    fn failure(&self, i: usize, what: &str) -> anyhow::Error {
+        let last = std::fs::read_to_string(&self.stderr_files[i])
+            .ok()
+            .and_then(|s| s.lines().rev().find(|l| !l.trim().is_empty()).map(str::to_string));
+        match last {
+            Some(line) => anyhow::anyhow!("node {i} {what}: {line}"),
+            None => anyhow::anyhow!("node {i} {what} (it wrote nothing on stderr)"),
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        // Closing the stdins first lets well-behaved children exit by themselves.
+        self.stdins.clear();
+        for child in &mut self.children {
+            if matches!(child.try_wait(), Ok(None)) {
+                let _ = child.kill();
+            }
+            let _ = child.wait();
+        }
+    }
+}

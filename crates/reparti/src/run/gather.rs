@@ -1,0 +1,344 @@
+//! What `reparti run` does around the processes: checks the flags before starting
+//! anything, builds each node's command line, and afterwards merges the nodes' traces,
+//! replays the merged trace through the simulator and reports.
+
+use super::cluster::Finished;
+use super::RunArgs;
+use crate::sim::sim_error;
+use crate::{summary, usage};
+use reparti_core::trace::{read_trace, Trace, TraceWriter};
+use reparti_core::{Algorithm, AlgorithmVisitor, IdAssignment, Instance, TopologyKind};
+use reparti_net::merge::{merge, NodeTrace};
+use reparti_net::secure::Key;
+use reparti_net::transport::{Faults, TransportKind};
+use reparti_net::wire::Wire;
+use reparti_sim::Report;
+use serde::Serialize;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// A validated run: every flag checked, the node command line ready.
+pub struct Job {
+    algorithm: &'static str,
+    n: usize,
+    transport: TransportKind,
+    wire: Wire,
+    reliable: bool,
+    encrypted: bool,
+    faults: Faults,
+    /// The flags every node gets, after `node ALGO`.
+    common: Vec<String>,
+}
+
+impl Job {
+    pub fn from_args(args: &RunArgs, algorithm: &'static str, n: usize) -> anyhow::Result<Job> {
+        let transport: TransportKind = args.transport.parse().map_err(|e| usage(format!("--transport: {e}")))?;
+        let wire: Wire = args.wire.parse().map_err(|e: String| usage(format!("--wire: {e}")))?;
+        let reliable = match args.reliable.as_str() {
+            "on" => true,
+            "off" => false,
+            other => return Err(usage(format!("--reliable {other}: write on or off"))),
+        };
+        let faults = crate::node::faults_from_flags(args.drop, args.dup, args.delay.as_deref(), args.reorder, args.seed)?;
+        if let Some(path) = &args.key_file {
+            Key::from_file(path).map_err(|e| usage(e.to_string()))?;
+        }
+        let ids: IdAssignment = args.ids.parse().map_err(|e: reparti_core::idents::IdError| usage(e.to_string()))?;
+        let topology = match &args.topology {
+            Some(t) => Some(t.parse::<TopologyKind>().map_err(|e| usage(e.to_string()))?),
+            None => None,
+        };
+        let params = args
+            .param
+            .iter()
+            .map(|p| reparti_core::Params::parse_pair(p).map_err(|e| usage(e.to_string())))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        // The same setup the nodes will make: a bad parameter, topology or id list is
+        // reported once, here, instead of by every node.
+        reparti_algos::visit(algorithm, CheckSetup { params: &params, topology: topology.as_ref(), n, ids: &ids })
+            .unwrap_or_else(|| Err(usage(format!("unknown algorithm '{algorithm}'"))))?;
+
+        let mut common = vec![
+            "--nodes".to_string(),
+            n.to_string(),
+            "--ids".into(),
+            args.ids.clone(),
+            "--seed".into(),
+            args.seed.to_string(),
+            "--transport".into(),
+            transport.to_string(),
+            "--wire".into(),
+            wire.to_string(),
+            "--reliable".into(),
+            args.reliable.clone(),
+            "--idle-ms".into(),
+            args.idle_ms.to_string(),
+            "--drop".into(),
+            args.drop.to_string(),
+            "--dup".into(),
+            args.dup.to_string(),
+        ];
+        if let Some(t) = &args.topology {
+            common.extend(["--topology".into(), t.clone()]);
+        }
+        for p in &args.param {
+            common.extend(["--param".into(), p.clone()]);
+        }
+        if let Some(d) = &args.delay {
+            common.extend(["--delay".into(), d.clone()]);
+        }
+        if args.reorder {
+            common.push("--reorder".into());
+        }
+        if let Some(k) = &args.key_file {
+            let abs = std::fs::canonicalize(k).unwrap_or_else(|_| k.clone());
+            common.extend(["--key-file".into(), abs.display().to_string()]);
+        }
+        let encrypted = args.key_file.is_some();
+        Ok(Job { algorithm, n, transport, wire, reliable, encrypted, faults, common })
+    }
+
+    /// Node `i`'s arguments: supervised, on any free loopback port, tracing into `dir`.
+    pub fn node_args(&self, i: usize, dir: &Path) -> Vec<String> {
+        let mut a = vec!["node".to_string(), self.algorithm.to_string(), "--me".into(), i.to_string()];
+        a.extend(["--listen".into(), "127.0.0.1:0".into(), "--supervised".into(), "--json".into()]);
+        a.extend(["--trace".into(), trace_path(dir, i).display().to_string()]);
+        a.extend(self.common.iter().cloned());
+        a
+    }
+}
+
+fn trace_path(dir: &Path, i: usize) -> PathBuf {
+    dir.join(format!("node-{i}.jsonl"))
+}
+
+struct CheckSetup<'a> {
+    params: &'a [(String, String)],
+    topology: Option<&'a TopologyKind>,
+    n: usize,
+    ids: &'a IdAssignment,
+}
+
+impl AlgorithmVisitor for CheckSetup<'_> {
+    type Output = anyhow::Result<()>;
+    fn visit<A: Algorithm>(self) -> anyhow::Result<()> {
+        let inst = Instance::<A>::new(self.params, self.topology, self.n, self.ids, 1).map_err(|e| usage(e.to_string()))?;
+        if inst.topology.len() != self.n {
+            return Err(usage(format!(
+                "the topology has {} nodes, not {}: pass --nodes {}",
+                inst.topology.len(),
+                self.n,
+                inst.topology.len()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// What only a real run shows, beside the simulator's report.
+#[derive(Serialize)]
+pub struct Real {
+    processes: usize,
+    transport: String,
+    wire: String,
+    encrypted: bool,
+    reliable: bool,
+    injected: serde_json::Value,
+    wall_seconds: f64,
+    addresses: Vec<String>,
+    /// The replay of the merged trace followed every step (the real nodes did what the
+    /// state machines do).
+    replay_steps: u64,
+    /// Per node: its summary as it printed it (counts, drops, transport and reliable
+    /// layer statistics).
+    nodes: Vec<serde_json::Value>,
+}
+
+/// The merged, replayed run.
+pub struct Outcome {
+    report: Report,
+    real: Real,
+    merged: Trace,
+}
+
+#[derive(Serialize)]
+struct JsonOut<'a> {
+    #[serde(flatten)]
+    report: &'a Report,
+    real: &'a Real,
+}
+
+pub fn gather(job: &Job, dir: &Path, addrs: &[String], finished: Finished) -> anyhow::Result<Outcome> {
+    let mut nodes = Vec::with_capacity(job.n);
+    let mut starts = Vec::with_capacity(job.n);
+    for (i, out) in finished.outputs.iter().enumerate() {
+        let v: serde_json::Value = serde_json::from_str(out.trim())
+            .map_err(|e| anyhow::anyhow!("node {i} printed an unreadable summary ({e}): {}", out.trim()))?;
+        starts.push(v.get("started_unix_ms").and_then(serde_json::Value::as_f64).unwrap_or(0.0));
+        nodes.push(v);
+    }
+    let first = starts.iter().copied().fold(f64::INFINITY, f64::min);
+    let mut traces = Vec::with_capacity(job.n);
+    let mut header = None;
+    for i in 0..job.n {
+        let path = trace_path(dir, i);
+        let file = std::fs::File::open(&path)
+            .map_err(|e| anyhow::anyhow!("node {i} wrote no trace at {}: {e}", path.display()))?;
+        let t = read_trace(BufReader::new(file)).map_err(|e| anyhow::anyhow!("node {i}'s trace: {e}"))?;
+        header.get_or_insert(t.header.clone());
+        let offset = if first.is_finite() { starts[i] - first } else { 0.0 };
+        traces.push(NodeTrace { node: i as u32, events: t.events, start_offset_ms: offset });
+    }
+    let mut header = header.ok_or_else(|| anyhow::anyhow!("no node wrote a trace"))?;
+    header.engine = "run".into();
+    let injected = serde_json::json!({
+        "drop": job.faults.drop,
+        "dup": job.faults.dup,
+        "delay_ms": job.faults.delay.map(|(a, b)| [a.as_secs_f64() * 1e3, b.as_secs_f64() * 1e3]),
+        "reorder": job.faults.reorder,
+    });
+    header.network = serde_json::json!({
+        "transport": job.transport.to_string(),
+        "wire": job.wire.to_string(),
+        "encrypted": job.encrypted,
+        "reliable": job.reliable,
+        "injected": injected,
+    });
+    let merged = merge(header, traces).map_err(|e| anyhow::anyhow!("cannot merge the nodes' traces: {e}"))?;
+    let (mut report, steps) = reparti_algos::visit(job.algorithm, Replay(&merged))
+        .unwrap_or_else(|| Err(usage(format!("unknown algorithm '{}'", job.algorithm))))?;
+    report.wall_seconds = finished.elapsed.as_secs_f64();
+    report.events_per_sec = if report.wall_seconds > 0.0 { report.events as f64 / report.wall_seconds } else { 0.0 };
+    let real = Real {
+        processes: job.n,
+        transport: job.transport.to_string(),
+        wire: job.wire.to_string(),
+        encrypted: job.encrypted,
+        reliable: job.reliable,
+        injected,
+        wall_seconds: finished.elapsed.as_secs_f64(),
+        addresses: addrs.to_vec(),
+        replay_steps: steps,
+        nodes,
+    };
+    Ok(Outcome { report, real, merged })
+}
+
+struct Replay<'a>(&'a Trace);
+
+impl AlgorithmVisitor for Replay<'_> {
+    type Output = anyhow::Result<(Report, u64)>;
+    fn visit<A: Algorithm>(self) -> anyhow::Result<(Report, u64)> {
+        let replayed = reparti_sim::replay::<A>(self.0)
+            .map_err(|e| anyhow::anyhow!("the merged trace does not replay ({}): a runtime bug, please report it", sim_error(e)))?;
+        Ok((replayed.report, replayed.steps))
+    }
+}
+
+impl Outcome {
+    pub fn print(self, args: &RunArgs) -> anyhow::Result<ExitCode> {
+        if let Some(path) = &args.trace {
+            write_trace(&self.merged, path)?;
+        }
+        if let Some(picture) = &args.viz {
+            let (path, scratch) = match &args.trace {
+                Some(p) => (p.clone(), false),
+                None => (crate::viz::scratch_trace(), true),
+            };
+            if scratch {
+                write_trace(&self.merged, &path)?;
+            }
+            let drawn = crate::viz::draw(&path, picture);
+            if scratch {
+                let _ = std::fs::remove_file(&path);
+            }
+            drawn?;
+        }
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&JsonOut { report: &self.report, real: &self.real })?);
+        } else {
+            print!("{}", self.render());
+            if let Some(path) = &args.trace {
+                println!("merged trace written to {}", path.display());
+            }
+        }
+        Ok(if self.report.all_good() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    }
+
+    fn render(&self) -> String {
+        let r = &self.real;
+        let sum = |key: &str, sub: &str| -> u64 {
+            r.nodes.iter().filter_map(|n| n.get(key).and_then(|v| v.get(sub)).and_then(serde_json::Value::as_u64)).sum()
+        };
+        let mut network = format!(
+            "network: {} real processes over {} ({}{}) · reliable layer {}",
+            r.processes,
+            r.transport.to_uppercase(),
+            r.wire,
+            if r.encrypted { ", Fernet-encrypted" } else { "" },
+            if r.reliable { "on" } else { "off" }
+        );
+        let f = &self.real.injected;
+        let mut injected = Vec::new();
+        for key in ["drop", "dup"] {
+            if f[key].as_f64().unwrap_or(0.0) > 0.0 {
+                injected.push(format!("{key} {}", f[key]));
+            }
+        }
+        if let Some(d) = f["delay_ms"].as_array() {
+            injected.push(format!("delay {}..{} ms", d[0], d[1]));
+        }
+        if f["reorder"].as_bool() == Some(true) {
+            injected.push("reorder".into());
+        }
+        if !injected.is_empty() {
+            network.push_str(&format!(" · injected: {}", injected.join(", ")));
+        }
+        let text = summary::render(&self.report);
+        let mut out = String::new();
+        for line in text.lines() {
+            if line.starts_with("network: ") {
+                out.push_str(&network);
+            } else if line.starts_with("speed: ") {
+                out.push_str(&format!(
+                    "real network: {} datagrams/frames sent, {} retransmitted, {} duplicates suppressed, {} injected drops, {} injected duplicates, {} refused on receipt\nwall time: {:.3} s (the merged trace replays in the simulator: {} steps, same outputs and counts)",
+                    sum("transport", "sent"),
+                    sum("reliable", "retransmitted"),
+                    sum("reliable", "duplicates_suppressed"),
+                    sum("transport", "injected_drops"),
+                    sum("transport", "injected_dups"),
+                    r.nodes.iter().map(refused).sum::<u64>(),
+                    r.wall_seconds,
+                    r.replay_steps
+                ));
+            } else {
+                out.push_str(line);
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+fn refused(node: &serde_json::Value) -> u64 {
+    node.get("dropped")
+        .and_then(serde_json::Value::as_object)
+        .map_or(0, |m| m.values().filter_map(serde_json::Value::as_u64).sum())
+}
+
+fn write_trace(trace: &Trace, path: &Path) -> anyhow::Result<()> {
+    let file = std::fs::File::create(path).map_err(|e| {
+        usage(format!("cannot create the trace file {} ({e}): check the folder exists and is writable", path.display()))
+    })?;
+    let mut w = TraceWriter::new(std::io::BufWriter::new(file), &trace.header)?;
+    for e in &trace.events {
+        w.event(e)?;
+    }
+    let (stop, violation) = match &trace.end {
+        Some(end) => (end.stop.as_str(), end.violation.clone()),
+        None => ("quiescent", None),
+    };
+    w.finish(stop, violation)?;
+    Ok(())
+}

@@ -1,0 +1,137 @@
+//! `reparti run`: a whole cluster of real processes in one command.
+//!
+//! Starts one `reparti node` process per node on free local ports ([`cluster`]), lets
+//! the algorithm run to its end over real sockets, then gathers what each node wrote —
+//! its trace and its summary — and merges the traces into one trace consistent with
+//! happens-before ([`reparti_net::merge`]). The merged trace is then replayed by the
+//! simulator, which checks the very properties and expected counts `reparti sim`
+//! checks, so the summary (and `--json`) has the same fields as a simulation's, plus what
+//! only a real network shows: retransmissions, injected faults, refused datagrams.
+//!
+//! The replay is also a check of the runtime itself: if the real nodes did anything the
+//! state machines would not do in that order, the replay says where.
+
+mod cluster;
+mod gather;
+
+use crate::sim::find_algorithm;
+use crate::usage;
+use clap::Args;
+use cluster::Cluster;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The algorithm to run (see `reparti list`).
+    pub algorithm: String,
+
+    /// Number of node processes [default: the algorithm's default].
+    #[arg(short, long)]
+    pub nodes: Option<usize>,
+
+    /// Topology [default: the algorithm's first accepted one].
+    #[arg(short, long)]
+    pub topology: Option<String>,
+
+    /// Identity assignment: random (seeded), asc, desc or a list 3,1,2.
+    #[arg(long, default_value = "random")]
+    pub ids: String,
+
+    /// Seed of identities, workload and injected faults.
+    #[arg(short, long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// An algorithm parameter, e.g. --param laps=3. Repeatable.
+    #[arg(short, long, value_name = "K=V")]
+    pub param: Vec<String>,
+
+    /// udp (datagrams) or tcp (length-prefixed frames).
+    #[arg(long, default_value = "udp")]
+    pub transport: String,
+
+    /// Encoding of messages: json (what the labs' Python speaks) or binary (postcard).
+    #[arg(long, default_value = "json")]
+    pub wire: String,
+
+    /// Encrypt and authenticate all traffic with this Fernet key (`reparti keygen -o F`).
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+
+    /// The reliable channel layer (acks, retransmission, no duplicates, FIFO when the
+    /// algorithm needs it): on, or off to see what raw UDP does to the algorithm.
+    #[arg(long, default_value = "on", value_name = "on|off")]
+    pub reliable: String,
+
+    /// Inject loss: drop each datagram or frame sent with this probability.
+    #[arg(long, default_value_t = 0.0, value_name = "P")]
+    pub drop: f64,
+
+    /// Inject duplication: send each datagram or frame twice with this probability.
+    #[arg(long, default_value_t = 0.0, value_name = "P")]
+    pub dup: f64,
+
+    /// Inject delay: hold each datagram or frame a uniform MIN..MAX milliseconds.
+    #[arg(long, value_name = "MIN..MAX")]
+    pub delay: Option<String>,
+
+    /// Inject reordering: let datagrams overtake each other.
+    #[arg(long)]
+    pub reorder: bool,
+
+    /// Stop everything after this many seconds (an error: the run did not end).
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    pub timeout: f64,
+
+    /// A node stops after this many milliseconds with nothing to do.
+    #[arg(long, default_value_t = 400, value_name = "MS")]
+    pub idle_ms: u64,
+
+    /// Write the merged trace here (JSON Lines, docs/TRACE.md).
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+
+    /// Draw the run (space-time diagram) into FILE.html or FILE.svg.
+    #[arg(long, value_name = "FILE")]
+    pub viz: Option<PathBuf>,
+
+    /// Keep each node's trace, summary and stderr in this folder.
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<PathBuf>,
+
+    /// Print the report as JSON (the fields of `reparti sim --json`, plus `real`).
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
+    let spec = find_algorithm(&args.algorithm)?;
+    let n = args.nodes.unwrap_or(spec.default_nodes);
+    if n < 1 {
+        return Err(usage("--nodes must be at least 1"));
+    }
+    if !(args.timeout > 0.0 && args.timeout.is_finite()) {
+        return Err(usage(format!("--timeout {} must be a positive number of seconds", args.timeout)));
+    }
+    let job = gather::Job::from_args(args, spec.name, n)?;
+    let scratch;
+    let dir = match &args.keep {
+        Some(dir) => {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| usage(format!("--keep {}: cannot create the folder: {e}", dir.display())))?;
+            dir.clone()
+        }
+        None => {
+            scratch = tempfile::tempdir().map_err(|e| anyhow::anyhow!("cannot create a scratch folder: {e}"))?;
+            scratch.path().to_path_buf()
+        }
+    };
+    let deadline = Instant::now() + Duration::from_secs_f64(args.timeout);
+    let mut cluster = Cluster::spawn(n, &dir, |i| job.node_args(i, &dir))?;
+    let addrs = cluster.wait_ready(deadline)?;
+    cluster.start(&addrs)?;
+    let finished = cluster.wait_all(deadline)?;
+    let outcome = gather::gather(&job, &dir, &addrs, finished)?;
+    outcome.print(args)
+}
