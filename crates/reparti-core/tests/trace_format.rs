@@ -214,7 +214,12 @@ fn event() -> impl Strategy<Value = TraceEvent> {
     let payload = prop::option::of(json_value().prop_filter("top-level null", |v| !v.is_null()));
     let rest = (payload, prop::option::of(output_value()), prop::option::of(prop::collection::vec(any::<u64>(), 0..6)));
     (common, ids, strings, rest).prop_map(
-        |((i, t, node, kind, lamport), (msg, seq, from, to), (msg_type, timer, key, reason, text), (payload, value, vc))| {
+        |(
+            (i, t, node, kind, lamport),
+            (msg, seq, from, to),
+            (msg_type, timer, key, reason, text),
+            (payload, value, vc),
+        )| {
             TraceEvent {
                 i,
                 t,

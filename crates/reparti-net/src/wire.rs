@@ -312,9 +312,9 @@ pub fn encode_ack(ack: &Ack, wire: Wire) -> Vec<u8> {
 pub fn decode<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<Envelope<M>, WireError> {
     match decode_datagram(bytes)? {
         Datagram::Message(env) => Ok(env),
-        Datagram::Ack(_) => Err(WireError::BadEnvelope {
-            detail: "an acknowledgement where a message was expected".into(),
-        }),
+        Datagram::Ack(_) => {
+            Err(WireError::BadEnvelope { detail: "an acknowledgement where a message was expected".into() })
+        }
     }
 }
 

@@ -39,7 +39,10 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             sent_by_type: &by_type,
         };
         let net = &self.cfg.network;
-        let faulty = net.loss > 0.0 || net.dup > 0.0 || !self.cfg.faults.is_empty();
+        // A replayed trace (a real run, a counterexample) says its faults by its drops and
+        // duplicates, not by its configuration.
+        let faulty =
+            net.loss > 0.0 || net.dup > 0.0 || !self.cfg.faults.is_empty() || self.dropped > 0 || self.duplicated > 0;
         let complete = stop == Stop::Quiescence;
         let mut expected = BTreeMap::new();
         for e in self.algorithm.expected(&facts) {

@@ -70,6 +70,10 @@ pub enum Show {
     Peers,
     /// The algorithm's state, as it serialises it.
     State,
+    /// For a supervisor detecting the end of a run: `IDLE SENT DELIVERED`, where `IDLE`
+    /// is 1 when no timer is pending and nothing is unacknowledged, and the two counts
+    /// are the algorithm's messages sent and delivered so far.
+    Status,
 }
 
 /// How one node runs.
@@ -155,9 +159,7 @@ pub enum NetError {
 /// Binds a UDP socket, with an error that names the port and the fix (for the nodes that
 /// do not go through a [`Transport`], such as the TP4 mesh).
 pub async fn bind(addr: SocketAddr) -> Result<tokio::net::UdpSocket, NetError> {
-    tokio::net::UdpSocket::bind(addr)
-        .await
-        .map_err(|e| crate::transport::bind_error(TransportKind::Udp, addr, e))
+    tokio::net::UdpSocket::bind(addr).await.map_err(|e| crate::transport::bind_error(TransportKind::Udp, addr, e))
 }
 
 /// Binds `cfg.addrs[cfg.me]` with `cfg.transport` and runs the node there; see

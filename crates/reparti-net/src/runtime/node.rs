@@ -315,6 +315,12 @@ impl<'a, A: Algorithm> Runner<'a, A> {
                 lines.join("\n")
             }
             Show::State => serde_json::to_string(&self.node).unwrap_or_else(|e| format!("(unprintable: {e})")),
+            Show::Status => {
+                let idle = self.timers.is_empty() && self.reliable_idle();
+                let sent: u64 = self.sent_by_type.iter().sum();
+                let delivered: u64 = self.received_by_type.iter().sum();
+                format!("{} {sent} {delivered}", u8::from(idle))
+            }
         }
     }
 

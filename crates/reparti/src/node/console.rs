@@ -7,7 +7,6 @@
 //! type, and a failure there means "this algorithm has no such command". Destinations
 //! are resolved here, against the nodes' addresses, so that a mistyped port is reported
 //! with the ports that exist.
-#![allow(dead_code)] // until wired into node/mod.rs
 
 use serde_json::{json, Value};
 use std::net::SocketAddr;

@@ -16,7 +16,12 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// How often a supervised node looks at its status.
+const STATUS_PERIOD: Duration = Duration::from_millis(5);
 use tokio::sync::{mpsc, oneshot};
 
 /// Everything a node needs to run, checked.
@@ -89,7 +94,8 @@ impl Plan {
         let ids: IdAssignment = ids_text.parse().map_err(|e: reparti_core::idents::IdError| usage(e.to_string()))?;
         let seed = args.seed.or(cluster.as_ref().and_then(|c| c.seed)).unwrap_or(1);
         // The cluster file's parameters, overridden by the command line's.
-        let mut params: BTreeMap<String, String> = cluster.as_ref().map(|c| c.param_pairs()).unwrap_or_default().into_iter().collect();
+        let mut params: BTreeMap<String, String> =
+            cluster.as_ref().map(|c| c.param_pairs()).unwrap_or_default().into_iter().collect();
         for p in &args.param {
             let (k, v) = reparti_core::Params::parse_pair(p).map_err(|e| usage(e.to_string()))?;
             params.insert(k, v);
@@ -117,7 +123,8 @@ impl Plan {
         cfg.idle_stop = Duration::from_millis(args.idle_ms);
         cfg.trace = args.trace.is_some();
         cfg.echo = interactive;
-        cfg.never_idle = interactive;
+        // A supervised node is stopped by its supervisor, which sees the whole run.
+        cfg.never_idle = interactive || args.supervised;
         Ok(Plan {
             n,
             cfg,
@@ -167,6 +174,8 @@ impl AlgorithmVisitor for Plan {
             let (tx, rx) = mpsc::channel(256);
             let started = tokio::time::Instant::now();
             let feeder = tx.clone();
+            let pending_inputs = Arc::new(AtomicUsize::new(mine.len()));
+            let pending = Arc::clone(&pending_inputs);
             // Fed from a task, so that an input scheduled at t waits for t without holding
             // up the node; the runtime drops it if the node stops first.
             tokio::spawn(async move {
@@ -176,8 +185,12 @@ impl AlgorithmVisitor for Plan {
                     if feeder.send(Control::Input(w.input)).await.is_err() {
                         break;
                     }
+                    pending.fetch_sub(1, Ordering::SeqCst);
                 }
             });
+            if self.supervised {
+                supervise::<A>(tx.clone(), pending_inputs);
+            }
             if self.interactive {
                 spawn_console::<A>(tx, self.cfg.addrs.clone());
             } else {
@@ -212,8 +225,7 @@ impl AlgorithmVisitor for Plan {
     }
 }
 
-/// `READY ADDR` on stdout, then `PEERS A0,A1,...` from stdin; afterwards a watchdog ends
-/// the process as soon as stdin closes (the supervisor is gone).
+/// `READY ADDR` on stdout, then `PEERS A0,A1,...` from stdin.
 async fn handshake(local: SocketAddr, n: usize) -> anyhow::Result<Vec<SocketAddr>> {
     println!("READY {local}");
     std::io::stdout().flush().ok();
@@ -231,15 +243,49 @@ async fn handshake(local: SocketAddr, n: usize) -> anyhow::Result<Vec<SocketAddr
     if addrs.len() != n {
         anyhow::bail!("PEERS lists {} addresses for {n} nodes", addrs.len());
     }
-    std::thread::spawn(|| {
-        let mut sink = String::new();
-        while matches!(std::io::stdin().lock().read_line(&mut sink), Ok(k) if k > 0) {
-            sink.clear();
-        }
-        // The supervisor closed our stdin or died: no node outlives its run.
-        std::process::exit(3);
-    });
     Ok(addrs)
+}
+
+/// Under `reparti run`, the supervisor decides when the run is over (it sees every
+/// node): this node reports `STATUS IDLE SENT DELIVERED PENDING_INPUTS` on stdout each
+/// time it changes, stops on `STOP`, and exits at once if stdin closes (the supervisor is
+/// gone: no node outlives its run).
+fn supervise<A: Algorithm>(tx: mpsc::Sender<Control<Input<A>>>, pending_inputs: Arc<AtomicUsize>) {
+    let quit = tx.clone();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            match std::io::stdin().lock().read_line(&mut line) {
+                Ok(k) if k > 0 => {
+                    if line.trim() == "STOP" {
+                        let _ = quit.blocking_send(Control::Quit);
+                    }
+                }
+                _ => std::process::exit(3),
+            }
+        }
+    });
+    tokio::spawn(async move {
+        let mut last = String::new();
+        loop {
+            // Read before asking: an input counted as fed is then already queued ahead of
+            // the question, so the answer includes its effects.
+            let pending = pending_inputs.load(Ordering::SeqCst);
+            let (reply, answer) = oneshot::channel();
+            if tx.send(Control::Show(Show::Status, reply)).await.is_err() {
+                return;
+            }
+            let Ok(status) = answer.await else { return };
+            let status = format!("{status} {pending}");
+            if status != last {
+                println!("STATUS {status}");
+                std::io::stdout().flush().ok();
+                last = status;
+            }
+            tokio::time::sleep(STATUS_PERIOD).await;
+        }
+    });
 }
 
 /// Reads console commands from stdin on a thread of its own, turning them into controls.

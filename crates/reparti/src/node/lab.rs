@@ -7,7 +7,6 @@
 //! [`MeshConfig`], events into lines and console lines into sends. Lines typed are parsed
 //! by [`super::console::parse`], so `send` takes a port, `#I` or `HOST:PORT` as it does
 //! for algorithm nodes.
-#![allow(dead_code)] // until wired into node/mod.rs
 
 use super::console::{self, Command, Show};
 use crate::usage;

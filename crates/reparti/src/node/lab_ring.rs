@@ -42,12 +42,10 @@ pub fn ring_plan(args: &NodeArgs, spec: AlgorithmSpec) -> anyhow::Result<Plan> {
     let (local, next, jeton) = match args.lab_args.as_slice() {
         [local, next] => (local, next, false),
         [local, next, j] if j.eq_ignore_ascii_case("jeton") || j.eq_ignore_ascii_case("token") => (local, next, true),
-        other => {
-            return Err(usage(format!(
-                "token-ring takes LOCAL_PORT NEXT_PORT [jeton], got {:?}: e.g. `reparti node token-ring 5001 5002 jeton`",
-                other.join(" ")
-            )))
-        }
+        other => return Err(usage(format!(
+            "token-ring takes LOCAL_PORT NEXT_PORT [jeton], got {:?}: e.g. `reparti node token-ring 5001 5002 jeton`",
+            other.join(" ")
+        ))),
     };
     let local = lab_addr(local, "LOCAL_PORT")?;
     let next = lab_addr(next, "NEXT_PORT")?;

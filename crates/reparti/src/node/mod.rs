@@ -165,13 +165,10 @@ pub fn run(args: &NodeArgs) -> anyhow::Result<ExitCode> {
     })?;
     let spec = find_algorithm(name)?;
     let algorithm = spec.name;
-    let plan = if args.lab_args.is_empty() {
-        drive::Plan::from_args(args, spec)?
-    } else {
-        lab_ring::ring_plan(args, spec)?
-    };
-    let summary = reparti_algos::visit(algorithm, plan)
-        .unwrap_or_else(|| Err(usage(format!("unknown algorithm '{name}'"))))?;
+    let plan =
+        if args.lab_args.is_empty() { drive::Plan::from_args(args, spec)? } else { lab_ring::ring_plan(args, spec)? };
+    let summary =
+        reparti_algos::visit(algorithm, plan).unwrap_or_else(|| Err(usage(format!("unknown algorithm '{name}'"))))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
@@ -188,9 +185,7 @@ pub fn parse_addr(text: &str, what: &str) -> anyhow::Result<SocketAddr> {
         return Ok(addr);
     }
     let bad = |why: String| {
-        usage(format!(
-            "{what}: '{text}' is not an address ({why}); write HOST:PORT, e.g. 127.0.0.1:5000 or [::1]:5000"
-        ))
+        usage(format!("{what}: '{text}' is not an address ({why}); write HOST:PORT, e.g. 127.0.0.1:5000 or [::1]:5000"))
     };
     text.to_socket_addrs().map_err(|e| bad(e.to_string()))?.next().ok_or_else(|| bad("it resolves to nothing".into()))
 }

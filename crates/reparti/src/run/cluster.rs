@@ -8,8 +8,13 @@
 //! 2. once every child is ready, the supervisor writes `PEERS A0,A1,...` to each one's
 //!    stdin; a child starts its algorithm only then, and every address it may send to is
 //!    already bound (datagrams and connections wait in the kernel until read);
-//! 3. each child ends on its own (idle: nothing received, nothing to retransmit, no
-//!    timer), writes its trace file and prints its JSON summary.
+//! 3. each child reports `STATUS IDLE SENT DELIVERED PENDING_INPUTS` whenever it changes;
+//!    the supervisor, which sees them all, detects the end of the run — every node idle
+//!    (no timer, nothing unacknowledged, no input to come) and every message sent
+//!    delivered, stable for a moment — and writes `STOP` to each; a child then writes its
+//!    trace file and prints its JSON summary. No node has to guess from silence that the
+//!    others are done (with messages lost for good, the reliable layer being off, the
+//!    counts never meet: then all idle and nothing changing for `--idle-ms` ends it).
 //!
 //! No process is left behind: [`Cluster`]'s `Drop` kills and reaps every child still
 //! running (an error, a timeout, a panic), and a child whose stdin closes — the
@@ -21,6 +26,35 @@ use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
+
+/// How long the end condition must hold before the run is stopped: a node's status is
+/// sampled every few milliseconds, so this covers a message between two samples.
+const SETTLE: Duration = Duration::from_millis(30);
+
+/// A child's last `STATUS`.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+struct Status {
+    idle: bool,
+    sent: u64,
+    delivered: u64,
+    pending_inputs: u64,
+}
+
+impl Status {
+    fn parse(text: &str) -> Option<Status> {
+        let v: Vec<u64> = text.split_whitespace().map(str::parse).collect::<Result<_, _>>().ok()?;
+        match v.as_slice() {
+            [idle, sent, delivered, pending] => {
+                Some(Status { idle: *idle == 1, sent: *sent, delivered: *delivered, pending_inputs: *pending })
+            }
+            _ => None,
+        }
+    }
+
+    fn quiet(&self) -> bool {
+        self.idle && self.pending_inputs == 0
+    }
+}
 
 /// One line a child printed on stdout, or the end of its stdout.
 enum Line {
@@ -53,8 +87,13 @@ impl Cluster {
         let exe = std::env::current_exe()
             .map_err(|e| anyhow::anyhow!("cannot find the reparti executable to start the nodes: {e}"))?;
         let (tx, lines) = mpsc::channel();
-        let mut cluster =
-            Cluster { children: Vec::new(), stdins: Vec::new(), lines, outputs: vec![String::new(); n], stderr_files: Vec::new() };
+        let mut cluster = Cluster {
+            children: Vec::new(),
+            stdins: Vec::new(),
+            lines,
+            outputs: vec![String::new(); n],
+            stderr_files: Vec::new(),
+        };
         for i in 0..n {
             let err_path = dir.join(format!("node-{i}.err"));
             let err = std::fs::File::create(&err_path)
@@ -104,8 +143,7 @@ impl Cluster {
                 },
                 Ok(Line::Closed(i)) => return Err(self.failure(i, "exited before it was ready")),
                 Err(_) => {
-                    let late: Vec<String> =
-                        (0..n).filter(|i| addrs[*i].is_none()).map(|i| i.to_string()).collect();
+                    let late: Vec<String> = (0..n).filter(|i| addrs[*i].is_none()).map(|i| i.to_string()).collect();
                     anyhow::bail!(
                         "node(s) {} did not bind their port in time: is the machine overloaded? try a longer --timeout",
                         late.join(", ")
@@ -132,16 +170,34 @@ impl Cluster {
     /// Waits until every child has exited (successfully, else an error naming the first
     /// node that failed and its last stderr line), or the deadline passes (an error; the
     /// children are killed when the cluster is dropped).
-    pub fn wait_all(mut self, deadline: Instant) -> anyhow::Result<Finished> {
+    pub fn wait_all(mut self, deadline: Instant, idle: Duration) -> anyhow::Result<Finished> {
         let started = Instant::now();
         let n = self.children.len();
         let mut closed = vec![false; n];
         let mut status: Vec<Option<ExitStatus>> = vec![None; n];
+        let mut reports: Vec<Option<Status>> = vec![None; n];
+        let mut last_change = Instant::now();
+        let mut stopped = false;
         loop {
             while let Ok(line) = self.lines.try_recv() {
                 match line {
-                    Line::Text(i, l) => self.outputs[i].push_str(&format!("{l}\n")),
+                    Line::Text(i, l) => match l.strip_prefix("STATUS ").and_then(Status::parse) {
+                        Some(s) => {
+                            reports[i] = Some(s);
+                            last_change = Instant::now();
+                        }
+                        None => self.outputs[i].push_str(&format!("{l}\n")),
+                    },
                     Line::Closed(i) => closed[i] = true,
+                }
+            }
+            if !stopped && reports.iter().all(|r| r.is_some_and(|s| s.quiet())) {
+                let sent: u64 = reports.iter().flatten().map(|s| s.sent).sum();
+                let delivered: u64 = reports.iter().flatten().map(|s| s.delivered).sum();
+                let quiet_for = last_change.elapsed();
+                if (sent == delivered && quiet_for >= SETTLE) || quiet_for >= idle {
+                    self.stop_all();
+                    stopped = true;
                 }
             }
             for (i, child) in self.children.iter_mut().enumerate() {
@@ -167,6 +223,14 @@ impl Cluster {
         }
         let outputs = std::mem::take(&mut self.outputs);
         Ok(Finished { outputs, elapsed: started.elapsed() })
+    }
+
+    /// Tells every child the run is over.
+    fn stop_all(&mut self) {
+        for stdin in self.stdins.iter_mut().flatten() {
+            // A child that already exited cannot be told; it is done anyway.
+            let _ = stdin.write_all(b"STOP\n").and_then(|_| stdin.flush());
+        }
     }
 
     /// An error about node `i`, with the last line it wrote on stderr.

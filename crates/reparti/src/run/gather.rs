@@ -40,7 +40,8 @@ impl Job {
             "off" => false,
             other => return Err(usage(format!("--reliable {other}: write on or off"))),
         };
-        let faults = crate::node::faults_from_flags(args.drop, args.dup, args.delay.as_deref(), args.reorder, args.seed)?;
+        let faults =
+            crate::node::faults_from_flags(args.drop, args.dup, args.delay.as_deref(), args.reorder, args.seed)?;
         if let Some(path) = &args.key_file {
             Key::from_file(path).map_err(|e| usage(e.to_string()))?;
         }
@@ -123,7 +124,8 @@ struct CheckSetup<'a> {
 impl AlgorithmVisitor for CheckSetup<'_> {
     type Output = anyhow::Result<()>;
     fn visit<A: Algorithm>(self) -> anyhow::Result<()> {
-        let inst = Instance::<A>::new(self.params, self.topology, self.n, self.ids, 1).map_err(|e| usage(e.to_string()))?;
+        let inst =
+            Instance::<A>::new(self.params, self.topology, self.n, self.ids, 1).map_err(|e| usage(e.to_string()))?;
         if inst.topology.len() != self.n {
             return Err(usage(format!(
                 "the topology has {} nodes, not {}: pass --nodes {}",
@@ -181,13 +183,13 @@ pub fn gather(job: &Job, dir: &Path, addrs: &[String], finished: Finished) -> an
     let first = starts.iter().copied().fold(f64::INFINITY, f64::min);
     let mut traces = Vec::with_capacity(job.n);
     let mut header = None;
-    for i in 0..job.n {
+    for (i, start) in starts.iter().enumerate() {
         let path = trace_path(dir, i);
         let file = std::fs::File::open(&path)
             .map_err(|e| anyhow::anyhow!("node {i} wrote no trace at {}: {e}", path.display()))?;
         let t = read_trace(BufReader::new(file)).map_err(|e| anyhow::anyhow!("node {i}'s trace: {e}"))?;
         header.get_or_insert(t.header.clone());
-        let offset = if first.is_finite() { starts[i] - first } else { 0.0 };
+        let offset = if first.is_finite() { start - first } else { 0.0 };
         traces.push(NodeTrace { node: i as u32, events: t.events, start_offset_ms: offset });
     }
     let mut header = header.ok_or_else(|| anyhow::anyhow!("no node wrote a trace"))?;
@@ -230,8 +232,9 @@ struct Replay<'a>(&'a Trace);
 impl AlgorithmVisitor for Replay<'_> {
     type Output = anyhow::Result<(Report, u64)>;
     fn visit<A: Algorithm>(self) -> anyhow::Result<(Report, u64)> {
-        let replayed = reparti_sim::replay::<A>(self.0)
-            .map_err(|e| anyhow::anyhow!("the merged trace does not replay ({}): a runtime bug, please report it", sim_error(e)))?;
+        let replayed = reparti_sim::replay::<A>(self.0).map_err(|e| {
+            anyhow::anyhow!("the merged trace does not replay ({}): a runtime bug, please report it", sim_error(e))
+        })?;
         Ok((replayed.report, replayed.steps))
     }
 }
@@ -300,6 +303,13 @@ impl Outcome {
         for line in text.lines() {
             if line.starts_with("network: ") {
                 out.push_str(&network);
+            } else if line.starts_with("clocks kept: ") {
+                let vector = self.merged.header.clocks == reparti_core::ClockMode::LamportAndVector;
+                out.push_str(if vector {
+                    "clocks kept: Lamport and vector, by every node, stamped on every message"
+                } else {
+                    "clocks kept: Lamport, by every node (vector clocks above 64 nodes would weigh down every message)"
+                });
             } else if line.starts_with("speed: ") {
                 out.push_str(&format!(
                     "real network: {} datagrams/frames sent, {} retransmitted, {} duplicates suppressed, {} injected drops, {} injected duplicates, {} refused on receipt\nwall time: {:.3} s (the merged trace replays in the simulator: {} steps, same outputs and counts)",

@@ -84,7 +84,8 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
     pub timeout: f64,
 
-    /// A node stops after this many milliseconds with nothing to do.
+    /// End the run when every node has been idle this long with nothing changing, even
+    /// if some messages were never delivered (they were lost: the reliable layer is off).
     #[arg(long, default_value_t = 400, value_name = "MS")]
     pub idle_ms: u64,
 
@@ -131,7 +132,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let mut cluster = Cluster::spawn(n, &dir, |i| job.node_args(i, &dir))?;
     let addrs = cluster.wait_ready(deadline)?;
     cluster.start(&addrs)?;
-    let finished = cluster.wait_all(deadline)?;
+    let finished = cluster.wait_all(deadline, Duration::from_millis(args.idle_ms))?;
     let outcome = gather::gather(&job, &dir, &addrs, finished)?;
     outcome.print(args)
 }

@@ -1,0 +1,276 @@
+//! `reparti run`: whole clusters of real processes, their merged runs checked like
+//! simulations, and no process left behind — on success, timeout, a node's crash or
+//! Ctrl-C.
+//!
+//! Each run keeps its nodes' files in a fresh folder (`--keep`); the folder's path is on
+//! every node's command line, so scanning `/proc/*/cmdline` for it finds any node
+//! process still alive, whatever other tests run at the same time.
+
+mod common;
+
+use common::{reparti, usage_error};
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The node processes (not their supervisor) whose command line mentions `dir`.
+fn nodes_of(dir: &Path) -> Vec<u32> {
+    let needle = dir.display().to_string();
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()))
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|raw| {
+                    let cmdline = String::from_utf8_lossy(&raw).replace('\0', " ");
+                    cmdline.contains(&needle) && cmdline.contains("--supervised")
+                })
+                .unwrap_or(false)
+        })
+        .filter(|pid| {
+            // A zombie already exited; only its parent's reaping is missing.
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .map(|s| !s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+/// Waits (bounded) until no node process of `dir` is alive.
+fn assert_none_left(dir: &Path, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = nodes_of(dir);
+        if left.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: node processes left behind: {left:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Runs `reparti run ALGO --nodes 8 --json` with `extra`, checks the process count and
+/// that nothing is left behind, and returns the report.
+fn run_json(algorithm: &str, extra: &[&str]) -> Value {
+    let dir = tempfile::tempdir().expect("scratch folder");
+    let keep = dir.path().join("nodes");
+    let keep_text = keep.display().to_string();
+    let mut args = vec!["run", algorithm, "--nodes", "8", "--json", "--keep", &keep_text, "--timeout", "60"];
+    args.extend_from_slice(extra);
+    let out = reparti().args(&args).output().expect("reparti runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{args:?} failed: {stderr}");
+    assert_none_left(&keep, &format!("{args:?}"));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("--json prints one document");
+    assert_eq!(report["real"]["processes"], 8);
+    assert_eq!(report["real"]["addresses"].as_array().map(Vec::len), Some(8));
+    report
+}
+
+/// Every property and every expected count holds, judged (not skipped), at quiescence.
+fn assert_all_hold(report: &Value, what: &str) {
+    assert_eq!(report["stop"], "quiescence", "{what}");
+    for p in report["properties"].as_array().expect("properties") {
+        assert_eq!(p["holds"], true, "{what}: {} does not hold: {}", p["name"], p["detail"]);
+    }
+    let expected = report["expected"].as_object().expect("expected counts");
+    assert!(!expected.is_empty(), "{what}: the algorithm claims counts");
+    for (count, e) in expected {
+        // Reference values (means over placements) are shown, never judged.
+        if e["kind"] != "reference" {
+            assert_eq!(e["holds"], true, "{what}: the expected count {count} is {e}");
+        }
+    }
+}
+
+/// The matrix for one algorithm: UDP and TCP, plain and encrypted, with and
+/// without 20 % loss plus duplication and reordering; the same verdicts as simulation.
+fn matrix(algorithm: &str) {
+    let dir = tempfile::tempdir().expect("scratch folder");
+    let key = dir.path().join("key");
+    reparti().args(["keygen", "-o"]).arg(&key).assert().success();
+    let key = key.display().to_string();
+    for transport in ["udp", "tcp"] {
+        for encrypted in [false, true] {
+            for lossy in [false, true] {
+                let mut extra = vec!["--transport", transport];
+                if encrypted {
+                    extra.extend(["--key-file", &key]);
+                }
+                if lossy {
+                    extra.extend(["--drop", "0.2", "--dup", "0.1", "--reorder"]);
+                }
+                let what = format!("{algorithm} {extra:?}");
+                let report = run_json(algorithm, &extra);
+                assert_all_hold(&report, &what);
+                assert_eq!(report["real"]["transport"], transport);
+                assert_eq!(report["real"]["encrypted"], encrypted);
+                let nodes = report["real"]["nodes"].as_array().expect("per-node summaries");
+                let injected: u64 = nodes.iter().filter_map(|n| n["transport"]["injected_drops"].as_u64()).sum();
+                let refused: u64 = nodes
+                    .iter()
+                    .flat_map(|n| n["dropped"].as_object().into_iter().flat_map(|m| m.values()))
+                    .filter_map(Value::as_u64)
+                    .sum();
+                assert_eq!(refused, 0, "{what}: no datagram refused between honest nodes");
+                if lossy {
+                    assert!(injected > 0, "{what}: loss was injected");
+                } else {
+                    assert_eq!(injected, 0, "{what}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn chang_roberts_on_eight_processes() {
+    matrix("chang-roberts");
+}
+
+#[test]
+fn franklin_on_eight_processes() {
+    matrix("franklin");
+}
+
+#[test]
+fn the_token_ring_on_eight_processes() {
+    matrix("token-ring");
+}
+
+#[test]
+fn the_clocks_workload_on_eight_processes() {
+    matrix("logical-clocks");
+}
+
+#[test]
+fn ricart_agrawala_on_eight_processes() {
+    matrix("ricart-agrawala");
+}
+
+#[test]
+fn the_merged_trace_replays_and_draws() {
+    let dir = tempfile::tempdir().expect("scratch folder");
+    let trace = dir.path().join("run.jsonl");
+    let picture = dir.path().join("run.html");
+    reparti()
+        .args(["run", "chang-roberts", "--nodes", "5", "--ids", "desc", "--trace"])
+        .arg(&trace)
+        .arg("--viz")
+        .arg(&picture)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&trace).expect("merged trace written");
+    assert!(text.lines().next().is_some_and(|h| h.contains("\"engine\":\"run\"")));
+    // n(n+1)/2 ELECT sends for descending identities, each with its receive.
+    let sends = text.lines().filter(|l| l.contains("\"kind\":\"send\"") && l.contains("\"type\":\"ELECT\"")).count();
+    assert_eq!(sends, 15);
+    assert!(std::fs::metadata(&picture).is_ok_and(|m| m.len() > 1000), "the space-time diagram is drawn");
+    let out = reparti().args(["sim", "--replay"]).arg(&trace).args(["--json"]).output().expect("replay runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let replayed: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(replayed["report"]["messages"]["by_type"]["ELECT"], 15);
+}
+
+#[test]
+fn without_the_reliable_layer_loss_shows() {
+    let dir = tempfile::tempdir().expect("scratch folder");
+    let keep = dir.path().join("nodes");
+    let out = reparti()
+        .args(["run", "chang-roberts", "--nodes", "8", "--json", "--reliable", "off", "--drop", "0.3", "--seed", "3"])
+        .args(["--idle-ms", "300", "--keep"])
+        .arg(&keep)
+        .output()
+        .expect("reparti runs");
+    assert_none_left(&keep, "a lossy run");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("--json prints one document");
+    // Loss breaks Chang–Roberts: the run says so (exit 1) instead of failing to end.
+    let broken = report["properties"].as_array().expect("properties").iter().any(|p| p["holds"] == false);
+    assert_eq!(out.status.code(), Some(if broken { 1 } else { 0 }));
+    let dropped = report["messages"]["dropped"].as_u64().expect("dropped count");
+    assert!(dropped > 0, "lost messages appear as drops in the merged run");
+    // Counts are not judged when messages were lost.
+    assert!(report["expected"].as_object().expect("expected").values().all(|e| e["holds"].is_null()));
+}
+
+/// Starts a run that would last long, waits until its nodes are up, and returns it.
+fn long_run(keep: &Path, extra: &[&str]) -> std::process::Child {
+    let child = Command::new(assert_cmd::cargo::cargo_bin("reparti"))
+        .args(["run", "token-ring", "--nodes", "4", "--param", "laps=100000000", "--keep"])
+        .arg(keep)
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn reparti run");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while nodes_of(keep).len() < 4 {
+        assert!(Instant::now() < deadline, "the nodes did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
+}
+
+#[test]
+fn a_timeout_stops_every_node_and_says_so() {
+    let dir = tempfile::tempdir().expect("scratch folder");
+    let keep = dir.path().join("nodes");
+    let out = reparti()
+        .args(["run", "token-ring", "--nodes", "4", "--param", "laps=100000000", "--timeout", "1", "--keep"])
+        .arg(&keep)
+        .output()
+        .expect("reparti runs");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("timed out") && stderr.lines().count() == 1, "{stderr}");
+    assert_none_left(&keep, "after a timeout");
+}
+
+#[test]
+fn a_crashed_node_stops_the_run_and_the_others() {
+    let dir = tempfile::tempdir().expect("scratch folder");
+    let keep = dir.path().join("nodes");
+    let mut run = long_run(&keep, &[]);
+    let victim = nodes_of(&keep)[0];
+    Command::new("kill").args(["-9", &victim.to_string()]).status().expect("kill");
+    let status = run.wait().expect("reparti run ends");
+    assert_eq!(status.code(), Some(1));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut run.stderr.take().expect("stderr"), &mut stderr).expect("read");
+    assert!(stderr.contains("failed"), "{stderr}");
+    assert_none_left(&keep, "after a node crashed");
+}
+
+#[test]
+fn ctrl_c_leaves_no_node_behind() {
+    let dir = tempfile::tempdir().expect("scratch folder");
+    let keep = dir.path().join("nodes");
+    let mut run = long_run(&keep, &[]);
+    // SIGINT to the supervisor alone (as from `kill -INT`, the harder case: a terminal's
+    // Ctrl-C reaches the whole process group).
+    Command::new("kill").args(["-INT", &run.id().to_string()]).status().expect("kill");
+    let _ = run.wait();
+    assert_none_left(&keep, "after Ctrl-C");
+}
+
+#[test]
+fn bad_flags_are_one_line_errors() {
+    let e = usage_error(&["run", "chang-robert"]);
+    assert!(e.contains("did you mean 'chang-roberts'"), "{e}");
+    let e = usage_error(&["run", "chang-roberts", "--transport", "sctp"]);
+    assert!(e.contains("udp") && e.contains("tcp"), "{e}");
+    let e = usage_error(&["run", "chang-roberts", "--drop", "1.5"]);
+    assert!(e.contains("drop"), "{e}");
+    let e = usage_error(&["run", "chang-roberts", "--delay", "9..3"]);
+    assert!(e.contains("delay"), "{e}");
+    let e = usage_error(&["run", "chang-roberts", "--key-file", "/nonexistent/key"]);
+    assert!(e.contains("/nonexistent/key"), "{e}");
+    let e = usage_error(&["run", "chang-roberts", "--reliable", "maybe"]);
+    assert!(e.contains("on or off"), "{e}");
+    let e = usage_error(&["run", "chang-roberts", "--param", "nope=1"]);
+    assert!(e.contains("nope"), "{e}");
+    let e = usage_error(&["run", "chang-roberts", "--nodes", "0"]);
+    assert!(e.contains("at least 1"), "{e}");
+}
