@@ -2,6 +2,7 @@
 
 use crate::chat::ChatArgs;
 use crate::node::NodeArgs;
+use crate::run::merge_traces::MergeArgs;
 use crate::run::RunArgs;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -51,6 +52,9 @@ pub enum Command {
     /// Run a whole cluster of real processes on this machine: one `reparti node` per node
     /// on free local ports, their traces merged and checked like a simulation's.
     Run(Box<RunArgs>),
+    /// Merge the traces that nodes wrote (`reparti node --trace`), on one machine or
+    /// many, into one run consistent with happens-before, and check it like a simulation.
+    Merge(MergeArgs),
 }
 
 #[derive(Args, Debug)]

@@ -79,6 +79,7 @@ fn main() -> ExitCode {
         cli::Command::Chat(args) => chat::run(&args),
         cli::Command::Node(args) => node::run(&args),
         cli::Command::Run(args) => run::run(&args),
+        cli::Command::Merge(args) => run::merge_traces::run(&args),
     };
     match result {
         Ok(code) => code,

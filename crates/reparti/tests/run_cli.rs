@@ -55,9 +55,14 @@ fn assert_none_left(dir: &Path, what: &str) {
 /// that nothing is left behind, and returns the report.
 fn run_json(algorithm: &str, extra: &[&str]) -> Value {
     let dir = tempfile::tempdir().expect("scratch folder");
-    let keep = dir.path().join("nodes");
+    // A `--keep` among `extra` is used as the folder; otherwise a fresh one.
+    let given = extra.iter().position(|a| *a == "--keep").and_then(|i| extra.get(i + 1));
+    let keep = given.map_or_else(|| dir.path().join("nodes"), std::path::PathBuf::from);
     let keep_text = keep.display().to_string();
-    let mut args = vec!["run", algorithm, "--nodes", "8", "--json", "--keep", &keep_text, "--timeout", "60"];
+    let mut args = vec!["run", algorithm, "--nodes", "8", "--json", "--timeout", "60"];
+    if given.is_none() {
+        args.extend(["--keep", &keep_text]);
+    }
     args.extend_from_slice(extra);
     let out = reparti().args(&args).output().expect("reparti runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -273,4 +278,30 @@ fn bad_flags_are_one_line_errors() {
     assert!(e.contains("nope"), "{e}");
     let e = usage_error(&["run", "chang-roberts", "--nodes", "0"]);
     assert!(e.contains("at least 1"), "{e}");
+}
+
+#[test]
+fn node_traces_merge_by_hand_into_the_same_run() {
+    let dir = tempfile::tempdir().expect("scratch folder");
+    let keep = dir.path().join("nodes");
+    let report = run_json("ricart-agrawala", &["--keep", &keep.display().to_string()]);
+    let traces: Vec<String> = (0..8).map(|i| keep.join(format!("node-{i}.jsonl")).display().to_string()).collect();
+    let mut args = vec!["merge", "--json"];
+    args.extend(traces.iter().rev().map(String::as_str));
+    let merged = common::json_of(&args);
+    assert_eq!(merged["messages"], report["messages"], "merging by hand gives the run `reparti run` reported");
+    assert_eq!(merged["outputs"], report["outputs"]);
+    // A node's trace missing, or one from another run, is a one-line error.
+    let e = usage_error(&["merge", &traces[0], &traces[1]]);
+    assert!(e.contains("no trace for node"), "{e}");
+}
+
+#[test]
+fn binary_wire_refuses_messages_it_cannot_read_back() {
+    let out = reparti().args(["run", "chang-roberts-lab", "--nodes", "3", "--wire", "binary"]).output().expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--wire json") && stderr.lines().count() == 1, "{stderr}");
+    let report = run_json("chang-roberts", &["--wire", "binary"]);
+    assert_all_hold(&report, "binary wire");
 }

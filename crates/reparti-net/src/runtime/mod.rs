@@ -209,6 +209,9 @@ pub async fn run_node_on<A: Algorithm>(
     let node = alg.init(&setup);
     let mut runner = Runner::<A>::new(node, topology, &cfg, transport);
     runner.start().await;
+    if let Some(e) = runner.fatal.take() {
+        return Err(NetError::Config(e));
+    }
 
     let mut control_open = true;
     let mut last_event = Instant::now();
@@ -250,6 +253,9 @@ pub async fn run_node_on<A: Algorithm>(
                 runner.datagram(&bytes, peer).await;
             }
             _ = tokio::time::sleep_until(idle_deadline), if idle => break,
+        }
+        if let Some(e) = runner.fatal.take() {
+            return Err(NetError::Config(e));
         }
         last_event = Instant::now();
     }

@@ -50,6 +50,11 @@ pub(super) struct Runner<'a, A: Algorithm> {
     pub(super) dropped: Drops,
     send_errors: u64,
     trace: Option<Vec<TraceEvent>>,
+    /// A mistake that makes running on pointless (a message the wire encoding cannot
+    /// write): the run loop stops with it.
+    pub(super) fatal: Option<String>,
+    /// Message kinds already seen to read back from the binary encoding.
+    binary_checked: Vec<bool>,
 }
 
 impl<'a, A: Algorithm> Runner<'a, A> {
@@ -77,6 +82,8 @@ impl<'a, A: Algorithm> Runner<'a, A> {
             dropped: Drops::default(),
             send_errors: 0,
             trace: cfg.trace.then(Vec::new),
+            fatal: None,
+            binary_checked: vec![false; kinds],
         }
     }
 
@@ -222,10 +229,27 @@ impl<'a, A: Algorithm> Runner<'a, A> {
             Ok(bytes) => bytes,
             Err((e, _)) => {
                 self.send_errors += 1;
+                if matches!(e, wire::WireError::Encode { .. }) {
+                    // Every message of this kind would fail alike: stop rather than limp.
+                    self.fatal.get_or_insert_with(|| e.to_string());
+                }
                 eprintln!("reparti node {}: not sent to node {to}: {e}", self.me);
                 return;
             }
         };
+        if self.cfg.wire == wire::Wire::Binary && !self.binary_checked[kind] {
+            // postcard writes some serde forms it cannot read back (internally tagged
+            // enums, as the TP7 lab messages): check each kind once, at its first send.
+            match wire::decode::<Msg<A>>(&bytes) {
+                Ok(_) => self.binary_checked[kind] = true,
+                Err(e) => {
+                    self.fatal.get_or_insert_with(|| {
+                        format!("{} messages cannot travel in the binary encoding ({e}): use --wire json", Msg::<A>::KINDS[kind])
+                    });
+                    return;
+                }
+            }
+        }
         match &mut self.reliable {
             Some(reliable) => {
                 // Transmitted by the next poll (at the end of this handler).

@@ -215,7 +215,12 @@ impl AlgorithmVisitor for Plan {
                 topology: kind,
                 nodes: n,
                 idents: inst.idents.clone(),
-                network: serde_json::json!({ "transport": self.cfg.transport.to_string(), "me": me.0 }),
+                network: serde_json::json!({
+                    "transport": self.cfg.transport.to_string(),
+                    "me": me.0,
+                    "addr": addr,
+                    "started_unix_ms": started_unix_ms,
+                }),
                 clocks: if n <= VECTOR_LIMIT { ClockMode::LamportAndVector } else { ClockMode::Lamport },
                 message_types: Msg::<A>::KINDS.iter().map(|s| s.to_string()).collect(),
             };

@@ -4,17 +4,15 @@
 
 use super::cluster::Finished;
 use super::RunArgs;
-use crate::sim::sim_error;
 use crate::{summary, usage};
-use reparti_core::trace::{read_trace, Trace, TraceWriter};
+use reparti_core::trace::{Trace, TraceWriter};
 use reparti_core::{Algorithm, AlgorithmVisitor, IdAssignment, Instance, TopologyKind};
-use reparti_net::merge::{merge, NodeTrace};
+use super::merge_traces::{merge_files, replay};
 use reparti_net::secure::Key;
 use reparti_net::transport::{Faults, TransportKind};
 use reparti_net::wire::Wire;
 use reparti_sim::Report;
 use serde::Serialize;
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -173,43 +171,27 @@ struct JsonOut<'a> {
 
 pub fn gather(job: &Job, dir: &Path, addrs: &[String], finished: Finished) -> anyhow::Result<Outcome> {
     let mut nodes = Vec::with_capacity(job.n);
-    let mut starts = Vec::with_capacity(job.n);
     for (i, out) in finished.outputs.iter().enumerate() {
         let v: serde_json::Value = serde_json::from_str(out.trim())
             .map_err(|e| anyhow::anyhow!("node {i} printed an unreadable summary ({e}): {}", out.trim()))?;
-        starts.push(v.get("started_unix_ms").and_then(serde_json::Value::as_f64).unwrap_or(0.0));
         nodes.push(v);
     }
-    let first = starts.iter().copied().fold(f64::INFINITY, f64::min);
-    let mut traces = Vec::with_capacity(job.n);
-    let mut header = None;
-    for (i, start) in starts.iter().enumerate() {
-        let path = trace_path(dir, i);
-        let file = std::fs::File::open(&path)
-            .map_err(|e| anyhow::anyhow!("node {i} wrote no trace at {}: {e}", path.display()))?;
-        let t = read_trace(BufReader::new(file)).map_err(|e| anyhow::anyhow!("node {i}'s trace: {e}"))?;
-        header.get_or_insert(t.header.clone());
-        let offset = if first.is_finite() { start - first } else { 0.0 };
-        traces.push(NodeTrace { node: i as u32, events: t.events, start_offset_ms: offset });
-    }
-    let mut header = header.ok_or_else(|| anyhow::anyhow!("no node wrote a trace"))?;
-    header.engine = "run".into();
+    let paths: Vec<PathBuf> = (0..job.n).map(|i| trace_path(dir, i)).collect();
+    let mut merged = merge_files(&paths).map_err(|e| anyhow::anyhow!("gathering the nodes' traces: {e}"))?;
     let injected = serde_json::json!({
         "drop": job.faults.drop,
         "dup": job.faults.dup,
         "delay_ms": job.faults.delay.map(|(a, b)| [a.as_secs_f64() * 1e3, b.as_secs_f64() * 1e3]),
         "reorder": job.faults.reorder,
     });
-    header.network = serde_json::json!({
+    merged.header.network = serde_json::json!({
         "transport": job.transport.to_string(),
         "wire": job.wire.to_string(),
         "encrypted": job.encrypted,
         "reliable": job.reliable,
         "injected": injected,
     });
-    let merged = merge(header, traces).map_err(|e| anyhow::anyhow!("cannot merge the nodes' traces: {e}"))?;
-    let (mut report, steps) = reparti_algos::visit(job.algorithm, Replay(&merged))
-        .unwrap_or_else(|| Err(usage(format!("unknown algorithm '{}'", job.algorithm))))?;
+    let (mut report, steps) = replay(&merged)?;
     report.wall_seconds = finished.elapsed.as_secs_f64();
     report.events_per_sec = if report.wall_seconds > 0.0 { report.events as f64 / report.wall_seconds } else { 0.0 };
     let real = Real {
@@ -225,18 +207,6 @@ pub fn gather(job: &Job, dir: &Path, addrs: &[String], finished: Finished) -> an
         nodes,
     };
     Ok(Outcome { report, real, merged })
-}
-
-struct Replay<'a>(&'a Trace);
-
-impl AlgorithmVisitor for Replay<'_> {
-    type Output = anyhow::Result<(Report, u64)>;
-    fn visit<A: Algorithm>(self) -> anyhow::Result<(Report, u64)> {
-        let replayed = reparti_sim::replay::<A>(self.0).map_err(|e| {
-            anyhow::anyhow!("the merged trace does not replay ({}): a runtime bug, please report it", sim_error(e))
-        })?;
-        Ok((replayed.report, replayed.steps))
-    }
 }
 
 impl Outcome {
@@ -337,7 +307,7 @@ fn refused(node: &serde_json::Value) -> u64 {
         .map_or(0, |m| m.values().filter_map(serde_json::Value::as_u64).sum())
 }
 
-fn write_trace(trace: &Trace, path: &Path) -> anyhow::Result<()> {
+pub fn write_trace(trace: &Trace, path: &Path) -> anyhow::Result<()> {
     let file = std::fs::File::create(path).map_err(|e| {
         usage(format!("cannot create the trace file {} ({e}): check the folder exists and is writable", path.display()))
     })?;

@@ -13,6 +13,7 @@
 
 mod cluster;
 mod gather;
+pub mod merge_traces;
 
 use crate::sim::find_algorithm;
 use crate::usage;
