@@ -244,7 +244,10 @@ impl<'a, A: Algorithm> Runner<'a, A> {
                 Ok(_) => self.binary_checked[kind] = true,
                 Err(e) => {
                     self.fatal.get_or_insert_with(|| {
-                        format!("{} messages cannot travel in the binary encoding ({e}): use --wire json", Msg::<A>::KINDS[kind])
+                        format!(
+                            "{} messages cannot travel in the binary encoding ({e}): use --wire json",
+                            Msg::<A>::KINDS[kind]
+                        )
                     });
                     return;
                 }

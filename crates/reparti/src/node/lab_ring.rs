@@ -42,10 +42,12 @@ pub fn ring_plan(args: &NodeArgs, spec: AlgorithmSpec) -> anyhow::Result<Plan> {
     let (local, next, jeton) = match args.lab_args.as_slice() {
         [local, next] => (local, next, false),
         [local, next, j] if j.eq_ignore_ascii_case("jeton") || j.eq_ignore_ascii_case("token") => (local, next, true),
-        other => return Err(usage(format!(
+        other => {
+            return Err(usage(format!(
             "token-ring takes LOCAL_PORT NEXT_PORT [jeton], got {:?}: e.g. `reparti node token-ring 5001 5002 jeton`",
             other.join(" ")
-        ))),
+        )))
+        }
     };
     let local = lab_addr(local, "LOCAL_PORT")?;
     let next = lab_addr(next, "NEXT_PORT")?;
@@ -60,6 +62,9 @@ pub fn ring_plan(args: &NodeArgs, spec: AlgorithmSpec) -> anyhow::Result<Plan> {
     if !lab_args.iter().any(|p| p.starts_with("laps=")) {
         lab_args.push("laps=0".into());
     }
+    // No drawn workload: a node that knows only its successor has no one else to write to.
+    lab_args.retain(|p| !p.starts_with("sends="));
+    lab_args.push("sends=0".into());
     let patched = NodeArgs {
         lab: None,
         algorithm: args.algorithm.clone(),

@@ -3,11 +3,11 @@
 //! replays the merged trace through the simulator and reports.
 
 use super::cluster::Finished;
+use super::merge_traces::{merge_files, replay};
 use super::RunArgs;
 use crate::{summary, usage};
 use reparti_core::trace::{Trace, TraceWriter};
 use reparti_core::{Algorithm, AlgorithmVisitor, IdAssignment, Instance, TopologyKind};
-use super::merge_traces::{merge_files, replay};
 use reparti_net::secure::Key;
 use reparti_net::transport::{Faults, TransportKind};
 use reparti_net::wire::Wire;

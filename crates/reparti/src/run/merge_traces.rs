@@ -75,8 +75,8 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<ExitCode> {
 pub fn merge_files(paths: &[PathBuf]) -> anyhow::Result<Trace> {
     let mut traces: Vec<(PathBuf, Trace)> = Vec::with_capacity(paths.len());
     for path in paths {
-        let file = std::fs::File::open(path)
-            .map_err(|e| usage(format!("cannot open the trace {}: {e}", path.display())))?;
+        let file =
+            std::fs::File::open(path).map_err(|e| usage(format!("cannot open the trace {}: {e}", path.display())))?;
         let t = read_trace(BufReader::new(file)).map_err(|e| usage(format!("{}: {e}", path.display())))?;
         traces.push((path.clone(), t));
     }
@@ -101,10 +101,10 @@ pub fn merge_files(paths: &[PathBuf]) -> anyhow::Result<Trace> {
                 first_path.display()
             )));
         }
-        let node = h.network["me"]
-            .as_u64()
-            .or_else(|| t.events.first().map(|e| u64::from(e.node)))
-            .ok_or_else(|| usage(format!("{} does not say which node wrote it (no `network.me`, no event)", path.display())))?;
+        let node =
+            h.network["me"].as_u64().or_else(|| t.events.first().map(|e| u64::from(e.node))).ok_or_else(|| {
+                usage(format!("{} does not say which node wrote it (no `network.me`, no event)", path.display()))
+            })?;
         let offset = if earliest.is_finite() { start - earliest } else { 0.0 };
         nodes.push(NodeTrace { node: node as u32, events: t.events.clone(), start_offset_ms: offset });
     }
@@ -126,7 +126,10 @@ impl AlgorithmVisitor for Replay<'_> {
     type Output = anyhow::Result<(Report, u64)>;
     fn visit<A: Algorithm>(self) -> anyhow::Result<(Report, u64)> {
         let replayed = reparti_sim::replay::<A>(self.0).map_err(|e| {
-            anyhow::anyhow!("the merged trace does not replay ({}): the nodes did something their state machines would not", sim_error(e))
+            anyhow::anyhow!(
+                "the merged trace does not replay ({}): the nodes did something their state machines would not",
+                sim_error(e)
+            )
         })?;
         Ok((replayed.report, replayed.steps))
     }
