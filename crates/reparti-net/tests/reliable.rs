@@ -102,6 +102,23 @@ fn acks_are_coalesced_and_carry_the_highest_seq_in_order() {
 }
 
 #[test]
+fn a_delayed_ack_waits_and_covers_the_whole_burst() {
+    let cfg = ReliableConfig { ack_delay: 5 * MS, ..config(true) };
+    let start = Instant::now();
+    let mut b: Reliable<u32> = Reliable::new(2, 1, cfg);
+    b.receive(0, 1, 10, start);
+    assert_eq!(b.next_deadline(), Some(start + 5 * MS), "due once the delay has passed");
+    assert!(b.poll(start + 2 * MS).is_empty(), "not before");
+    assert!(!b.is_idle(), "an acknowledgement is still owed");
+    b.receive(0, 2, 11, start + 3 * MS);
+    b.receive(0, 3, 12, start + 4 * MS);
+    // One acknowledgement for the three, due 5 ms after the first made it owed.
+    assert_eq!(b.poll(start + 5 * MS), vec![Outgoing::Ack { to: 0, upto: 3 }]);
+    assert!(b.is_idle());
+    assert_eq!(b.stats().acks_sent, 1);
+}
+
+#[test]
 fn a_duplicate_is_acknowledged_again_but_not_delivered() {
     let now = Instant::now();
     for fifo in [true, false] {
@@ -364,7 +381,9 @@ fn run(seed: u64, n: usize, per_node: usize, fifo: bool, max_in_flight: usize, f
         send.3 = next_payload[send.1][send.2];
         next_payload[send.1][send.2] += 1;
     }
-    let cfg = ReliableConfig { fifo, max_in_flight, ..ReliableConfig::default() };
+    // Delayed acknowledgements (0 to 3 ms, by seed) must change nothing but their number.
+    let ack_delay = Duration::from_millis(seed % 4);
+    let cfg = ReliableConfig { fifo, max_in_flight, ack_delay, ..ReliableConfig::default() };
     let mut sim = Sim {
         start: Instant::now(),
         now: Duration::ZERO,

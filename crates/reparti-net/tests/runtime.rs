@@ -381,3 +381,74 @@ async fn timers_fire_in_order_and_cancelled_ones_do_not() {
         assert!(times.windows(2).all(|w| w[1] - w[0] >= 19.0), "20 ms apart: {times:?}");
     }
 }
+
+/// What a node puts on the wire when it has a key: read raw by a socket standing in for
+/// its successor, over UDP and over TCP.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_plaintext_on_the_wire_with_a_key() {
+    use tokio::io::AsyncReadExt;
+    let key = Key::generate();
+    for kind in [TransportKind::Udp, TransportKind::Tcp] {
+        let inst = instance::<ChangRoberts>(2, IdAssignment::Asc, 1);
+        let transport = Transport::bind(kind, loopback(), Faults::default()).await.expect("bind");
+        let me = transport.local_addr();
+        // The successor is a raw socket that records the bytes it gets.
+        let (sniffer_addr, raw): (SocketAddr, Vec<u8>) = match kind {
+            TransportKind::Udp => {
+                let sniffer = UdpSocket::bind(loopback()).await.expect("bind");
+                let addr = sniffer.local_addr().expect("bound");
+                let node = spawn_keyed_node(&inst, transport, vec![me, addr], &key);
+                let mut buf = vec![0u8; 65_536];
+                let (len, _) =
+                    tokio::time::timeout(LIMIT, sniffer.recv_from(&mut buf)).await.expect("a datagram").expect("recv");
+                node.abort();
+                (addr, buf[..len].to_vec())
+            }
+            TransportKind::Tcp => {
+                let listener = tokio::net::TcpListener::bind(loopback()).await.expect("bind");
+                let addr = listener.local_addr().expect("bound");
+                let node = spawn_keyed_node(&inst, transport, vec![me, addr], &key);
+                let (mut conn, _) =
+                    tokio::time::timeout(LIMIT, listener.accept()).await.expect("a connection").expect("accept");
+                let len = conn.read_u32().await.expect("a frame length") as usize;
+                let mut frame = vec![0u8; len];
+                conn.read_exact(&mut frame).await.expect("a whole frame");
+                node.abort();
+                (addr, frame)
+            }
+        };
+        let text = String::from_utf8_lossy(&raw);
+        assert!(raw.starts_with(b"gAAAAA"), "{kind} to {sniffer_addr}: a Fernet token, not {text}");
+        for word in ["ELECT", "lamport", "\"from\"", "body"] {
+            assert!(!text.contains(word), "{kind}: {word:?} readable on the wire");
+        }
+        // Yet the successor, with the key, reads the envelope.
+        let plain = reparti_net::secure::open(&key, &raw, Some(60)).expect("opens with the key");
+        let env: reparti_net::wire::Envelope<reparti_algos::election::chang_roberts::Msg> =
+            reparti_net::wire::decode(&plain).expect("an envelope");
+        assert_eq!((env.from, env.to, env.seq), (NodeId(0), NodeId(1), Some(1)));
+    }
+}
+
+fn spawn_keyed_node(
+    inst: &Instance<ChangRoberts>,
+    transport: Transport,
+    addrs: Vec<SocketAddr>,
+    key: &Key,
+) -> tokio::task::JoinHandle<()> {
+    let mut cfg = NodeConfig::new(NodeId(0), addrs);
+    cfg.transport = transport.kind();
+    cfg.key = Some(key.clone());
+    cfg.reliable = Some(ReliableConfig::default());
+    let setup = NodeSetup { me: NodeId(0), ident: inst.idents[0], n: 2 };
+    let alg = ChangRoberts::from_params(
+        &reparti_core::Params::resolve("chang-roberts", ChangRoberts::spec().params, &[]).expect("params"),
+    )
+    .expect("alg");
+    let topology = inst.topology.clone();
+    let (_tx, rx) = mpsc::channel(1);
+    tokio::spawn(async move {
+        let _keep_open = _tx;
+        let _ = run_node_on(transport, &alg, setup, &topology, cfg, rx).await;
+    })
+}

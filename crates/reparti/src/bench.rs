@@ -74,6 +74,15 @@ fn measure_one(n: usize, args: &BenchArgs) -> anyhow::Result<Measure> {
 }
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
+    if args.net {
+        return crate::bench_net::run(&crate::bench_net::NetBench {
+            hops: args.hops,
+            seconds: args.seconds,
+            c_source: "bench/c_ring.c".into(),
+            python_ring: "bench/python_ring.py".into(),
+            json: args.json,
+        });
+    }
     if args.checker || args.one_check.is_some() {
         return crate::bench_check::run(args);
     }

@@ -419,6 +419,21 @@ pub struct BenchArgs {
     /// Measure one checker case in this process: ALGORITHM:NODES:THREADS (used by `bench --checker`).
     #[arg(long, hide = true)]
     pub one_check: Option<String>,
+
+    /// Measure real processes instead: token hops per second around rings of 8 and 2
+    /// processes over UDP (plaintext and encrypted) and one-way messages per second,
+    /// for reparti, the Python lab node and a raw C ring, side by side (run it from the
+    /// repository's root, where bench/ and examples/ are).
+    #[arg(long)]
+    pub net: bool,
+
+    /// With --net: token hops (and one-way messages) per reparti measurement.
+    #[arg(long, default_value_t = 100_000)]
+    pub hops: u64,
+
+    /// With --net: seconds per C and Python measurement.
+    #[arg(long, default_value_t = 3.0)]
+    pub seconds: f64,
 }
 
 fn probability(s: &str) -> Result<f64, String> {

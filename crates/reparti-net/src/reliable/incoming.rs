@@ -2,7 +2,7 @@
 //! bound on what hostile input can make us keep, and the acknowledgement owed.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::{ReliableConfig, ReliableStats};
 
@@ -68,14 +68,20 @@ impl<P> InChannel<P> {
         delivered
     }
 
-    /// The acknowledgement owed, if any (the highest `seq` received in order), now no
-    /// longer owed.
-    pub(super) fn take_ack(&mut self) -> Option<u64> {
-        self.ack_owed_since.take().map(|_| self.contiguous)
+    /// The acknowledgement owed, if it is due at `now` (owed for `delay`): the highest
+    /// `seq` received in order, now no longer owed.
+    pub(super) fn take_ack(&mut self, now: Instant, delay: Duration) -> Option<u64> {
+        let due = self.ack_due(delay)?;
+        if due > now {
+            return None;
+        }
+        self.ack_owed_since = None;
+        Some(self.contiguous)
     }
 
-    pub(super) fn ack_due(&self) -> Option<Instant> {
-        self.ack_owed_since
+    /// When the owed acknowledgement is due, if one is owed.
+    pub(super) fn ack_due(&self, delay: Duration) -> Option<Instant> {
+        self.ack_owed_since.map(|since| since + delay)
     }
 }
 

@@ -83,6 +83,9 @@ pub struct ReliableConfig {
     /// than this ahead of what it has received in order, so hostile input cannot make it
     /// buffer without bound.
     pub max_in_flight: usize,
+    /// How long an acknowledgement may wait before it is sent, so that one covers every
+    /// message of a burst (zero: at the next poll). Keep it well under `initial_rto`.
+    pub ack_delay: Duration,
     /// After this many retransmissions of one message without the channel making progress,
     /// declare the channel failed (see [`Outgoing::GaveUp`]); `None`: retransmit forever.
     pub give_up_after: Option<u32>,
@@ -97,6 +100,7 @@ impl Default for ReliableConfig {
             initial_rto: Duration::from_millis(50),
             max_rto: Duration::from_secs(2),
             max_in_flight: 4096,
+            ack_delay: Duration::ZERO,
             give_up_after: None,
         }
     }
@@ -248,7 +252,7 @@ impl<P: Clone> Reliable<P> {
     pub fn poll(&mut self, now: Instant) -> Vec<Outgoing<P>> {
         let mut out = Vec::new();
         for (peer, channel) in self.incoming.iter_mut().enumerate() {
-            if let Some(upto) = channel.take_ack() {
+            if let Some(upto) = channel.take_ack(now, self.cfg.ack_delay) {
                 self.stats.acks_sent += 1;
                 out.push(Outgoing::Ack { to: peer, upto });
             }
@@ -262,7 +266,8 @@ impl<P: Clone> Reliable<P> {
     /// When [`poll`](Self::poll) next has something to do (possibly already past);
     /// `None`: nothing until the next send or receipt.
     pub fn next_deadline(&self) -> Option<Instant> {
-        let acks = self.incoming.iter().filter_map(InChannel::ack_due);
+        let delay = self.cfg.ack_delay;
+        let acks = self.incoming.iter().filter_map(|channel| channel.ack_due(delay));
         let messages = self.outgoing.iter().filter_map(OutChannel::next_due);
         acks.chain(messages).min()
     }
@@ -270,7 +275,7 @@ impl<P: Clone> Reliable<P> {
     /// Nothing unacknowledged, nothing held back and no acknowledgement owed: as far as
     /// the channels go, the node may consider itself idle.
     pub fn is_idle(&self) -> bool {
-        self.incoming.iter().all(|channel| channel.ack_due().is_none())
+        self.incoming.iter().all(|channel| channel.ack_due(Duration::ZERO).is_none())
             && self.outgoing.iter().all(OutChannel::is_empty)
     }
 

@@ -55,6 +55,7 @@ pub(super) struct Runner<'a, A: Algorithm> {
     pub(super) fatal: Option<String>,
     /// Message kinds already seen to read back from the binary encoding.
     binary_checked: Vec<bool>,
+    last_delivery_ms: Option<f64>,
 }
 
 impl<'a, A: Algorithm> Runner<'a, A> {
@@ -84,6 +85,7 @@ impl<'a, A: Algorithm> Runner<'a, A> {
             trace: cfg.trace.then(Vec::new),
             fatal: None,
             binary_checked: vec![false; kinds],
+            last_delivery_ms: None,
         }
     }
 
@@ -132,6 +134,7 @@ impl<'a, A: Algorithm> Runner<'a, A> {
         if let Some(c) = self.received_by_type.get_mut(kind) {
             *c += 1;
         }
+        self.last_delivery_ms = Some(self.started.elapsed().as_secs_f64() * 1e3);
         if self.cfg.echo {
             let body = serde_json::to_string(&env.body).unwrap_or_default();
             let vc = self.vector.as_ref().map(|v| format!(" · vector {v:?}")).unwrap_or_default();
@@ -386,6 +389,7 @@ impl<'a, A: Algorithm> Runner<'a, A> {
             send_errors: self.send_errors,
             transport: self.transport.stats(),
             reliable: self.reliable.as_ref().map(Reliable::stats),
+            last_delivery_ms: self.last_delivery_ms,
             lamport: self.lamport,
             vector: self.vector,
             trace: self.trace,

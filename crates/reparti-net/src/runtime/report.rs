@@ -81,6 +81,9 @@ pub struct NodeReport<A: Algorithm> {
     pub transport: TransportStats,
     /// The reliable layer's counters, when it was on.
     pub reliable: Option<ReliableStats>,
+    /// When the last message was delivered, in ms since the node started (`None`: none
+    /// was): with the start time, how long the node was busy, for throughput figures.
+    pub last_delivery_ms: Option<f64>,
     /// The final Lamport clock.
     pub lamport: u64,
     /// The final vector clock, when kept.

@@ -18,6 +18,8 @@ pub struct Summary {
     /// When the algorithm started, in ms since the Unix epoch (how `reparti run` lines
     /// the nodes' traces up on one time axis).
     pub started_unix_ms: f64,
+    /// When the last message was delivered here, in ms since the Unix epoch.
+    pub last_delivery_unix_ms: Option<f64>,
     /// Outputs in order, as `{key, value}`.
     pub outputs: Vec<OutputEntry>,
     pub sent: BTreeMap<&'static str, u64>,
@@ -89,6 +91,7 @@ pub fn summarise<A: Algorithm>(
         identity,
         addr,
         started_unix_ms,
+        last_delivery_unix_ms: r.last_delivery_ms.map(|ms| started_unix_ms + ms),
         outputs,
         sent: by_kind(&r.sent_by_type),
         received: by_kind(&r.received_by_type),

@@ -11,7 +11,7 @@
 //! The replay is also a check of the runtime itself: if the real nodes did anything the
 //! state machines would not do in that order, the replay says where.
 
-mod cluster;
+pub mod cluster;
 mod gather;
 pub mod merge_traces;
 

@@ -1,0 +1,224 @@
+/*
+ * c_ring: the floor for a process-per-node token ring on this machine, in plain C.
+ *
+ *   cc -O2 -o c_ring c_ring.c
+ *   ./c_ring ring N SECONDS    N processes on UDP loopback pass one token around
+ *   ./c_ring oneway SECONDS    one process sends as fast as it can, another counts
+ *
+ * Each prints one JSON line (see bench/README.md). The token is an 8-byte hop counter
+ * sent with raw sendto/recvfrom on blocking sockets: no encoding, no clocks, no
+ * crypto, so the figure is what the kernel and the scheduler cost per hop, to compare
+ * reparti's and the Python lab node's figures with.
+ *
+ * The parent binds every socket before forking (no datagram can meet a closed port),
+ * the children start together at an agreed instant and stop on a SIGALRM at the
+ * deadline, each writes its count into a pipe, and the parent waits for them all.
+ * A child also dies with its parent (PR_SET_PDEATHSIG), so nothing is left behind.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_NODES 1024
+/* Time for the parent to fork every child before the run starts. */
+#define START_DELAY_S 0.2
+/* oneway: how long the receiver keeps reading what was still queued at the deadline. */
+#define DRAIN_S 0.2
+
+/* What a child reports to the parent through the pipe (one atomic write). */
+struct report {
+    int who;
+    uint64_t count;
+};
+
+static volatile sig_atomic_t time_up;
+
+static void on_alarm(int sig) {
+    (void)sig;
+    time_up = 1;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what) {
+    perror(what);
+    exit(1);
+}
+
+/* Sleeps until `start`, then arms SIGALRM for `deadline`. No SA_RESTART: the alarm must
+ * interrupt a blocked recvfrom/sendto, which then fails with EINTR. */
+static void wait_start_arm_deadline(double start, double deadline) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGALRM, &sa, NULL) < 0) die("sigaction");
+    double wait = start - now_s();
+    if (wait > 0) {
+        struct timespec ts = {(time_t)wait, (long)((wait - (time_t)wait) * 1e9)};
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+        }
+    }
+    double left = deadline - now_s();
+    if (left < 1e-6) left = 1e-6;
+    struct itimerval it;
+    memset(&it, 0, sizeof it);
+    it.it_value.tv_sec = (time_t)left;
+    it.it_value.tv_usec = (suseconds_t)((left - (time_t)left) * 1e6);
+    if (setitimer(ITIMER_REAL, &it, NULL) < 0) die("setitimer");
+}
+
+/* A UDP socket on 127.0.0.1, on a port the kernel picks; its address goes in `addr`. */
+static int bound_socket(struct sockaddr_in *addr) {
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    if (fd < 0) die("socket");
+    memset(addr, 0, sizeof *addr);
+    addr->sin_family = AF_INET;
+    addr->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr->sin_port = 0;
+    if (bind(fd, (struct sockaddr *)addr, sizeof *addr) < 0) die("bind");
+    socklen_t len = sizeof *addr;
+    if (getsockname(fd, (struct sockaddr *)addr, &len) < 0) die("getsockname");
+    return fd;
+}
+
+/* Forks a child that runs `body(who)`, reports its count into `report_fd` and exits. */
+static pid_t spawn(int who, int report_fd, uint64_t (*body)(int)) {
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) die("fork");
+    if (pid > 0) return pid;
+    /* The parent may have died between fork and prctl: then nobody would kill us. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent) _exit(1);
+    struct report r = {who, body(who)};
+    if (write(report_fd, &r, sizeof r) != (ssize_t)sizeof r) _exit(1);
+    _exit(0);
+}
+
+/* Shared by the children (inherited through fork). */
+static int n_nodes;
+static int fds[MAX_NODES];
+static struct sockaddr_in addrs[MAX_NODES];
+static double start_at, deadline_at;
+
+/* One ring node: forward the token to the successor, counting the hops received. */
+static uint64_t ring_node(int me) {
+    int next = (me + 1) % n_nodes;
+    uint64_t hops = 0, token = 0;
+    wait_start_arm_deadline(start_at, deadline_at);
+    if (me == 0 && sendto(fds[me], &token, sizeof token, 0, (struct sockaddr *)&addrs[next], sizeof addrs[next]) < 0)
+        die("sendto");
+    while (!time_up) {
+        if (recvfrom(fds[me], &token, sizeof token, 0, NULL, NULL) < 0) {
+            if (errno == EINTR) continue;
+            die("recvfrom");
+        }
+        hops++;
+        token++;
+        if (sendto(fds[me], &token, sizeof token, 0, (struct sockaddr *)&addrs[next], sizeof addrs[next]) < 0 &&
+            errno != EINTR)
+            die("sendto");
+    }
+    return hops;
+}
+
+/* oneway: node 0 counts what arrives, node 1 sends to node 0 as fast as it can. */
+static uint64_t oneway_node(int me) {
+    uint64_t count = 0, payload = 0;
+    if (me == 0) {
+        wait_start_arm_deadline(start_at, deadline_at + DRAIN_S);
+        while (!time_up) {
+            if (recvfrom(fds[0], &payload, sizeof payload, 0, NULL, NULL) >= 0)
+                count++;
+            else if (errno != EINTR)
+                die("recvfrom");
+        }
+    } else {
+        wait_start_arm_deadline(start_at, deadline_at);
+        while (!time_up) {
+            payload++;
+            if (sendto(fds[1], &payload, sizeof payload, 0, (struct sockaddr *)&addrs[0], sizeof addrs[0]) >= 0)
+                count++;
+            else if (errno != EINTR && errno != ENOBUFS)
+                die("sendto");
+        }
+    }
+    return count;
+}
+
+/* Starts `n` children running `body`, waits for them all, and collects their counts. */
+static void run_children(int n, double seconds, uint64_t (*body)(int), uint64_t *counts) {
+    int pipefd[2];
+    if (pipe(pipefd) < 0) die("pipe");
+    n_nodes = n;
+    for (int i = 0; i < n; i++) fds[i] = bound_socket(&addrs[i]);
+    start_at = now_s() + START_DELAY_S;
+    deadline_at = start_at + seconds;
+    pid_t pids[MAX_NODES];
+    for (int i = 0; i < n; i++) pids[i] = spawn(i, pipefd[1], body);
+    close(pipefd[1]);
+    int failed = 0;
+    for (int i = 0; i < n; i++) {
+        int status = 0;
+        pid_t got;
+        while ((got = waitpid(pids[i], &status, 0)) < 0 && errno == EINTR) {
+        }
+        if (got < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) failed = 1;
+    }
+    struct report r;
+    while (read(pipefd[0], &r, sizeof r) == (ssize_t)sizeof r)
+        if (r.who >= 0 && r.who < n) counts[r.who] = r.count;
+    if (failed) {
+        fprintf(stderr, "c_ring: a child failed\n");
+        exit(1);
+    }
+}
+
+static int usage(void) {
+    fprintf(stderr, "usage: c_ring ring N SECONDS | c_ring oneway SECONDS\n");
+    return 2;
+}
+
+int main(int argc, char **argv) {
+    static uint64_t counts[MAX_NODES];
+    if (argc == 4 && strcmp(argv[1], "ring") == 0) {
+        int n = atoi(argv[2]);
+        double seconds = atof(argv[3]);
+        if (n < 2 || n > MAX_NODES || !(seconds > 0)) return usage();
+        run_children(n, seconds, ring_node, counts);
+        uint64_t hops = 0;
+        for (int i = 0; i < n; i++) hops += counts[i];
+        printf("{\"impl\":\"c\",\"mode\":\"ring\",\"n\":%d,\"hops\":%llu,\"seconds\":%.3f,\"hops_per_s\":%.0f,"
+               "\"us_per_hop\":%.2f}\n",
+               n, (unsigned long long)hops, seconds, hops / seconds, hops ? seconds * 1e6 / hops : 0.0);
+        return 0;
+    }
+    if (argc == 3 && strcmp(argv[1], "oneway") == 0) {
+        double seconds = atof(argv[2]);
+        if (!(seconds > 0)) return usage();
+        run_children(2, seconds, oneway_node, counts);
+        uint64_t received = counts[0], sent = counts[1];
+        printf("{\"impl\":\"c\",\"mode\":\"oneway\",\"seconds\":%.3f,\"sent\":%llu,\"received\":%llu,"
+               "\"sent_per_s\":%.0f,\"received_per_s\":%.0f,\"loss\":%.4f}\n",
+               seconds, (unsigned long long)sent, (unsigned long long)received, sent / seconds, received / seconds,
+               sent ? 1.0 - (double)received / sent : 0.0);
+        return 0;
+    }
+    return usage();
+}

@@ -1,0 +1,306 @@
+//! `reparti bench --net`: real processes on this machine, side by side in one run —
+//! reparti's token ring, the Python lab node (examples/python, through
+//! bench/python_ring.py) and a raw C ring (bench/c_ring.c: plain `sendto`/`recvfrom`,
+//! the machine's floor for a process-per-node ring).
+//!
+//! For reparti, `N` supervised `reparti node token-ring` processes pass the token for a
+//! fixed number of hops (`laps = hops / N`, no data messages); the throughput is the
+//! tokens delivered over the span from the first node's start to the last delivery, both
+//! read from the nodes' own summaries (wall clock of one machine). "One way" streams data
+//! messages between two processes (the token ring's data messages, `laps = 1`). The C and
+//! Python programs run for a fixed time and print one JSON line each.
+//!
+//! To say where the time goes, the per-message costs inside a reparti node are measured
+//! in-process too: encoding and decoding an envelope, and sealing and opening it.
+
+use crate::run::cluster::Cluster;
+use anyhow::Context as _;
+use reparti_algos::communication::token_ring::Msg as RingMsg;
+use reparti_core::NodeId;
+use reparti_net::secure::{open, seal, Key};
+use reparti_net::wire::{decode, encode, Envelope, Wire};
+use serde::Serialize;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
+
+/// One measured line of the table.
+#[derive(Serialize, Clone)]
+struct Row {
+    implementation: String,
+    mode: String,
+    nodes: usize,
+    encrypted: bool,
+    /// Token hops (ring) or messages received (one way) per second.
+    per_second: f64,
+    /// Microseconds per hop or per message.
+    us_each: f64,
+    note: String,
+}
+
+/// Options of the network benchmark.
+pub struct NetBench {
+    pub hops: u64,
+    pub seconds: f64,
+    pub c_source: PathBuf,
+    pub python_ring: PathBuf,
+    pub json: bool,
+}
+
+pub fn run(opts: &NetBench) -> anyhow::Result<ExitCode> {
+    let scratch = tempfile::tempdir().context("cannot create a scratch folder")?;
+    let key = scratch.path().join("key");
+    std::fs::write(&key, Key::generate().as_text()).context("cannot write a scratch key")?;
+    let mut rows = Vec::new();
+    let mut skipped = Vec::new();
+    for n in [8, 2] {
+        for encrypted in [false, true] {
+            let k = encrypted.then_some(key.as_path());
+            rows.push(reparti_ring(n, opts.hops, k, true, scratch.path())?);
+            rows.push(reparti_ring(n, opts.hops, k, false, scratch.path())?);
+        }
+    }
+    rows.push(reparti_oneway(opts.hops, None, scratch.path())?);
+    rows.push(reparti_oneway(opts.hops, Some(&key), scratch.path())?);
+    match build_c(&opts.c_source, scratch.path()) {
+        Ok(binary) => {
+            for n in [8, 2] {
+                rows.push(external(&binary, &["ring", &n.to_string(), &opts.seconds.to_string()], "C (raw sockets)")?);
+            }
+            rows.push(external(&binary, &["oneway", &opts.seconds.to_string()], "C (raw sockets)")?);
+        }
+        Err(why) => skipped.push(format!("C ring: {why}")),
+    }
+    if opts.python_ring.exists() {
+        let py = |args: &[&str]| -> anyhow::Result<Row> {
+            let mut all = vec![opts.python_ring.display().to_string()];
+            all.extend(args.iter().map(|s| s.to_string()));
+            let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+            external(Path::new("python3"), &refs, "Python lab node")
+        };
+        let secs = opts.seconds.to_string();
+        let key_text = key.display().to_string();
+        for n in ["8", "2"] {
+            match py(&["ring", n, &secs]) {
+                Ok(r) => rows.push(r),
+                Err(e) => skipped.push(format!("Python ring: {e}")),
+            }
+            match py(&["ring", n, &secs, "--key-file", &key_text]) {
+                Ok(r) => rows.push(r),
+                Err(e) => skipped.push(format!("Python ring, encrypted: {e}")),
+            }
+        }
+        for extra in [vec![], vec!["--key-file", key_text.as_str()]] {
+            let mut args = vec!["oneway", secs.as_str()];
+            args.extend(extra);
+            match py(&args) {
+                Ok(r) => rows.push(r),
+                Err(e) => skipped.push(format!("Python one way: {e}")),
+            }
+        }
+    } else {
+        skipped.push(format!("Python ring: {} not found (run from the repository's root)", opts.python_ring.display()));
+    }
+    let costs = in_process_costs();
+    if opts.json {
+        let out = serde_json::json!({ "rows": rows, "in_process_us": costs, "skipped": skipped });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print!("{}", render(&rows, &costs, &skipped));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `n` reparti nodes passing the token `hops` times.
+fn reparti_ring(n: usize, hops: u64, key: Option<&Path>, reliable: bool, dir: &Path) -> anyhow::Result<Row> {
+    let laps = (hops / n as u64).max(1);
+    let params = [format!("laps={laps}"), "sends=0".to_string()];
+    let nodes = run_nodes(n, &params, key, reliable, dir)?;
+    let tokens = sum(&nodes, "received", "TOKEN");
+    let span = span_seconds(&nodes)?;
+    Ok(Row {
+        implementation: "reparti".into(),
+        mode: "ring".into(),
+        nodes: n,
+        encrypted: key.is_some(),
+        per_second: tokens as f64 / span,
+        us_each: span * 1e6 / tokens.max(1) as f64,
+        note: if reliable { "reliable layer on (one ack per hop)".into() } else { "reliable layer off".into() },
+    })
+}
+
+/// Two reparti nodes streaming data messages to each other, one direction at a time.
+fn reparti_oneway(messages: u64, key: Option<&Path>, dir: &Path) -> anyhow::Result<Row> {
+    let params = ["laps=1".to_string(), format!("sends={}", messages / 2)];
+    let nodes = run_nodes(2, &params, key, true, dir)?;
+    let data = sum(&nodes, "received", "DATA");
+    let span = span_seconds(&nodes)?;
+    Ok(Row {
+        implementation: "reparti".into(),
+        mode: "one way".into(),
+        nodes: 2,
+        encrypted: key.is_some(),
+        per_second: data as f64 / span,
+        us_each: span * 1e6 / data.max(1) as f64,
+        note: "data messages, reliable layer on".into(),
+    })
+}
+
+fn run_nodes(
+    n: usize,
+    params: &[String],
+    key: Option<&Path>,
+    reliable: bool,
+    dir: &Path,
+) -> anyhow::Result<Vec<Value>> {
+    let mut common: Vec<String> = ["--nodes", &n.to_string(), "--listen", "127.0.0.1:0", "--supervised", "--json"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    common.extend(["--ids".into(), "asc".into(), "--reliable".into(), if reliable { "on" } else { "off" }.into()]);
+    for p in params {
+        common.extend(["--param".into(), p.clone()]);
+    }
+    if let Some(k) = key {
+        common.extend(["--key-file".into(), k.display().to_string()]);
+    }
+    let mut cluster = Cluster::spawn(n, dir, |i| {
+        let mut a = vec!["node".to_string(), "token-ring".into(), "--me".into(), i.to_string()];
+        a.extend(common.iter().cloned());
+        a
+    })?;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let addrs = cluster.wait_ready(deadline)?;
+    cluster.start(&addrs)?;
+    let finished = cluster.wait_all(deadline, Duration::from_millis(500))?;
+    finished
+        .outputs
+        .iter()
+        .map(|o| serde_json::from_str::<Value>(o.trim()).context("a node printed no summary"))
+        .collect()
+}
+
+fn sum(nodes: &[Value], field: &str, kind: &str) -> u64 {
+    nodes.iter().filter_map(|n| n[field][kind].as_u64()).sum()
+}
+
+/// From the first start to the last delivery, in seconds.
+fn span_seconds(nodes: &[Value]) -> anyhow::Result<f64> {
+    let start = nodes.iter().filter_map(|n| n["started_unix_ms"].as_f64()).fold(f64::INFINITY, f64::min);
+    let end = nodes.iter().filter_map(|n| n["last_delivery_unix_ms"].as_f64()).fold(f64::NEG_INFINITY, f64::max);
+    if !(start.is_finite() && end.is_finite() && end > start) {
+        anyhow::bail!("the nodes delivered nothing: no span to measure");
+    }
+    Ok((end - start) / 1e3)
+}
+
+/// Compiles the C ring with the system's C compiler.
+fn build_c(source: &Path, dir: &Path) -> Result<PathBuf, String> {
+    if !source.exists() {
+        return Err(format!("{} not found (run from the repository's root)", source.display()));
+    }
+    let binary = dir.join("c_ring");
+    let status = Command::new("cc").args(["-O2", "-o"]).arg(&binary).arg(source).status();
+    match status {
+        Ok(s) if s.success() => Ok(binary),
+        Ok(s) => Err(format!("cc failed ({s})")),
+        Err(e) => Err(format!("no C compiler (cc: {e}); install gcc")),
+    }
+}
+
+/// Runs a C or Python benchmark program and reads its JSON line.
+fn external(program: &Path, args: &[&str], name: &str) -> anyhow::Result<Row> {
+    let out = Command::new(program).args(args).output().with_context(|| format!("cannot run {}", program.display()))?;
+    if !out.status.success() {
+        anyhow::bail!("{} {args:?} failed: {}", program.display(), String::from_utf8_lossy(&out.stderr).trim());
+    }
+    let v: Value = serde_json::from_slice(&out.stdout).context("the program printed no JSON line")?;
+    let ring = v["mode"] == "ring";
+    let per_second = if ring { v["hops_per_s"].as_f64() } else { v["received_per_s"].as_f64() }.unwrap_or(0.0);
+    Ok(Row {
+        implementation: name.into(),
+        mode: if ring { "ring".into() } else { "one way".into() },
+        nodes: v["n"].as_u64().unwrap_or(2) as usize,
+        encrypted: v["encrypted"].as_bool().unwrap_or(false),
+        per_second,
+        us_each: if per_second > 0.0 { 1e6 / per_second } else { 0.0 },
+        note: if ring { String::new() } else { format!("loss {}", v["loss"]) },
+    })
+}
+
+/// What one message costs inside a node, in microseconds: encode + decode of a TOKEN
+/// envelope (JSON and binary), and seal + open with Fernet.
+fn in_process_costs() -> Value {
+    const ROUNDS: u32 = 20_000;
+    let env = Envelope {
+        from: NodeId(3),
+        to: NodeId(4),
+        lamport: 1234,
+        vc: Some(vec![17; 8]),
+        seq: Some(99),
+        body: RingMsg::Token,
+    };
+    let time = |f: &mut dyn FnMut()| {
+        let started = Instant::now();
+        for _ in 0..ROUNDS {
+            f();
+        }
+        started.elapsed().as_secs_f64() * 1e6 / f64::from(ROUNDS)
+    };
+    let json = time(&mut || {
+        let bytes = encode(&env, Wire::Json);
+        std::hint::black_box(decode::<RingMsg>(&bytes).ok());
+    });
+    let binary = time(&mut || {
+        let bytes = encode(&env, Wire::Binary);
+        std::hint::black_box(decode::<RingMsg>(&bytes).ok());
+    });
+    let key = Key::generate();
+    let plain = encode(&env, Wire::Json);
+    let fernet = time(&mut || {
+        let token = seal(&key, &plain);
+        std::hint::black_box(open(&key, &token, Some(60)).ok());
+    });
+    serde_json::json!({ "json_encode_decode": json, "binary_encode_decode": binary, "fernet_seal_open": fernet })
+}
+
+fn render(rows: &[Row], costs: &Value, skipped: &[String]) -> String {
+    use std::fmt::Write;
+    let mut o = String::new();
+    let floor = |mode: &str, n: usize| {
+        rows.iter().find(|r| r.implementation.starts_with('C') && r.mode == mode && (mode != "ring" || r.nodes == n))
+    };
+    let _ = writeln!(
+        o,
+        "{:<18} {:<8} {:>5} {:<10} {:>14} {:>10} {:>8}  note",
+        "implementation", "mode", "nodes", "crypto", "per second", "µs each", "% of C"
+    );
+    for r in rows {
+        let pct =
+            floor(&r.mode, r.nodes).map_or("".to_string(), |c| format!("{:.0} %", 100.0 * r.per_second / c.per_second));
+        let _ = writeln!(
+            o,
+            "{:<18} {:<8} {:>5} {:<10} {:>14} {:>10.1} {:>8}  {}",
+            r.implementation,
+            r.mode,
+            r.nodes,
+            if r.encrypted { "Fernet" } else { "plaintext" },
+            crate::summary::rate(r.per_second).trim().to_string(),
+            r.us_each,
+            pct,
+            r.note
+        );
+    }
+    let _ = writeln!(
+        o,
+        "\ninside a node, per message: JSON encode+decode {:.2} µs, binary {:.2} µs, Fernet seal+open {:.2} µs",
+        costs["json_encode_decode"].as_f64().unwrap_or(0.0),
+        costs["binary_encode_decode"].as_f64().unwrap_or(0.0),
+        costs["fernet_seal_open"].as_f64().unwrap_or(0.0)
+    );
+    for s in skipped {
+        let _ = writeln!(o, "skipped: {s}");
+    }
+    o
+}
