@@ -25,9 +25,10 @@ const NODES: usize = 4;
 const PORT: u16 = 7000;
 /// Bound on a whole cluster, from spawn to the last exit.
 const LIMIT: Duration = Duration::from_secs(60);
-/// The token ring's laps. 60 laps take about 50 ms on veths, far less than the cut; 2000
-/// laps (8000 TOKEN messages) take about a second without a cut, so the ring is still going
-/// round well after the cut, even on a machine several times faster.
+/// The token ring's laps. 60 laps take about 50 ms on veths, over before a cut could land;
+/// 2000 (8000 TOKEN messages) take 1 to 1.6 s without a cut on a 2-core machine, so the
+/// ring is far from its end when the cut comes (and the freeze around the cut, see
+/// [`ring_survives_a_cut`], makes sure of it).
 const LAPS: u64 = 2000;
 /// Data messages each node of the ring originates (the workload).
 const SENDS: u64 = 3;
@@ -36,12 +37,13 @@ const SENDS: u64 = 3;
 const CUT: Duration = Duration::from_millis(1500);
 /// The node whose link is cut.
 const CUT_NODE: usize = 2;
-/// Packets through the cut node's bridge port before the cut: the token and its ack, in
-/// and out, make 4 per lap, so this is ~50 laps in, once the ring is surely going round,
-/// and far from its end.
+/// Packets through the cut node's interface before the cut: the token and its ack, in and
+/// out, make 4 per lap, so this is ~50 laps in (the lab's own chatter before the run, ARP
+/// and IPv6 neighbour discovery, is a few packets), once the ring is surely going round.
 const PROGRESS_PACKETS: u64 = 200;
-/// Longer than the longest silence the cut causes (the cut, plus up to one backed-off
-/// retransmission timeout), so that no node stops while the token waits at the cut.
+/// Longer than the longest silence the cut causes (the cut, then at most one backed-off
+/// retransmission timeout: the retransmission due at 1.55 s crosses the healed link), with
+/// room for a loaded machine, so that no node stops while the token waits at the cut.
 const RING_IDLE_MS: &str = "6000";
 
 /// Runs `ip ARGS`, giving its stdout, or its stderr as the error.
@@ -190,9 +192,9 @@ impl Lab {
 
     /// Packets in and out of node `i`'s interface so far, as seen by the process `pid`
     /// running there; `None` while that process is not yet in the node's namespace. Read
-    /// from `/proc/PID/net/dev` rather than asked of `ip`, which waits on the kernel's RTNL
-    /// lock, and a namespace being torn down anywhere on the machine can hold that for a
-    /// second: long enough for the whole ring to go round before the cut.
+    /// from `/proc/PID/net/dev` rather than asked of `ip`: `ip` waits on the kernel's RTNL
+    /// lock, which namespaces being created or torn down elsewhere hold, and was seen to
+    /// stall for a second on a busy machine, long enough for the whole ring to go round.
     fn packets_seen_by(&self, i: usize, pid: u32) -> Option<u64> {
         // A namespace's inode is the one of its file under the netns folder, as `ip netns
         // identify` compares them.
@@ -389,15 +391,12 @@ fn ring_survives_a_cut(transport: &str, tag: char, octet: u8) {
     let mut cluster = Cluster::spawn(&lab, "token-ring", &args);
     let pid = cluster.children[CUT_NODE].id();
     // Wait for the ring to be under way (the nodes wait 500 ms after binding) rather than
-    // guess when that is; the count before it starts is the lab's own chatter.
-    let mut before = None;
+    // guess when that is.
     loop {
         assert!(cluster.all_running(), "a node stopped before the ring got going\n{}", cluster.stderrs());
         assert!(started.elapsed() < LIMIT, "the ring did not start within {LIMIT:?}\n{}", cluster.stderrs());
-        if let Some(count) = lab.packets_seen_by(CUT_NODE, pid) {
-            if count >= *before.get_or_insert(count) + PROGRESS_PACKETS {
-                break;
-            }
+        if lab.packets_seen_by(CUT_NODE, pid).is_some_and(|count| count >= PROGRESS_PACKETS) {
+            break;
         }
         std::thread::sleep(Duration::from_millis(2));
     }
@@ -414,8 +413,9 @@ fn ring_survives_a_cut(transport: &str, tag: char, octet: u8) {
     let reports = cluster.finish(started);
     let retransmitted = total(&reports, "reliable", "retransmitted");
     eprintln!(
-        "netns token ring over {transport}: cut at {cut_at:?} for {CUT:?} (node {CUT_NODE} frozen {frozen_for:?} meanwhile), all stopped after {:?} \
-         (idle stop {RING_IDLE_MS} ms); retransmitted {retransmitted}, duplicates suppressed {}, send errors {}",
+        "netns token ring over {transport}: cut at {cut_at:?} for {CUT:?} (node {CUT_NODE} frozen \
+         {frozen_for:?} meanwhile), all stopped after {:?} (idle stop {RING_IDLE_MS} ms); \
+         retransmitted {retransmitted}, duplicates suppressed {}, send errors {}",
         started.elapsed(),
         total(&reports, "reliable", "duplicates_suppressed"),
         reports.iter().filter_map(|r| r["send_errors"].as_u64()).sum::<u64>(),

@@ -163,3 +163,90 @@ fn a_port_in_use_is_a_usage_error() {
     let err = usage_error(&["node", "chang-roberts", "--me", "0", "--peers", &peers]);
     assert!(err.contains("already in use"), "{err}");
 }
+
+#[test]
+fn four_processes_elect_over_tcp() {
+    check_election(&json_cluster(&["--transport", "tcp"]));
+}
+
+/// Runs four nodes from one cluster file (each told only its position) and returns their
+/// JSON reports.
+fn cluster_file_run(addrs: &[SocketAddr], extra: &str) -> Vec<Value> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("cluster.toml");
+    let nodes: Vec<String> = addrs.iter().map(|a| format!("\"{a}\"")).collect();
+    let text = format!("nodes = [{}]\nids = \"desc\"\nseed = 3\n{extra}", nodes.join(", "));
+    std::fs::write(&file, text).expect("write the cluster file");
+    let mut cluster = Cluster(Vec::new());
+    for i in 0..addrs.len() {
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("reparti"));
+        cmd.args(["node", "chang-roberts", "--cluster"]).arg(&file).args(["--me", &i.to_string(), "--json"]);
+        cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cluster.0.push(cmd.spawn().expect("spawn"));
+    }
+    let deadline = Instant::now() + LIMIT;
+    let mut reports = Vec::new();
+    for (i, child) in cluster.0.iter_mut().enumerate() {
+        let status = loop {
+            if let Some(s) = child.try_wait().expect("poll") {
+                break s;
+            }
+            assert!(Instant::now() < deadline, "node {i} did not stop");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let (mut out, mut err) = (String::new(), String::new());
+        child.stdout.take().expect("stdout").read_to_string(&mut out).expect("read");
+        child.stderr.take().expect("stderr").read_to_string(&mut err).expect("read");
+        assert!(status.success(), "node {i} failed: {err}");
+        reports.push(serde_json::from_str(&out).expect("JSON"));
+    }
+    reports
+}
+
+#[test]
+fn a_cluster_file_names_every_node_over_tcp() {
+    check_election(&cluster_file_run(&free_addrs(4), "transport = \"tcp\"\n"));
+}
+
+#[test]
+fn nodes_speak_ipv6() {
+    let sockets: Vec<UdpSocket> = match (0..4).map(|_| UdpSocket::bind("[::1]:0")).collect() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("skipped: no IPv6 loopback here ({e})");
+            return;
+        }
+    };
+    let addrs: Vec<SocketAddr> = sockets.iter().map(|s| s.local_addr().expect("bound")).collect();
+    drop(sockets);
+    check_election(&cluster_file_run(&addrs, ""));
+}
+
+#[test]
+fn an_unreachable_peer_is_given_up_with_a_clear_error() {
+    let addrs = free_addrs(2);
+    let peers = format!("{},{}", addrs[0], addrs[1]);
+    // Node 1 never starts: node 0's ELECT is retransmitted, then given up.
+    let out = reparti()
+        .args(["node", "chang-roberts", "--me", "0", "--peers", &peers, "--give-up-after", "2"])
+        .args(["--start-delay-ms", "0", "--idle-ms", "200"])
+        .timeout(LIMIT)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("never acknowledged") && stderr.contains(&addrs[1].to_string()), "{stderr}");
+    assert!(!stderr.contains("panicked"));
+}
+
+#[test]
+fn a_bad_cluster_file_is_one_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("cluster.toml");
+    std::fs::write(&file, "nodes = [\"127.0.0.1:1\"]\ntopolgy = \"ring\"\n").expect("write");
+    let path = file.to_str().expect("utf-8");
+    let err = usage_error(&["node", "chang-roberts", "--cluster", path, "--me", "0"]);
+    assert!(err.contains("line 2") && err.contains("topolgy"), "{err}");
+    let err = usage_error(&["node", "chang-roberts", "--cluster", "/nonexistent/cluster.toml", "--me", "0"]);
+    assert!(err.contains("/nonexistent/cluster.toml"), "{err}");
+}

@@ -309,7 +309,11 @@ impl<'a, A: Algorithm> Runner<'a, A> {
                 }
                 Outgoing::GaveUp { to, seq, .. } => {
                     self.send_errors += 1;
-                    eprintln!("reparti node {}: gave up on message {seq} to node {to}: no acknowledgement", self.me);
+                    let addr = self.cfg.addrs.get(to).map(ToString::to_string).unwrap_or_default();
+                    eprintln!(
+                        "reparti node {}: gave up on message {seq} to node {to} at {addr}: never acknowledged; is that node running and reachable?",
+                        self.me
+                    );
                 }
                 // Received messages are never transmitted.
                 Outgoing::Transmit { .. } | Outgoing::Retransmit { .. } => {}

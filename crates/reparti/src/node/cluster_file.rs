@@ -51,7 +51,7 @@ impl ClusterFile {
     pub fn parse(text: &str) -> Result<ClusterFile, String> {
         let file: ClusterFile = toml::from_str(text).map_err(|e| {
             let msg = e.message().to_string();
-            let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
+            let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
             match line {
                 Some(l) => format!("line {l}: {msg} (see docs/PROTOCOL.md, cluster files)"),
                 None => format!("{msg} (see docs/PROTOCOL.md, cluster files)"),

@@ -119,6 +119,7 @@ impl Plan {
         let reliable = parse_on_off(&args.reliable, "--reliable")?.then(|| ReliableConfig {
             fifo: spec.needs_fifo,
             ack_delay: ACK_DELAY,
+            give_up_after: Some(args.give_up_after),
             ..ReliableConfig::default()
         });
         let interactive = !args.supervised && (args.interactive || std::io::stdin().is_terminal());

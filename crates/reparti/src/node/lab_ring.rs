@@ -81,6 +81,7 @@ pub fn ring_plan(args: &NodeArgs, spec: AlgorithmSpec) -> anyhow::Result<Plan> {
         wire: args.wire.clone(),
         key_file: args.key_file.clone(),
         reliable: "off".into(),
+        give_up_after: args.give_up_after,
         drop: args.drop,
         dup: args.dup,
         delay: args.delay.clone(),

@@ -101,6 +101,12 @@ pub struct NodeArgs {
     #[arg(long, default_value = "on", value_name = "on|off")]
     pub reliable: String,
 
+    /// With the reliable layer: give a message up after this many retransmissions without
+    /// progress (with the backoff, about 19 s for 12), so that a node whose peer is gone
+    /// ends, saying so, instead of retransmitting for ever.
+    #[arg(long, default_value_t = 12, value_name = "N")]
+    pub give_up_after: u32,
+
     /// Inject loss: drop each datagram or frame this node sends with probability P.
     #[arg(long, default_value_t = 0.0, value_name = "P")]
     pub drop: f64,
@@ -173,6 +179,13 @@ pub fn run(args: &NodeArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     } else {
         print!("{}", summary::render(&summary));
+    }
+    let given_up = summary.reliable.as_ref().and_then(|r| r["given_up"].as_u64()).unwrap_or(0);
+    if given_up > 0 {
+        eprintln!(
+            "error: {given_up} message(s) were never acknowledged and were given up: is every peer running and reachable (see the lines above)?"
+        );
+        return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
 }
