@@ -14,13 +14,22 @@
 //! * [`secure`]: Fernet encryption and authentication of whole datagrams, byte for byte
 //!   what Python's `cryptography.fernet` reads and writes, with keys in files.
 //!
-//! * [`runtime`]: the tokio runtime that drives one node's process over UDP from
-//!   datagrams, timers and an input channel, with clocks, optional sealing, drop counts
-//!   by reason and per-node trace events.
+//! * [`transport`]: UDP datagrams or TCP length-prefixed frames, IPv4 or IPv6, with
+//!   seeded fault injection (drop, duplicate, delay, reorder) on the sending side, since
+//!   the machines we run on have no kernel netem.
+//! * [`reliable`]: the reliable channel layer, sans-IO: sequence numbers, cumulative
+//!   acknowledgements, retransmission with backoff, duplicate suppression, FIFO delivery
+//!   when the algorithm needs it.
+//! * [`runtime`]: the tokio runtime that drives one node's process from datagrams,
+//!   timers and a control channel (inputs, a console's questions), with clocks, optional
+//!   sealing, the reliable layer, drop counts by reason and per-node trace events.
+//! * [`merge`]: the nodes' traces merged into one run consistent with happens-before,
+//!   which the simulator can replay and check.
+//! * [`mesh`]: TP4's mesh, whose members find each other through a registry file or a
+//!   seed member.
 //!
-//! Still to come (issue 4): TCP (length-prefixed frames), the reliable channel layer,
-//! fault injection in the transport, and trace files merged across nodes. The CLI (`reparti node`,
-//! `reparti run`, `reparti keygen`) is built on top of those.
+//! The CLI (`reparti node`, `reparti run`, `reparti merge`, `reparti keygen`, `reparti
+//! chat`) is built on top of these.
 //!
 //! ```
 //! use reparti_core::{Message, NodeId};

@@ -76,6 +76,7 @@ fn measure_one(n: usize, args: &BenchArgs) -> anyhow::Result<Measure> {
 pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     if args.net {
         return crate::bench_net::run(&crate::bench_net::NetBench {
+            repeat: args.repeat,
             hops: args.hops,
             seconds: args.seconds,
             c_source: "bench/c_ring.c".into(),

@@ -431,6 +431,10 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 100_000)]
     pub hops: u64,
 
+    /// With --net: each figure is the median of this many runs.
+    #[arg(long, default_value_t = 3)]
+    pub repeat: usize,
+
     /// With --net: seconds per C and Python measurement.
     #[arg(long, default_value_t = 3.0)]
     pub seconds: f64,

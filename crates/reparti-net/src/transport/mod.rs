@@ -61,7 +61,8 @@ use std::io;
 use std::net::SocketAddr;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
-use tokio::net::{TcpListener, UdpSocket};
+use tokio::net::TcpListener;
+use udp::UdpPort;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -111,7 +112,7 @@ pub struct Transport {
 }
 
 enum Inbound {
-    Udp { socket: Arc<UdpSocket>, buf: Vec<u8>, errors_in_a_row: u32 },
+    Udp { socket: Arc<UdpPort>, buf: Vec<u8>, errors_in_a_row: u32 },
     Tcp { frames: mpsc::Receiver<tcp::Incoming>, failure: Arc<Mutex<Option<io::Error>>> },
 }
 
@@ -128,7 +129,7 @@ impl Transport {
         faults.validate().map_err(NetError::Config)?;
         let (outbound, inbound, shared) = match kind {
             TransportKind::Udp => {
-                let socket = Arc::new(UdpSocket::bind(addr).await.map_err(|e| bind_error(kind, addr, e))?);
+                let socket = Arc::new(UdpPort::bind(addr).map_err(|e| bind_error(kind, addr, e))?);
                 let local = socket.local_addr().map_err(|e| bind_error(kind, addr, e))?;
                 let inbound =
                     Inbound::Udp { socket: socket.clone(), buf: vec![0; udp::RECV_BUFFER], errors_in_a_row: 0 };

@@ -9,7 +9,6 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use tokio::net::UdpSocket;
 use tokio::task::AbortHandle;
 
 /// A transport's counters, as returned by [`Transport::stats`](super::Transport::stats).
@@ -163,7 +162,7 @@ impl Shared {
 /// The way out to the network, shared by `send` and the delay scheduler.
 #[derive(Clone)]
 pub enum Outbound {
-    Udp(Arc<UdpSocket>),
+    Udp(Arc<super::udp::UdpPort>),
     Tcp(Arc<Connections>),
 }
 

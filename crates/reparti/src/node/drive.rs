@@ -25,8 +25,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// acknowledged, and the retransmission timeout (50 ms) is far above it.
 const ACK_DELAY: Duration = Duration::from_millis(2);
 
-/// How often a supervised node looks at its status.
-const STATUS_PERIOD: Duration = Duration::from_millis(5);
+/// How often a supervised node looks at its status: rarely enough to cost nothing
+/// (each look wakes the node), often enough that the end of a run is seen at once.
+const STATUS_PERIOD: Duration = Duration::from_millis(10);
 use tokio::sync::{mpsc, oneshot};
 
 /// Everything a node needs to run, checked.

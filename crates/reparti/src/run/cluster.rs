@@ -28,8 +28,8 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 /// How long the end condition must hold before the run is stopped: a node's status is
-/// sampled every few milliseconds, so this covers a message between two samples.
-const SETTLE: Duration = Duration::from_millis(30);
+/// sampled every 10 ms, so this covers a message between two samples, twice over.
+const SETTLE: Duration = Duration::from_millis(40);
 
 /// A child's last `STATUS`.
 #[derive(Clone, Copy, PartialEq, Eq, Default)]
