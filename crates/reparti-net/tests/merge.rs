@@ -14,21 +14,17 @@ use reparti_net::merge::{merge, MergeError, NodeTrace, DEFAULT_STOP, LOST};
 use reparti_sim::{Delay, NetworkModel, Report, SimConfig, Stop};
 use std::collections::BTreeMap;
 
-/// A small seeded generator (splitmix64): the tests need a few random numbers, not a crate.
-struct Mix(u64);
+/// The project's seeded generator, with the few draws the tests need.
+struct Mix(reparti_core::Rng);
 impl Mix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+    fn new(seed: u64) -> Mix {
+        Mix(reparti_core::rng(seed))
     }
     fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        rand::Rng::gen::<f64>(&mut self.0)
     }
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        rand::Rng::gen_range(&mut self.0, 0..n)
     }
     fn shuffle<T>(&mut self, v: &mut [T]) {
         for k in (1..v.len()).rev() {
@@ -185,7 +181,7 @@ fn round_trip<A: Algorithm>(cfg: &SimConfig) -> (Report, Trace) {
     let what = format!("{} seed {} {:?}", A::spec().name, cfg.seed, cfg.network);
     let (report, trace) = simulate::<A>(cfg);
     assert_eq!(report.stop, Stop::Quiescence, "{what}: the simulation itself must end quietly");
-    let nodes = split_with_skewed_clocks(&trace, &mut Mix(cfg.seed * 7919));
+    let nodes = split_with_skewed_clocks(&trace, &mut Mix::new(cfg.seed * 7919));
     let m = merged(&trace, nodes.clone());
     assert_eq!(m.events.iter().filter(|e| e.kind == EventKind::Send).count() as u64, report.messages.total);
     assert_eq!(m.end.as_ref().map(|e| (e.stop.as_str(), e.events)), Some((DEFAULT_STOP, m.events.len() as u64)));
@@ -382,7 +378,7 @@ proptest! {
         let cfg = config(6, sim_seed, false, 0.1, 0.1);
         let (report, trace) = simulate::<ChangRoberts>(&cfg);
         prop_assume!(report.stop == Stop::Quiescence);
-        let mut mix = Mix(shuffle_seed);
+        let mut mix = Mix::new(shuffle_seed);
         let untimed = split(&trace, |_, _| 0.0, &[]);
         let reference = merged(&trace, untimed.clone());
         let mut shuffled = untimed;

@@ -262,22 +262,18 @@ fn timeouts_are_kept_within_bounds() {
     assert_eq!(b.next_deadline(), Some(now + b.config().max_rto));
 }
 
-/// splitmix64: a tiny seeded generator, enough for fault decisions.
-struct SimRng(u64);
+/// The project's seeded generator, with the draws fault decisions need.
+struct SimRng(reparti_core::Rng);
 
 impl SimRng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+    fn new(seed: u64) -> SimRng {
+        SimRng(reparti_core::rng(seed))
     }
     fn chance(&mut self, p: f64) -> bool {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64 <= p && p > 0.0
+        p > 0.0 && rand::Rng::gen::<f64>(&mut self.0) <= p
     }
     fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        rand::Rng::gen_range(&mut self.0, 0..n)
     }
 }
 
@@ -366,7 +362,7 @@ impl Sim {
 /// left to do; checks exactly-once (and FIFO) delivery and idleness. Returns the nodes'
 /// counters added up.
 fn run(seed: u64, n: usize, per_node: usize, fifo: bool, max_in_flight: usize, faults: Faults) -> ReliableStats {
-    let mut rng = SimRng(seed);
+    let mut rng = SimRng::new(seed);
     // (time, from, to, payload): payloads count up per channel, so delivery order shows.
     let mut next_payload = vec![vec![0u32; n]; n];
     let mut sends: Vec<(Duration, usize, usize, u32)> = (0..n)

@@ -3,24 +3,12 @@
 
 mod common;
 
-use common::usage_error;
+use common::{usage_error, Cluster};
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::UdpSocket;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// Children killed and reaped on drop.
-struct Cluster(Vec<Child>);
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
 
 /// `n` loopback ports that were free a moment ago.
 fn free_ports(n: usize) -> Vec<u16> {

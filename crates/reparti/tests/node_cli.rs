@@ -6,29 +6,16 @@
 
 mod common;
 
-use common::{reparti, usage_error};
+use common::{reparti, usage_error, Cluster};
 use serde_json::Value;
 use std::io::Read;
 use std::net::{SocketAddr, UdpSocket};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Bound on a whole cluster: start delay + a few ms of election + the idle stop, with room
 /// for a loaded machine.
 const LIMIT: Duration = Duration::from_secs(30);
-
-/// Children killed and reaped on drop.
-struct Cluster(Vec<Child>);
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            // Already exited: kill fails harmlessly; wait reaps either way.
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
 
 /// `n` loopback addresses whose ports were free a moment ago (bound on port 0, then released).
 fn free_addrs(n: usize) -> Vec<SocketAddr> {

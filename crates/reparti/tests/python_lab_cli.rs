@@ -4,24 +4,15 @@
 //! duplicated, and every data message arrives once — the same outcome as a ring of
 //! reparti nodes only.
 
+mod common;
+
+use common::Cluster;
 use serde_json::Value;
 use std::io::Read;
 use std::net::UdpSocket;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// Children killed and reaped on drop.
-struct Cluster(Vec<Child>);
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        for child in &mut self.0 {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
 
 /// Whether `python3` (with `cryptography` when `crypto`) runs here; says why not.
 fn python_ready(crypto: bool) -> bool {

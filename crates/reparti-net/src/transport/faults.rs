@@ -7,6 +7,7 @@
 //! draws the same number of values whatever the outcome, so the drop pattern of a seed
 //! does not change when, say, duplication is switched on as well.
 
+use rand::Rng as _;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -90,28 +91,6 @@ fn check_probability(name: &str, p: f64) -> Result<(), String> {
     }
 }
 
-/// SplitMix64: tiny, portable and deterministic.
-///
-/// `reparti-net` does not depend on `rand`, without which `reparti_core::Rng` cannot be
-/// drawn from; this generator is the only place to change once it does.
-#[derive(Clone, Debug)]
-struct FaultRng(u64);
-
-impl FaultRng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `[0, 1)`, so `unit() < p` happens with probability `p`, always for 1.0.
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
-    }
-}
-
 /// What to do with one copy of a datagram.
 #[derive(Debug, PartialEq)]
 pub enum Step {
@@ -143,7 +122,8 @@ struct Held {
 /// Applies [`Faults`] to a stream of sends.
 pub struct Injector {
     faults: Faults,
-    rng: FaultRng,
+    /// The project's seeded generator: the same seed, the same faults.
+    rng: reparti_core::Rng,
     /// At most one datagram held back per destination: reordering only matters within
     /// one link.
     held: HashMap<SocketAddr, Held>,
@@ -153,16 +133,17 @@ pub struct Injector {
 impl Injector {
     /// An injector for valid `faults` (see [`Faults::validate`]).
     pub fn new(faults: Faults) -> Self {
-        let rng = FaultRng(faults.seed);
+        let rng = reparti_core::rng(faults.seed);
         Injector { faults, rng, held: HashMap::new(), next_hold_id: 0 }
     }
 
     /// Decides the fate of one datagram to `to`.
     pub fn plan(&mut self, to: SocketAddr, bytes: Vec<u8>) -> Plan {
         // Always six draws, whatever is used: see the module documentation.
-        let drop_draw = self.rng.unit();
-        let dup_draw = self.rng.unit();
-        let copy_draws = [(self.rng.unit(), self.rng.unit()), (self.rng.unit(), self.rng.unit())];
+        let mut unit = || self.rng.gen::<f64>();
+        let drop_draw = unit();
+        let dup_draw = unit();
+        let copy_draws = [(unit(), unit()), (unit(), unit())];
 
         let mut plan = Plan::default();
         if drop_draw < self.faults.drop {

@@ -62,9 +62,9 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
-use udp::UdpPort;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
+use udp::UdpPort;
 
 /// The largest unit [`Transport::send`] accepts, and the largest TCP frame a peer may
 /// announce: 128 KiB, room for a [`MAX_DATAGRAM`](crate::wire::MAX_DATAGRAM) envelope

@@ -3,14 +3,13 @@
 //! commands, and its trace written when it stops.
 
 use super::summary::{summarise, Summary};
-use super::{console, faults_from_flags, load_cluster, parse_addr, parse_on_off, NodeArgs};
+use super::{console, load_cluster, parse_addr, NodeArgs};
 use crate::usage;
 use reparti_core::trace::{TraceHeader, TraceWriter, TRACE_VERSION};
 use reparti_core::{Algorithm, AlgorithmSpec, AlgorithmVisitor, ClockMode, IdAssignment, Instance, Message, NodeId};
 use reparti_core::{NodeSetup, TopologyKind};
 use reparti_net::reliable::ReliableConfig;
 use reparti_net::runtime::{run_node_on, Control, Input, Msg, NetError, NodeConfig, NodeReport, Show, VECTOR_LIMIT};
-use reparti_net::secure::Key;
 use reparti_net::transport::{Transport, TransportKind};
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
@@ -109,15 +108,12 @@ impl Plan {
         let transport_text =
             args.transport.clone().or(cluster.as_ref().and_then(|c| c.transport.clone())).unwrap_or("udp".into());
         let transport: TransportKind = transport_text.parse().map_err(|e| usage(format!("--transport: {e}")))?;
-        let wire = args.wire.parse().map_err(|e: String| usage(format!("--wire: {e}")))?;
-        let key = match &args.key_file {
-            Some(path) => Some(Key::from_file(path).map_err(|e| usage(e.to_string()))?),
-            None => None,
-        };
+        let wire = args.link.wire()?;
+        let key = args.link.key()?;
         // Each node draws its own fault pattern, repeatable from the run's seed.
         let fault_seed = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(me as u64);
-        let faults = faults_from_flags(args.drop, args.dup, args.delay.as_deref(), args.reorder, fault_seed)?;
-        let reliable = parse_on_off(&args.reliable, "--reliable")?.then(|| ReliableConfig {
+        let faults = args.link.faults(fault_seed)?;
+        let reliable = args.link.reliable()?.then(|| ReliableConfig {
             fifo: spec.needs_fifo,
             ack_delay: ACK_DELAY,
             give_up_after: Some(args.give_up_after),

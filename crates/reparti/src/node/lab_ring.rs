@@ -14,6 +14,7 @@
 //! knows only its successor cannot address anyone else.
 
 use super::drive::Plan;
+use super::link::LinkFlags;
 use super::{parse_addr, NodeArgs};
 use crate::usage;
 use reparti_core::{AlgorithmSpec, IdAssignment, NodeId, TopologyKind};
@@ -78,14 +79,8 @@ pub fn ring_plan(args: &NodeArgs, spec: AlgorithmSpec) -> anyhow::Result<Plan> {
         seed: args.seed,
         param: lab_args,
         transport: args.transport.clone(),
-        wire: args.wire.clone(),
-        key_file: args.key_file.clone(),
-        reliable: "off".into(),
+        link: LinkFlags { reliable: "off".into(), ..args.link.clone() },
         give_up_after: args.give_up_after,
-        drop: args.drop,
-        dup: args.dup,
-        delay: args.delay.clone(),
-        reorder: args.reorder,
         idle_ms: args.idle_ms,
         start_delay_ms: args.start_delay_ms,
         trace: args.trace.clone(),

@@ -23,13 +23,14 @@ mod console;
 mod drive;
 mod lab;
 mod lab_ring;
+pub mod link;
 mod summary;
 
 use crate::sim::find_algorithm;
 use crate::usage;
 use clap::{Args, Subcommand};
 use cluster_file::ClusterFile;
-use reparti_net::transport::Faults;
+use link::LinkFlags;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -88,40 +89,14 @@ pub struct NodeArgs {
     #[arg(long)]
     pub transport: Option<String>,
 
-    /// Encoding of the messages this node sends: json (what Python speaks) or binary.
-    #[arg(long, default_value = "json")]
-    pub wire: String,
-
-    /// Encrypt and authenticate every datagram with this Fernet key (`reparti keygen -o F`).
-    #[arg(long, value_name = "FILE")]
-    pub key_file: Option<PathBuf>,
-
-    /// The reliable channel layer: on, or off for raw datagrams (needed when a lab
-    /// script that sends no acknowledgements is in the cluster).
-    #[arg(long, default_value = "on", value_name = "on|off")]
-    pub reliable: String,
+    #[command(flatten)]
+    pub link: LinkFlags,
 
     /// With the reliable layer: give a message up after this many retransmissions without
     /// progress (with the backoff, about 19 s for 12), so that a node whose peer is gone
     /// ends, saying so, instead of retransmitting for ever.
     #[arg(long, default_value_t = 12, value_name = "N")]
     pub give_up_after: u32,
-
-    /// Inject loss: drop each datagram or frame this node sends with probability P.
-    #[arg(long, default_value_t = 0.0, value_name = "P")]
-    pub drop: f64,
-
-    /// Inject duplication: send each datagram or frame twice with probability P.
-    #[arg(long, default_value_t = 0.0, value_name = "P")]
-    pub dup: f64,
-
-    /// Inject delay: hold each datagram or frame a uniform MIN..MAX milliseconds.
-    #[arg(long, value_name = "MIN..MAX")]
-    pub delay: Option<String>,
-
-    /// Inject reordering: let datagrams overtake each other.
-    #[arg(long)]
-    pub reorder: bool,
 
     /// Stop after this many milliseconds with nothing received, no timer pending and
     /// nothing unacknowledged.
@@ -201,26 +176,6 @@ pub fn parse_addr(text: &str, what: &str) -> anyhow::Result<SocketAddr> {
         usage(format!("{what}: '{text}' is not an address ({why}); write HOST:PORT, e.g. 127.0.0.1:5000 or [::1]:5000"))
     };
     text.to_socket_addrs().map_err(|e| bad(e.to_string()))?.next().ok_or_else(|| bad("it resolves to nothing".into()))
-}
-
-/// The fault flags as one [`Faults`], checked; `seed` makes the pattern repeatable.
-pub fn faults_from_flags(drop: f64, dup: f64, delay: Option<&str>, reorder: bool, seed: u64) -> anyhow::Result<Faults> {
-    let delay = match delay {
-        Some(d) => Some(Faults::parse_delay(d).map_err(|e| usage(format!("--delay: {e}")))?),
-        None => None,
-    };
-    let faults = Faults { drop, dup, delay, reorder, seed };
-    faults.validate().map_err(|e| usage(format!("{e} (--drop and --dup take probabilities in [0, 1])")))?;
-    Ok(faults)
-}
-
-/// `--reliable on|off`.
-pub fn parse_on_off(text: &str, flag: &str) -> anyhow::Result<bool> {
-    match text {
-        "on" | "true" | "yes" => Ok(true),
-        "off" | "false" | "no" => Ok(false),
-        other => Err(usage(format!("{flag} {other}: write on or off"))),
-    }
 }
 
 /// The addresses and settings of a cluster file, merged under the command line's.

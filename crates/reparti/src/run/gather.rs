@@ -8,7 +8,6 @@ use super::RunArgs;
 use crate::{summary, usage};
 use reparti_core::trace::{Trace, TraceWriter};
 use reparti_core::{Algorithm, AlgorithmVisitor, IdAssignment, Instance, TopologyKind};
-use reparti_net::secure::Key;
 use reparti_net::transport::{Faults, TransportKind};
 use reparti_net::wire::Wire;
 use reparti_sim::Report;
@@ -32,17 +31,10 @@ pub struct Job {
 impl Job {
     pub fn from_args(args: &RunArgs, algorithm: &'static str, n: usize) -> anyhow::Result<Job> {
         let transport: TransportKind = args.transport.parse().map_err(|e| usage(format!("--transport: {e}")))?;
-        let wire: Wire = args.wire.parse().map_err(|e: String| usage(format!("--wire: {e}")))?;
-        let reliable = match args.reliable.as_str() {
-            "on" => true,
-            "off" => false,
-            other => return Err(usage(format!("--reliable {other}: write on or off"))),
-        };
-        let faults =
-            crate::node::faults_from_flags(args.drop, args.dup, args.delay.as_deref(), args.reorder, args.seed)?;
-        if let Some(path) = &args.key_file {
-            Key::from_file(path).map_err(|e| usage(e.to_string()))?;
-        }
+        args.link.check()?;
+        let wire = args.link.wire()?;
+        let reliable = args.link.reliable()?;
+        let faults = args.link.faults(args.seed)?;
         let ids: IdAssignment = args.ids.parse().map_err(|e: reparti_core::idents::IdError| usage(e.to_string()))?;
         let topology = match &args.topology {
             Some(t) => Some(t.parse::<TopologyKind>().map_err(|e| usage(e.to_string()))?),
@@ -67,16 +59,8 @@ impl Job {
             args.seed.to_string(),
             "--transport".into(),
             transport.to_string(),
-            "--wire".into(),
-            wire.to_string(),
-            "--reliable".into(),
-            args.reliable.clone(),
             "--idle-ms".into(),
             args.idle_ms.to_string(),
-            "--drop".into(),
-            args.drop.to_string(),
-            "--dup".into(),
-            args.dup.to_string(),
         ];
         if let Some(t) = &args.topology {
             common.extend(["--topology".into(), t.clone()]);
@@ -84,17 +68,8 @@ impl Job {
         for p in &args.param {
             common.extend(["--param".into(), p.clone()]);
         }
-        if let Some(d) = &args.delay {
-            common.extend(["--delay".into(), d.clone()]);
-        }
-        if args.reorder {
-            common.push("--reorder".into());
-        }
-        if let Some(k) = &args.key_file {
-            let abs = std::fs::canonicalize(k).unwrap_or_else(|_| k.clone());
-            common.extend(["--key-file".into(), abs.display().to_string()]);
-        }
-        let encrypted = args.key_file.is_some();
+        common.extend(args.link.to_args());
+        let encrypted = args.link.key_file.is_some();
         Ok(Job { algorithm, n, transport, wire, reliable, encrypted, faults, common })
     }
 

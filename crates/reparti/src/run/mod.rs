@@ -15,6 +15,7 @@ pub mod cluster;
 mod gather;
 pub mod merge_traces;
 
+use crate::node::link::LinkFlags;
 use crate::sim::find_algorithm;
 use crate::usage;
 use clap::Args;
@@ -52,34 +53,8 @@ pub struct RunArgs {
     #[arg(long, default_value = "udp")]
     pub transport: String,
 
-    /// Encoding of messages: json (what the labs' Python speaks) or binary (postcard).
-    #[arg(long, default_value = "json")]
-    pub wire: String,
-
-    /// Encrypt and authenticate all traffic with this Fernet key (`reparti keygen -o F`).
-    #[arg(long, value_name = "FILE")]
-    pub key_file: Option<PathBuf>,
-
-    /// The reliable channel layer (acks, retransmission, no duplicates, FIFO when the
-    /// algorithm needs it): on, or off to see what raw UDP does to the algorithm.
-    #[arg(long, default_value = "on", value_name = "on|off")]
-    pub reliable: String,
-
-    /// Inject loss: drop each datagram or frame sent with this probability.
-    #[arg(long, default_value_t = 0.0, value_name = "P")]
-    pub drop: f64,
-
-    /// Inject duplication: send each datagram or frame twice with this probability.
-    #[arg(long, default_value_t = 0.0, value_name = "P")]
-    pub dup: f64,
-
-    /// Inject delay: hold each datagram or frame a uniform MIN..MAX milliseconds.
-    #[arg(long, value_name = "MIN..MAX")]
-    pub delay: Option<String>,
-
-    /// Inject reordering: let datagrams overtake each other.
-    #[arg(long)]
-    pub reorder: bool,
+    #[command(flatten)]
+    pub link: LinkFlags,
 
     /// Stop everything after this many seconds (an error: the run did not end).
     #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]

@@ -27,3 +27,17 @@ pub fn usage_error(args: &[&str]) -> String {
     assert!(out.stdout.is_empty(), "{args:?} printed a report anyway");
     stderr
 }
+
+/// Child processes killed and reaped when dropped — on success, failure or panic — so no
+/// process outlives a test.
+pub struct Cluster(pub Vec<std::process::Child>);
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            // Already exited: kill fails harmlessly; wait reaps either way.
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
