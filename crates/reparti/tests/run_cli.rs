@@ -305,3 +305,21 @@ fn binary_wire_refuses_messages_it_cannot_read_back() {
     let report = run_json("chang-roberts", &["--wire", "binary"]);
     assert_all_hold(&report, "binary wire");
 }
+
+fn scenario(name: &str) -> String {
+    format!("{}/../../scenarios/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn scenario_files_run_on_real_processes_and_meet_their_expectations() {
+    for name in ["election-chang-roberts-worst.toml", "communication-token-loss.toml", "tp6-logical-clocks.toml"] {
+        let out = reparti().args(["run", &scenario(name), "--json"]).output().expect("runs");
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(report["expectations_met"], true, "{name}: {}", report["expectations"]);
+        assert_eq!(report["run"]["real"]["processes"].as_u64().map(|n| n > 1), Some(true));
+    }
+    // What only a simulator can do is refused in one line.
+    let e = usage_error(&["run", &scenario("election-chang-roberts-crash.toml")]);
+    assert!(e.contains("can only be simulated") && e.contains("reparti sim"), "{e}");
+}

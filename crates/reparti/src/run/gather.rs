@@ -138,10 +138,10 @@ pub struct Outcome {
 }
 
 #[derive(Serialize)]
-struct JsonOut<'a> {
+pub struct JsonOut<'a> {
     #[serde(flatten)]
-    report: &'a Report,
-    real: &'a Real,
+    pub report: &'a Report,
+    pub real: &'a Real,
 }
 
 pub fn gather(job: &Job, dir: &Path, addrs: &[String], finished: Finished) -> anyhow::Result<Outcome> {
@@ -185,6 +185,11 @@ pub fn gather(job: &Job, dir: &Path, addrs: &[String], finished: Finished) -> an
 }
 
 impl Outcome {
+    /// The run's report, as a simulation's.
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+
     pub fn print(self, args: &RunArgs) -> anyhow::Result<ExitCode> {
         if let Some(path) = &args.trace {
             write_trace(&self.merged, path)?;
@@ -204,7 +209,7 @@ impl Outcome {
             drawn?;
         }
         if args.json {
-            println!("{}", serde_json::to_string_pretty(&JsonOut { report: &self.report, real: &self.real })?);
+            println!("{}", serde_json::to_string_pretty(&self.json())?);
         } else {
             print!("{}", self.render());
             if let Some(path) = &args.trace {
@@ -214,7 +219,12 @@ impl Outcome {
         Ok(if self.report.all_good() { ExitCode::SUCCESS } else { ExitCode::from(1) })
     }
 
-    fn render(&self) -> String {
+    /// What `--json` prints.
+    pub fn json(&self) -> JsonOut<'_> {
+        JsonOut { report: &self.report, real: &self.real }
+    }
+
+    pub fn render(&self) -> String {
         let r = &self.real;
         let sum = |key: &str, sub: &str| -> u64 {
             r.nodes.iter().filter_map(|n| n.get(key).and_then(|v| v.get(sub)).and_then(serde_json::Value::as_u64)).sum()

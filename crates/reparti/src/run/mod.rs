@@ -14,6 +14,7 @@
 pub mod cluster;
 mod gather;
 pub mod merge_traces;
+mod scenario_run;
 
 use crate::node::link::LinkFlags;
 use crate::sim::find_algorithm;
@@ -24,9 +25,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-#[derive(Args, Debug)]
+#[derive(Args, Debug, Clone)]
 pub struct RunArgs {
-    /// The algorithm to run (see `reparti list`).
+    /// The algorithm to run (see `reparti list`), or a scenario file (FILE.toml, see
+    /// docs/SCENARIOS.md) whose expectations the real run must meet.
     pub algorithm: String,
 
     /// Number of node processes [default: the algorithm's default].
@@ -83,6 +85,14 @@ pub struct RunArgs {
 }
 
 pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
+    if let Some(path) = crate::scenario::path_of(&args.algorithm) {
+        return scenario_run::run(&path, args);
+    }
+    execute(args)?.print(args)
+}
+
+/// Starts the cluster, lets it run to its end, and merges and replays what it did.
+fn execute(args: &RunArgs) -> anyhow::Result<gather::Outcome> {
     let spec = find_algorithm(&args.algorithm)?;
     let n = args.nodes.unwrap_or(spec.default_nodes);
     if n < 1 {
@@ -109,6 +119,5 @@ pub fn run(args: &RunArgs) -> anyhow::Result<ExitCode> {
     let addrs = cluster.wait_ready(deadline)?;
     cluster.start(&addrs)?;
     let finished = cluster.wait_all(deadline, Duration::from_millis(args.idle_ms))?;
-    let outcome = gather::gather(&job, &dir, &addrs, finished)?;
-    outcome.print(args)
+    gather::gather(&job, &dir, &addrs, finished)
 }
