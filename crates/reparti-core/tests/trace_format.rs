@@ -118,6 +118,7 @@ fn expected_keys(e: &TraceEvent) -> BTreeSet<&'static str> {
     let mut k: BTreeSet<&'static str> = ["i", "t", "node", "kind", "lamport"].into();
     let optional = [
         ("msg", e.msg.is_some()),
+        ("seq", e.seq.is_some()),
         ("from", e.from.is_some()),
         ("to", e.to.is_some()),
         ("type", e.msg_type.is_some()),
