@@ -163,9 +163,20 @@ async fn stray_datagrams_are_dropped_and_counted() {
             let body = reparti_algos::election::chang_roberts::Msg::Elect(1_000);
             encode(&Envelope { from: NodeId(from), to: NodeId(to), lamport: 1, vc: None, seq: None, body }, Wire::Json)
         };
-        let datagrams: [Vec<u8>; 4] = [
+        // A valid token with one ciphertext character changed: its MAC no longer holds.
+        let mut tampered = seal(&k, &env(1, 2));
+        let middle = tampered.len() / 2;
+        tampered[middle] = if tampered[middle] == b'A' { b'B' } else { b'A' };
+        // A valid token from an hour ago, replayed past the 60 s TTL.
+        let hour_ago = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+            .saturating_sub(3600);
+        let datagrams: [Vec<u8>; 6] = [
             b"\x00\xffnot an envelope at all".to_vec(),
             seal(&Key::generate(), &env(1, 2)),
+            tampered,
+            reparti_net::secure::seal_at(&k, &env(1, 2), hour_ago),
             seal(&k, &env(99, 2)),
             seal(&k, &env(1, 3)),
         ];
@@ -177,11 +188,13 @@ async fn stray_datagrams_are_dropped_and_counted() {
     // The forged ELECT(1000) never got in: the election is the honest one.
     check_election(&idents, &reports);
     let d = reports[2].dropped;
-    assert_eq!((d.crypto, d.wire, d.unknown_sender, d.wrong_destination), (2, 0, 1, 1));
+    // Unreadable, wrong key, tampered, expired: crypto; then an unknown sender, and a
+    // datagram meant for another node.
+    assert_eq!((d.crypto, d.wire, d.unknown_sender, d.wrong_destination), (4, 0, 1, 1));
     assert!(reports.iter().enumerate().all(|(i, r)| i == 2 || r.dropped.total() == 0));
     let drops =
         reports[2].trace.as_ref().expect("trace").iter().filter(|e| e.kind == reparti_core::trace::EventKind::Drop);
-    assert_eq!(drops.count(), 4);
+    assert_eq!(drops.count(), 6, "each refused datagram is traced");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
