@@ -156,6 +156,39 @@ pub enum NetError {
     },
 }
 
+/// A timer that is moved rather than rebuilt: `set` resets it only when its time changes.
+struct Alarm {
+    sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
+    at: Option<Instant>,
+}
+
+impl Alarm {
+    fn new() -> Alarm {
+        // Parked far away until set.
+        let far = Instant::now() + Duration::from_secs(365 * 86_400);
+        Alarm { sleep: Box::pin(tokio::time::sleep_until(far)), at: None }
+    }
+
+    fn set(&mut self, at: Option<Instant>) {
+        if at != self.at {
+            if let Some(t) = at {
+                self.sleep.as_mut().reset(t);
+            }
+            self.at = at;
+        }
+    }
+
+    fn armed(&self) -> bool {
+        self.at.is_some()
+    }
+
+    /// Completes when the alarm rings; it must be set again before it can ring again.
+    async fn ring(&mut self) {
+        self.sleep.as_mut().await;
+        self.at = None;
+    }
+}
+
 /// Binds a UDP socket, with an error that names the port and the fix (for the nodes that
 /// do not go through a [`Transport`], such as the TP4 mesh).
 pub async fn bind(addr: SocketAddr) -> Result<tokio::net::UdpSocket, NetError> {
@@ -215,12 +248,22 @@ pub async fn run_node_on<A: Algorithm>(
 
     let mut control_open = true;
     let mut last_event = Instant::now();
+    // Three alarms, kept across turns of the loop and moved only when their time
+    // changes: building and registering a fresh timer on every datagram costs a
+    // measurable share of a hop.
+    let mut timer_alarm = Alarm::new();
+    let mut reliable_alarm = Alarm::new();
+    let mut idle_alarm = Alarm::new();
     loop {
         let next_timer = runner.next_timer();
-        let next_reliable = runner.next_reliable_deadline();
+        timer_alarm.set(next_timer.map(|(_, at)| at));
+        reliable_alarm.set(runner.next_reliable_deadline());
         let idle = next_timer.is_none() && runner.reliable_idle() && !cfg.never_idle;
-        let idle_deadline = last_event + cfg.idle_stop;
-        let far = idle_deadline + Duration::from_secs(3600);
+        // Idleness is checked lazily: the alarm stays where it was and, when it rings
+        // too early (something happened since), moves to the new deadline.
+        if !idle_alarm.armed() {
+            idle_alarm.set(Some(last_event + cfg.idle_stop));
+        }
         // Biased, in this order: a due timer first (there are few, so they cannot starve
         // the rest, and a timer must not wait behind a flood of datagrams), then the
         // reliable layer's acknowledgements and retransmissions, then controls (a
@@ -228,12 +271,12 @@ pub async fn run_node_on<A: Algorithm>(
         // simulator applies them at their time), then datagrams, then idleness.
         tokio::select! {
             biased;
-            _ = tokio::time::sleep_until(next_timer.map_or(far, |(_, at)| at)), if next_timer.is_some() => {
+            _ = timer_alarm.ring(), if timer_alarm.armed() => {
                 if let Some((timer, _)) = next_timer {
                     runner.fire(timer).await;
                 }
             }
-            _ = tokio::time::sleep_until(next_reliable.unwrap_or(far)), if next_reliable.is_some() => {
+            _ = reliable_alarm.ring(), if reliable_alarm.armed() => {
                 runner.poll_reliable().await;
                 // Retransmitting is not activity: a node whose peers are gone must not
                 // stay up for ever because it keeps retransmitting.
@@ -252,7 +295,14 @@ pub async fn run_node_on<A: Algorithm>(
                 let (bytes, peer) = received?;
                 runner.datagram(&bytes, peer).await;
             }
-            _ = tokio::time::sleep_until(idle_deadline), if idle => break,
+            _ = idle_alarm.ring(), if idle => {
+                let deadline = last_event + cfg.idle_stop;
+                if Instant::now() >= deadline {
+                    break;
+                }
+                idle_alarm.set(Some(deadline));
+                continue;
+            }
         }
         if let Some(e) = runner.fatal.take() {
             return Err(NetError::Config(e));
