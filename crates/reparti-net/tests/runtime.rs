@@ -465,3 +465,49 @@ fn spawn_keyed_node(
         let _ = run_node_on(transport, &alg, setup, &topology, cfg, rx).await;
     })
 }
+
+/// The blocking driver (a node waiting in `recvfrom` on its own thread) elects the same
+/// leader with the same counts, with faults injected by the transport's task running on
+/// the runtime's worker thread, and answers its controls.
+#[test]
+fn the_blocking_driver_elects_under_loss_and_answers_controls() {
+    use reparti_net::runtime::{run_node_blocking, Show};
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+    let inst = instance::<ChangRoberts>(5, IdAssignment::Random, 21);
+    let n = inst.topology.len();
+    let transports: Vec<Transport> = rt.block_on(async {
+        let mut all = Vec::new();
+        for i in 0..n {
+            let faults = Faults { drop: 0.2, dup: 0.1, reorder: true, seed: i as u64, ..Faults::default() };
+            all.push(Transport::bind_blocking_udp(loopback(), faults).await.expect("bind"));
+        }
+        all
+    });
+    assert!(transports.iter().all(Transport::is_blocking));
+    let addrs: Vec<SocketAddr> = transports.iter().map(Transport::local_addr).collect();
+    let alg = Arc::new(inst.algorithm);
+    let topology = Arc::new(inst.topology);
+    let mut controls = Vec::new();
+    let mut threads = Vec::new();
+    for (i, transport) in transports.into_iter().enumerate() {
+        let (tx, rx) = mpsc::channel(16);
+        controls.push(tx);
+        let mut cfg = NodeConfig::new(NodeId(i as u32), addrs.clone());
+        cfg.reliable = Some(ReliableConfig { initial_rto: Duration::from_millis(20), ..ReliableConfig::default() });
+        cfg.idle_stop = Duration::from_millis(300);
+        cfg.trace = true;
+        let setup = NodeSetup { me: NodeId(i as u32), ident: inst.idents[i], n };
+        let (alg, topology) = (Arc::clone(&alg), Arc::clone(&topology));
+        threads.push(std::thread::spawn(move || run_node_blocking(transport, &*alg, setup, &topology, cfg, rx)));
+    }
+    // A question is answered while the node runs (controls are looked at every 10 ms).
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    controls[0].blocking_send(Control::Show(Show::Clock, reply)).expect("node 0 runs");
+    assert!(answer.blocking_recv().expect("an answer").starts_with("lamport"));
+    drop(controls);
+    let reports: Vec<NodeReport<ChangRoberts>> =
+        threads.into_iter().map(|t| t.join().expect("no panic").expect("the node ran")).collect();
+    check_election(&inst.idents, &reports);
+    let injected: u64 = reports.iter().map(|r| r.transport.injected_drops).sum();
+    assert!(injected > 0, "loss was injected, and repaired");
+}

@@ -15,6 +15,12 @@
 //! and, for algorithms that need it, delivers in FIFO order; a node is idle only once
 //! everything it sent has been acknowledged.
 //!
+//! Two drivers run the same [`node::Runner`]: [`run_node_on`], an event loop that waits
+//! on every source at once (any transport), and [`run_node_blocking`], which waits in
+//! `recvfrom` itself on its own thread (UDP): two system calls per message received and
+//! answered instead of four, which is what a process-per-node ring pays for
+//! (`docs/PERFORMANCE.md`).
+//!
 //! Clocks follow [`reparti_core::clock`]: a local event (start, timer, input) ticks, the
 //! [`Context`](reparti_core::Context) stamps each send, a delivery merges the stamp.
 //! Vector clocks are kept when there are at most [`VECTOR_LIMIT`] nodes.
@@ -23,9 +29,12 @@
 //! names an unknown sender or is meant for another node is dropped, counted by reason in
 //! [`Drops`] and reported on stderr; it never stops the node.
 
+mod blocking;
 mod node;
 mod receive;
 mod report;
+
+pub use blocking::{run_node_blocking, CONTROL_POLL};
 
 pub use report::{Drops, NodeReport};
 
@@ -156,6 +165,22 @@ pub enum NetError {
     },
 }
 
+/// The node's position, the topology and the address list must agree.
+fn check_setup(setup: &NodeSetup, topology: &Topology, cfg: &NodeConfig) -> Result<(), NetError> {
+    let n = topology.len();
+    if setup.me != cfg.me || setup.n != n || cfg.addrs.len() != n || cfg.me.index() >= n {
+        return Err(NetError::Config(format!(
+            "node {} of {} (setup: node {} of {}) with {} addresses: give one address per node of the topology",
+            cfg.me,
+            n,
+            setup.me,
+            setup.n,
+            cfg.addrs.len()
+        )));
+    }
+    Ok(())
+}
+
 /// A timer that is moved rather than rebuilt: `set` resets it only when its time changes.
 struct Alarm {
     sleep: std::pin::Pin<Box<tokio::time::Sleep>>,
@@ -228,20 +253,10 @@ pub async fn run_node_on<A: Algorithm>(
     cfg: NodeConfig,
     mut control: mpsc::Receiver<Control<Input<A>>>,
 ) -> Result<NodeReport<A>, NetError> {
-    let n = topology.len();
-    if setup.me != cfg.me || setup.n != n || cfg.addrs.len() != n || cfg.me.index() >= n {
-        return Err(NetError::Config(format!(
-            "node {} of {} (setup: node {} of {}) with {} addresses: give one address per node of the topology",
-            cfg.me,
-            n,
-            setup.me,
-            setup.n,
-            cfg.addrs.len()
-        )));
-    }
+    check_setup(&setup, topology, &cfg)?;
     let node = alg.init(&setup);
     let mut runner = Runner::<A>::new(node, topology, &cfg, transport);
-    runner.start().await;
+    runner.start();
     if let Some(e) = runner.fatal.take() {
         return Err(NetError::Config(e));
     }
@@ -273,17 +288,17 @@ pub async fn run_node_on<A: Algorithm>(
             biased;
             _ = timer_alarm.ring(), if timer_alarm.armed() => {
                 if let Some((timer, _)) = next_timer {
-                    runner.fire(timer).await;
+                    runner.fire(timer);
                 }
             }
             _ = reliable_alarm.ring(), if reliable_alarm.armed() => {
-                runner.poll_reliable().await;
+                runner.poll_reliable();
                 // Retransmitting is not activity: a node whose peers are gone must not
                 // stay up for ever because it keeps retransmitting.
                 continue;
             }
             c = control.recv(), if control_open => match c {
-                Some(Control::Input(input)) => runner.input(input).await,
+                Some(Control::Input(input)) => runner.input(input),
                 Some(Control::Show(what, reply)) => {
                     let _ = reply.send(runner.show(what));
                     continue;
@@ -293,7 +308,7 @@ pub async fn run_node_on<A: Algorithm>(
             },
             received = runner.transport.recv() => {
                 let (bytes, peer) = received?;
-                runner.datagram(&bytes, peer).await;
+                runner.datagram(&bytes, peer);
             }
             _ = idle_alarm.ring(), if idle => {
                 let deadline = last_event + cfg.idle_stop;

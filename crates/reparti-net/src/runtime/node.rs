@@ -104,30 +104,30 @@ impl<'a, A: Algorithm> Runner<'a, A> {
         self.reliable.as_ref().is_none_or(Reliable::is_idle)
     }
 
-    pub(super) async fn start(&mut self) {
+    pub(super) fn start(&mut self) {
         self.tick();
         self.trace_local(EventKind::Start, |_| {});
-        self.run_handler(|p, ctx| p.on_start(ctx)).await;
+        self.run_handler(|p, ctx| p.on_start(ctx));
     }
 
-    pub(super) async fn fire(&mut self, timer: Timer) {
+    pub(super) fn fire(&mut self, timer: Timer) {
         self.timers.remove(timer);
         self.tick();
         self.trace_local(EventKind::Timer, |e| e.timer = Some(timer.to_string()));
-        self.run_handler(|p, ctx| p.on_timer(timer, ctx)).await;
+        self.run_handler(|p, ctx| p.on_timer(timer, ctx));
     }
 
-    pub(super) async fn input(&mut self, input: Input<A>) {
+    pub(super) fn input(&mut self, input: Input<A>) {
         self.tick();
         if self.trace.is_some() {
             let payload = serde_json::to_value(&input).ok();
             self.trace_local(EventKind::Input, |e| e.payload = payload);
         }
-        self.run_handler(|p, ctx| p.on_input(input, ctx)).await;
+        self.run_handler(|p, ctx| p.on_input(input, ctx));
     }
 
     /// Delivers one message to the algorithm: merges its clocks, traces it, runs the handler.
-    pub(super) async fn deliver(&mut self, env: Envelope<Msg<A>>) {
+    pub(super) fn deliver(&mut self, env: Envelope<Msg<A>>) {
         let from = env.from;
         clock::merge(&mut self.lamport, self.vector.as_deref_mut(), self.me.index(), env.lamport, env.vc.as_deref());
         let kind = env.body.kind();
@@ -154,7 +154,7 @@ impl<'a, A: Algorithm> Runner<'a, A> {
             e.msg_type = Some(env.body.kind_name().to_string());
         });
         let body = env.body;
-        self.run_handler(move |p, ctx| p.on_message(from, body, ctx)).await;
+        self.run_handler(move |p, ctx| p.on_message(from, body, ctx));
     }
 
     pub(super) fn tick(&mut self) {
@@ -162,7 +162,7 @@ impl<'a, A: Algorithm> Runner<'a, A> {
     }
 
     /// Runs one handler to completion, then applies its effects in order.
-    async fn run_handler(&mut self, f: impl FnOnce(&mut A::Node, &mut Context<'_, Msg<A>>)) {
+    fn run_handler(&mut self, f: impl FnOnce(&mut A::Node, &mut Context<'_, Msg<A>>)) {
         let mut effects = std::mem::take(&mut self.effects);
         // Outputs and logs do not tick the clocks: as in the simulator's traces they
         // carry the clock of the handler's last ticking step before them.
@@ -177,15 +177,15 @@ impl<'a, A: Algorithm> Runner<'a, A> {
             if let Effect::Send { lamport, vector, .. } = &effect {
                 clock_now = (*lamport, vector.as_deref().map(<[u64]>::to_vec));
             }
-            self.apply(effect, &clock_now).await;
+            self.apply(effect, &clock_now);
         }
         self.effects = effects;
-        self.poll_reliable().await;
+        self.poll_reliable();
     }
 
-    async fn apply(&mut self, effect: Effect<Msg<A>>, clock_now: &ClockNow) {
+    fn apply(&mut self, effect: Effect<Msg<A>>, clock_now: &ClockNow) {
         match effect {
-            Effect::Send { to, msg, lamport, vector } => self.send(to, msg, lamport, vector).await,
+            Effect::Send { to, msg, lamport, vector } => self.send(to, msg, lamport, vector),
             Effect::SetTimer { timer, after } => {
                 // `after` is in milliseconds. NaN and negatives mean "now"; a delay too
                 // large for a Duration means "never, in practice" (a year).
@@ -217,7 +217,7 @@ impl<'a, A: Algorithm> Runner<'a, A> {
 
     /// Numbers and encodes one message, then sends it (through the reliable layer when
     /// on). Failures are counted and reported, never fatal.
-    async fn send(&mut self, to: NodeId, msg: Msg<A>, lamport: u64, vector: Option<Box<[u64]>>) {
+    fn send(&mut self, to: NodeId, msg: Msg<A>, lamport: u64, vector: Option<Box<[u64]>>) {
         let Some(&addr) = self.cfg.addrs.get(to.index()) else {
             self.send_errors += 1;
             eprintln!("reparti node {}: cannot send to node {to}: the nodes are 0..{}", self.me, self.n);
@@ -265,7 +265,7 @@ impl<'a, A: Algorithm> Runner<'a, A> {
                     return;
                 }
             }
-            None => self.emit(addr, bytes).await,
+            None => self.emit(addr, bytes),
         }
         self.next_seq[to.index()] += 1;
         if let Some(c) = self.sent_by_type.get_mut(kind) {
@@ -280,17 +280,17 @@ impl<'a, A: Algorithm> Runner<'a, A> {
     }
 
     /// Seals (with a key) and hands one datagram to the transport.
-    pub(super) async fn emit(&self, addr: std::net::SocketAddr, bytes: Vec<u8>) {
+    pub(super) fn emit(&self, addr: std::net::SocketAddr, bytes: Vec<u8>) {
         let bytes = match &self.cfg.key {
             Some(key) => secure::seal(key, &bytes),
             None => bytes,
         };
-        self.transport.send(addr, bytes).await;
+        self.transport.send_now(addr, bytes);
     }
 
     /// Sends whatever the reliable layer has due: first transmissions, retransmissions,
     /// acknowledgements.
-    pub(super) async fn poll_reliable(&mut self) {
+    pub(super) fn poll_reliable(&mut self) {
         let Some(reliable) = &mut self.reliable else { return };
         let due = reliable.poll(std::time::Instant::now());
         for out in due {
@@ -298,13 +298,13 @@ impl<'a, A: Algorithm> Runner<'a, A> {
                 Outgoing::Transmit { to, payload: Carried::Out(bytes), .. }
                 | Outgoing::Retransmit { to, payload: Carried::Out(bytes), .. } => {
                     if let Some(&addr) = self.cfg.addrs.get(to) {
-                        self.emit(addr, bytes).await;
+                        self.emit(addr, bytes);
                     }
                 }
                 Outgoing::Ack { to, upto } => {
                     if let Some(&addr) = self.cfg.addrs.get(to) {
                         let ack = wire::Ack { from: self.me, to: NodeId(to as u32), upto };
-                        self.emit(addr, wire::encode_ack(&ack, self.cfg.wire)).await;
+                        self.emit(addr, wire::encode_ack(&ack, self.cfg.wire));
                     }
                 }
                 Outgoing::GaveUp { to, seq, .. } => {

@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 
 impl<A: Algorithm> Runner<'_, A> {
     /// Opens, decodes and checks one datagram, then delivers it or drops it.
-    pub(super) async fn datagram(&mut self, bytes: &[u8], peer: SocketAddr) {
+    pub(super) fn datagram(&mut self, bytes: &[u8], peer: SocketAddr) {
         let plain = match &self.cfg.key {
             Some(key) => match secure::open(key, bytes, self.cfg.ttl) {
                 Ok(plain) => Cow::Owned(plain),
@@ -34,7 +34,7 @@ impl<A: Algorithm> Runner<'_, A> {
                 }
                 if let Some(reliable) = &mut self.reliable {
                     reliable.ack(from.index(), ack.upto, std::time::Instant::now());
-                    self.poll_reliable().await;
+                    self.poll_reliable();
                 }
             }
             Datagram::Message(mut env) => {
@@ -50,26 +50,26 @@ impl<A: Algorithm> Runner<'_, A> {
                         return self.drop_datagram(DropReason::Wire, peer, Some(env.from), &why);
                     }
                 }
-                self.accept(env).await;
+                self.accept(env);
             }
         }
     }
 
     /// A checked message: through the reliable layer when it is on and the sender
     /// numbered it, else delivered at once.
-    async fn accept(&mut self, env: Envelope<Msg<A>>) {
+    fn accept(&mut self, env: Envelope<Msg<A>>) {
         let (Some(reliable), Some(seq)) = (&mut self.reliable, env.seq) else {
-            return self.deliver(env).await;
+            return self.deliver(env);
         };
         let from = env.from.index();
         let ready = reliable.receive(from, seq, Carried::In(env), std::time::Instant::now());
         for (_, carried) in ready {
             if let Carried::In(env) = carried {
-                self.deliver(env).await;
+                self.deliver(env);
             }
         }
         // The acknowledgement is owed even when nothing was delivered (a duplicate).
-        self.poll_reliable().await;
+        self.poll_reliable();
     }
 
     /// In a lab ring, every message is taken as coming from the one predecessor.

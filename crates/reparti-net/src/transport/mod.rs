@@ -64,7 +64,7 @@ use std::sync::{Arc, Mutex};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use udp::UdpPort;
+use udp::{BlockingUdp, UdpPort};
 
 /// The largest unit [`Transport::send`] accepts, and the largest TCP frame a peer may
 /// announce: 128 KiB, room for a [`MAX_DATAGRAM`](crate::wire::MAX_DATAGRAM) envelope
@@ -112,8 +112,21 @@ pub struct Transport {
 }
 
 enum Inbound {
-    Udp { socket: Arc<UdpPort>, buf: Vec<u8>, errors_in_a_row: u32 },
-    Tcp { frames: mpsc::Receiver<tcp::Incoming>, failure: Arc<Mutex<Option<io::Error>>> },
+    Udp {
+        socket: Arc<UdpPort>,
+        buf: Vec<u8>,
+        errors_in_a_row: u32,
+    },
+    /// Read by blocking (`recv_timeout`), not through the event loop.
+    UdpBlocking {
+        socket: Arc<BlockingUdp>,
+        buf: Vec<u8>,
+        errors_in_a_row: u32,
+    },
+    Tcp {
+        frames: mpsc::Receiver<tcp::Incoming>,
+        failure: Arc<Mutex<Option<io::Error>>>,
+    },
 }
 
 /// The fault injector and the queue to the scheduler that sends what it delays.
@@ -146,6 +159,31 @@ impl Transport {
                 (outbound, Inbound::Tcp { frames, failure }, shared)
             }
         };
+        Ok(Transport::assemble(kind, shared, outbound, inbound, faults))
+    }
+
+    /// Binds a UDP socket that this thread will read by blocking in it
+    /// ([`recv_timeout`](Self::recv_timeout)), for a node that waits for nothing else:
+    /// two system calls per message received and answered, against four through the
+    /// event loop. Still call it from within a tokio runtime: injected faults are sent
+    /// late by a task, which must run on another thread (a multi-threaded runtime).
+    pub async fn bind_blocking_udp(addr: SocketAddr, faults: Faults) -> Result<Transport, NetError> {
+        faults.validate().map_err(NetError::Config)?;
+        let kind = TransportKind::Udp;
+        let socket = Arc::new(BlockingUdp::bind(addr).map_err(|e| bind_error(kind, addr, e))?);
+        let local = socket.local_addr().map_err(|e| bind_error(kind, addr, e))?;
+        let inbound =
+            Inbound::UdpBlocking { socket: socket.clone(), buf: vec![0; udp::RECV_BUFFER], errors_in_a_row: 0 };
+        Ok(Transport::assemble(kind, Shared::new(local), Outbound::UdpBlocking(socket), inbound, faults))
+    }
+
+    fn assemble(
+        kind: TransportKind,
+        shared: Arc<Shared>,
+        outbound: Outbound,
+        inbound: Inbound,
+        faults: Faults,
+    ) -> Transport {
         let faults = if faults.is_none() {
             None
         } else {
@@ -154,7 +192,43 @@ impl Transport {
             shared.tasks.spawn(schedule::run(jobs, outbound.clone(), injector.clone(), shared.clone()));
             Some(FaultPath { injector, later })
         };
-        Ok(Transport { kind, shared, outbound, inbound, faults })
+        Transport { kind, shared, outbound, inbound, faults }
+    }
+
+    /// Whether this transport is read by blocking ([`Transport::bind_blocking_udp`]).
+    pub fn is_blocking(&self) -> bool {
+        matches!(self.inbound, Inbound::UdpBlocking { .. })
+    }
+
+    /// For a blocking transport: the next datagram, or `None` after `timeout` (at least
+    /// 1 ms). An event-loop transport answers `None` at once: use [`recv`](Self::recv).
+    pub fn recv_timeout(&mut self, timeout: std::time::Duration) -> Result<Option<(Vec<u8>, SocketAddr)>, NetError> {
+        let Inbound::UdpBlocking { socket, buf, errors_in_a_row } = &mut self.inbound else { return Ok(None) };
+        let local = self.shared.local;
+        match socket.recv_from(buf, timeout) {
+            Ok(Some((len, peer))) => {
+                *errors_in_a_row = 0;
+                bump(&self.shared.counters.received);
+                Ok(Some((buf[..len].to_vec(), peer)))
+            }
+            Ok(None) => Ok(None),
+            // UDP reports some errors on the next read (an ICMP refusal of an earlier
+            // datagram, a network gone down for a while): they concern a datagram or a
+            // moment, not the socket, unless they persist — as in the event-loop path.
+            Err(source) => {
+                *errors_in_a_row += 1;
+                if *errors_in_a_row >= udp::MAX_RECV_ERRORS {
+                    *errors_in_a_row = 0;
+                    return Err(NetError::Recv { addr: local, source });
+                }
+                if *errors_in_a_row == 1 {
+                    eprintln!("reparti transport {local}: receive error: {source}");
+                }
+                // Do not spin on a persistent error: wait as a timeout would have.
+                std::thread::sleep(std::time::Duration::from_millis(1));
+                Ok(None)
+            }
+        }
     }
 
     /// The bound address (with the port chosen when 0 was asked for).
@@ -173,6 +247,13 @@ impl Transport {
     ///
     /// Not cancel-safe: a send cancelled midway may lose its datagram (or a held one).
     pub async fn send(&self, to: SocketAddr, bytes: Vec<u8>) {
+        self.send_now(to, bytes);
+    }
+
+    /// [`send`](Self::send), without an `await`: sending never waits (a UDP datagram that
+    /// finds the send buffer full is lost, as UDP allows; TCP frames and delayed copies
+    /// are queued for tasks).
+    pub fn send_now(&self, to: SocketAddr, bytes: Vec<u8>) {
         let counters = &self.shared.counters;
         if bytes.len() > MAX_FRAME {
             bump(&counters.oversize);
@@ -181,7 +262,7 @@ impl Transport {
             return;
         }
         let Some(faults) = &self.faults else {
-            return self.outbound.emit(&self.shared, to, bytes).await;
+            return self.outbound.emit(&self.shared, to, bytes);
         };
         let plan = lock(&faults.injector).plan(to, bytes);
         if plan.dropped {
@@ -193,7 +274,7 @@ impl Transport {
         }
         for step in plan.steps {
             match step {
-                Step::Now(bytes) => self.outbound.emit(&self.shared, to, bytes).await,
+                Step::Now(bytes) => self.outbound.emit(&self.shared, to, bytes),
                 Step::After(delay, bytes) => {
                     bump(&counters.delayed);
                     // Fails only once the scheduler is stopped, when nothing is sent any more.
@@ -216,6 +297,8 @@ impl Transport {
         let addr = self.shared.local;
         let received = match &mut self.inbound {
             Inbound::Udp { socket, buf, errors_in_a_row } => udp::recv(socket, buf, errors_in_a_row, addr).await?,
+            // Read by `recv_timeout`: nothing ever comes this way.
+            Inbound::UdpBlocking { .. } => std::future::pending().await,
             Inbound::Tcp { frames, failure } => match frames.recv().await {
                 Some(frame) => frame,
                 None => {

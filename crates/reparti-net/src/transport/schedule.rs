@@ -78,7 +78,7 @@ pub async fn run(
                             None => continue,
                         },
                     };
-                    outbound.emit(&shared, to, bytes).await;
+                    outbound.emit(&shared, to, bytes);
                 }
             }
         }

@@ -163,6 +163,7 @@ impl Shared {
 #[derive(Clone)]
 pub enum Outbound {
     Udp(Arc<super::udp::UdpPort>),
+    UdpBlocking(Arc<super::udp::BlockingUdp>),
     Tcp(Arc<Connections>),
 }
 
@@ -170,13 +171,15 @@ impl Outbound {
     /// Sends one datagram now (UDP) or queues one frame for the destination's writer
     /// (TCP). Failures are counted and reported, never returned: the layer above
     /// retransmits what matters.
-    pub async fn emit(&self, shared: &Shared, to: SocketAddr, bytes: Vec<u8>) {
-        match self {
-            Outbound::Udp(socket) => match socket.send_to(&bytes, to).await {
-                Ok(_) => bump(&shared.counters.sent),
-                Err(e) => shared.send_failed(to, &format!("cannot send a UDP datagram of {} bytes: {e}", bytes.len())),
-            },
-            Outbound::Tcp(connections) => connections.enqueue(to, bytes),
+    pub fn emit(&self, shared: &Shared, to: SocketAddr, bytes: Vec<u8>) {
+        let sent = match self {
+            Outbound::Udp(socket) => socket.send_to(&bytes, to),
+            Outbound::UdpBlocking(socket) => socket.send_to(&bytes, to),
+            Outbound::Tcp(connections) => return connections.enqueue(to, bytes),
+        };
+        match sent {
+            Ok(_) => bump(&shared.counters.sent),
+            Err(e) => shared.send_failed(to, &format!("cannot send a UDP datagram of {} bytes: {e}", bytes.len())),
         }
     }
 }

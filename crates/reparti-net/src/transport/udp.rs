@@ -4,7 +4,11 @@
 //! `UdpSocket` also asks for write readiness, and on Linux every datagram sent then
 //! wakes the loop once more for nothing (an edge of EPOLLOUT): on a token ring, where a
 //! node sends one datagram per wake-up, that is a third of all system calls. Sends go
-//! straight to the non-blocking socket instead; a full send buffer is waited out briefly.
+//! straight to the non-blocking socket instead; a datagram that finds the send buffer
+//! full is lost, as UDP allows (the reliable layer retransmits it).
+//!
+//! [`BlockingUdp`] is the same socket for a node that waits in `recvfrom` itself rather
+//! than in an event loop: two system calls a hop instead of four.
 
 use crate::runtime::NetError;
 use std::io;
@@ -19,11 +23,7 @@ pub const RECV_BUFFER: usize = 65_536;
 
 /// Receive errors in a row after which the socket is taken to be broken, so that a
 /// persistent error ends the run instead of spinning (as in the runtime).
-const MAX_RECV_ERRORS: u32 = 100;
-
-/// How many times a send waits for room in a full send buffer before the datagram is
-/// counted as lost (UDP promises nothing; the reliable layer retransmits).
-const FULL_BUFFER_RETRIES: u32 = 50;
+pub const MAX_RECV_ERRORS: u32 = 100;
 
 /// A bound UDP socket, readable through the event loop.
 pub struct UdpPort {
@@ -45,18 +45,9 @@ impl UdpPort {
         self.fd.get_ref().local_addr()
     }
 
-    /// Sends one datagram; waits (briefly, a few times) while the send buffer is full.
-    pub async fn send_to(&self, bytes: &[u8], to: SocketAddr) -> io::Result<usize> {
-        let mut tries = 0;
-        loop {
-            match self.fd.get_ref().send_to(bytes, to) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock && tries < FULL_BUFFER_RETRIES => {
-                    tries += 1;
-                    tokio::time::sleep(Duration::from_micros(200)).await;
-                }
-                other => return other,
-            }
-        }
+    /// Sends one datagram, without waiting (a full send buffer is an error).
+    pub fn send_to(&self, bytes: &[u8], to: SocketAddr) -> io::Result<usize> {
+        self.fd.get_ref().send_to(bytes, to)
     }
 
     /// The next datagram into `buf`. Cancel-safe: waiting for readability is, and the
@@ -98,6 +89,46 @@ pub async fn recv(
                     eprintln!("reparti transport {local}: receive error: {source}");
                 }
             }
+        }
+    }
+}
+
+/// A UDP socket read by blocking in `recvfrom`, with a timeout, by a node that has
+/// nothing else to wait for.
+pub struct BlockingUdp {
+    socket: std::net::UdpSocket,
+    /// The read timeout in force, to set it only when it changes.
+    timeout: std::sync::Mutex<Option<Duration>>,
+}
+
+impl BlockingUdp {
+    pub fn bind(addr: SocketAddr) -> io::Result<BlockingUdp> {
+        Ok(BlockingUdp { socket: std::net::UdpSocket::bind(addr)?, timeout: std::sync::Mutex::new(None) })
+    }
+
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.socket.local_addr()
+    }
+
+    /// Sends one datagram (on a blocking socket a full buffer waits, briefly).
+    pub fn send_to(&self, bytes: &[u8], to: SocketAddr) -> io::Result<usize> {
+        self.socket.send_to(bytes, to)
+    }
+
+    /// The next datagram into `buf`, or `None` once `timeout` (at least 1 ms) has passed.
+    pub fn recv_from(&self, buf: &mut [u8], timeout: Duration) -> io::Result<Option<(usize, SocketAddr)>> {
+        let timeout = timeout.max(Duration::from_millis(1));
+        {
+            let mut current = super::shared::lock(&self.timeout);
+            if *current != Some(timeout) {
+                self.socket.set_read_timeout(Some(timeout))?;
+                *current = Some(timeout);
+            }
+        }
+        match self.socket.recv_from(buf) {
+            Ok(got) => Ok(Some(got)),
+            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => Ok(None),
+            Err(e) => Err(e),
         }
     }
 }

@@ -9,7 +9,9 @@ use reparti_core::trace::{TraceHeader, TraceWriter, TRACE_VERSION};
 use reparti_core::{Algorithm, AlgorithmSpec, AlgorithmVisitor, ClockMode, IdAssignment, Instance, Message, NodeId};
 use reparti_core::{NodeSetup, TopologyKind};
 use reparti_net::reliable::ReliableConfig;
-use reparti_net::runtime::{run_node_on, Control, Input, Msg, NetError, NodeConfig, NodeReport, Show, VECTOR_LIMIT};
+use reparti_net::runtime::{
+    run_node_blocking, run_node_on, Control, Input, Msg, NetError, NodeConfig, NodeReport, Show, VECTOR_LIMIT,
+};
 use reparti_net::transport::{Transport, TransportKind};
 use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
@@ -164,13 +166,23 @@ impl AlgorithmVisitor for Plan {
         let setup = NodeSetup { me, ident: identity, n };
         // Only this node's inputs: every node drew the same workload from the same seed.
         let mine: Vec<_> = inst.workload.iter().filter(|w| w.node == me).cloned().collect();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| anyhow::anyhow!("cannot start the tokio runtime: {e}"))?;
-        let (report, addr, started_unix_ms): (NodeReport<A>, SocketAddr, f64) = rt.block_on(async {
-            let transport =
-                Transport::bind(self.cfg.transport, self.listen, self.cfg.faults.clone()).await.map_err(net_error)?;
+        // Over UDP the node waits in `recvfrom` itself on this thread (two system calls a
+        // message instead of four), while one worker thread runs the tasks around it;
+        // over TCP everything runs on this thread's event loop.
+        let blocking = self.cfg.transport == TransportKind::Udp;
+        let rt = if blocking {
+            tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()
+        } else {
+            tokio::runtime::Builder::new_current_thread().enable_all().build()
+        }
+        .map_err(|e| anyhow::anyhow!("cannot start the tokio runtime: {e}"))?;
+        let (transport, rx, addr, started_unix_ms) = rt.block_on(async {
+            let transport = if blocking {
+                Transport::bind_blocking_udp(self.listen, self.cfg.faults.clone()).await
+            } else {
+                Transport::bind(self.cfg.transport, self.listen, self.cfg.faults.clone()).await
+            }
+            .map_err(net_error)?;
             let local = transport.local_addr();
             if self.supervised {
                 self.cfg.addrs = handshake(local, n).await?;
@@ -204,11 +216,15 @@ impl AlgorithmVisitor for Plan {
             }
             let started_unix_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64() * 1e3);
             let addr = self.cfg.addrs.get(me.index()).copied().unwrap_or(local);
-            let report = run_node_on(transport, &inst.algorithm, setup, &inst.topology, self.cfg.clone(), rx)
-                .await
-                .map_err(net_error)?;
-            Ok::<_, anyhow::Error>((report, addr, started_unix_ms))
+            Ok::<_, anyhow::Error>((transport, rx, addr, started_unix_ms))
         })?;
+        let cfg = self.cfg.clone();
+        let report: NodeReport<A> = if blocking {
+            run_node_blocking(transport, &inst.algorithm, setup, &inst.topology, cfg, rx)
+        } else {
+            rt.block_on(run_node_on(transport, &inst.algorithm, setup, &inst.topology, cfg, rx))
+        }
+        .map_err(net_error)?;
         if let Some(path) = &self.trace_path {
             let kind = self.topology.as_ref().map_or_else(|| inst.spec.topologies[0].to_string(), ToString::to_string);
             let header = TraceHeader {
