@@ -15,7 +15,7 @@
 //! and, for algorithms that need it, delivers in FIFO order; a node is idle only once
 //! everything it sent has been acknowledged.
 //!
-//! Two drivers run the same [`node::Runner`]: [`run_node_on`], an event loop that waits
+//! Two drivers run the same node logic: [`run_node_on`], an event loop that waits
 //! on every source at once (any transport), and [`run_node_blocking`], which waits in
 //! `recvfrom` itself on its own thread (UDP): two system calls per message received and
 //! answered instead of four, which is what a process-per-node ring pays for
