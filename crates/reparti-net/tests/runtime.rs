@@ -498,9 +498,11 @@ fn the_blocking_driver_elects_under_loss_and_answers_controls() {
         cfg.trace = true;
         let setup = NodeSetup { me: NodeId(i as u32), ident: inst.idents[i], n };
         let (alg, topology) = (Arc::clone(&alg), Arc::clone(&topology));
-        threads.push(std::thread::spawn(move || run_node_blocking(transport, &*alg, setup, &topology, cfg, rx)));
+        let handle = rt.handle().clone();
+        threads
+            .push(std::thread::spawn(move || run_node_blocking(transport, &*alg, setup, &topology, cfg, rx, &handle)));
     }
-    // A question is answered while the node runs (controls are looked at every 10 ms).
+    // A question is answered while the node runs (it is woken for it).
     let (reply, answer) = tokio::sync::oneshot::channel();
     controls[0].blocking_send(Control::Show(Show::Clock, reply)).expect("node 0 runs");
     assert!(answer.blocking_recv().expect("an answer").starts_with("lamport"));

@@ -7,22 +7,33 @@
 //! driver's ([`super::run_node_on`]): the same [`Runner`], handlers, clocks, reliable
 //! layer and reports.
 //!
-//! Controls (inputs, a console's questions, `quit`) wake no socket: they are looked at
-//! after every datagram and at least every [`CONTROL_POLL`]. Timers and the reliable
-//! layer's deadlines are kept to the millisecond. The tasks a node relies on — a
-//! workload feeder, a supervisor's status probe, the delayed copies of injected faults —
-//! must run on another thread: use a multi-threaded tokio runtime.
+//! Controls (inputs, a console's questions, `quit`) reach a node asleep in `recvfrom`
+//! through its socket: a task forwards each one and, if the node said it was going to
+//! sleep, sends it a one-byte wake-up datagram from a socket of its own (recognised by
+//! its address, never delivered). A node that is busy gets no wake-ups: a stream of
+//! inputs costs one datagram per sleep, not one per input.
+//! Timers and the reliable layer's deadlines are kept to the millisecond. That task,
+//! and those a node relies on — a workload feeder, a supervisor's status probe, the
+//! delayed copies of injected faults — run on another thread: give a handle to a
+//! multi-threaded tokio runtime.
 
 use super::node::Runner;
 use super::{check_setup, Control, Input, NetError, NodeConfig, NodeReport};
 use crate::transport::Transport;
 use reparti_core::{Algorithm, NodeSetup, Topology};
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::{self, error::TryRecvError};
 use tokio::time::Instant;
 
-/// The longest a node waits in `recvfrom` before it looks at its controls.
+/// The longest a node waits in `recvfrom` with nothing due (a wake-up datagram could be
+/// lost, in theory, even on loopback: this bounds the delay of a control then).
 pub const CONTROL_POLL: Duration = Duration::from_millis(10);
+
+/// What a wake-up datagram carries.
+const WAKE: [u8; 1] = [0];
 
 /// Runs one node on a transport bound with [`Transport::bind_blocking_udp`], on this
 /// thread, until it has been idle for `cfg.idle_stop` or is told to quit; see
@@ -33,17 +44,21 @@ pub fn run_node_blocking<A: Algorithm>(
     setup: NodeSetup,
     topology: &Topology,
     cfg: NodeConfig,
-    mut control: mpsc::Receiver<Control<Input<A>>>,
+    control: mpsc::Receiver<Control<Input<A>>>,
+    runtime: &tokio::runtime::Handle,
 ) -> Result<NodeReport<A>, NetError> {
     if !transport.is_blocking() {
         return Err(NetError::Config("run_node_blocking needs a transport from Transport::bind_blocking_udp".into()));
     }
     check_setup(&setup, topology, &cfg)?;
+    let asleep = Arc::new(AtomicBool::new(false));
+    let (mut control, waker) = forward_controls(control, transport.local_addr(), Arc::clone(&asleep), runtime)?;
     let node = alg.init(&setup);
     let mut runner = Runner::<A>::new(node, topology, &cfg, transport);
     runner.start();
     let mut control_open = true;
     let mut last_event = Instant::now();
+    let mut last_datagram = last_event;
     loop {
         if let Some(e) = runner.fatal.take() {
             return Err(NetError::Config(e));
@@ -83,21 +98,73 @@ pub fn run_node_blocking<A: Algorithm>(
         if idle && now >= idle_at {
             break;
         }
-        // Sleep in recvfrom until the next thing to do: two timeouts only, so that the
-        // socket's is rarely set again (deadlines are then met within a millisecond).
+        // Sleep in recvfrom until the next thing to do. Two timeouts only, so that the
+        // socket's is rarely set again: 1 ms while datagrams flow or something is due
+        // soon (deadlines are then met within a millisecond), else CONTROL_POLL.
         let soonest = [next_timer.map(|(_, at)| at), next_reliable, idle.then_some(idle_at)]
             .into_iter()
             .flatten()
             .min()
             .map(|at| at.saturating_duration_since(now));
-        let wait = match soonest {
-            Some(d) if d < CONTROL_POLL => Duration::from_millis(1),
-            _ => CONTROL_POLL,
-        };
-        if let Some((bytes, peer)) = runner.transport.recv_timeout(wait)? {
+        let busy = now.saturating_duration_since(last_datagram) < CONTROL_POLL;
+        let wait =
+            if busy || soonest.is_some_and(|d| d < CONTROL_POLL) { Duration::from_millis(1) } else { CONTROL_POLL };
+        // Say we sleep, then look once more: a control forwarded after this look finds
+        // `asleep` set and wakes us; one forwarded before it is seen here.
+        asleep.store(true, Ordering::SeqCst);
+        if !control.is_empty() {
+            asleep.store(false, Ordering::SeqCst);
+            continue;
+        }
+        let received = runner.transport.recv_timeout(wait);
+        asleep.store(false, Ordering::SeqCst);
+        if let Some((bytes, peer)) = received? {
+            if peer == waker && bytes == WAKE {
+                continue;
+            }
             runner.datagram(&bytes, peer);
             last_event = Instant::now();
+            last_datagram = last_event;
         }
     }
     Ok(runner.finish())
+}
+
+/// Forwards controls to an unbounded channel the node drains, waking it with a datagram
+/// for each; returns that channel and the address the wake-ups come from.
+fn forward_controls<I: Send + 'static>(
+    mut control: mpsc::Receiver<Control<I>>,
+    node: SocketAddr,
+    asleep: Arc<AtomicBool>,
+    runtime: &tokio::runtime::Handle,
+) -> Result<(mpsc::UnboundedReceiver<Control<I>>, SocketAddr), NetError> {
+    // The node may listen on every interface (0.0.0.0): wake it on its loopback.
+    let (here, target) = if node.is_ipv4() {
+        let ip = if node.ip().is_unspecified() { Ipv4Addr::LOCALHOST.into() } else { node.ip() };
+        (SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), SocketAddr::new(ip, node.port()))
+    } else {
+        let ip = if node.ip().is_unspecified() { Ipv6Addr::LOCALHOST.into() } else { node.ip() };
+        (SocketAddr::from((Ipv6Addr::LOCALHOST, 0)), SocketAddr::new(ip, node.port()))
+    };
+    let bad = |e: std::io::Error| NetError::Config(format!("cannot open the node's wake-up socket: {e}"));
+    let socket = UdpSocket::bind(here).map_err(bad)?;
+    let from = socket.local_addr().map_err(bad)?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    // What is queued already (inputs due at the start) is handed over now, so that the
+    // node applies it before any datagram, as the simulator applies time-0 inputs first.
+    while let Ok(c) = control.try_recv() {
+        let _ = tx.send(c);
+    }
+    runtime.spawn(async move {
+        while let Some(c) = control.recv().await {
+            if tx.send(c).is_err() {
+                return;
+            }
+            if asleep.swap(false, Ordering::SeqCst) {
+                // Lost on a full buffer at worst: the node looks again within CONTROL_POLL.
+                let _ = socket.send_to(&WAKE, target);
+            }
+        }
+    });
+    Ok((rx, from))
 }

@@ -194,10 +194,22 @@ impl AlgorithmVisitor for Plan {
             let feeder = tx.clone();
             let pending_inputs = Arc::new(AtomicUsize::new(mine.len()));
             let pending = Arc::clone(&pending_inputs);
-            // Fed from a task, so that an input scheduled at t waits for t without holding
-            // up the node; the runtime drops it if the node stops first.
+            // Inputs due at the start are queued before the node starts, so that it applies
+            // them before any datagram (as the simulator does at time 0), as many as the
+            // channel holds; the rest are fed from a task, so that an input scheduled at t
+            // waits for t without holding up the node (the runtime drops the task if the
+            // node stops first).
+            let mut later = Vec::new();
+            for w in mine {
+                // `Input` is Clone (every state type is): a full channel keeps the rest.
+                if later.is_empty() && w.at <= 0.0 && tx.try_send(Control::Input(w.input.clone())).is_ok() {
+                    pending.fetch_sub(1, Ordering::SeqCst);
+                } else {
+                    later.push(w);
+                }
+            }
             tokio::spawn(async move {
-                for w in mine {
+                for w in later {
                     let at = Duration::try_from_secs_f64(w.at.max(0.0) / 1000.0).unwrap_or(Duration::ZERO);
                     tokio::time::sleep_until(started + at).await;
                     if feeder.send(Control::Input(w.input)).await.is_err() {
@@ -220,7 +232,7 @@ impl AlgorithmVisitor for Plan {
         })?;
         let cfg = self.cfg.clone();
         let report: NodeReport<A> = if blocking {
-            run_node_blocking(transport, &inst.algorithm, setup, &inst.topology, cfg, rx)
+            run_node_blocking(transport, &inst.algorithm, setup, &inst.topology, cfg, rx, rt.handle())
         } else {
             rt.block_on(run_node_on(transport, &inst.algorithm, setup, &inst.topology, cfg, rx))
         }
