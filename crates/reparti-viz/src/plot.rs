@@ -6,6 +6,7 @@
 //! of plain SVG whose elements carry classes (`point`, `errorbar`, `curve`, `tick`…), so
 //! tests can count them and snapshots stay readable.
 
+use crate::svg::{esc, num, open_standalone};
 use std::fmt::Write;
 
 /// How an axis maps values to pixels.
@@ -292,13 +293,7 @@ pub fn stack(plots: &[Plot]) -> String {
     let width = sizes.iter().map(|s| s.0).fold(200.0, f64::max);
     let height = sizes.iter().map(|s| s.1).sum::<f64>().max(100.0);
     let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" \
-         font-family=\"sans-serif\" font-size=\"12\">",
-        w = num(width),
-        h = num(height)
-    );
+    o.push_str(&open_standalone(width, height));
     o.push_str("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n");
     let mut dy = 0.0;
     for (p, (_, h)) in plots.iter().zip(&sizes) {
@@ -407,16 +402,4 @@ fn tick_text(v: f64) -> String {
     format!("{s}{suffix}")
 }
 
-fn num(v: f64) -> String {
-    debug_assert!(v.is_finite(), "a non-finite coordinate reached the plot");
-    let s = format!("{v:.1}");
-    match s.strip_suffix(".0") {
-        Some("-0") => "0".to_string(),
-        Some(whole) => whole.to_string(),
-        None => s,
-    }
-}
 
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}

@@ -390,6 +390,27 @@ fn legend(l: &Layout, width: f64, top: f64) -> (String, f64) {
     (s, y + 16.0)
 }
 
+/// A coordinate for SVG: one decimal at most, none when whole (`12`, `12.5`, never `-0`).
+pub(crate) fn num(v: f64) -> String {
+    debug_assert!(v.is_finite(), "a non-finite coordinate reached the SVG");
+    let s = format!("{v:.1}");
+    match s.strip_suffix(".0") {
+        Some("-0") => "0".to_string(),
+        Some(whole) => whole.to_string(),
+        None => s,
+    }
+}
+
+/// The opening tag of a standalone picture of `width × height` pixels, with a line end.
+pub(crate) fn open_standalone(width: f64, height: f64) -> String {
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" \
+         font-family=\"sans-serif\" font-size=\"12\">\n",
+        w = num(width),
+        h = num(height)
+    )
+}
+
 /// Escapes text for XML content and attribute values.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

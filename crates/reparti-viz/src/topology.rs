@@ -16,6 +16,7 @@
 
 use reparti_core::{Topology, TopologyKind};
 use std::collections::BTreeSet;
+use crate::svg::{esc, num, open_standalone};
 use std::fmt::Write;
 
 /// One line of the picture: a one-way channel, or the two channels of a pair drawn once.
@@ -207,10 +208,6 @@ fn escape_dot(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
-/// XML-escapes text for SVG.
-fn escape_xml(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
 
 /// Pixels per layout unit, node radius, margin.
 const SCALE: f64 = 60.0;
@@ -236,14 +233,8 @@ pub fn svg(topology: &Topology, idents: Option<&[u64]>) -> String {
     );
 
     let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" \
-         font-family=\"sans-serif\" font-size=\"12\">",
-        w = num(width),
-        h = num(height)
-    );
-    let _ = writeln!(o, "<title>{}</title>", escape_xml(&cap));
+    o.push_str(&open_standalone(width, height));
+    let _ = writeln!(o, "<title>{}</title>", esc(&cap));
     o.push_str(
         "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" \
          markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"#444\"/></marker></defs>\n",
@@ -253,7 +244,7 @@ pub fn svg(topology: &Topology, idents: Option<&[u64]>) -> String {
         o,
         "<text class=\"caption\" x=\"{}\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">{}</text>",
         num(width / 2.0),
-        escape_xml(&cap)
+        esc(&cap)
     );
 
     let all = edges(topology);
@@ -315,16 +306,6 @@ fn bounds(v: impl Iterator<Item = f64>) -> (f64, f64) {
     }
 }
 
-/// One decimal is plenty for pixels and keeps snapshots stable.
-fn num(v: f64) -> String {
-    debug_assert!(v.is_finite(), "a non-finite coordinate reached the SVG");
-    let s = format!("{v:.1}");
-    match s.strip_suffix(".0") {
-        Some("-0") => "0".to_string(),
-        Some(whole) => whole.to_string(),
-        None => s,
-    }
-}
 
 fn unit((x, y): (f64, f64)) -> Option<(f64, f64)> {
     let len = (x * x + y * y).sqrt();

@@ -4,18 +4,8 @@ use reparti_core::ClockMode;
 use reparti_sim::{Report, Stop};
 use std::fmt::Write;
 
-/// `1234567` → `1,234,567`.
-pub fn thousands(v: u64) -> String {
-    let s = v.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+/// `1234567` → `1,234,567` (the pictures write counts the same way).
+pub use reparti_viz::thousands;
 
 /// A rate with a unit prefix: `12.3 M`.
 pub fn rate(v: f64) -> String {
