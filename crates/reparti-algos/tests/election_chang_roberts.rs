@@ -4,7 +4,7 @@
 
 use reparti_algos::election::{hops_to_next_larger, ChangRoberts};
 use reparti_core::IdAssignment;
-use reparti_sim::{simulate, Delay, NetworkModel, Report, SimConfig, Stop};
+use reparti_sim::{simulate, Delay, NetworkModel, Report, SimConfig};
 
 mod common;
 use common::{config, networks};
@@ -17,19 +17,12 @@ const PROPERTIES: [&str; 4] = [
 ];
 
 fn run(cfg: &SimConfig) -> Report {
-    match simulate::<ChangRoberts>(cfg) {
-        Ok(r) => r,
-        Err(e) => panic!("the run does not start: {e}"),
-    }
+    common::run::<ChangRoberts>(cfg)
 }
 
 /// Quiescence, every property held, every asserted expectation met.
 fn assert_good(r: &Report, ctx: &str) {
-    assert_eq!(r.stop, Stop::Quiescence, "{ctx}");
-    for p in PROPERTIES {
-        assert!(r.holds(p), "{ctx}: {p}: {:?}", r.property(p));
-    }
-    assert!(r.all_good(), "{ctx}: {:?}", r.expected);
+    common::assert_good(r, &PROPERTIES, ctx);
 }
 
 /// The single leader value every node output, which must be `max`, output n times.

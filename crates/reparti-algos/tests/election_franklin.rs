@@ -25,10 +25,7 @@ fn config(n: usize, seed: u64, ids: IdAssignment, network: &NetworkModel, fixed:
 }
 
 fn run(cfg: &SimConfig) -> Report {
-    match simulate::<Franklin>(cfg) {
-        Ok(r) => r,
-        Err(e) => panic!("the run does not start: {e}"),
-    }
+    common::run::<Franklin>(cfg)
 }
 
 /// The number of rounds the (single) leader reported.

@@ -7,7 +7,7 @@ use reparti_algos::election::chang_roberts_lab::Msg as LabMsg;
 use reparti_algos::election::ChangRobertsLab;
 use reparti_core::trace::{read_trace, EventKind};
 use reparti_core::{IdAssignment, TopologyKind};
-use reparti_sim::{simulate, simulate_traced, NetworkModel, Report, SimConfig, Stop};
+use reparti_sim::{simulate_traced, NetworkModel, Report, SimConfig, Stop};
 use serde::Deserialize;
 
 mod common;
@@ -21,18 +21,12 @@ const PROPERTIES: [&str; 4] = [
 ];
 
 fn run(cfg: &SimConfig) -> Report {
-    match simulate::<ChangRobertsLab>(cfg) {
-        Ok(r) => r,
-        Err(e) => panic!("the run does not start: {e}"),
-    }
+    common::run::<ChangRobertsLab>(cfg)
 }
 
+/// Quiescence, every property held, every asserted expectation met.
 fn assert_good(r: &Report, ctx: &str) {
-    assert_eq!(r.stop, Stop::Quiescence, "{ctx}");
-    for p in PROPERTIES {
-        assert!(r.holds(p), "{ctx}: {p}: {:?}", r.property(p));
-    }
-    assert!(r.all_good(), "{ctx}: {:?}", r.expected);
+    common::assert_good(r, &PROPERTIES, ctx);
 }
 
 #[test]

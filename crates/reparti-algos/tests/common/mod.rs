@@ -1,7 +1,7 @@
 //! What the simulator tests of every algorithm share.
 
-use reparti_core::IdAssignment;
-use reparti_sim::{Delay, NetworkModel, SimConfig};
+use reparti_core::{Algorithm, IdAssignment};
+use reparti_sim::{simulate, Delay, NetworkModel, Report, SimConfig, Stop};
 
 /// Constant, uniform and exponential delays, each with FIFO and non-FIFO channels.
 #[allow(dead_code)] // not every test binary uses both helpers
@@ -32,4 +32,23 @@ pub fn config(n: usize, seed: u64, ids: IdAssignment, network: &NetworkModel, pa
         params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         ..SimConfig::default()
     }
+}
+
+/// Simulates `A` to the end; a run that cannot start fails the test, saying why.
+#[allow(dead_code)] // not every test binary uses every helper
+pub fn run<A: Algorithm>(cfg: &SimConfig) -> Report {
+    match simulate::<A>(cfg) {
+        Ok(r) => r,
+        Err(e) => panic!("the run does not start: {e}"),
+    }
+}
+
+/// Quiescence, every named property held, every asserted expectation met.
+#[allow(dead_code)]
+pub fn assert_good(r: &Report, properties: &[&str], ctx: &str) {
+    assert_eq!(r.stop, Stop::Quiescence, "{ctx}");
+    for p in properties {
+        assert!(r.holds(p), "{ctx}: {p}: {:?}", r.property(p));
+    }
+    assert!(r.all_good(), "{ctx}: {:?}", r.expected);
 }
