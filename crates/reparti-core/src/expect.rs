@@ -119,4 +119,17 @@ impl RunFacts<'_> {
     pub fn output_max(&self, key: &str) -> Option<i64> {
         self.outputs.get(key)?.keys().filter_map(|v| if let OutputValue::Int(i) = v { Some(*i) } else { None }).max()
     }
+
+    /// What an [`Expectation`] with this `counts` measures in the run: `total` (every
+    /// message sent), `output:KEY` (the largest value output under `KEY`, 0 if none), or
+    /// a message type (how many of that type were sent).
+    pub fn measured(&self, counts: &str) -> u64 {
+        if counts == "total" {
+            self.sent_by_type.values().sum()
+        } else if let Some(key) = counts.strip_prefix("output:") {
+            self.output_max(key).unwrap_or(0).max(0) as u64
+        } else {
+            self.sent_by_type.get(counts).copied().unwrap_or(0)
+        }
+    }
 }

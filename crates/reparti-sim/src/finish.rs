@@ -46,13 +46,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         let complete = stop == Stop::Quiescence;
         let mut expected = BTreeMap::new();
         for e in self.algorithm.expected(&facts) {
-            let measured = if e.counts == "total" {
-                total
-            } else if let Some(key) = e.counts.strip_prefix("output:") {
-                facts.output_max(key).unwrap_or(0).max(0) as u64
-            } else {
-                by_type.get(&e.counts).copied().unwrap_or(0)
-            };
+            let measured = facts.measured(&e.counts);
             let holds = if faulty || !complete { None } else { e.holds(measured as f64) };
             let mut key = e.counts.clone();
             if expected.contains_key(&key) {

@@ -179,19 +179,11 @@ pub(crate) fn run<A: Algorithm>(
     let by_type: BTreeMap<String, u64> = sent.iter().map(|(k, v)| (k.to_string(), *v)).collect();
     let params = Params::default();
     let facts = RunFacts { n, idents, params: &params, outputs: &output_map, sent_by_type: &by_type };
-    let total: u64 = by_type.values().sum();
     let expectation_failures = alg
         .expected(&facts)
         .into_iter()
         .filter_map(|e| {
-            // The simulator's convention: `total`, `output:KEY` (largest value output), or a type.
-            let measured = if e.counts == "total" {
-                total
-            } else if let Some(key) = e.counts.strip_prefix("output:") {
-                facts.output_max(key).unwrap_or(0).max(0) as u64
-            } else {
-                by_type.get(&e.counts).copied().unwrap_or(0)
-            };
+            let measured = facts.measured(&e.counts);
             (e.holds(measured as f64) == Some(false))
                 .then(|| format!("{} {} {}: measured {measured}", e.counts, e.formula, e.value_text()))
         })
