@@ -5,13 +5,12 @@ use crate::sim::find_algorithm;
 use crate::summary::{rate, thousands};
 use crate::usage;
 use anyhow::Context as _;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use reparti_check::{CheckConfig, CheckError, CheckReport, NetworkKind, Progress, Strategy};
 use reparti_core::{Algorithm, AlgorithmVisitor, IdAssignment, TopologyKind};
 use std::fmt::Write as _;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
-use std::time::Duration;
 
 struct Check<'a> {
     cfg: CheckConfig,
@@ -103,15 +102,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             (args.algorithm.as_str(), config(args)?)
         }
     };
-    let bar = (!args.no_progress && std::io::stderr().is_terminal()).then(|| {
-        let bar = ProgressBar::new_spinner();
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {elapsed} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
-        bar.enable_steady_tick(Duration::from_millis(120));
-        bar
-    });
+    let bar = (!args.no_progress && std::io::stderr().is_terminal()).then(crate::sim::spinner);
     // --viz draws the counterexample from its trace: through --trace-out, or a scratch file.
     if let Some(picture) = &args.viz {
         reparti_viz::Format::from_path(picture).map_err(|e| usage(format!("--viz {e}")))?;

@@ -162,16 +162,18 @@ impl AlgorithmVisitor for OneRun {
     }
 }
 
+/// A spinner with the elapsed time and a message, for runs whose length is unknown.
+pub fn spinner() -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
 fn drive<A: Algorithm, W: Write>(mut sim: Simulation<A, W>, progress: bool) -> anyhow::Result<Report> {
-    let bar = progress.then(|| {
-        let bar = ProgressBar::new_spinner();
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {elapsed} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-        );
-        bar.enable_steady_tick(Duration::from_millis(120));
-        bar
-    });
+    let bar = progress.then(spinner);
     while sim.run_for(1 << 18) {
         if let Some(bar) = &bar {
             bar.set_message(format!("{} events, simulated time {:.1}", sim.events(), sim.now()));
