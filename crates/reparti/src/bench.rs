@@ -29,6 +29,17 @@ struct Measure {
     all_properties_hold: bool,
 }
 
+/// Runs `reparti ARGS` in a fresh process and reads the one JSON result it prints, so
+/// that the peak memory it reports belongs to that measurement alone.
+pub fn measure_in_child<M: serde::de::DeserializeOwned>(args: &[&str], what: &str) -> anyhow::Result<M> {
+    let exe = std::env::current_exe().context("cannot find the reparti executable to measure in a fresh process")?;
+    let out = std::process::Command::new(&exe).args(args).output().context("cannot start the measuring process")?;
+    if !out.status.success() {
+        anyhow::bail!("measuring {what} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+    }
+    serde_json::from_slice(&out.stdout).context("the measuring process printed no result")
+}
+
 /// Reads a `VmXXX:  123 kB` line of /proc/self/status, in bytes.
 pub fn proc_status(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -91,18 +102,12 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string(&measure_one(n, args)?)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let exe = std::env::current_exe()
-        .context("cannot find the reparti executable to measure each size in a fresh process")?;
     let mut results = Vec::new();
     for &n in &args.nodes {
-        let out = std::process::Command::new(&exe)
-            .args(["bench", "--one", &n.to_string(), "--delay", &args.delay, "--seed", &args.seed.to_string()])
-            .output()
-            .context("cannot start the measuring process")?;
-        if !out.status.success() {
-            anyhow::bail!("measuring {n} nodes failed: {}", String::from_utf8_lossy(&out.stderr).trim());
-        }
-        let m: Measure = serde_json::from_slice(&out.stdout).context("the measuring process printed no result")?;
+        let m: Measure = measure_in_child(
+            &["bench", "--one", &n.to_string(), "--delay", &args.delay, "--seed", &args.seed.to_string()],
+            &format!("{n} nodes"),
+        )?;
         if !args.json {
             println!(
                 "chang-roberts, ring of {:>9} nodes, random ids, delay {}: {:>11} deliveries in {:.3} s = {}deliveries/s; peak RSS {:.1} MB = {:.0} bytes/node; properties {}",

@@ -3,7 +3,7 @@
 //! Each case runs in a fresh child process, so that the peak resident memory reported
 //! is that case's alone.
 
-use crate::bench::proc_status;
+use crate::bench::{measure_in_child, proc_status};
 use crate::cli::BenchArgs;
 use crate::summary::{rate, thousands};
 use anyhow::Context as _;
@@ -84,18 +84,13 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string(&measure_one(spec)?)?);
         return Ok(ExitCode::SUCCESS);
     }
-    let exe = std::env::current_exe().context("cannot find the reparti executable")?;
     let mut results = Vec::new();
     for (name, nodes, _) in CASES {
         for threads in [1, 2] {
-            let out = std::process::Command::new(&exe)
-                .args(["bench", "--one-check", &format!("{name}:{nodes}:{threads}")])
-                .output()
-                .context("cannot start the measuring process")?;
-            if !out.status.success() {
-                anyhow::bail!("measuring {name} n={nodes} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
-            }
-            let m: Measure = serde_json::from_slice(&out.stdout).context("the measuring process printed no result")?;
+            let m: Measure = measure_in_child(
+                &["bench", "--one-check", &format!("{name}:{nodes}:{threads}")],
+                &format!("{name} n={nodes}"),
+            )?;
             if !args.json {
                 println!(
                     "{name:<16} n={nodes} unordered, {threads} thread(s): {:>11} unique states ({:>11} generated) in {:>7.3} s = {}states/s; {:.1} bytes/state visited; frontier peak {:.1} MB; peak RSS {:.1} MB; {}",
