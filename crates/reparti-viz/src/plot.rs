@@ -401,5 +401,3 @@ fn tick_text(v: f64) -> String {
     let s = s.trim_end_matches('0').trim_end_matches('.');
     format!("{s}{suffix}")
 }
-
-

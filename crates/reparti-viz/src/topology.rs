@@ -14,9 +14,9 @@
 //! arrowheads at both ends, because algorithms there talk about left and right), and a
 //! one-way channel (only possible in an edge-list file) as an arrow.
 
+use crate::svg::{esc, num, open_standalone};
 use reparti_core::{Topology, TopologyKind};
 use std::collections::BTreeSet;
-use crate::svg::{esc, num, open_standalone};
 use std::fmt::Write;
 
 /// One line of the picture: a one-way channel, or the two channels of a pair drawn once.
@@ -208,7 +208,6 @@ fn escape_dot(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
-
 /// Pixels per layout unit, node radius, margin.
 const SCALE: f64 = 60.0;
 const RADIUS: f64 = 15.0;
@@ -305,7 +304,6 @@ fn bounds(v: impl Iterator<Item = f64>) -> (f64, f64) {
         (0.0, 0.0)
     }
 }
-
 
 fn unit((x, y): (f64, f64)) -> Option<(f64, f64)> {
     let len = (x * x + y * y).sqrt();

@@ -258,11 +258,15 @@ impl<'a, A: Algorithm> Runner<'a, A> {
         }
         match &mut self.reliable {
             Some(reliable) => {
-                // Transmitted by the next poll (at the end of this handler).
-                if reliable.send(to.index(), Carried::Out(bytes), std::time::Instant::now()).is_err() {
-                    self.send_errors += 1;
-                    eprintln!("reparti node {}: not sent to node {to}: the channel to it has failed", self.me);
-                    return;
+                // Transmitted by the next poll (at the end of this handler). The layer numbers
+                // a channel's messages 1, 2, 3… as we do: the envelope already says `seq`.
+                match reliable.send(to.index(), Carried::Out(bytes), std::time::Instant::now()) {
+                    Ok(numbered) => debug_assert_eq!(numbered, seq, "the envelope's seq is the reliable layer's"),
+                    Err(_) => {
+                        self.send_errors += 1;
+                        eprintln!("reparti node {}: not sent to node {to}: the channel to it has failed", self.me);
+                        return;
+                    }
                 }
             }
             None => self.emit(addr, bytes),
