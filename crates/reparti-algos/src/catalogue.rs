@@ -1,72 +1,88 @@
-//! The catalogue: every algorithm by name, and the dispatch from a name to its type.
+//! The catalogue: every algorithm, listed once.
+//!
+//! [`algorithms!`] below is the only list. From it come the dispatch from a name to a
+//! type ([`visit`]), the names in catalogue order ([`names`]) and the self-descriptions
+//! ([`specs`]); an algorithm's name is the one its own `AlgorithmSpec` gives, so it is
+//! written in one place too. Adding an algorithm is one line here.
 
 use reparti_core::{Algorithm, AlgorithmSpec, AlgorithmVisitor};
 
-/// Calls `visitor.visit::<A>()` for the algorithm named `name`; `None` if there is none.
-pub fn visit<V: AlgorithmVisitor>(name: &str, visitor: V) -> Option<V::Output> {
-    use crate::{communication, election, mutex, time};
-    Some(match name {
-        "chang-roberts" => visitor.visit::<election::ChangRoberts>(),
-        "chang-roberts-lab" => visitor.visit::<election::ChangRobertsLab>(),
-        "franklin" => visitor.visit::<election::Franklin>(),
-        "token-ring" => visitor.visit::<communication::TokenRing>(),
-        "logical-clocks" => visitor.visit::<time::LogicalClocks>(),
-        "ricart-agrawala" => visitor.visit::<mutex::RicartAgrawala>(),
-        _ => return None,
-    })
+/// The catalogue, in the order `reparti list` shows it (by chapter, then by age).
+macro_rules! algorithms {
+    ($($algorithm:ty),* $(,)?) => {
+        /// Calls `visitor.visit::<A>()` for the algorithm named `name`; `None` if there is none.
+        pub fn visit<V: AlgorithmVisitor>(name: &str, visitor: V) -> Option<V::Output> {
+            $(
+                if <$algorithm as Algorithm>::spec().name == name {
+                    return Some(visitor.visit::<$algorithm>());
+                }
+            )*
+            None
+        }
+
+        /// Every algorithm's self-description, in catalogue order.
+        pub fn specs() -> Vec<AlgorithmSpec> {
+            vec![$(<$algorithm as Algorithm>::spec()),*]
+        }
+    };
 }
 
-struct SpecOf;
-impl AlgorithmVisitor for SpecOf {
-    type Output = AlgorithmSpec;
-    fn visit<A: Algorithm>(self) -> AlgorithmSpec {
-        A::spec()
-    }
-}
+algorithms![
+    crate::communication::TokenRing,
+    crate::time::LogicalClocks,
+    crate::mutex::RicartAgrawala,
+    crate::election::ChangRoberts,
+    crate::election::ChangRobertsLab,
+    crate::election::Franklin,
+];
 
 /// Every algorithm's name, in catalogue order.
-pub fn names() -> &'static [&'static str] {
-    &["token-ring", "logical-clocks", "ricart-agrawala", "chang-roberts", "chang-roberts-lab", "franklin"]
-}
-
-/// Every algorithm's self-description, in catalogue order.
-pub fn specs() -> Vec<AlgorithmSpec> {
-    names().iter().filter_map(|n| visit(n, SpecOf)).collect()
+pub fn names() -> Vec<&'static str> {
+    specs().into_iter().map(|s| s.name).collect()
 }
 
 /// The self-description of the algorithm named `name`.
 pub fn find(name: &str) -> Option<AlgorithmSpec> {
-    visit(name, SpecOf)
+    specs().into_iter().find(|s| s.name == name)
 }
 
-/// The catalogue name closest to `name` (by edit distance), to suggest after a typo.
+/// The catalogue name closest to `name`, to suggest after a typo (normalized
+/// Damerau–Levenshtein similarity from `strsim`; nothing when no name is close).
 pub fn suggest(name: &str) -> Option<&'static str> {
-    names().iter().copied().min_by_key(|c| edit_distance(name, c)).filter(|c| edit_distance(name, c) <= c.len() / 2 + 1)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == cb { prev } else { 1 + prev.min(row[j]).min(row[j + 1]) };
-            prev = cur;
-        }
-    }
-    row[b.len()]
+    let score = |c: &str| strsim::normalized_damerau_levenshtein(&name.to_ascii_lowercase(), c);
+    names()
+        .into_iter()
+        .map(|c| (score(c), c))
+        .filter(|(s, _)| *s >= 0.5)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     #[test]
-    fn every_name_resolves_to_its_own_spec() {
-        for name in names() {
+    fn every_name_resolves_to_its_own_spec_and_names_are_unique() {
+        let names = names();
+        for name in &names {
             assert_eq!(find(name).map(|s| s.name), Some(*name));
+            struct Name;
+            impl AlgorithmVisitor for Name {
+                type Output = &'static str;
+                fn visit<A: Algorithm>(self) -> &'static str {
+                    A::spec().name
+                }
+            }
+            assert_eq!(visit(name, Name), Some(*name), "dispatch reaches {name}");
+        }
+        assert_eq!(names.iter().collect::<BTreeSet<_>>().len(), names.len(), "two algorithms share a name");
+        assert!(visit("no-such-algorithm", Name2).is_none());
+        struct Name2;
+        impl AlgorithmVisitor for Name2 {
+            type Output = ();
+            fn visit<A: Algorithm>(self) {}
         }
     }
 
@@ -74,6 +90,7 @@ mod tests {
     fn typos_get_the_nearest_name() {
         assert_eq!(suggest("chang-robert"), Some("chang-roberts"));
         assert_eq!(suggest("frankln"), Some("franklin"));
+        assert_eq!(suggest("Ricart-Agrawla"), Some("ricart-agrawala"));
         assert_eq!(suggest("zzzzzzzzzzzzzzzzzzzz"), None);
     }
 }

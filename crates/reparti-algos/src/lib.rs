@@ -14,6 +14,7 @@ pub mod election;
 #[cfg(test)]
 mod handler_harness;
 pub mod mutex;
+pub mod testing;
 pub mod time;
 
 pub use catalogue::{find, names, specs, suggest, visit};

@@ -7,8 +7,12 @@
 //! exactly as the simulator assigns them, so `reparti sim --replay` can follow it.
 
 use crate::model::{Action, Model, Msg, StateOf, StepLog};
-use reparti_core::trace::{EventKind, TraceEvent, TraceHeader, TraceWriter, TRACE_VERSION};
-use reparti_core::{clock, Algorithm, ClockMode, Message};
+use reparti_core::host::NO_SUCH_NODE;
+use reparti_core::trace::{EventKind, RunDescription, TraceEvent, TraceHeader, TraceWriter};
+use reparti_core::{
+    Algorithm, ClockAt, ClockMode, ClockSlot, Context, EffectSink, Message, NodeHost, NodeId, NodeSetup, OutputValue,
+    Place, Process, Sent, Timer,
+};
 use serde::Serialize;
 use std::io::Write;
 
@@ -81,7 +85,7 @@ fn describe<A: Algorithm>(m: &Model<A>, s: &StateOf<A>, a: Action) -> String {
 }
 
 fn sends<M: std::fmt::Debug>(log: &StepLog<M>) -> Vec<String> {
-    log.sent.iter().map(|(to, msg, _, _)| format!("{msg:?} to {to}")).collect()
+    log.sent.iter().map(|(to, msg)| format!("{msg:?} to {to}")).collect()
 }
 
 fn outs<M>(log: &StepLog<M>) -> Vec<String> {
@@ -116,7 +120,7 @@ pub fn build<A: Algorithm>(m: &Model<A>, path: &[Action], property: String, deta
     Counterexample { property, detail, initial, initial_in_flight, steps, path: path.to_vec() }
 }
 
-/// The packets in flight with the ids the trace gave them, in send order.
+/// A packet in flight with the id the trace gave it.
 struct Pending<M> {
     id: u64,
     from: u32,
@@ -126,81 +130,154 @@ struct Pending<M> {
     vector: Vec<u64>,
 }
 
+/// Replays a path as a small engine of its own: its own copy of the nodes, full Lamport
+/// and vector clocks, and the node host writing each handler's effects as trace events
+/// (the model's states may keep no clocks, and a trace always carries them).
 struct Writer<'a, A: Algorithm, W: Write> {
     m: &'a Model<A>,
     out: TraceWriter<W>,
+    nodes: Vec<A::Node>,
     next_event: u64,
     next_msg: u64,
     lamport: Vec<u64>,
     vectors: Vec<Vec<u64>>,
     pending: Vec<Pending<Msg<A>>>,
     t: f64,
+    /// The first write error: the sink cannot return one, so it is kept for the end.
+    failed: Option<std::io::Error>,
 }
 
 impl<A: Algorithm, W: Write> Writer<'_, A, W> {
-    fn event(&mut self, node: u32, kind: EventKind, fill: impl FnOnce(&mut TraceEvent)) -> std::io::Result<()> {
-        let i = node as usize;
-        let mut e = TraceEvent::new(self.next_event, self.t, node, kind, self.lamport[i]);
-        e.vc = Some(self.vectors[i].clone());
+    fn event_at(&mut self, node: u32, kind: EventKind, lamport: u64, vc: &[u64], fill: impl FnOnce(&mut TraceEvent)) {
+        let mut e = TraceEvent::new(self.next_event, self.t, node, kind, lamport);
+        e.vc = Some(vc.to_vec());
         fill(&mut e);
         self.next_event += 1;
-        self.out.event(&e)
-    }
-
-    fn tick(&mut self, node: u32) {
-        let i = node as usize;
-        clock::tick(&mut self.lamport[i], Some(&mut self.vectors[i]), i);
-    }
-
-    /// Writes a handler's sends, outputs and logs in the order the handler made them,
-    /// ticking the clocks on each send as the framework does (outputs and logs do not
-    /// tick: they carry the clock of the moment they were made).
-    fn effects(&mut self, node: u32, log: StepLog<Msg<A>>) -> std::io::Result<()> {
-        let mut outputs = log.outputs.into_iter().peekable();
-        let mut logs = log.logs.into_iter().peekable();
-        let sent = log.sent.len();
-        let mut sends = log.sent.into_iter();
-        for k in 0..=sent {
-            while let Some((key, value, _)) = outputs.next_if(|o| o.2 <= k) {
-                self.event(node, EventKind::Output, |e| {
-                    e.key = Some(key.to_string());
-                    e.value = Some(value);
-                })?;
-            }
-            while let Some((text, _)) = logs.next_if(|l| l.1 <= k) {
-                self.event(node, EventKind::Log, |e| e.text = Some(text))?;
-            }
-            let Some((to, msg, _, _)) = sends.next() else { break };
-            self.tick(node);
-            let id = self.next_msg;
-            self.next_msg += 1;
-            let payload = serde_json::to_value(&msg).ok();
-            let kind = msg.kind_name().to_string();
-            self.event(node, EventKind::Send, |e| {
-                e.msg = Some(id);
-                e.to = Some(to);
-                e.msg_type = Some(kind);
-                e.payload = payload;
-            })?;
-            if (to as usize) < self.m.n() {
-                let (lamport, vector) = (self.lamport[node as usize], self.vectors[node as usize].clone());
-                self.pending.push(Pending { id, from: node, to, msg, lamport, vector });
-            }
+        if let Err(err) = self.out.event(&e) {
+            self.failed.get_or_insert(err);
         }
-        Ok(())
+    }
+
+    fn event(&mut self, node: u32, kind: EventKind, fill: impl FnOnce(&mut TraceEvent)) {
+        let i = node as usize;
+        let (lamport, vc) = (self.lamport[i], std::mem::take(&mut self.vectors[i]));
+        self.event_at(node, kind, lamport, &vc, fill);
+        self.vectors[i] = vc;
+    }
+
+    fn clocks(&mut self, node: u32) -> ClockSlot<'_> {
+        let i = node as usize;
+        ClockSlot { lamport: &mut self.lamport[i], vector: Some(&mut self.vectors[i]) }
+    }
+
+    /// A local event: its tick, its trace line, its handler.
+    fn local(
+        &mut self,
+        host: &mut NodeHost<Msg<A>>,
+        node: u32,
+        kind: EventKind,
+        fill: impl FnOnce(&mut TraceEvent),
+        handler: impl FnOnce(&mut A::Node, &mut Context<'_, Msg<A>>),
+    ) {
+        NodeHost::<Msg<A>>::tick(NodeId(node), self.clocks(node));
+        self.event(node, kind, fill);
+        self.handler(host, node, handler);
+    }
+
+    fn handler(
+        &mut self,
+        host: &mut NodeHost<Msg<A>>,
+        node: u32,
+        handler: impl FnOnce(&mut A::Node, &mut Context<'_, Msg<A>>),
+    ) {
+        let i = node as usize;
+        let m = self.m;
+        let place = Place { me: NodeId(node), n: m.n(), neighbours: m.topology.neighbours(NodeId(node)) };
+        let clocks = ClockSlot { lamport: &mut self.lamport[i], vector: Some(&mut self.vectors[i]) };
+        host.run(place, &mut self.nodes[i], clocks, handler);
+        host.apply(self);
     }
 
     /// Takes the oldest pending packet equal to the one at `net[i]`: same channel, same
     /// message and, when the model keeps clocks, the same stamp (two equal messages
     /// with different stamps are different packets there).
     fn take(&mut self, s: &StateOf<A>, i: u32) -> Option<Pending<Msg<A>>> {
-        let p = &s.net[i as usize];
-        let clocks = self.m.clocks;
-        let at = self
-            .pending
-            .iter()
-            .position(|q| q.from == p.from && q.to == p.to && q.msg == p.msg && (!clocks || q.lamport == p.lamport))?;
+        let at = self.find(s, i)?;
         Some(self.pending.remove(at))
+    }
+
+    fn find(&self, s: &StateOf<A>, i: u32) -> Option<usize> {
+        let p = s.net.get(i as usize)?;
+        let clocks = self.m.clocks;
+        self.pending
+            .iter()
+            .position(|q| q.from == p.from && q.to == p.to && q.msg == p.msg && (!clocks || q.lamport == p.lamport))
+    }
+
+    fn lost(&mut self, p: &Pending<Msg<A>>, reason: &str) {
+        let kind = p.msg.kind_name().to_string();
+        let (id, from, to) = (p.id, p.from, p.to);
+        let reason = reason.to_string();
+        self.event(to, EventKind::Drop, |e| {
+            e.msg = Some(id);
+            e.from = Some(from);
+            e.to = Some(to);
+            e.msg_type = Some(kind);
+            e.reason = Some(reason);
+        });
+    }
+}
+
+/// The trace's meaning of a handler's effects: each is a trace line.
+impl<A: Algorithm, W: Write> EffectSink<Msg<A>> for Writer<'_, A, W> {
+    fn send(&mut self, sent: Sent<Msg<A>>) {
+        let Sent { from, to, msg, lamport, vector } = sent;
+        let id = self.next_msg;
+        self.next_msg += 1;
+        let payload = serde_json::to_value(&msg).ok();
+        let kind = msg.kind_name().to_string();
+        let vc = vector.map(Vec::from).unwrap_or_default();
+        self.event_at(from.0, EventKind::Send, lamport, &vc.clone(), |e| {
+            e.msg = Some(id);
+            e.to = Some(to.0);
+            e.msg_type = Some(kind);
+            e.payload = payload;
+        });
+        self.pending.push(Pending { id, from: from.0, to: to.0, msg, lamport, vector: vc });
+    }
+
+    fn send_nowhere(&mut self, sent: Sent<Msg<A>>) {
+        let id = self.next_msg;
+        let (from, to, lamport) = (sent.from.0, sent.to.0, sent.lamport);
+        let msg = sent.msg.clone();
+        self.send(sent);
+        self.pending.pop();
+        let vc = self.vectors[from as usize].clone();
+        let kind = msg.kind_name().to_string();
+        self.event_at(from, EventKind::Drop, lamport, &vc, |e| {
+            e.msg = Some(id);
+            e.from = Some(from);
+            e.to = Some(to);
+            e.msg_type = Some(kind);
+            e.reason = Some(NO_SUCH_NODE.into());
+        });
+    }
+
+    fn set_timer(&mut self, _node: NodeId, _timer: Timer, _after: f64) {}
+
+    fn cancel_timer(&mut self, _node: NodeId, _timer: Timer) {}
+
+    fn output(&mut self, node: NodeId, key: &'static str, value: OutputValue, at: ClockAt<'_>) {
+        let vc = at.vector.map(<[u64]>::to_vec).unwrap_or_default();
+        self.event_at(node.0, EventKind::Output, at.lamport, &vc, |e| {
+            e.key = Some(key.to_string());
+            e.value = Some(value);
+        });
+    }
+
+    fn log(&mut self, node: NodeId, text: String, at: ClockAt<'_>) {
+        let vc = at.vector.map(<[u64]>::to_vec).unwrap_or_default();
+        self.event_at(node.0, EventKind::Log, at.lamport, &vc, |e| e.text = Some(text));
     }
 }
 
@@ -213,91 +290,88 @@ pub fn write_trace<A: Algorithm, W: Write>(
     out: W,
 ) -> std::io::Result<W> {
     let n = m.n();
-    let header = TraceHeader {
-        trace: "reparti".into(),
-        version: TRACE_VERSION,
-        engine: "check".into(),
-        algorithm: m.spec.name.into(),
-        params: m.params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+    let header = TraceHeader::describe::<A>(RunDescription {
+        engine: "check",
+        params: &m.params,
         seed,
-        topology: m.topology.kind().to_string(),
-        nodes: n,
-        idents: m.idents.clone(),
+        topology: &m.topology,
+        idents: &m.idents,
         network: serde_json::json!({ "checker": network, "fifo": m.fifo() }),
         clocks: ClockMode::LamportAndVector,
-        message_types: <Msg<A> as Message>::KINDS.iter().map(|s| s.to_string()).collect(),
-    };
+    });
+    let nodes = (0..n).map(|i| m.algorithm.init(&NodeSetup { me: NodeId(i as u32), ident: m.idents[i], n })).collect();
     let mut w = Writer {
         m,
         out: TraceWriter::new(out, &header)?,
+        nodes,
         next_event: 0,
         next_msg: 0,
         lamport: vec![0; n],
         vectors: vec![vec![0; n]; n],
         pending: Vec::new(),
         t: 0.0,
+        failed: None,
     };
-    let mut logs = Vec::new();
-    let mut s = m.initial(Some(&mut logs));
-    for (node, input, log) in logs {
-        w.tick(node);
-        match input {
-            None => w.event(node, EventKind::Start, |_| {})?,
-            Some(input) => {
-                let payload = serde_json::to_value(&input).ok();
-                w.event(node, EventKind::Input, |e| e.payload = payload)?;
-            }
-        }
-        w.effects(node, log)?;
+    let mut host = NodeHost::<Msg<A>>::new(m.spec.reads_clocks);
+    // The initial state, as the model builds it: every start, then the inputs at time 0.
+    for i in 0..n as u32 {
+        w.local(&mut host, i, EventKind::Start, |_| {}, |p, ctx| p.on_start(ctx));
     }
+    for (node, input) in &m.initial_inputs {
+        let payload = serde_json::to_value(input).ok();
+        let input = input.clone();
+        w.local(&mut host, *node, EventKind::Input, |e| e.payload = payload, move |p, ctx| p.on_input(input, ctx));
+    }
+    let mut s = m.initial(None);
     for (k, &a) in cx.path.iter().enumerate() {
         w.t = (k + 1) as f64;
         let node = m.actor(&s, a);
-        let mut log = StepLog::default();
         match a {
             Action::Deliver(i) => {
                 if let Some(p) = w.take(&s, i) {
-                    let to = p.to as usize;
-                    clock::merge(&mut w.lamport[to], Some(&mut w.vectors[to]), to, p.lamport, Some(&p.vector));
+                    let (from, to) = (p.from, p.to);
+                    NodeHost::<Msg<A>>::merge(NodeId(to), w.clocks(to), p.lamport, Some(&p.vector));
                     let kind = p.msg.kind_name().to_string();
-                    w.event(p.to, EventKind::Receive, |e| {
+                    w.event(to, EventKind::Receive, |e| {
                         e.msg = Some(p.id);
-                        e.from = Some(p.from);
+                        e.from = Some(from);
                         e.msg_type = Some(kind);
-                    })?;
+                    });
+                    let msg = p.msg;
+                    w.handler(&mut host, to, move |q, ctx| q.on_message(NodeId(from), msg, ctx));
                 }
             }
             Action::Timer(_, t) => {
-                w.tick(node);
-                let name = m.timer_name(t).to_string();
-                w.event(node, EventKind::Timer, |e| e.timer = Some(name))?;
+                let name = m.timer_name(t);
+                w.local(
+                    &mut host,
+                    node,
+                    EventKind::Timer,
+                    |e| e.timer = Some(name.to_string()),
+                    move |p, ctx| p.on_timer(name, ctx),
+                );
             }
             Action::Input(_) => {
-                w.tick(node);
                 let k = s.next_input[node as usize] as usize;
-                let payload = m.inputs[node as usize].get(k).and_then(|i| serde_json::to_value(i).ok());
-                w.event(node, EventKind::Input, |e| e.payload = payload)?;
+                if let Some(input) = m.inputs[node as usize].get(k).cloned() {
+                    let payload = serde_json::to_value(&input).ok();
+                    w.local(
+                        &mut host,
+                        node,
+                        EventKind::Input,
+                        |e| e.payload = payload,
+                        move |p, ctx| p.on_input(input, ctx),
+                    );
+                }
             }
             Action::Drop(i) => {
                 if let Some(p) = w.take(&s, i) {
-                    let kind = p.msg.kind_name().to_string();
-                    w.event(p.to, EventKind::Drop, |e| {
-                        e.msg = Some(p.id);
-                        e.from = Some(p.from);
-                        e.to = Some(p.to);
-                        e.msg_type = Some(kind);
-                        e.reason = Some("loss".into());
-                    })?;
+                    w.lost(&p, "loss");
                 }
             }
             Action::Duplicate(i) => {
-                let p = &s.net[i as usize];
-                let clocks = m.clocks;
-                if let Some(q) = w
-                    .pending
-                    .iter()
-                    .find(|q| q.from == p.from && q.to == p.to && q.msg == p.msg && (!clocks || q.lamport == p.lamport))
-                {
+                if let Some(at) = w.find(&s, i) {
+                    let q = &w.pending[at];
                     let copy = Pending {
                         id: q.id,
                         from: q.from,
@@ -314,17 +388,21 @@ pub fn write_trace<A: Algorithm, W: Write>(
                         e.from = Some(from);
                         e.to = Some(to);
                         e.msg_type = Some(kind);
-                    })?;
+                    });
                 }
             }
             Action::Crash(_) => {
                 w.pending.retain(|q| q.to != node);
-                w.event(node, EventKind::Crash, |_| {})?;
+                w.event(node, EventKind::Crash, |_| {});
             }
         }
-        let t = m.step(&s, a, Some(&mut log)).state;
-        w.effects(node, log)?;
-        s = t;
+        s = m.step(&s, a, None).state;
+        if let Some(err) = w.failed.take() {
+            return Err(err);
+        }
+    }
+    if let Some(err) = w.failed.take() {
+        return Err(err);
     }
     let violation = format!("{}: {}", cx.property, cx.detail);
     w.out.finish("violation", Some(violation))

@@ -15,30 +15,35 @@
 //! * a lock-free visited set of 64- or 128-bit fingerprints (10.7–16 bytes per state),
 //!   with the collision probability reported;
 //! * a BFS frontier of postcard-packed states;
-//! * partial-order reduction by ample sets where it is sound ([`por`]);
+//! * partial-order reduction by ample sets where it is sound ([`CheckConfig::por`]);
 //! * invariants, terminal properties and deadlocks on every state; liveness on the
-//!   explicit graph ([`liveness`]).
+//!   explicit graph ([`CheckConfig::liveness`]).
+
+#![warn(missing_docs)]
 
 mod bfs;
-pub mod config;
-pub mod counterexample;
+mod config;
+mod counterexample;
 mod dfs;
 mod frontier;
-pub mod liveness;
-pub mod model;
-pub mod por;
-pub mod report;
-pub mod search;
-pub mod state;
-pub mod symmetry;
-pub mod visited;
+mod liveness;
+mod model;
+mod por;
+mod report;
+mod search;
+mod state;
+mod symmetry;
+mod visited;
 
+// The public surface: what the CLI, the other crates and this crate's tests use, and the
+// types of the report's fields. The search's machinery stays inside.
 pub use config::{CheckConfig, NetworkKind, Strategy};
-pub use counterexample::Counterexample;
-pub use model::{Action, Model};
+pub use counterexample::{Counterexample, StepView};
+pub use model::Action;
 pub use report::{CheckReport, Reduction, Verdict};
 pub use search::{Progress, StopReason};
 
+use model::Model;
 use reparti_core::Algorithm;
 use search::{Outcome, Violated};
 use std::io::Write;

@@ -9,11 +9,10 @@
 use crate::config::{CheckConfig, NetworkKind};
 use crate::state::{deliverable, insert_packet, Packet, State};
 use crate::CheckError;
-use reparti_core::clock;
 use reparti_core::property::Delivery;
 use reparti_core::{
-    Algorithm, AlgorithmSpec, Context, Effect, Instance, Invariant, NodeId, NodeSetup, OutputValue, Params, Process,
-    Properties, Timer, Topology, World,
+    Algorithm, AlgorithmSpec, ClockAt, ClockSlot, Context, EffectSink, Instance, Invariant, NodeHost, NodeId,
+    NodeSetup, OutputValue, Params, Place, Process, Properties, Sent, Timer, Topology, World,
 };
 use std::any::Any;
 use std::cell::RefCell;
@@ -28,24 +27,20 @@ pub type InitialLog<A> = Vec<(u32, Option<Input<A>>, StepLog<Msg<A>>)>;
 pub type StateOf<A> = State<<A as Algorithm>::Node, Msg<A>>;
 
 thread_local! {
-    /// One effects buffer per thread, reused by every handler run: a handler's effects
-    /// are drained as soon as it returns, so one buffer suffices and no step allocates one.
-    static EFFECTS: RefCell<Option<Box<dyn Any>>> = const { RefCell::new(None) };
+    /// One node host per thread, reused by every handler run: a handler's effects are
+    /// applied as soon as it returns, so one host suffices and no step allocates one.
+    static HOST: RefCell<Option<Box<dyn Any>>> = const { RefCell::new(None) };
 }
 
-// The box is the point: it moves in and out of the `dyn Any` slot without reallocating.
-#[allow(clippy::box_collection)]
-fn take_effects<M: 'static>() -> Box<Vec<Effect<M>>> {
-    EFFECTS
-        .with(|slot| slot.borrow_mut().take())
-        .and_then(|b| b.downcast::<Vec<Effect<M>>>().ok())
-        .unwrap_or_else(|| Box::new(Vec::with_capacity(8)))
+fn take_host<M: 'static>(reads_clocks: bool) -> Box<NodeHost<M>> {
+    HOST.with(|slot| slot.borrow_mut().take())
+        .and_then(|b| b.downcast::<NodeHost<M>>().ok())
+        .filter(|h| h.reads_clocks() == reads_clocks)
+        .unwrap_or_else(|| Box::new(NodeHost::new(reads_clocks)))
 }
 
-#[allow(clippy::box_collection)]
-fn give_back_effects<M: 'static>(mut b: Box<Vec<Effect<M>>>) {
-    b.clear();
-    EFFECTS.with(|slot| *slot.borrow_mut() = Some(b));
+fn give_back_host<M: 'static>(host: Box<NodeHost<M>>) {
+    HOST.with(|slot| *slot.borrow_mut() = Some(host));
 }
 
 /// One atomic step.
@@ -72,11 +67,12 @@ impl Action {
     }
 }
 
-/// What a step did, for counterexamples and traces.
+/// What a step did, for counterexamples.
 #[derive(Clone, Debug)]
 pub struct StepLog<M> {
-    /// Messages sent, as (to, message, lamport stamp, vector stamp).
-    pub sent: Vec<(u32, M, u64, Vec<u64>)>,
+    /// Messages sent, as (to, message); one to a node outside the run is listed too
+    /// (it was sent, then dropped: no such node).
+    pub sent: Vec<(u32, M)>,
     /// Values made observable, each with how many sends preceded it in the handler
     /// (traces place it there, with the clock of that moment).
     pub outputs: Vec<(&'static str, OutputValue, usize)>,
@@ -313,11 +309,12 @@ impl<A: Algorithm> Model<A> {
         if self.clocks {
             let (i, n) = (node as usize, self.n());
             let v = if self.vectors { Some(&mut s.vectors[i * n..(i + 1) * n]) } else { None };
-            clock::tick(&mut s.lamport[i], v, i);
+            NodeHost::<Msg<A>>::tick(NodeId(node), ClockSlot { lamport: &mut s.lamport[i], vector: v });
         }
     }
 
-    /// Runs one handler and applies its effects; returns whether it sent off-topology.
+    /// Runs one handler through the node host and applies its effects to `s`; returns
+    /// whether it sent off-topology.
     fn run(
         &self,
         s: &mut StateOf<A>,
@@ -326,70 +323,20 @@ impl<A: Algorithm> Model<A> {
         log: Option<&mut StepLog<Msg<A>>>,
     ) -> bool {
         let (i, n) = (node as usize, self.n());
-        let mut pooled = take_effects::<Msg<A>>();
-        let effects = &mut *pooled;
+        let mut host = take_host::<Msg<A>>(self.spec.reads_clocks);
+        // Without clocks in the state, a scratch clock takes the sends' ticks; the
+        // algorithm cannot read it (it did not declare `reads_clocks`).
         let mut scratch = 0u64;
         {
             let lamport = if self.clocks { &mut s.lamport[i] } else { &mut scratch };
             let vector = if self.vectors { Some(&mut s.vectors[i * n..(i + 1) * n]) } else { None };
-            let mut ctx =
-                Context::new(NodeId(node), n, self.topology.neighbours(NodeId(node)), lamport, vector, effects);
-            f(&mut s.nodes[i], &mut ctx);
+            let place = Place { me: NodeId(node), n, neighbours: self.topology.neighbours(NodeId(node)) };
+            host.run(place, &mut s.nodes[i], ClockSlot { lamport, vector }, f);
         }
-        let mut off_topology = false;
-        let mut log = log;
-        let fifo = self.fifo();
-        for e in effects.drain(..) {
-            match e {
-                Effect::Send { to, msg, lamport, vector } => {
-                    if let Some(l) = log.as_deref_mut() {
-                        l.sent.push((
-                            to.0,
-                            msg.clone(),
-                            lamport,
-                            vector.as_deref().map(<[u64]>::to_vec).unwrap_or_default(),
-                        ));
-                    }
-                    if to.index() >= n || s.is_crashed(to.index()) {
-                        continue;
-                    }
-                    if !self.topology.neighbours(NodeId(node)).contains(to) {
-                        off_topology = true;
-                    }
-                    let (lamport, vector) = if self.clocks {
-                        (lamport, vector.map(|v| v.into_vec()).unwrap_or_default())
-                    } else {
-                        (0, Vec::new())
-                    };
-                    insert_packet(&mut s.net, Packet::new(node, to.0, msg, lamport, vector), fifo);
-                }
-                Effect::SetTimer { timer, .. } => {
-                    let key = (node, self.intern(timer));
-                    if let Err(at) = s.timers.binary_search(&key) {
-                        s.timers.insert(at, key);
-                    }
-                }
-                Effect::CancelTimer { timer } => {
-                    let key = (node, self.intern(timer));
-                    if let Ok(at) = s.timers.binary_search(&key) {
-                        s.timers.remove(at);
-                    }
-                }
-                Effect::Output { key, value } => {
-                    if let Some(l) = log.as_deref_mut() {
-                        let before = l.sent.len();
-                        l.outputs.push((key, value, before));
-                    }
-                }
-                Effect::Log(text) => {
-                    if let Some(l) = log.as_deref_mut() {
-                        let before = l.sent.len();
-                        l.logs.push((text, before));
-                    }
-                }
-            }
-        }
-        give_back_effects(pooled);
+        let mut sink = StateSink { model: self, s, log, off_topology: false };
+        host.apply(&mut sink);
+        let off_topology = sink.off_topology;
+        give_back_host(host);
         off_topology
     }
 
@@ -418,7 +365,12 @@ impl<A: Algorithm> Model<A> {
                 if self.clocks {
                     let v = if self.vectors { Some(&mut t.vectors[to * n..(to + 1) * n]) } else { None };
                     let stamp_v = if self.vectors { Some(p.vector.as_slice()) } else { None };
-                    clock::merge(&mut t.lamport[to], v, to, p.lamport, stamp_v);
+                    NodeHost::<Msg<A>>::merge(
+                        NodeId(p.to),
+                        ClockSlot { lamport: &mut t.lamport[to], vector: v },
+                        p.lamport,
+                        stamp_v,
+                    );
                     let recv_vector = if self.vectors { Some(&t.vectors[to * n..(to + 1) * n]) } else { None };
                     let d = Delivery {
                         from: NodeId(p.from),
@@ -530,5 +482,70 @@ impl<A: Algorithm> Model<A> {
             }
         };
         f(&World { nodes: &s.nodes, idents: &self.idents, crashed: &crashed, in_flight: &in_flight })
+    }
+}
+
+/// The checker's meaning of a handler's effects: a send becomes a packet in the state's
+/// network (none to a crashed node: it could only be dropped there), a timer an entry in
+/// the state's timer set; outputs and logs only matter to the step's log.
+struct StateSink<'m, 's, 'l, A: Algorithm> {
+    model: &'m Model<A>,
+    s: &'s mut StateOf<A>,
+    log: Option<&'l mut StepLog<Msg<A>>>,
+    off_topology: bool,
+}
+
+impl<A: Algorithm> EffectSink<Msg<A>> for StateSink<'_, '_, '_, A> {
+    fn send(&mut self, sent: Sent<Msg<A>>) {
+        let Sent { from, to, msg, lamport, vector } = sent;
+        if let Some(l) = self.log.as_deref_mut() {
+            l.sent.push((to.0, msg.clone()));
+        }
+        if self.s.is_crashed(to.index()) {
+            return;
+        }
+        let m = self.model;
+        if !m.topology.neighbours(from).contains(to) {
+            self.off_topology = true;
+        }
+        let (lamport, vector) =
+            if m.clocks { (lamport, vector.map(|v| v.into_vec()).unwrap_or_default()) } else { (0, Vec::new()) };
+        insert_packet(&mut self.s.net, Packet::new(from.0, to.0, msg, lamport, vector), m.fifo());
+    }
+
+    fn send_nowhere(&mut self, sent: Sent<Msg<A>>) {
+        // Sent, then dropped: nothing enters the state; the step log keeps the send.
+        if let Some(l) = self.log.as_deref_mut() {
+            l.sent.push((sent.to.0, sent.msg));
+        }
+    }
+
+    fn set_timer(&mut self, node: NodeId, timer: Timer, _after: f64) {
+        // Time is abstracted away: a pending timer may fire at any later step.
+        let key = (node.0, self.model.intern(timer));
+        if let Err(at) = self.s.timers.binary_search(&key) {
+            self.s.timers.insert(at, key);
+        }
+    }
+
+    fn cancel_timer(&mut self, node: NodeId, timer: Timer) {
+        let key = (node.0, self.model.intern(timer));
+        if let Ok(at) = self.s.timers.binary_search(&key) {
+            self.s.timers.remove(at);
+        }
+    }
+
+    fn output(&mut self, _node: NodeId, key: &'static str, value: OutputValue, _at: ClockAt<'_>) {
+        if let Some(l) = self.log.as_deref_mut() {
+            let before = l.sent.len();
+            l.outputs.push((key, value, before));
+        }
+    }
+
+    fn log(&mut self, _node: NodeId, text: String, _at: ClockAt<'_>) {
+        if let Some(l) = self.log.as_deref_mut() {
+            let before = l.sent.len();
+            l.logs.push((text, before));
+        }
     }
 }

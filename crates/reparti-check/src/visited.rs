@@ -46,11 +46,6 @@ impl Visited {
         self.len.load(Ordering::Relaxed)
     }
 
-    /// Whether it is empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Bytes of memory the table occupies.
     pub fn bytes(&self) -> usize {
         (self.hi.len() + self.lo.len()) * 8

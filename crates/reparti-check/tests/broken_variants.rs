@@ -177,7 +177,7 @@ impl Algorithm for Racy {
             topologies: &["ring"],
             default_nodes: 2,
             needs_fifo: false,
-            reads_clocks: false,
+            reads_clocks: false, commands: &[], spans: &[]
         }
     }
 
@@ -290,7 +290,7 @@ impl Algorithm for Twins {
             topologies: &["ring"],
             default_nodes: 2,
             needs_fifo: false,
-            reads_clocks: true,
+            reads_clocks: true, commands: &[], spans: &[]
         }
     }
 

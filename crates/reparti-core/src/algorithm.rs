@@ -70,7 +70,89 @@ pub struct AlgorithmSpec {
     pub needs_fifo: bool,
     /// Whether its handlers or properties read clocks: engines then keep vector clocks
     /// (when n is small enough) and the model checker keeps the stamps in its states.
+    /// An algorithm that does not declare it cannot read them (`Context::lamport`
+    /// panics saying so).
     pub reads_clocks: bool,
+    /// The console commands its nodes accept, each naming a variant of its `Input`; a
+    /// node's console `help` lists these and nothing else of the algorithm's.
+    pub commands: &'static [Command],
+    /// Intervals the space-time diagram draws as bars on a node's lane, each opened and
+    /// closed by an output key (a critical section: `enter_cs` … `exit_cs`).
+    pub spans: &'static [SpanSpec],
+}
+
+impl AlgorithmSpec {
+    /// A spec with the usual defaults — no parameters, a ring, 4 nodes, non-FIFO
+    /// channels, no clocks read, no console commands, no bars — to be completed with
+    /// struct-update syntax: `AlgorithmSpec { params: PARAMS, ..AlgorithmSpec::new(...) }`.
+    pub const fn new(name: &'static str, chapter: Chapter, summary: &'static str) -> Self {
+        AlgorithmSpec {
+            name,
+            chapter,
+            summary,
+            params: &[],
+            topologies: &["ring"],
+            default_nodes: 4,
+            needs_fifo: false,
+            reads_clocks: false,
+            commands: &[],
+            spans: &[],
+        }
+    }
+
+    /// The console command typed as `word`, if the algorithm has one.
+    pub fn command(&self, word: &str) -> Option<&'static Command> {
+        self.commands.iter().find(|c| c.word.eq_ignore_ascii_case(word))
+    }
+}
+
+/// A console command: a word typed at a running node, and the `Input` it becomes.
+///
+/// The input is built as serde's form of the algorithm's `Input` enum: a command with
+/// no argument is the bare variant name (`"Request"`), one with arguments a struct
+/// variant whose fields are the arguments (`{"Send": {"to": 2, "text": "hi"}}`).
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Command {
+    /// The word typed (`send`).
+    pub word: &'static str,
+    /// The `Input` variant it makes (`Send`).
+    pub variant: &'static str,
+    /// Its arguments, in the order they are typed.
+    pub args: &'static [CommandArg],
+    /// One line saying what it does.
+    pub help: &'static str,
+}
+
+/// One argument of a [`Command`].
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct CommandArg {
+    /// The input field it fills.
+    pub field: &'static str,
+    /// What is typed.
+    pub kind: ArgKind,
+}
+
+/// What a console argument is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArgKind {
+    /// A node: a port one node listens on, `#I` (a position) or `HOST:PORT`.
+    Node,
+    /// A whole number.
+    Int,
+    /// The rest of the line (must come last).
+    Text,
+}
+
+/// An interval on a node's lane, between two outputs: drawn as a bar by the pictures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct SpanSpec {
+    /// What the bar shows (`critical section`).
+    pub label: &'static str,
+    /// The output key that opens it.
+    pub opens: &'static str,
+    /// The output key that closes it.
+    pub closes: &'static str,
 }
 
 /// Which renamings of the nodes leave an algorithm's behaviour unchanged.

@@ -75,7 +75,7 @@ pub enum Effect<M> {
         /// The sender's vector clock after the send's increment, when vectors are kept.
         vector: Option<Box<[u64]>>,
     },
-    /// Fire `timer` after `after` units of simulated (or real, in ms) time; replaces a pending one.
+    /// Fire `timer` after `after` time units (see [`crate::host::TIME_UNIT_MS`]); replaces a pending one.
     SetTimer {
         /// The timer's name.
         timer: Timer,
@@ -110,19 +110,32 @@ pub struct Context<'a, M> {
     lamport: &'a mut u64,
     vector: Option<&'a mut [u64]>,
     effects: &'a mut Vec<Effect<M>>,
+    /// Whether the algorithm declared `reads_clocks`: the others may not read them.
+    clocks_declared: bool,
 }
 
 impl<'a, M: Clone> Context<'a, M> {
-    /// Builds a context. Engines call this; algorithms only receive one.
-    pub fn new(
+    /// Builds a context. Only the [node host](crate::host) does: algorithms receive one.
+    pub(crate) fn new(
         me: NodeId,
         n: usize,
         neighbours: Neighbours<'a>,
         lamport: &'a mut u64,
         vector: Option<&'a mut [u64]>,
         effects: &'a mut Vec<Effect<M>>,
+        clocks_declared: bool,
     ) -> Self {
-        Context { me, n, neighbours, lamport, vector, effects }
+        Context { me, n, neighbours, lamport, vector, effects, clocks_declared }
+    }
+
+    #[track_caller]
+    fn clocks_readable(&self) {
+        // A programming error, not a run-time condition: an engine that does not keep
+        // clocks for such an algorithm would hand it a meaningless value otherwise.
+        assert!(
+            self.clocks_declared,
+            "this algorithm reads its clocks but does not declare it: set `reads_clocks: true` in its AlgorithmSpec"
+        );
     }
 
     /// This node's position.
@@ -144,13 +157,20 @@ impl<'a, M: Clone> Context<'a, M> {
         self.neighbours
     }
 
-    /// This node's Lamport clock.
+    /// This node's Lamport clock. Only for algorithms that declare
+    /// [`reads_clocks`](crate::AlgorithmSpec::reads_clocks): any other panics here, in
+    /// every engine, saying so.
+    #[track_caller]
     pub fn lamport(&self) -> u64 {
+        self.clocks_readable();
         *self.lamport
     }
 
-    /// This node's vector clock, when the engine keeps vector clocks.
+    /// This node's vector clock, when the engine keeps vector clocks. Only for algorithms
+    /// that declare [`reads_clocks`](crate::AlgorithmSpec::reads_clocks).
+    #[track_caller]
     pub fn vector(&self) -> Option<&[u64]> {
+        self.clocks_readable();
         self.vector.as_deref()
     }
 
@@ -169,7 +189,8 @@ impl<'a, M: Clone> Context<'a, M> {
         }
     }
 
-    /// Sets (or resets) the named timer to fire after `after` time units.
+    /// Sets (or resets) the named timer to fire after `after` time units (a simulated
+    /// unit, or [`TIME_UNIT_MS`](crate::host::TIME_UNIT_MS) ms on a real network).
     pub fn set_timer(&mut self, timer: Timer, after: f64) {
         self.effects.push(Effect::SetTimer { timer, after });
     }

@@ -47,6 +47,7 @@ pub mod algorithm;
 pub mod clock;
 pub mod context;
 pub mod expect;
+pub mod host;
 pub mod id;
 pub mod idents;
 pub mod instance;
@@ -56,16 +57,22 @@ pub mod property;
 pub mod topology;
 pub mod trace;
 
-pub use algorithm::{Algorithm, AlgorithmSpec, AlgorithmVisitor, Chapter, ScheduledInput, Symmetry, WorkloadSetup};
+pub use algorithm::{
+    Algorithm, AlgorithmSpec, AlgorithmVisitor, ArgKind, Chapter, Command, CommandArg, ScheduledInput, SpanSpec,
+    Symmetry, WorkloadSetup,
+};
 pub use clock::{ClockMode, Clocks, VectorOrder};
 pub use context::{Context, Effect, OutputValue};
 pub use expect::{Expectation, ExpectationKind, RunFacts};
+pub use host::{ClockAt, ClockSlot, EffectSink, NodeHost, Place, Recorder, Sent, Timers};
 pub use id::NodeId;
 pub use idents::IdAssignment;
 pub use instance::{Instance, SetupError};
 pub use params::{ParamError, ParamSpec, Params};
 pub use process::{Message, NodeSetup, Process, Timer};
 pub use property::{Invariant, Properties, Terminal, World};
+/// `#[derive(Message)]`: an enum's variants (or a struct) as its message kinds.
+pub use reparti_derive::Message;
 pub use topology::{Neighbours, Topology, TopologyError, TopologyKind};
 
 /// The random number generator every engine uses: seeded, cloneable, portable.

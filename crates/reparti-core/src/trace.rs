@@ -40,6 +40,66 @@ pub struct TraceHeader {
     pub clocks: ClockMode,
     /// The algorithm's message type names.
     pub message_types: Vec<String>,
+    /// The intervals the algorithm declares (`AlgorithmSpec::spans`), which the pictures
+    /// draw as bars; absent when it declares none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spans: Vec<Span>,
+}
+
+/// An interval on a node's lane between two outputs, as a trace header names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    /// What the bar shows.
+    pub label: String,
+    /// The output key that opens it.
+    pub opens: String,
+    /// The output key that closes it.
+    pub closes: String,
+}
+
+/// What a header says about the run, beyond the algorithm itself.
+pub struct RunDescription<'a> {
+    /// Which engine writes the trace: `sim`, `check` or `net`.
+    pub engine: &'a str,
+    /// The resolved parameters.
+    pub params: &'a crate::Params,
+    /// The seed.
+    pub seed: u64,
+    /// The topology.
+    pub topology: &'a crate::Topology,
+    /// Every node's identity, by position.
+    pub idents: &'a [u64],
+    /// The network model, as the engine describes it.
+    pub network: serde_json::Value,
+    /// Which clocks the events carry.
+    pub clocks: ClockMode,
+}
+
+impl TraceHeader {
+    /// The header of a trace of algorithm `A`: the one builder every engine uses.
+    pub fn describe<A: crate::Algorithm>(run: RunDescription<'_>) -> TraceHeader {
+        use crate::process::{Message, Process};
+        let spec = A::spec();
+        TraceHeader {
+            trace: "reparti".into(),
+            version: TRACE_VERSION,
+            engine: run.engine.into(),
+            algorithm: spec.name.into(),
+            params: run.params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            seed: run.seed,
+            topology: run.topology.kind().to_string(),
+            nodes: run.topology.len(),
+            idents: run.idents.to_vec(),
+            network: run.network,
+            clocks: run.clocks,
+            message_types: <<A::Node as Process>::Msg as Message>::KINDS.iter().map(|s| s.to_string()).collect(),
+            spans: spec
+                .spans
+                .iter()
+                .map(|s| Span { label: s.label.into(), opens: s.opens.into(), closes: s.closes.into() })
+                .collect(),
+        }
+    }
 }
 
 /// What happened at an event.

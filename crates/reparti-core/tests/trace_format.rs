@@ -36,6 +36,7 @@ fn header() -> TraceHeader {
         network: json!({"model": {"fifo": true, "delay": {"kind": "const", "value": 1.0}, "loss": 0.0}, "faults": []}),
         clocks: ClockMode::LamportAndVector,
         message_types: vec!["ELECT".into(), "ELECTED".into()],
+        spans: Vec::new(),
     }
 }
 
@@ -270,6 +271,7 @@ fn trace_header() -> impl Strategy<Value = TraceHeader> {
                 network,
                 clocks,
                 message_types,
+                spans: Vec::new(),
             }
         })
 }

@@ -9,8 +9,6 @@
 //!   Lamport and vector clock stamps, message type, body), in JSON by default or in a
 //!   compact binary form, and a decoder that refuses hostile input with clear errors
 //!   instead of panicking. The format is written down in `docs/PROTOCOL.md`.
-//! * [`chat`]: the labs' first client and server (TP1 over TCP, TP2 over UDP), a line
-//!   dialogue on blocking sockets, behind `reparti chat`.
 //! * [`secure`]: Fernet encryption and authentication of whole datagrams, byte for byte
 //!   what Python's `cryptography.fernet` reads and writes, with keys in files.
 //!
@@ -23,13 +21,15 @@
 //! * [`runtime`]: the tokio runtime that drives one node's process from datagrams,
 //!   timers and a control channel (inputs, a console's questions), with clocks, optional
 //!   sealing, the reliable layer, drop counts by reason and per-node trace events.
+//! * [`plan`]: one real node from a checked plan to its report — the instance, the
+//!   runtime, the transport, the start, the workload fed at its times — for `reparti node`.
+//! * [`error`]: [`NetError`], why a node could not run, shared by the transports and the
+//!   runtime.
 //! * [`merge`]: the nodes' traces merged into one run consistent with happens-before,
 //!   which the simulator can replay and check.
-//! * [`mesh`]: TP4's mesh, whose members find each other through a registry file or a
-//!   seed member.
 //!
-//! The CLI (`reparti node`, `reparti run`, `reparti merge`, `reparti keygen`, `reparti
-//! chat`) is built on top of these.
+//! The CLI (`reparti node`, `reparti run`, `reparti merge`, `reparti keygen`) is built on
+//! top of these. The labs' own programs (TP1/TP2's chat, TP4's mesh) are in `reparti-labs`.
 //!
 //! ```
 //! use reparti_core::{Message, NodeId};
@@ -54,15 +54,18 @@
 //! assert_eq!(decode::<Msg>(&plain), Ok(env));
 //! ```
 
-pub mod chat;
+#![warn(missing_docs)]
+
+pub mod error;
 pub mod merge;
-pub mod mesh;
+pub mod plan;
 pub mod reliable;
 pub mod runtime;
 pub mod secure;
 pub mod transport;
 pub mod wire;
 
-pub use runtime::{run_node, run_node_on, NetError, NodeConfig, NodeReport};
+pub use error::NetError;
+pub use runtime::{run_node, run_node_on, NodeConfig, NodeReport};
 pub use secure::{Key, SecureError};
 pub use wire::{decode, encode, try_encode, Envelope, Wire, WireError};

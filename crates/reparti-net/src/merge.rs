@@ -229,9 +229,14 @@ fn lane(n: usize, trace: NodeTrace) -> Result<Lane, MergeError> {
 /// A node's record of a datagram it refused, as a log line (see the module doc).
 fn refused_datagram(e: TraceEvent) -> TraceEvent {
     let reason = e.reason.as_deref().unwrap_or("no reason given");
-    let text = match e.from {
+    let text = match (e.from, e.to) {
+        (Some(from), Some(to)) if reason == reparti_core::host::NO_SUCH_NODE && from == e.node => {
+            format!("dropped a message to node {to}: {reason}")
+        }
+        _ => match e.from {
         Some(from) => format!("dropped a datagram: {reason} (from node {from})"),
         None => format!("dropped a datagram: {reason}"),
+        },
     };
     let mut log = TraceEvent::new(e.i, e.t, e.node, EventKind::Log, e.lamport);
     log.vc = e.vc;

@@ -8,14 +8,13 @@ use crate::queue::{EventQueue, Queued};
 use crate::report::Stop;
 use crate::tracer::Tracer;
 use crate::SimError;
-use reparti_core::clock;
 use reparti_core::property::Delivery;
-use reparti_core::trace::{EventKind, TraceHeader, TRACE_VERSION};
+use reparti_core::trace::{EventKind, RunDescription, TraceHeader};
 use reparti_core::{
-    Algorithm, AlgorithmSpec, ClockMode, Context, Effect, Instance, Message, NodeId, NodeSetup, OutputValue, Params,
-    Process, Rng, Timer, Topology, World,
+    Algorithm, AlgorithmSpec, ClockAt, ClockMode, ClockSlot, Context, EffectSink, Instance, Message, NodeHost, NodeId,
+    NodeSetup, OutputValue, Params, Place, Process, Rng, Sent, Timer, Timers, Topology, World,
 };
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
@@ -60,7 +59,11 @@ pub struct Simulation<A: Algorithm, W: Write = io::Sink> {
     pub(crate) queue: EventQueue<Event<Msg<A>, Input<A>>>,
     pub(crate) rng: Rng,
     pub(crate) fifo: Option<FifoTable>,
-    pub(crate) timers: HashMap<(u32, Timer), u64, foldhash::fast::FixedState>,
+    /// Each node's pending timers, with the generation that a queued firing must match
+    /// (a reset or cancelled timer's earlier firings are stale).
+    pub(crate) timers: Vec<Timers<u64>>,
+    /// The next timer generation (one counter for all, so a reset never reuses one).
+    next_generation: u64,
     pub(crate) now: f64,
     pub(crate) events: u64,
     pub(crate) next_msg: u64,
@@ -72,7 +75,7 @@ pub struct Simulation<A: Algorithm, W: Write = io::Sink> {
     pub(crate) outputs: BTreeMap<&'static str, BTreeMap<OutputValue, u64>>,
     pub(crate) max_chain: u32,
     pub(crate) checks: Checks<A::Node>,
-    effects: Vec<Effect<Msg<A>>>,
+    host: NodeHost<Msg<A>>,
     pub(crate) tracer: Option<Tracer<W>>,
     pub(crate) stop: Option<Stop>,
     pub(crate) busy: Duration,
@@ -105,7 +108,6 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             cfg.seed,
         )?;
         let Instance { algorithm, spec, params, topology, idents, workload, rng } = instance;
-        let kind = topology.kind().clone();
         let n = topology.len();
         for f in &cfg.faults {
             if let Some(bad) = f.nodes().into_iter().find(|v| v.index() >= n) {
@@ -129,6 +131,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             )));
         }
         let clock_mode = if vectors_on { ClockMode::LamportAndVector } else { ClockMode::Lamport };
+        let spec_reads_clocks = spec.reads_clocks;
         let nodes: Vec<A::Node> =
             (0..n).map(|i| algorithm.init(&NodeSetup { me: NodeId(i as u32), ident: idents[i], n })).collect();
         let global_every = if n <= GLOBAL_CHECK_LIMIT { 1 } else { n as u64 };
@@ -173,20 +176,15 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
 
         let tracer = match trace {
             Some(out) => {
-                let header = TraceHeader {
-                    trace: "reparti".into(),
-                    version: TRACE_VERSION,
-                    engine: "sim".into(),
-                    algorithm: spec.name.into(),
-                    params: params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                let header = TraceHeader::describe::<A>(RunDescription {
+                    engine: "sim",
+                    params: &params,
                     seed: cfg.seed,
-                    topology: kind.to_string(),
-                    nodes: n,
-                    idents: idents.clone(),
+                    topology: &topology,
+                    idents: &idents,
                     network: serde_json::json!({ "model": &cfg.network, "faults": &cfg.faults }),
                     clocks: clock_mode,
-                    message_types: Msg::<A>::KINDS.iter().map(|s| s.to_string()).collect(),
-                };
+                });
                 Some(Tracer::new(out, &header).map_err(SimError::Trace)?)
             }
             None => None,
@@ -209,7 +207,8 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             nodes,
             queue,
             rng,
-            timers: HashMap::default(),
+            timers: (0..n).map(|_| Timers::default()).collect(),
+            next_generation: 0,
             now: 0.0,
             events: 0,
             next_msg: 0,
@@ -219,7 +218,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             outputs: BTreeMap::new(),
             max_chain: 0,
             checks,
-            effects: Vec::new(),
+            host: NodeHost::new(spec_reads_clocks),
             tracer,
             stop: None,
             busy: Duration::ZERO,
@@ -347,10 +346,11 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             }
             Event::Deliver(env) => self.deliver(env),
             Event::Timer { node, timer, generation } => {
-                if self.crashed[node as usize] || self.timers.get(&(node, timer)) != Some(&generation) {
+                let timers = &mut self.timers[node as usize];
+                if self.crashed[node as usize] || timers.get(timer) != Some(&generation) {
                     return false;
                 }
-                self.timers.remove(&(node, timer));
+                timers.cancel(timer);
                 self.tick(node);
                 self.trace_simple(node, EventKind::Timer, |e| e.timer = Some(timer.to_string()));
                 self.run_handler(node, |p, ctx| p.on_timer(timer, ctx));
@@ -395,7 +395,12 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         self.delivered += 1;
         let n = self.nodes.len();
         let vector = self.vectors.as_mut().map(|v| &mut v[to * n..(to + 1) * n]);
-        clock::merge(&mut self.lamport[to], vector, to, env.lamport, env.vector.as_deref());
+        NodeHost::<Msg<A>>::merge(
+            NodeId(env.to),
+            ClockSlot { lamport: &mut self.lamport[to], vector },
+            env.lamport,
+            env.vector.as_deref(),
+        );
         self.chain[to] = self.chain[to].max(env.chain);
         self.max_chain = self.max_chain.max(env.chain);
         let recv_vector = self.vectors.as_ref().map(|v| &v[to * n..(to + 1) * n]);
@@ -433,7 +438,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         let i = node as usize;
         let n = self.nodes.len();
         let vector = self.vectors.as_mut().map(|v| &mut v[i * n..(i + 1) * n]);
-        clock::tick(&mut self.lamport[i], vector, i);
+        NodeHost::<Msg<A>>::tick(NodeId(node), ClockSlot { lamport: &mut self.lamport[i], vector });
     }
 
     fn vector_of(&self, node: u32) -> Option<&[u64]> {
@@ -469,73 +474,82 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         }
     }
 
-    /// Runs one handler at `node`, keeping the property counts and effects in step.
+    /// Runs one handler at `node` through the node host, keeping the property counts in
+    /// step; the host then applies its effects through this simulation ([`EffectSink`]).
     #[inline]
     fn run_handler(&mut self, node: u32, f: impl FnOnce(&mut A::Node, &mut Context<'_, Msg<A>>)) {
         let i = node as usize;
         let n = self.nodes.len();
         self.checks.node_before(&self.nodes[i]);
-        let mut effects = std::mem::take(&mut self.effects);
-        // Outputs and logs are local events that do not tick the clocks: in the trace
-        // they carry the clock of the handler's last ticking step before them (its
-        // start, or the send just before), not the clock the handler ended with.
-        let mut clock_now = self.tracer.is_some().then(|| (self.lamport[i], self.vector_of(node).map(<[u64]>::to_vec)));
         {
             let vector = self.vectors.as_mut().map(|v| &mut v[i * n..(i + 1) * n]);
-            let neighbours = self.topology.neighbours(NodeId(node));
-            let mut ctx = Context::new(NodeId(node), n, neighbours, &mut self.lamport[i], vector, &mut effects);
-            f(&mut self.nodes[i], &mut ctx);
+            let place = Place { me: NodeId(node), n, neighbours: self.topology.neighbours(NodeId(node)) };
+            let clocks = ClockSlot { lamport: &mut self.lamport[i], vector };
+            self.host.run(place, &mut self.nodes[i], clocks, f);
         }
         self.checks.node_after(&self.nodes[i], self.events + 1);
-        for effect in effects.drain(..) {
-            if let (Some(clock), Effect::Send { lamport, vector, .. }) = (&mut clock_now, &effect) {
-                *clock = (*lamport, vector.as_deref().map(<[u64]>::to_vec));
-            }
-            self.apply(node, effect, clock_now.as_ref());
-        }
-        self.effects = effects;
+        let mut host = std::mem::take(&mut self.host);
+        host.apply(self);
+        self.host = host;
     }
 
-    /// Traces a local event that does not tick the clocks, with the given clock.
+    /// Traces a local event that does not tick the clocks, with the clock of its moment.
     fn trace_at(
         &mut self,
         node: u32,
         kind: EventKind,
-        clock: Option<&(u64, Option<Vec<u64>>)>,
+        at: ClockAt<'_>,
         fill: impl FnOnce(&mut reparti_core::trace::TraceEvent),
     ) {
-        let (Some(t), Some((lamport, vc))) = (&mut self.tracer, clock) else { return };
-        let mut e = Tracer::<W>::event(self.now, node, kind, *lamport, vc.as_deref());
+        let Some(t) = &mut self.tracer else { return };
+        let mut e = Tracer::<W>::event(self.now, node, kind, at.lamport, at.vector);
         fill(&mut e);
         t.emit(e);
     }
 
-    fn apply(&mut self, node: u32, effect: Effect<Msg<A>>, clock: Option<&(u64, Option<Vec<u64>>)>) {
-        match effect {
-            Effect::Send { to, msg, lamport, vector } => self.send(node, to, msg, lamport, vector),
-            Effect::SetTimer { timer, after } => {
-                let generation = self.timers.get(&(node, timer)).map_or(0, |g| g + 1);
-                self.timers.insert((node, timer), generation);
-                self.queue.push(self.now + after.max(0.0), Event::Timer { node, timer, generation });
-            }
-            Effect::CancelTimer { timer } => {
-                self.timers.remove(&(node, timer));
-            }
-            Effect::Output { key, value } => {
-                if self.tracer.is_some() {
-                    let v = value.clone();
-                    self.trace_at(node, EventKind::Output, clock, |e| {
-                        e.key = Some(key.to_string());
-                        e.value = Some(v);
-                    });
-                }
-                *self.outputs.entry(key).or_default().entry(value).or_insert(0) += 1;
-            }
-            Effect::Log(text) => self.trace_at(node, EventKind::Log, clock, |e| e.text = Some(text)),
-        }
-    }
-
     pub(crate) fn take_tracer(&mut self) -> Option<Tracer<W>> {
         self.tracer.take()
+    }
+}
+
+/// The simulator's meaning of a handler's effects: sends go through the network model
+/// into the event queue, timers into the queue with a generation, outputs into the
+/// report and the trace.
+impl<A: Algorithm, W: Write> EffectSink<Msg<A>> for Simulation<A, W> {
+    fn send(&mut self, sent: Sent<Msg<A>>) {
+        let env = self.record_send(sent);
+        self.route(env);
+    }
+
+    fn send_nowhere(&mut self, sent: Sent<Msg<A>>) {
+        let env = self.record_send(sent);
+        self.dropped += 1;
+        self.trace_drop(&env, reparti_core::host::NO_SUCH_NODE);
+    }
+
+    fn set_timer(&mut self, node: NodeId, timer: Timer, after: f64) {
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        self.timers[node.index()].set(timer, generation);
+        self.queue.push(self.now + after.max(0.0), Event::Timer { node: node.0, timer, generation });
+    }
+
+    fn cancel_timer(&mut self, node: NodeId, timer: Timer) {
+        self.timers[node.index()].cancel(timer);
+    }
+
+    fn output(&mut self, node: NodeId, key: &'static str, value: OutputValue, at: ClockAt<'_>) {
+        if self.tracer.is_some() {
+            let v = value.clone();
+            self.trace_at(node.0, EventKind::Output, at, |e| {
+                e.key = Some(key.to_string());
+                e.value = Some(v);
+            });
+        }
+        *self.outputs.entry(key).or_default().entry(value).or_insert(0) += 1;
+    }
+
+    fn log(&mut self, node: NodeId, text: String, at: ClockAt<'_>) {
+        self.trace_at(node.0, EventKind::Log, at, |e| e.text = Some(text));
     }
 }

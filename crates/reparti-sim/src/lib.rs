@@ -28,7 +28,7 @@
 //! # impl Algorithm for Pings {
 //! #     type Node = Node;
 //! #     fn spec() -> AlgorithmSpec { AlgorithmSpec { name: "pings", chapter: Chapter::Communication,
-//! #         summary: "", params: &[], topologies: &["ring"], default_nodes: 4, needs_fifo: false, reads_clocks: false } }
+//! #         summary: "", params: &[], topologies: &["ring"], default_nodes: 4, needs_fifo: false, reads_clocks: false, commands: &[], spans: &[] } }
 //! #     fn from_params(_: &Params) -> Result<Self, ParamError> { Ok(Pings) }
 //! #     fn init(&self, _: &NodeSetup) -> Node { Node { got: false } }
 //! #     fn properties(&self) -> Properties<Node> { Properties::default() }
@@ -38,6 +38,8 @@
 //! assert_eq!(report.messages.total, 10);
 //! assert_eq!(report.stop, reparti_sim::Stop::Quiescence);
 //! ```
+
+#![warn(missing_docs)]
 
 mod checks;
 pub mod config;

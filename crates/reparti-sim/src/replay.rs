@@ -71,10 +71,12 @@ pub fn replay<A: Algorithm>(trace: &Trace) -> Result<Replayed, SimError> {
             }
             EventKind::Timer => {
                 let name = e.timer.clone().unwrap_or_default();
-                let gens = sim.timers.clone();
+                let timers = &sim.timers;
                 sim.queue.remove_first(|q| match q {
                     Event::Timer { node: n, timer, generation } => {
-                        *n == node && *timer == name && gens.get(&(node, *timer)) == Some(generation)
+                        *n == node
+                            && *timer == name
+                            && timers.get(node as usize).and_then(|t| t.get(timer)) == Some(generation)
                     }
                     _ => false,
                 })
@@ -86,6 +88,8 @@ pub fn replay<A: Algorithm>(trace: &Trace) -> Result<Replayed, SimError> {
                 Some(crate::queue::Queued { time: e.t, seq: 0, event: Event::Input { node, input } })
             }
             EventKind::Crash => Some(crate::queue::Queued { time: e.t, seq: 0, event: Event::Crash { node } }),
+            // The replayed handler's own send already dropped it, as the recorded run did.
+            EventKind::Drop if e.reason.as_deref() == Some(reparti_core::host::NO_SUCH_NODE) => continue,
             EventKind::Drop | EventKind::Duplicate => {
                 let id = e.msg.ok_or_else(|| mismatch(e.i, "a drop without a message id".into()))?;
                 let Some(q) = sim.queue.remove_first(|q| matches!(q, Event::Deliver(env) if env.id == id)) else {
@@ -120,7 +124,7 @@ pub fn replay<A: Algorithm>(trace: &Trace) -> Result<Replayed, SimError> {
         && !sim.queue.iter().any(|q| match q {
             Event::Deliver(env) => !sim.crashed[env.to as usize],
             Event::Input { .. } => false,
-            Event::Timer { node, timer, generation } => sim.timers.get(&(*node, *timer)) == Some(generation),
+            Event::Timer { node, timer, generation } => sim.timers[*node as usize].get(timer) == Some(generation),
             Event::Start { .. } | Event::Crash { .. } => true,
         });
     if done {

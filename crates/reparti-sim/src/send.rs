@@ -7,11 +7,14 @@ use crate::network::{Delay, Fault};
 use crate::tracer::Tracer;
 use rand::Rng as _;
 use reparti_core::trace::EventKind;
-use reparti_core::{Algorithm, Message, NodeId};
+use reparti_core::{Algorithm, Message, NodeId, Sent};
 use std::io::Write;
 
 impl<A: Algorithm, W: Write> Simulation<A, W> {
-    pub(crate) fn send(&mut self, from: u32, to: NodeId, msg: Msg<A>, lamport: u64, vector: Option<Box<[u64]>>) {
+    /// Numbers, counts and traces a message a handler sent, and wraps it for the queue.
+    pub(crate) fn record_send(&mut self, sent: Sent<Msg<A>>) -> Envelope<Msg<A>> {
+        let Sent { from, to, msg, lamport, vector } = sent;
+        let from = from.0;
         let id = self.next_msg;
         self.next_msg += 1;
         self.sent_by_type[msg.kind()] += 1;
@@ -25,12 +28,13 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             e.payload = serde_json::to_value(&msg).ok();
             t.emit(e);
         }
-        let env = Envelope { from, to: to.0, id, lamport, chain, msg, vector };
-        if to.index() >= self.nodes.len() {
-            self.dropped += 1;
-            self.trace_drop(&env, "no such node");
-            return;
-        }
+        Envelope { from, to: to.0, id, lamport, chain, msg, vector }
+    }
+
+    /// What the network does with a message sent to a node of the run: loss,
+    /// partitions, duplication, a scenario's hold-back, the delay, FIFO order.
+    pub(crate) fn route(&mut self, env: Envelope<Msg<A>>) {
+        let (from, to) = (env.from, NodeId(env.to));
         let net = &self.cfg.network;
         if net.loss > 0.0 && self.rng.gen::<f64>() < net.loss {
             self.dropped += 1;

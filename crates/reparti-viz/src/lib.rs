@@ -6,6 +6,8 @@
 //!
 //! [`render`] is the one call most users need: a trace and a [`Format`] in, text out.
 
+#![warn(missing_docs)]
+
 pub mod html;
 pub mod plot;
 pub mod shiviz;

@@ -71,7 +71,8 @@ pub struct Lane {
     pub ident: Option<u64>,
     /// Where the node crashed: the lane stops there.
     pub crash: Option<Pos>,
-    /// The node's last value for each output key (critical-section markers left out).
+    /// The node's last value for each output key (the keys that open and close the
+    /// header's spans left out: they are drawn as bars).
     pub outputs: Vec<(String, String)>,
 }
 
@@ -161,9 +162,12 @@ pub struct Arrow {
     pub title: String,
 }
 
-/// A critical section on a lane, from `enter_cs` to `exit_cs`.
+/// An interval the algorithm declares (the trace header's `spans`: a critical section,
+/// from `enter_cs` to `exit_cs`), on one lane.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Bar {
+    /// What it is (`critical section`).
+    pub label: String,
     /// The lane.
     pub node: u32,
     /// Entry.
@@ -250,6 +254,8 @@ pub struct Layout {
     pub arrows: Vec<Arrow>,
     /// Critical sections.
     pub bars: Vec<Bar>,
+    /// The labels of the intervals the trace header declares, drawn or not.
+    pub spans: Vec<String>,
     /// Message types, palette order.
     pub types: Vec<MsgType>,
     /// Smallest and largest axis value drawn.
@@ -288,7 +294,9 @@ pub fn layout(trace: &Trace, opts: &Options) -> Layout {
         .collect();
     let mut dots = Vec::with_capacity(shown.len());
     let mut bars = Vec::new();
-    let mut open_cs: HashMap<u32, Pos> = HashMap::new();
+    // Open bars by (lane, span): a node may be inside several declared intervals at once.
+    let mut open_cs: HashMap<(u32, usize), Pos> = HashMap::new();
+    let declared = &trace.header.spans;
     let mut span = (f64::INFINITY, f64::NEG_INFINITY);
     for &k in &shown {
         let e = &trace.events[k];
@@ -318,25 +326,27 @@ pub fn layout(trace: &Trace, opts: &Options) -> Layout {
         if let (EventKind::Output, Some(key)) = (e.kind, &e.key) {
             let value = e.value.as_ref().map(|v| v.to_string()).unwrap_or_default();
             label = Some(format!("{key} = {value}"));
-            match key.as_str() {
-                "enter_cs" => {
-                    open_cs.insert(e.node, pos);
-                }
-                "exit_cs" => {
-                    let from = open_cs.remove(&e.node).unwrap_or(Pos { at: span.0, slot: 0 });
-                    bars.push(Bar { node: e.node, from, to: Some(pos) });
-                }
-                _ => {
-                    let outputs = &mut lanes[e.node as usize].outputs;
-                    outputs.retain(|(k, _)| k != key);
-                    outputs.push((key.clone(), value));
-                }
+            let opens = declared.iter().position(|d| d.opens == *key);
+            let closes = declared.iter().position(|d| d.closes == *key);
+            if let Some(j) = opens {
+                open_cs.insert((e.node, j), pos);
+            }
+            if let Some(j) = closes {
+                let from = open_cs.remove(&(e.node, j)).unwrap_or(Pos { at: span.0, slot: 0 });
+                bars.push(Bar { label: declared[j].label.clone(), node: e.node, from, to: Some(pos) });
+            }
+            if opens.is_none() && closes.is_none() {
+                let outputs = &mut lanes[e.node as usize].outputs;
+                outputs.retain(|(k, _)| k != key);
+                outputs.push((key.clone(), value));
             }
         }
         if e.kind == EventKind::Crash {
             lanes[e.node as usize].crash = Some(pos);
-            if let Some(from) = open_cs.remove(&e.node) {
-                bars.push(Bar { node: e.node, from, to: Some(pos) });
+            for (j, d) in declared.iter().enumerate() {
+                if let Some(from) = open_cs.remove(&(e.node, j)) {
+                    bars.push(Bar { label: d.label.clone(), node: e.node, from, to: Some(pos) });
+                }
             }
         }
         dots.push(Dot {
@@ -350,9 +360,14 @@ pub fn layout(trace: &Trace, opts: &Options) -> Layout {
             title: describe(e, payload, 160),
         });
     }
-    let mut open: Vec<(u32, Pos)> = open_cs.into_iter().collect();
-    open.sort_by_key(|(node, _)| *node);
-    bars.extend(open.into_iter().map(|(node, from)| Bar { node, from, to: None }));
+    let mut open: Vec<((u32, usize), Pos)> = open_cs.into_iter().collect();
+    open.sort_by_key(|(at, _)| *at);
+    bars.extend(open.into_iter().map(|((node, j), from)| Bar {
+        label: declared[j].label.clone(),
+        node,
+        from,
+        to: None,
+    }));
     if !span.0.is_finite() {
         span = (0.0, 1.0);
     }
@@ -375,6 +390,7 @@ pub fn layout(trace: &Trace, opts: &Options) -> Layout {
         }
     });
     Layout {
+        spans: trace.header.spans.iter().map(|d| d.label.clone()).collect(),
         title: format!("{} · {} · n = {} · {} · seed {}", h.algorithm, h.engine, h.nodes, h.topology, h.seed),
         subtitle: subtitle(trace),
         axis: opts.axis,

@@ -267,11 +267,11 @@ fn lanes(s: &mut String, l: &Layout, g: &Geo) {
         let (x, y, wd, ht) = if g.vertical { (c - 5.0, a0, 10.0, a1 - a0) } else { (a0, c - 5.0, a1 - a0, 10.0) };
         w!(
             s,
-            "<rect class=\"cs\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\"><title>n{} in its critical \
-             section</title></rect>\n",
+            "<rect class=\"cs\" x=\"{x:.1}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.1}\"><title>n{} in its {}</title></rect>\n",
             wd.max(1.0),
             ht.max(1.0),
-            b.node
+            b.node,
+            esc(&b.label)
         );
     }
     for ln in &l.lanes {
@@ -361,7 +361,6 @@ fn legend(l: &Layout, width: f64, top: f64) -> (String, f64) {
         ("<circle cx=\"11\" cy=\"0\" r=\"4.5\" fill=\"#fff\" stroke=\"#444\" stroke-width=\"2\"/>", "receive"),
         ("<circle cx=\"11\" cy=\"0\" r=\"3.5\" fill=\"#777\"/>", "local event"),
         ("<rect x=\"6\" y=\"-5\" width=\"10\" height=\"10\" fill=\"#F2B701\" stroke=\"#333\"/>", "output"),
-        ("<rect x=\"0\" y=\"-5\" width=\"22\" height=\"10\" class=\"cs\"/>", "critical section"),
         ("<path d=\"M6,-5L16,5M6,5L16,-5\" stroke=\"#C00000\" stroke-width=\"2.5\"/>", "lost message"),
         ("<circle cx=\"11\" cy=\"0\" r=\"6\" fill=\"none\" stroke=\"#444\" stroke-dasharray=\"2 2\"/>", "duplicated"),
         ("<path d=\"M3,-8L19,8M3,8L19,-8\" stroke=\"#000\" stroke-width=\"3\"/>", "crash"),
@@ -370,7 +369,18 @@ fn legend(l: &Layout, width: f64, top: f64) -> (String, f64) {
             "in flight at the end",
         ),
     ];
-    items.extend(glyphs.iter().map(|(g, t)| (g.to_string(), t.to_string())));
+    items.extend(glyphs.iter().take(4).map(|(g, t)| (g.to_string(), t.to_string())));
+    // One entry per interval the algorithm declares (none for most algorithms).
+    let mut labels: Vec<&str> = l.bars.iter().map(|b| b.label.as_str()).collect();
+    labels.extend(l.spans.iter().map(String::as_str));
+    labels.sort_unstable();
+    labels.dedup();
+    items.extend(
+        labels
+            .into_iter()
+            .map(|t| ("<rect x=\"0\" y=\"-5\" width=\"22\" height=\"10\" class=\"cs\"/>".to_string(), t.to_string())),
+    );
+    items.extend(glyphs.iter().skip(4).map(|(g, t)| (g.to_string(), t.to_string())));
     let mut s = format!("<g id=\"legend\" transform=\"translate(0,{top:.0})\">\n");
     let (mut x, mut y) = (12.0, 12.0);
     for (glyph, text) in items {

@@ -4,9 +4,10 @@
 //! belongs to that size alone.
 
 use crate::cli::BenchArgs;
-use crate::sim::simulate;
+use crate::error::usage;
+use crate::measure::{measure_in_child, proc_status};
+use crate::simulate::simulate;
 use crate::summary::{rate, thousands};
-use anyhow::Context as _;
 use reparti_core::{IdAssignment, TopologyKind};
 use reparti_sim::{NetworkModel, SimConfig};
 use serde::{Deserialize, Serialize};
@@ -29,32 +30,8 @@ struct Measure {
     all_properties_hold: bool,
 }
 
-/// Runs `reparti ARGS` in a fresh process and reads the one JSON result it prints, so
-/// that the peak memory it reports belongs to that measurement alone.
-pub fn measure_in_child<M: serde::de::DeserializeOwned>(args: &[&str], what: &str) -> anyhow::Result<M> {
-    let exe = std::env::current_exe().context("cannot find the reparti executable to measure in a fresh process")?;
-    let out = std::process::Command::new(&exe).args(args).output().context("cannot start the measuring process")?;
-    if !out.status.success() {
-        anyhow::bail!("measuring {what} failed: {}", String::from_utf8_lossy(&out.stderr).trim());
-    }
-    serde_json::from_slice(&out.stdout).context("the measuring process printed no result")
-}
-
-/// Reads a `VmXXX:  123 kB` line of /proc/self/status, in bytes.
-pub fn proc_status(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with(field))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
-}
-
 fn measure_one(n: usize, args: &BenchArgs) -> anyhow::Result<Measure> {
-    let delay = args.delay.parse().map_err(|e: reparti_sim::network::NetworkError| crate::usage(e.to_string()))?;
+    let delay = args.delay.parse().map_err(|e: reparti_sim::network::NetworkError| usage(e.to_string()))?;
     let cfg = SimConfig {
         nodes: Some(n),
         topology: Some(TopologyKind::Ring),

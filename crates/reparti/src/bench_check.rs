@@ -3,8 +3,8 @@
 //! Each case runs in a fresh child process, so that the peak resident memory reported
 //! is that case's alone.
 
-use crate::bench::{measure_in_child, proc_status};
 use crate::cli::BenchArgs;
+use crate::measure::{measure_in_child, proc_status};
 use crate::summary::{rate, thousands};
 use anyhow::Context as _;
 use reparti_check::{CheckConfig, CheckReport, NetworkKind};

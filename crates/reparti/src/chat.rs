@@ -1,10 +1,10 @@
 //! `reparti chat`: the labs' first client and server (TP1 over TCP, TP2 over UDP).
 //!
-//! The dialogue itself lives in [`reparti_net::chat`]; this module only turns flags into
+//! The dialogue itself lives in [`reparti_labs::chat`]; this module only turns flags into
 //! addresses and errors into exit statuses (2 for a bad address, 1 for a failure).
 
 use clap::{Args, Subcommand};
-use reparti_net::chat::{self, ChatError, ClientConfig, Server, Transport};
+use reparti_labs::chat::{self, ChatError, ClientConfig, Server, Transport};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::process::ExitCode;
 use std::time::Duration;

@@ -1,13 +1,13 @@
 //! `reparti check`: the model checker from the command line.
 
 use crate::cli::{CheckArgs, NetworkChoice, StrategyChoice};
-use crate::sim::find_algorithm;
+use crate::error::usage;
+use crate::resolve::{self, Setup, SetupFlags};
 use crate::summary::{rate, thousands};
-use crate::usage;
 use anyhow::Context as _;
 use indicatif::ProgressBar;
 use reparti_check::{CheckConfig, CheckError, CheckReport, NetworkKind, Progress, Strategy};
-use reparti_core::{Algorithm, AlgorithmVisitor, IdAssignment, TopologyKind};
+use reparti_core::{Algorithm, AlgorithmVisitor};
 use std::fmt::Write as _;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
@@ -41,34 +41,39 @@ impl AlgorithmVisitor for Check<'_> {
     }
 }
 
-fn config(args: &CheckArgs) -> anyhow::Result<CheckConfig> {
-    let topology = match &args.topology {
-        Some(t) => Some(t.parse::<TopologyKind>().map_err(|e| usage(e.to_string()))?),
-        None => None,
-    };
-    let ids: IdAssignment = args.ids.parse().map_err(|e: reparti_core::idents::IdError| usage(e.to_string()))?;
-    let params = args
-        .param
-        .iter()
-        .map(|p| reparti_core::Params::parse_pair(p).map_err(|e| usage(e.to_string())))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    if args.nodes == 0 {
-        return Err(usage("--nodes must be at least 1"));
+/// The flags `check` shares with the other commands.
+fn flags(args: &CheckArgs) -> SetupFlags<'_> {
+    SetupFlags {
+        topology: args.topology.as_deref(),
+        ids: &args.ids,
+        params: &args.param,
+        file_params: Vec::new(),
+        nodes: Some(args.nodes),
+        seed: args.seed,
     }
+}
+
+/// The checker's own name for a channel model.
+pub fn network_kind(choice: NetworkChoice) -> NetworkKind {
+    match choice {
+        NetworkChoice::Fifo => NetworkKind::Fifo,
+        NetworkChoice::Unordered => NetworkKind::Unordered,
+        NetworkChoice::Lossy => NetworkKind::Lossy,
+        NetworkChoice::Duplicating => NetworkKind::Duplicating,
+    }
+}
+
+/// The check configuration: the resolved setup and the checker's own flags.
+fn config(args: &CheckArgs, setup: Setup) -> anyhow::Result<CheckConfig> {
     if args.threads == 0 {
         return Err(usage("--threads must be at least 1"));
     }
     Ok(CheckConfig {
-        nodes: Some(args.nodes),
-        topology,
-        ids,
-        seed: args.seed,
-        network: match args.network {
-            NetworkChoice::Fifo => NetworkKind::Fifo,
-            NetworkChoice::Unordered => NetworkKind::Unordered,
-            NetworkChoice::Lossy => NetworkKind::Lossy,
-            NetworkChoice::Duplicating => NetworkKind::Duplicating,
-        },
+        nodes: setup.nodes,
+        network: resolve::check_network(&setup.spec, args.network.map(network_kind)),
+        topology: setup.topology,
+        ids: setup.ids,
+        seed: setup.seed,
         max_drops: args.max_drops,
         max_dups: args.max_dups,
         max_crashes: args.max_crashes,
@@ -86,7 +91,7 @@ fn config(args: &CheckArgs) -> anyhow::Result<CheckConfig> {
         symmetry: args.symmetry,
         liveness: !args.no_liveness,
         liveness_limit: args.liveness_limit,
-        params,
+        params: setup.params,
     })
 }
 
@@ -96,13 +101,17 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let (name, cfg) = match &scenario {
         Some(s) => (s.algorithm.as_str(), s.config.clone()),
         None => {
-            let spec = find_algorithm(&args.algorithm)?;
-            reparti_core::Params::resolve(spec.name, spec.params, &config(args)?.params)
-                .map_err(|e| usage(e.to_string()))?;
-            (args.algorithm.as_str(), config(args)?)
+            let setup = Setup::resolve(&args.algorithm, flags(args))?;
+            let cfg = config(args, setup.clone())?;
+            let fifo = cfg.network == NetworkKind::Fifo;
+            let choice = format!("--network {}", cfg.network);
+            if let Some(note) = resolve::fifo_note(&setup.spec, fifo, &choice) {
+                eprintln!("{note}");
+            }
+            (setup.spec.name, cfg)
         }
     };
-    let bar = (!args.no_progress && std::io::stderr().is_terminal()).then(crate::sim::spinner);
+    let bar = (!args.no_progress && std::io::stderr().is_terminal()).then(crate::progress::spinner);
     // --viz draws the counterexample from its trace: through --trace-out, or a scratch file.
     if let Some(picture) = &args.viz {
         reparti_viz::Format::from_path(picture).map_err(|e| usage(format!("--viz {e}")))?;

@@ -185,7 +185,8 @@ pub struct SimArgs {
     #[arg(long, overrides_with = "no_fifo")]
     pub fifo: bool,
 
-    /// Let messages on one channel overtake each other (needs a random --delay to matter).
+    /// Let messages on one channel overtake each other (needs a random --delay to matter);
+    /// for an algorithm that assumes FIFO channels, a note says it may break.
     #[arg(long)]
     pub no_fifo: bool,
 
@@ -299,9 +300,10 @@ pub struct CheckArgs {
     #[arg(short, long, default_value_t = 1)]
     pub seed: u64,
 
-    /// Channel model explored.
-    #[arg(long, value_enum, default_value_t = NetworkChoice::Unordered)]
-    pub network: NetworkChoice,
+    /// Channel model explored [default: fifo for an algorithm that assumes FIFO channels,
+    /// unordered for the others].
+    #[arg(long, value_enum)]
+    pub network: Option<NetworkChoice>,
 
     /// How many messages a lossy network may lose in one run.
     #[arg(long, default_value_t = 1)]

@@ -19,13 +19,13 @@ pub fn run(args: &KeygenArgs) -> anyhow::Result<ExitCode> {
                 options.mode(0o600);
             }
             let mut file = options.open(path).map_err(|e| {
-                crate::usage(format!(
+                crate::error::usage(format!(
                     "cannot create {}: {e} (keygen never overwrites a key: choose a new path or remove the old file)",
                     path.display()
                 ))
             })?;
             writeln!(file, "{}", key.as_text())
-                .map_err(|e| crate::usage(format!("cannot write {}: {e}", path.display())))?;
+                .map_err(|e| crate::error::usage(format!("cannot write {}: {e}", path.display())))?;
             println!("key written to {}", path.display());
         }
     }

@@ -6,15 +6,20 @@ mod bench_net;
 mod chat;
 mod check;
 mod cli;
+mod error;
 mod eval;
 mod keygen;
 mod list;
+mod measure;
 mod node;
+mod progress;
 mod replay;
+mod resolve;
 mod run;
 mod runs;
 mod scenario;
 mod sim;
+mod simulate;
 mod summary;
 mod topo;
 mod viz;
@@ -22,22 +27,9 @@ mod viz;
 use clap::Parser;
 use std::process::ExitCode;
 
-/// A mistake in how reparti was called: printed on one line, exit status 2.
-#[derive(Debug)]
-pub struct UsageError(pub String);
-
-impl std::fmt::Display for UsageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for UsageError {}
-
-/// Shorthand for a usage error.
-pub fn usage(msg: impl Into<String>) -> anyhow::Error {
-    anyhow::Error::new(UsageError(msg.into()))
-}
+use error::UsageError;
+// For the modules that still write `crate::usage` (chat.rs); the others use `crate::error`.
+pub use error::usage;
 
 /// A command-line mistake caught by clap, on one line: the error, then what to do.
 fn one_line(e: &clap::Error) -> String {
@@ -51,7 +43,64 @@ fn one_line(e: &clap::Error) -> String {
         + " (see --help)"
 }
 
+/// Prints the network runtime's diagnostics (`tracing` events of warning level and above)
+/// on stderr as they always were: the message alone, one line each, without time, level
+/// or target.
+fn print_diagnostics_on_stderr() {
+    // Fails only if a subscriber is already installed, which then does the printing.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing_subscriber::filter::LevelFilter::WARN)
+        .without_time()
+        .with_target(false)
+        .with_level(false)
+        .with_ansi(false)
+        .compact()
+        .try_init();
+}
+
+/// Whether an I/O error means that the reader of our output has gone (`reparti list |
+/// head -1`): the pipe is closed, nothing more can be said to anyone.
+fn is_broken_pipe(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::BrokenPipe
+}
+
+/// Whether a command's error is, at bottom, a write to a reader that has gone.
+fn error_is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(is_broken_pipe)
+            || cause
+                .downcast_ref::<serde_json::Error>()
+                .is_some_and(|j| j.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
+            || matches!(cause.downcast_ref::<reparti_labs::chat::ChatError>(),
+                Some(reparti_labs::chat::ChatError::Output(io)) if is_broken_pipe(io))
+    })
+}
+
+/// Makes every command exit quietly, with status 0, when the reader of its output goes
+/// away. `print!`/`println!` (and their `e` forms) panic on a closed pipe, since Rust
+/// ignores SIGPIPE; the standard library gives the hook no error value, only the panic's
+/// message (`failed printing to stdout: Broken pipe (os error 32)`), so the hook reads
+/// that. Any other panic is reported as usual.
+fn exit_quietly_on_broken_pipe() {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload.downcast_ref::<String>().map(String::as_str).or(payload.downcast_ref::<&str>().copied());
+        let closed = message.is_some_and(|m| {
+            let m = m.to_ascii_lowercase();
+            m.starts_with("failed printing to std") && (m.contains("broken pipe") || m.contains("pipe is being closed"))
+        });
+        if closed {
+            std::process::exit(0);
+        }
+        report(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    exit_quietly_on_broken_pipe();
+    print_diagnostics_on_stderr();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -84,6 +133,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(e) if error_is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             if e.downcast_ref::<UsageError>().is_some() {

@@ -1,7 +1,9 @@
 //! `reparti sim --replay TRACE`: follow a recorded schedule and check it again.
 
-use crate::sim::{find_algorithm, sim_error};
-use crate::{summary, usage};
+use crate::error::usage;
+use crate::resolve::algorithm;
+use crate::simulate::sim_error;
+use crate::summary;
 use reparti_core::trace::{read_trace, Trace};
 use reparti_core::{Algorithm, AlgorithmVisitor};
 use reparti_sim::Replayed;
@@ -23,7 +25,7 @@ pub fn run(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
         usage(format!("cannot open the trace {}: {e} (give a file written by --trace or --trace-out)", path.display()))
     })?;
     let trace = read_trace(BufReader::new(file)).map_err(|e| usage(format!("{}: {e}", path.display())))?;
-    find_algorithm(&trace.header.algorithm)?;
+    algorithm(&trace.header.algorithm)?;
     let replayed = reparti_algos::visit(&trace.header.algorithm, Replay(&trace))
         .unwrap_or_else(|| Err(usage(format!("unknown algorithm '{}'", trace.header.algorithm))))?;
     if json {

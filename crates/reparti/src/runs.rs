@@ -1,7 +1,8 @@
 //! `reparti sim --runs K`: K seeds in parallel, min/mean/max of every figure.
 
 use crate::cli::SimArgs;
-use crate::sim::simulate;
+use crate::error::usage;
+use crate::simulate::simulate;
 use crate::summary::thousands;
 use rayon::prelude::*;
 use reparti_sim::{Report, SimConfig};
@@ -50,7 +51,7 @@ fn tally(t: &mut Tally, holds: Option<bool>) {
 
 pub fn run_many(args: &SimArgs, name: &str, cfg: &SimConfig) -> anyhow::Result<ExitCode> {
     if args.trace.is_some() {
-        return Err(crate::usage("--trace writes one run's trace; drop --runs or --trace"));
+        return Err(usage("--trace writes one run's trace; drop --runs or --trace"));
     }
     let seeds: Vec<u64> = (0..args.runs).map(|k| cfg.seed.wrapping_add(k)).collect();
     let reports = seeds

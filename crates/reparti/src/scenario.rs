@@ -15,12 +15,14 @@
 //!   `CheckConfig`;
 //! * [`probe`]: what the loader asks the algorithm (instance, inputs, property names);
 //! * [`expect`]: judges a report against the expectations;
+//! * [`load`]: reading a file into a [`Scenario`];
 //! * [`diag`]: errors at their line and column (miette).
 
 mod cli;
 pub mod diag;
 pub mod expect;
 pub mod file;
+mod load;
 pub mod plan;
 pub mod plan_check;
 pub mod probe;
@@ -28,50 +30,9 @@ pub mod probe;
 mod tests;
 
 pub use cli::{for_check, run_sim};
+pub use load::Scenario;
 
-use diag::Located;
-use file::ScenarioFile;
 use std::path::{Path, PathBuf};
-
-/// A scenario file, read and parsed, with its text kept to draw errors.
-#[derive(Debug)]
-pub struct Scenario {
-    /// The path as given (shown in errors and in the expectations header).
-    pub path: String,
-    /// The file's text.
-    pub text: String,
-    /// Its tables.
-    pub file: ScenarioFile,
-}
-
-impl Scenario {
-    /// Parses `text`; a syntax or type error comes back at its place.
-    pub fn parse(path: &str, text: String) -> Result<Scenario, Located> {
-        let file: ScenarioFile = toml::from_str(&text).map_err(|e| diag::from_toml(&e))?;
-        Ok(Scenario { path: path.to_string(), text, file })
-    }
-
-    /// Reads and parses the file at `path`; errors are usage errors (exit status 2).
-    pub fn load(path: &Path) -> anyhow::Result<Scenario> {
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| crate::usage(format!("cannot read the scenario file {shown}: {e}")))?;
-        Scenario::parse(&shown, text.clone()).map_err(|e| diag::render(&shown, &text, &e))
-    }
-
-    /// Draws a mistake found in this file as a usage error.
-    pub fn error(&self, e: &Located) -> anyhow::Error {
-        diag::render(&self.path, &self.text, e)
-    }
-}
-
-/// The scenario file the command line names instead of an algorithm, if it does: a name
-/// ending in `.toml`, or an existing file that is not an algorithm's name.
-pub fn path_of(arg: &str) -> Option<PathBuf> {
-    let p = Path::new(arg);
-    let named = arg.ends_with(".toml") || (reparti_algos::find(arg).is_none() && p.is_file());
-    named.then(|| p.to_path_buf())
-}
 
 /// One line of `reparti list`'s "Scenarios" section.
 #[derive(Debug, PartialEq)]

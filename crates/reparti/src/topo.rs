@@ -6,9 +6,10 @@
 //! identities that `reparti sim ALGO --seed S` assigns, so the picture matches the run.
 
 use crate::cli::TopoArgs;
-use crate::usage;
+use crate::error::usage;
+use crate::resolve::{self, Setup, SetupFlags};
 use anyhow::Context as _;
-use reparti_core::{Algorithm, AlgorithmVisitor, IdAssignment, Instance, Topology, TopologyKind};
+use reparti_core::{Topology, TopologyKind};
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -27,27 +28,40 @@ pub fn run(args: &TopoArgs) -> anyhow::Result<ExitCode> {
         None => Format::Dot,
         Some(path) => format_of(path)?,
     };
-    if args.nodes == 0 {
-        return Err(usage("--nodes must be at least 1"));
-    }
+    resolve::nodes(Some(args.nodes))?;
     if args.nodes > MAX_NODES {
         return Err(usage(format!(
             "a picture of {} nodes would be unreadable; draw at most {MAX_NODES} (lower --nodes)",
             args.nodes
         )));
     }
-    let kind = match &args.topology {
-        Some(t) => Some(t.parse::<TopologyKind>().map_err(|e| usage(e.to_string()))?),
+    // Given an algorithm, the setup `reparti sim ALGO` would resolve (its topology and
+    // identities); without one, a bare topology.
+    let setup = match &args.algorithm {
+        Some(name) => Some(Setup::resolve(
+            name,
+            SetupFlags {
+                topology: args.topology.as_deref(),
+                ids: "random",
+                params: &[],
+                file_params: Vec::new(),
+                nodes: Some(args.nodes),
+                seed: args.seed,
+            },
+        )?),
         None => None,
+    };
+    let kind = match &setup {
+        Some(s) => s.topology.clone(),
+        None => resolve::topology(args.topology.as_deref())?,
     };
     // An edge-list file says how many nodes it has; `--nodes` (which defaults to 8) must
     // not contradict it.
     let nodes = if matches!(kind, Some(TopologyKind::File { .. })) { 0 } else { args.nodes };
-    let (topology, idents) = match &args.algorithm {
-        Some(name) => {
-            crate::sim::find_algorithm(name)?;
-            reparti_algos::visit(name, Build { kind, nodes, seed: args.seed })
-                .unwrap_or_else(|| Err(usage(format!("unknown algorithm '{name}'"))))?
+    let (topology, idents) = match &setup {
+        Some(setup) => {
+            let built = setup.build(nodes)?;
+            (built.topology, Some(built.idents))
         }
         None => {
             let kind = kind.ok_or_else(|| {
@@ -92,21 +106,5 @@ fn format_of(path: &Path) -> anyhow::Result<Format> {
             "cannot tell what to write to {}: name it FILE.svg (a picture) or FILE.dot (Graphviz)",
             path.display()
         ))),
-    }
-}
-
-/// Builds the instance the simulator would build, for its topology and identities.
-struct Build {
-    kind: Option<TopologyKind>,
-    nodes: usize,
-    seed: u64,
-}
-
-impl AlgorithmVisitor for Build {
-    type Output = anyhow::Result<(Topology, Option<Vec<u64>>)>;
-    fn visit<A: Algorithm>(self) -> Self::Output {
-        let instance = Instance::<A>::new(&[], self.kind.as_ref(), self.nodes, &IdAssignment::Random, self.seed)
-            .map_err(|e| usage(e.to_string()))?;
-        Ok((instance.topology, Some(instance.idents)))
     }
 }

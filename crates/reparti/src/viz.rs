@@ -18,7 +18,7 @@ pub fn run(args: &VizArgs) -> anyhow::Result<ExitCode> {
     // Check what is asked before reading a possibly large trace.
     let picture = match &args.output {
         Some(path) => {
-            let format = Format::from_path(path).map_err(|e| crate::usage(format!("-o {e}")))?;
+            let format = Format::from_path(path).map_err(|e| crate::error::usage(format!("-o {e}")))?;
             Some((path.clone(), format))
         }
         None if args.shiviz.is_none() => Some((default_output(&args.trace), Format::Html)),
@@ -52,7 +52,7 @@ pub fn run(args: &VizArgs) -> anyhow::Result<ExitCode> {
 
 /// Draws the trace at `trace` into `picture` (format by extension), for `--viz`.
 pub fn draw(trace: &Path, picture: &Path) -> anyhow::Result<()> {
-    let format = Format::from_path(picture).map_err(|e| crate::usage(format!("--viz {e}")))?;
+    let format = Format::from_path(picture).map_err(|e| crate::error::usage(format!("--viz {e}")))?;
     let trace = load(trace)?;
     write(&trace, format, &Options::default(), picture)
 }
@@ -78,22 +78,25 @@ fn default_output(trace: &Path) -> PathBuf {
 fn load(path: &Path) -> anyhow::Result<Trace> {
     const HINT: &str = "give a trace written by `reparti sim --trace FILE` or `reparti check --trace-out FILE`";
     if path.is_dir() {
-        return Err(crate::usage(format!("{} is a directory, not a trace; {HINT}", path.display())));
+        return Err(crate::error::usage(format!("{} is a directory, not a trace; {HINT}", path.display())));
     }
     let file = std::fs::File::open(path)
-        .map_err(|e| crate::usage(format!("cannot read the trace {}: {e}; {HINT}", path.display())))?;
+        .map_err(|e| crate::error::usage(format!("cannot read the trace {}: {e}; {HINT}", path.display())))?;
     read_trace(BufReader::new(file)).map_err(|e| {
         // The reader's own message may already say where traces come from.
         let e = e.to_string();
         let hint = if e.contains("reparti sim --trace") { String::new() } else { format!("; {HINT}") };
-        crate::usage(format!("{} is not a reparti trace: {e}{hint}", path.display()))
+        crate::error::usage(format!("{} is not a reparti trace: {e}{hint}", path.display()))
     })
 }
 
 fn write(trace: &Trace, format: Format, opts: &Options, path: &Path) -> anyhow::Result<()> {
-    let text = render_with(trace, format, opts).map_err(|e| crate::usage(e.to_string()))?;
+    let text = render_with(trace, format, opts).map_err(|e| crate::error::usage(e.to_string()))?;
     std::fs::write(path, text).map_err(|e| {
-        crate::usage(format!("cannot write {}: {e}; choose a writable path (with -o or --shiviz)", path.display()))
+        crate::error::usage(format!(
+            "cannot write {}: {e}; choose a writable path (with -o or --shiviz)",
+            path.display()
+        ))
     })?;
     println!("{}", path.display());
     Ok(())

@@ -65,8 +65,9 @@
 
 use rand::Rng as _;
 use reparti_core::{
-    Algorithm, AlgorithmSpec, Chapter, Context, Expectation, Invariant, Message, NodeId, NodeSetup, OutputValue,
-    ParamError, ParamSpec, Params, Process, Properties, RunFacts, ScheduledInput, Terminal, WorkloadSetup, World,
+    Algorithm, AlgorithmSpec, ArgKind, Chapter, Command, CommandArg, Context, Expectation, Invariant, Message, NodeId,
+    NodeSetup, OutputValue, ParamError, ParamSpec, Params, Process, Properties, RunFacts, ScheduledInput, Terminal,
+    WorkloadSetup, World,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -83,7 +84,7 @@ const PARAMS: &[ParamSpec] = &[
 ];
 
 /// A message on the ring.
-#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, Message)]
 pub enum Msg {
     /// The token: whoever receives it may originate data messages.
     Token,
@@ -100,16 +101,6 @@ pub enum Msg {
         /// The content.
         text: String,
     },
-}
-
-impl Message for Msg {
-    const KINDS: &'static [&'static str] = &["TOKEN", "DATA"];
-    fn kind(&self) -> usize {
-        match self {
-            Msg::Token => 0,
-            Msg::Data { .. } => 1,
-        }
-    }
 }
 
 /// Requests from outside: the console's `send PORT TEXT` and `release`.
@@ -356,6 +347,19 @@ impl Algorithm for TokenRing {
             default_nodes: 5,
             needs_fifo: false,
             reads_clocks: false,
+            commands: &[
+                Command {
+                    word: "send",
+                    variant: "Send",
+                    args: &[
+                        CommandArg { field: "to", kind: ArgKind::Node },
+                        CommandArg { field: "text", kind: ArgKind::Text },
+                    ],
+                    help: "send TEXT to one node, hop by hop around the ring, once this node holds the token",
+                },
+                Command { word: "release", variant: "Release", args: &[], help: "pass the token on now" },
+            ],
+            spans: &[],
         }
     }
 

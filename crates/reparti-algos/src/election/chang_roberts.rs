@@ -16,7 +16,7 @@
 //!
 //! **Source.** E. Chang, R. Roberts, "An improved algorithm for decentralized
 //! extrema-finding in circular configurations of processes", CACM 22(5):281–283, 1979;
-//! reference §5.1; the TLA+ spec `ChangRoberts.tla` of tlaplus/Examples.
+//! the TLA+ spec `ChangRoberts.tla` of tlaplus/Examples.
 //!
 //! **Counts** (all nodes initiate, each sending its own ELECT before it receives
 //! anything, which the engines guarantee by starting every node first). An identity
@@ -43,8 +43,8 @@ use super::{
     Initiators,
 };
 use reparti_core::{
-    Algorithm, AlgorithmSpec, Chapter, Context, Expectation, Message, NodeId, NodeSetup, ParamError, ParamSpec, Params,
-    Process, Properties, RunFacts, Terminal, World,
+    Algorithm, AlgorithmSpec, Chapter, Command, Context, Expectation, Message, NodeId, NodeSetup, ParamError,
+    ParamSpec, Params, Process, Properties, RunFacts, Terminal, World,
 };
 use serde::{Deserialize, Serialize};
 
@@ -123,7 +123,7 @@ fn send_next(ctx: &mut Context<'_, Msg>, msg: Msg) {
 }
 
 /// Chang–Roberts messages.
-#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, Message)]
 pub enum Msg {
     /// `ELECT(x)`: identity `x` is still running.
     #[serde(rename = "ELECT")]
@@ -131,16 +131,6 @@ pub enum Msg {
     /// `ELECTED(x)`: `x` won.
     #[serde(rename = "ELECTED")]
     Elected(u64),
-}
-
-impl Message for Msg {
-    const KINDS: &'static [&'static str] = &["ELECT", "ELECTED"];
-    fn kind(&self) -> usize {
-        match self {
-            Msg::Elect(_) => 0,
-            Msg::Elected(_) => 1,
-        }
-    }
 }
 
 /// What the outside world can ask of a node (the network console's `elect`).
@@ -224,6 +214,8 @@ impl Algorithm for ChangRoberts {
             default_nodes: 8,
             needs_fifo: false,
             reads_clocks: false,
+            commands: &[Command { word: "elect", variant: "Elect", args: &[], help: "start an election" }],
+            spans: &[],
         }
     }
 

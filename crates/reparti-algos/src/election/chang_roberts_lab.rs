@@ -148,7 +148,7 @@ impl Node {
 }
 
 /// The lab's message, `{"type": "ELECT", "id_elect": …, "port_elect": …}` in JSON.
-#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, Message)]
 #[serde(tag = "type")]
 pub enum Msg {
     /// The only message type.
@@ -159,13 +159,6 @@ pub enum Msg {
         /// Its port.
         port_elect: u32,
     },
-}
-
-impl Message for Msg {
-    const KINDS: &'static [&'static str] = &["ELECT"];
-    fn kind(&self) -> usize {
-        0
-    }
 }
 
 /// The next node: position `i+1 mod n` (the ring's successor, or the mesh's next port).
@@ -252,6 +245,8 @@ impl Algorithm for ChangRobertsLab {
             default_nodes: 5,
             needs_fifo: false,
             reads_clocks: false,
+            commands: &[],
+            spans: &[],
         }
     }
 

@@ -17,8 +17,7 @@
 //! ```
 //!
 //! **Source.** W. R. Franklin, "On an improved algorithm for decentralized extrema
-//! finding in circular configurations of processors", CACM 25(5):336–337, 1982;
-//! reference §5.2.
+//! finding in circular configurations of processors", CACM 25(5):336–337, 1982.
 //!
 //! **Counts.** Each round costs exactly 2n `ID` messages: in each direction the gaps
 //! between consecutive active nodes add up to n (the last round's lone node sends its
@@ -83,7 +82,7 @@ impl Dir {
 }
 
 /// Franklin's messages.
-#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, Message)]
 pub enum Msg {
     /// `ID(round, id)`, travelling in direction `dir`.
     #[serde(rename = "ID")]
@@ -101,16 +100,6 @@ pub enum Msg {
         /// The leader's identity.
         id: u64,
     },
-}
-
-impl Message for Msg {
-    const KINDS: &'static [&'static str] = &["ID", "ELECTED"];
-    fn kind(&self) -> usize {
-        match self {
-            Msg::Id { .. } => 0,
-            Msg::Elected { .. } => 1,
-        }
-    }
 }
 
 /// A node's role.
@@ -335,6 +324,8 @@ impl Algorithm for Franklin {
             // Round numbers plus the buffer make FIFO unnecessary for the fixed variant.
             needs_fifo: false,
             reads_clocks: false,
+            commands: &[],
+            spans: &[],
         }
     }
 

@@ -1,6 +1,6 @@
 //! # Election: electing the node with the largest identity on a ring
 //!
-//! The course's specification (reference §5, after the TLA+ `ChangRoberts` spec):
+//! The course's specification (after the TLA+ `ChangRoberts` spec of tlaplus/Examples):
 //!
 //! * eventually exactly one node is the leader, and it is the one with the largest
 //!   identity among the participants;
@@ -149,7 +149,7 @@ pub trait Elector: Process {
     fn known_leader(&self) -> Option<u64>;
 }
 
-/// The specification every election shares (reference §5): the invariant "at most one
+/// The specification every election shares (see the module's header): the invariant "at most one
 /// leader", the terminal property "exactly one leader, the maximum identity", then the
 /// algorithm's own terminal properties.
 pub fn election_properties<N: Elector>(own: Vec<Terminal<N>>) -> Properties<N> {

@@ -5,8 +5,8 @@
 
 use rand::Rng as _;
 use reparti_core::{
-    Algorithm, Context, Effect, IdAssignment, Invariant, Message, NodeId, NodeSetup, OutputValue, Params, Process,
-    RunFacts, Topology, TopologyKind, World,
+    Algorithm, ClockSlot, Context, Effect, IdAssignment, Invariant, Message, NodeHost, NodeId, NodeSetup, OutputValue,
+    Params, Place, Process, Recorder, RunFacts, Topology, TopologyKind, World,
 };
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -93,10 +93,8 @@ pub(crate) fn run<A: Algorithm>(
 
     let mut handle =
         |i: usize, nodes: &mut Vec<A::Node>, channels: &mut Channels<A::Node>, f: &mut Handler<'_, A::Node>| {
-            let mut effects = Vec::new();
             let me = NodeId(i as u32);
-            let mut ctx = Context::new(me, n, topo.neighbours(me), &mut lamports[i], None, &mut effects);
-            f(&mut nodes[i], &mut ctx);
+            let effects = through_host::<A::Node>(&mut nodes[i], me, n, &topo, &mut lamports[i], f);
             for e in effects {
                 match e {
                     Effect::Send { to, msg, .. } => {
@@ -288,6 +286,21 @@ fn canonical<M: std::fmt::Debug>(flight: &mut [(u32, u32, M)]) {
     flight.sort_by_cached_key(|(f, t, m)| (*t, *f, format!("{m:?}")));
 }
 
+/// Runs one handler through the node host every engine uses, and returns its effects.
+fn through_host<N: Process>(
+    node: &mut N,
+    me: NodeId,
+    n: usize,
+    topo: &Topology,
+    lamport: &mut u64,
+    f: impl FnOnce(&mut N, &mut Context<'_, N::Msg>),
+) -> Vec<Effect<N::Msg>> {
+    let mut recorder = Recorder::default();
+    let place = Place { me, n, neighbours: topo.neighbours(me) };
+    NodeHost::new(false).handle(place, node, ClockSlot { lamport, vector: None }, f, &mut recorder);
+    recorder.effects
+}
+
 /// Runs one handler, queueing its sends; returns how many of each kind it sent.
 fn act<N: Process>(
     node: &mut N,
@@ -298,10 +311,9 @@ fn act<N: Process>(
     f: impl FnOnce(&mut N, &mut Context<'_, N::Msg>),
 ) -> Vec<u64> {
     let mut sent = vec![0u64; <N::Msg as Message>::KINDS.len()];
-    let (mut lamport, mut effects) = (0, Vec::new());
+    let mut lamport = 0;
     let me = NodeId(i as u32);
-    f(node, &mut Context::new(me, n, topo.neighbours(me), &mut lamport, None, &mut effects));
-    for e in effects {
+    for e in through_host(node, me, n, topo, &mut lamport, f) {
         if let Effect::Send { to, msg, .. } = e {
             sent[msg.kind()] += 1;
             flight.push((me.0, to.0, msg));

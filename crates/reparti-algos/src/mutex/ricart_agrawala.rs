@@ -8,8 +8,8 @@
 //! requests and the oldest always wins.
 //!
 //! **Source.** Ricart & Agrawala, "An optimal algorithm for mutual exclusion in computer
-//! networks", CACM 24(1), 1981; `ALGORITHMS.md` §3 and §3.2 (with its sequence-number
-//! fix), Raynal (1992).
+//! networks", CACM 24(1), 1981 (with one change to its sequence numbers, the first
+//! pitfall below), Raynal (1992).
 //!
 //! ```text
 //! request:   requesting = true; my_ts = highest + 1; highest = my_ts; replies = 0
@@ -33,7 +33,8 @@
 //! **Pitfalls.**
 //! * `highest = my_ts` when requesting. Without it a node that re-requests before
 //!   hearing from anyone may reuse its previous number, and CS entries stop coming in
-//!   increasing `(ts, id)` order (observed in simulation, `ALGORITHMS.md` §3.2).
+//!   increasing `(ts, id)` order (observed in simulation; the paper's pseudo-code raises
+//!   its highest number only when a REQUEST arrives).
 //! * `highest` is updated on *every* REQUEST, deferred or not: it is what makes a later
 //!   request of this node younger than every request it has already seen.
 //! * The sequence numbers are the algorithm's own, not the framework's Lamport clocks:
@@ -52,28 +53,16 @@
 //! **Costs.** Exactly n−1 REQUEST and n−1 REPLY per CS entry: REQUEST = REPLY =
 //! (n−1)·#CS, total = 2(n−1)·#CS where #CS counts `enter_cs` outputs.
 
-use rand::Rng as _;
+use super::critical_section::{self as cs, MutexNode, Stay, CS_TIMER};
+pub use super::critical_section::{entry_text, parse_entry, Input};
 use reparti_core::{
-    Algorithm, AlgorithmSpec, Chapter, Context, Expectation, Invariant, Message, NodeId, NodeSetup, ParamError,
-    ParamSpec, Params, Process, Properties, RunFacts, ScheduledInput, Terminal, Timer, WorkloadSetup, World,
+    Algorithm, AlgorithmSpec, Chapter, Context, Expectation, Message, NodeId, NodeSetup, ParamError, Params, Process,
+    Properties, RunFacts, ScheduledInput, Timer, WorkloadSetup,
 };
 use serde::{Deserialize, Serialize};
 
-/// The algorithm's parameters.
-const PARAMS: &[ParamSpec] = &[
-    ParamSpec { name: "requests", default: "2", help: "critical-section requests per node (workload)" },
-    ParamSpec {
-        name: "cs_time",
-        default: "1",
-        help: "whole time units spent in the critical section (milliseconds on a real network)",
-    },
-];
-
-/// The timer that ends a stay in the critical section.
-const CS_TIMER: Timer = "cs";
-
 /// Ricart–Agrawala's messages.
-#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, Message)]
 pub enum Msg {
     /// "May I enter?", with the request's sequence number and the sender's identity.
     Request {
@@ -84,25 +73,6 @@ pub enum Msg {
     },
     /// "Go ahead" (sent at once, or deferred until the sender leaves the CS).
     Reply,
-}
-
-impl Message for Msg {
-    const KINDS: &'static [&'static str] = &["REQUEST", "REPLY"];
-    fn kind(&self) -> usize {
-        match self {
-            Msg::Request { .. } => 0,
-            Msg::Reply => 1,
-        }
-    }
-}
-
-/// Requests from outside: the console's `request` and `release`.
-#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
-pub enum Input {
-    /// Ask for the critical section (queued if a request is already under way).
-    Request,
-    /// Leave the critical section now instead of waiting for `cs_time`.
-    Release,
 }
 
 /// One process.
@@ -136,24 +106,13 @@ pub struct Node {
     pub served: u32,
 }
 
-/// The value output on entering and leaving: `"ts.id"`.
-pub fn entry_text(ts: u64, id: u64) -> String {
-    format!("{ts}.{id}")
-}
-
-/// Reads back an [`entry_text`]: `(ts, id)`.
-pub fn parse_entry(text: &str) -> Option<(u64, u64)> {
-    let (ts, id) = text.split_once('.')?;
-    Some((ts.parse().ok()?, id.parse().ok()?))
-}
-
 impl Node {
     /// Starts a request: a fresh sequence number above everything seen, sent to all.
     fn request(&mut self, ctx: &mut Context<'_, Msg>) {
         self.requesting = true;
         // Saturating: a peer on a real network could send any number.
         self.my_ts = self.highest.saturating_add(1);
-        // The fix of ALGORITHMS.md §3.2: remember our own number, so that the next
+        // The change to the paper (first pitfall above): remember our own number, so that the next
         // request is younger than this one even if nothing arrives in between.
         self.highest = self.my_ts;
         self.replies = 0;
@@ -171,8 +130,7 @@ impl Node {
     fn maybe_enter(&mut self, ctx: &mut Context<'_, Msg>) {
         if self.requesting && !self.in_cs && self.replies + 1 >= self.n {
             self.in_cs = true;
-            ctx.output("enter_cs", entry_text(self.my_ts, self.id));
-            ctx.set_timer(CS_TIMER, self.cs_time as f64);
+            cs::enter(ctx, entry_text(self.my_ts, self.id), self.cs_time);
         }
     }
 
@@ -181,7 +139,7 @@ impl Node {
         self.in_cs = false;
         self.requesting = false;
         self.served += 1;
-        ctx.output("exit_cs", entry_text(self.my_ts, self.id));
+        cs::exit(ctx, entry_text(self.my_ts, self.id));
         for j in std::mem::take(&mut self.deferred) {
             ctx.send(j, Msg::Reply);
         }
@@ -248,27 +206,31 @@ impl Process for Node {
     }
 }
 
+impl MutexNode for Node {
+    fn in_cs(&self) -> bool {
+        self.in_cs
+    }
+    fn asked(&self) -> u32 {
+        self.asked
+    }
+    fn served(&self) -> u32 {
+        self.served
+    }
+    fn unfinished(&self) -> Option<String> {
+        if self.requesting || self.in_cs || self.queued > 0 {
+            Some(format!("requesting: {}, in CS: {}, queued: {}", self.requesting, self.in_cs, self.queued))
+        } else if !self.deferred.is_empty() {
+            Some(format!("still defers replies to {:?}", self.deferred))
+        } else {
+            None
+        }
+    }
+}
+
 /// Ricart & Agrawala's mutual exclusion. See the [module documentation](self).
 #[derive(Clone, Debug)]
 pub struct RicartAgrawala {
-    requests: u32,
-    cs_time: u32,
-}
-
-/// "every request was served".
-fn all_served(w: &World<'_, Node>) -> Result<(), String> {
-    for s in w.nodes {
-        if s.requesting || s.in_cs || s.queued > 0 || s.served != s.asked {
-            return Err(format!(
-                "node {} asked {} time(s) but was served {} time(s) (requesting: {}, in CS: {}, queued: {})",
-                s.me, s.asked, s.served, s.requesting, s.in_cs, s.queued
-            ));
-        }
-        if !s.deferred.is_empty() {
-            return Err(format!("node {} still defers replies to {:?}", s.me, s.deferred));
-        }
-    }
-    Ok(())
+    stay: Stay,
 }
 
 impl Algorithm for RicartAgrawala {
@@ -276,19 +238,21 @@ impl Algorithm for RicartAgrawala {
 
     fn spec() -> AlgorithmSpec {
         AlgorithmSpec {
-            name: "ricart-agrawala",
-            chapter: Chapter::Mutex,
-            summary: "Ricart & Agrawala (1981): timestamped requests, deferred replies, 2(n−1) messages per CS",
-            params: PARAMS,
+            params: cs::PARAMS,
             topologies: &["complete"],
             default_nodes: 5,
-            needs_fifo: false,
-            reads_clocks: false,
+            commands: cs::COMMANDS,
+            spans: cs::SPANS,
+            ..AlgorithmSpec::new(
+                "ricart-agrawala",
+                Chapter::Mutex,
+                "Ricart & Agrawala (1981): timestamped requests, deferred replies, 2(n−1) messages per CS",
+            )
         }
     }
 
     fn from_params(params: &Params) -> Result<Self, ParamError> {
-        Ok(RicartAgrawala { requests: params.get("requests")?, cs_time: params.get("cs_time")? })
+        Ok(RicartAgrawala { stay: Stay::from_params(params)? })
     }
 
     fn init(&self, setup: &NodeSetup) -> Node {
@@ -296,7 +260,7 @@ impl Algorithm for RicartAgrawala {
             me: setup.me,
             id: setup.ident,
             n: setup.n as u32,
-            cs_time: self.cs_time,
+            cs_time: self.stay.cs_time,
             highest: 0,
             my_ts: 0,
             requesting: false,
@@ -309,39 +273,16 @@ impl Algorithm for RicartAgrawala {
         }
     }
 
-    /// Each node's `requests` requests at uniform times in `[0, 2·requests·cs_time)`.
-    /// Serving everyone takes `n·requests·cs_time`, so for n ≥ 3 requests overlap, many
-    /// arrive while the node is still waiting (and are queued), and deferral happens.
     fn workload(&self, setup: &WorkloadSetup<'_>, rng: &mut reparti_core::Rng) -> Vec<ScheduledInput<Input>> {
-        let window = 2.0 * self.requests as f64 * (self.cs_time.max(1)) as f64;
-        let mut inputs = Vec::with_capacity(setup.n * self.requests as usize);
-        for i in 0..setup.n {
-            let mut times: Vec<f64> = (0..self.requests).map(|_| rng.gen_range(0.0..window)).collect();
-            times.sort_by(f64::total_cmp);
-            inputs.extend(times.into_iter().map(|at| ScheduledInput {
-                at,
-                node: NodeId(i as u32),
-                input: Input::Request,
-            }));
-        }
-        inputs
+        self.stay.workload(setup, rng)
     }
 
     fn properties(&self) -> Properties<Node> {
-        Properties {
-            invariants: vec![Invariant::Count {
-                name: "mutual exclusion: at most one node in the critical section",
-                node: |s| s.in_cs as u64,
-                msg: |_| 0,
-                min: 0,
-                max: 1,
-            }],
-            terminal: vec![Terminal { name: "every request was served", check: all_served }],
-        }
+        Properties { invariants: vec![cs::mutual_exclusion()], terminal: vec![cs::every_request_served()] }
     }
 
     fn expected(&self, facts: &RunFacts<'_>) -> Vec<Expectation> {
-        let cs = facts.output_count("enter_cs") as f64;
+        let cs = cs::entries(facts);
         let per = facts.n.saturating_sub(1) as f64;
         vec![
             Expectation::exact("REQUEST", "(n−1)·#CS", per * cs),
@@ -354,12 +295,12 @@ impl Algorithm for RicartAgrawala {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reparti_core::{Effect, OutputValue, Topology, TopologyKind};
+    use reparti_core::{Effect, OutputValue, Topology, TopologyKind, World};
 
     const N: usize = 3;
 
     fn nodes(n: usize) -> Vec<Node> {
-        let a = RicartAgrawala { requests: 2, cs_time: 1 };
+        let a = RicartAgrawala { stay: Stay { requests: 2, cs_time: 1 } };
         (0..n).map(|i| a.init(&NodeSetup { me: NodeId(i as u32), ident: 10 * (i as u64 + 1), n })).collect()
     }
 
@@ -533,7 +474,12 @@ mod tests {
             let idents: Vec<u64> = ns.iter().map(|s| s.id).collect();
             let crashed = vec![false; ns.len()];
             assert_eq!(
-                all_served(&World { nodes: &ns, idents: &idents, crashed: &crashed, in_flight: &no_flight }),
+                (cs::every_request_served::<Node>().check)(&World {
+                    nodes: &ns,
+                    idents: &idents,
+                    crashed: &crashed,
+                    in_flight: &no_flight
+                }),
                 Ok(())
             );
         }
@@ -548,7 +494,7 @@ mod tests {
 
     #[test]
     fn workload_gives_each_node_its_requests_in_time_order() {
-        let a = RicartAgrawala { requests: 3, cs_time: 2 };
+        let a = RicartAgrawala { stay: Stay { requests: 3, cs_time: 2 } };
         let topo = Topology::build(&TopologyKind::Complete, 4, &mut reparti_core::rng(0)).expect("complete");
         let idents = [1, 2, 3, 4];
         let w = a.workload(&WorkloadSetup { n: 4, idents: &idents, topology: &topo }, &mut reparti_core::rng(5));

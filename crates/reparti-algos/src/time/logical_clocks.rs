@@ -17,8 +17,9 @@
 //!
 //! **Source.** Lab TP6 of the seed course ("Horloge logique", on the TP4 mesh: the
 //! message is an object with `clock` and `content`; `lamport_when_receive`,
-//! `lamport_when_send`, `lamport_local_event`; exercise 2, vector clocks), and
-//! `ALGORITHMS.md` §2.1.
+//! `lamport_when_send`, `lamport_local_event`; exercise 2, vector clocks); Lamport, "Time,
+//! clocks, and the ordering of events in a distributed system", CACM 21(7), 1978, for the
+//! logical clock; Fidge (1988) and Mattern (1989) for vector clocks.
 //!
 //! **Workload.** Each node performs `events` (default 10) external events, one per time
 //! unit with a random offset inside the unit; each is a send to a uniformly random
@@ -47,8 +48,9 @@ use rand::Rng as _;
 use reparti_core::clock::vector_order;
 use reparti_core::property::Delivery;
 use reparti_core::{
-    Algorithm, AlgorithmSpec, Chapter, Context, Expectation, Invariant, Message, NodeId, NodeSetup, OutputValue,
-    ParamError, ParamSpec, Params, Process, Properties, RunFacts, ScheduledInput, VectorOrder, WorkloadSetup,
+    Algorithm, AlgorithmSpec, ArgKind, Chapter, Command, CommandArg, Context, Expectation, Invariant, Message, NodeId,
+    NodeSetup, OutputValue, ParamError, ParamSpec, Params, Process, Properties, RunFacts, ScheduledInput, VectorOrder,
+    WorkloadSetup,
 };
 use serde::{Deserialize, Serialize};
 
@@ -63,17 +65,10 @@ const PARAMS: &[ParamSpec] = &[
 ];
 
 /// TP6's message: a content; its `clock` travels in the envelope the engine stamps.
-#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize, Message)]
 pub struct Msg {
     /// What the message says.
     pub content: String,
-}
-
-impl Message for Msg {
-    const KINDS: &'static [&'static str] = &["MSG"];
-    fn kind(&self) -> usize {
-        0
-    }
 }
 
 /// Requests from outside: the console's `send PORT TEXT`, `broadcast TEXT`, `clock`.
@@ -204,6 +199,25 @@ impl Algorithm for LogicalClocks {
             default_nodes: 4,
             needs_fifo: false,
             reads_clocks: true,
+            commands: &[
+                Command {
+                    word: "send",
+                    variant: "Send",
+                    args: &[
+                        CommandArg { field: "to", kind: ArgKind::Node },
+                        CommandArg { field: "text", kind: ArgKind::Text },
+                    ],
+                    help: "send TEXT to one neighbour",
+                },
+                Command {
+                    word: "broadcast",
+                    variant: "Broadcast",
+                    args: &[CommandArg { field: "text", kind: ArgKind::Text }],
+                    help: "send TEXT to every neighbour",
+                },
+                Command { word: "local", variant: "Local", args: &[], help: "a local event: advance the clocks" },
+            ],
+            spans: &[],
         }
     }
 
@@ -272,7 +286,7 @@ impl Algorithm for LogicalClocks {
 mod tests {
     use super::*;
     use reparti_core::clock;
-    use reparti_core::{Effect, Topology, TopologyKind};
+    use reparti_core::{ClockSlot, Effect, NodeHost, Place, Recorder, Topology, TopologyKind};
 
     fn run(
         node: &mut Node,
@@ -281,11 +295,11 @@ mod tests {
         vector: &mut [u64],
         f: impl FnOnce(&mut Node, &mut Context<'_, Msg>),
     ) -> Vec<Effect<Msg>> {
-        let mut effects = Vec::new();
-        let n = topo.len();
-        let mut ctx = Context::new(node.me, n, topo.neighbours(node.me), lamport, Some(vector), &mut effects);
-        f(node, &mut ctx);
-        effects
+        let mut recorder = Recorder::default();
+        let place = Place { me: node.me, n: topo.len(), neighbours: topo.neighbours(node.me) };
+        let clocks = ClockSlot { lamport, vector: Some(vector) };
+        NodeHost::new(true).handle(place, node, clocks, f, &mut recorder);
+        recorder.effects
     }
 
     fn complete(n: usize) -> Topology {

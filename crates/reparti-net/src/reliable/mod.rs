@@ -121,16 +121,42 @@ impl ReliableConfig {
 pub enum Outgoing<P> {
     /// Send the acknowledgement "every message of the channel `to` → me numbered up to
     /// `upto` has arrived" (`upto` may be 0 when only later ones did).
-    Ack { to: usize, upto: u64 },
+    Ack {
+        /// Where the acknowledgement goes: the node that sent the messages.
+        to: usize,
+        /// Every message numbered up to this one has arrived.
+        upto: u64,
+    },
     /// Send a message for the first time.
-    Transmit { to: usize, seq: u64, payload: P },
+    Transmit {
+        /// The destination.
+        to: usize,
+        /// The message's number on the channel me → `to`.
+        seq: u64,
+        /// The message.
+        payload: P,
+    },
     /// Send a message again: it has not been acknowledged in time.
-    Retransmit { to: usize, seq: u64, payload: P },
+    Retransmit {
+        /// The destination.
+        to: usize,
+        /// The message's number on the channel me → `to`.
+        seq: u64,
+        /// The message.
+        payload: P,
+    },
     /// The channel me → `to` failed (a message went unacknowledged through
     /// `give_up_after` retransmissions): this message will never be delivered. Every
     /// message still pending on the channel is given up at once, and later sends on it are
     /// refused, because cumulative acknowledgements could never pass the hole it leaves.
-    GaveUp { to: usize, seq: u64, payload: P },
+    GaveUp {
+        /// The destination.
+        to: usize,
+        /// The message's number on the channel me → `to`.
+        seq: u64,
+        /// The message, never delivered.
+        payload: P,
+    },
 }
 
 /// Why [`Reliable::send`] refused a message (its payload is handed back).

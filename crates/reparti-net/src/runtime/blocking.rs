@@ -18,7 +18,8 @@
 //! multi-threaded tokio runtime.
 
 use super::node::Runner;
-use super::{check_setup, Control, Input, NetError, NodeConfig, NodeReport};
+use super::{check_setup, Control, Input, NodeConfig, NodeReport};
+use crate::error::NetError;
 use crate::transport::Transport;
 use reparti_core::{Algorithm, NodeSetup, Topology};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};

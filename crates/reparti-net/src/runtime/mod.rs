@@ -38,13 +38,15 @@ pub use blocking::{run_node_blocking, CONTROL_POLL};
 
 pub use report::{Drops, NodeReport};
 
+// Re-exported where it was first defined, so that `runtime::NetError` still names it.
+pub use crate::error::NetError;
+
 use crate::reliable::ReliableConfig;
 use crate::secure::Key;
 use crate::transport::{Faults, Transport, TransportKind};
 use crate::wire::Wire;
 use node::Runner;
 use reparti_core::{Algorithm, NodeId, NodeSetup, Process, Topology};
-use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
@@ -139,30 +141,6 @@ impl NodeConfig {
             incoming_from: None,
         }
     }
-}
-
-/// Why a node could not run.
-#[derive(Debug, thiserror::Error)]
-pub enum NetError {
-    /// The address cannot be bound.
-    #[error("cannot bind {addr}: {detail}")]
-    Bind {
-        /// The address.
-        addr: SocketAddr,
-        /// What went wrong, and the fix.
-        detail: String,
-    },
-    /// The configuration does not fit the run.
-    #[error("bad node configuration: {0}")]
-    Config(String),
-    /// The socket keeps failing.
-    #[error("receiving on {addr} keeps failing, last: {source}")]
-    Recv {
-        /// Our address.
-        addr: SocketAddr,
-        /// The last error.
-        source: io::Error,
-    },
 }
 
 /// The node's position, the topology and the address list must agree.

@@ -8,15 +8,14 @@ use crate::reliable::{Outgoing, Reliable};
 use crate::secure;
 use crate::transport::Transport;
 use crate::wire::{self, Envelope};
-use reparti_core::clock;
+use reparti_core::host::{NO_SUCH_NODE, TIME_UNIT_MS};
 use reparti_core::trace::{EventKind, TraceEvent};
-use reparti_core::{Algorithm, Context, Effect, Message, NodeId, OutputValue, Process, Timer, Topology};
-use std::collections::BTreeMap;
+use reparti_core::{
+    Algorithm, ClockAt, ClockSlot, Context, EffectSink, Message, NodeHost, NodeId, OutputValue, Place, Process, Sent,
+    Timer, Timers, Topology,
+};
 use std::time::Duration;
 use tokio::time::Instant;
-
-/// A clock value to trace a local event with: Lamport and, when kept, vector.
-type ClockNow = (u64, Option<Vec<u64>>);
 
 /// What the reliable layer keeps: an encoded message waiting for its acknowledgement, or
 /// a received one waiting for its turn (FIFO).
@@ -35,13 +34,13 @@ pub(super) struct Runner<'a, A: Algorithm> {
     pub(super) node: A::Node,
     pub(super) lamport: u64,
     pub(super) vector: Option<Vec<u64>>,
-    /// Pending timers and when they fire. A BTreeMap, so that timers due at the same
-    /// instant fire in a fixed order (by name).
-    timers: BTreeMap<Timer, Instant>,
+    /// Pending timers and when they fire; timers due at the same instant fire in a
+    /// fixed order (by name).
+    timers: Timers<Instant>,
     /// The next `seq` of each outgoing channel.
     next_seq: Vec<u64>,
     pub(super) reliable: Option<Reliable<Carried<Msg<A>>>>,
-    effects: Vec<Effect<Msg<A>>>,
+    host: NodeHost<Msg<A>>,
     started: Instant,
     outputs: Vec<(&'static str, OutputValue)>,
     logs: Vec<String>,
@@ -71,10 +70,10 @@ impl<'a, A: Algorithm> Runner<'a, A> {
             node,
             lamport: 0,
             vector: (n <= VECTOR_LIMIT).then(|| vec![0; n]),
-            timers: BTreeMap::new(),
+            timers: Timers::default(),
             next_seq: vec![1; n],
             reliable: cfg.reliable.clone().map(|r| Reliable::new(n, cfg.me.index(), r)),
-            effects: Vec::new(),
+            host: NodeHost::new(A::spec().reads_clocks),
             started: Instant::now(),
             outputs: Vec::new(),
             logs: Vec::new(),
@@ -91,7 +90,7 @@ impl<'a, A: Algorithm> Runner<'a, A> {
 
     /// The earliest pending timer.
     pub(super) fn next_timer(&self) -> Option<(Timer, Instant)> {
-        self.timers.iter().min_by_key(|(_, at)| **at).map(|(t, at)| (*t, *at))
+        self.timers.earliest()
     }
 
     /// When the reliable layer next has something to send.
@@ -111,7 +110,7 @@ impl<'a, A: Algorithm> Runner<'a, A> {
     }
 
     pub(super) fn fire(&mut self, timer: Timer) {
-        self.timers.remove(timer);
+        self.timers.cancel(timer);
         self.tick();
         self.trace_local(EventKind::Timer, |e| e.timer = Some(timer.to_string()));
         self.run_handler(|p, ctx| p.on_timer(timer, ctx));
@@ -129,7 +128,8 @@ impl<'a, A: Algorithm> Runner<'a, A> {
     /// Delivers one message to the algorithm: merges its clocks, traces it, runs the handler.
     pub(super) fn deliver(&mut self, env: Envelope<Msg<A>>) {
         let from = env.from;
-        clock::merge(&mut self.lamport, self.vector.as_deref_mut(), self.me.index(), env.lamport, env.vc.as_deref());
+        let clocks = ClockSlot { lamport: &mut self.lamport, vector: self.vector.as_deref_mut() };
+        NodeHost::<Msg<A>>::merge(self.me, clocks, env.lamport, env.vc.as_deref());
         let kind = env.body.kind();
         if let Some(c) = self.received_by_type.get_mut(kind) {
             *c += 1;
@@ -158,69 +158,30 @@ impl<'a, A: Algorithm> Runner<'a, A> {
     }
 
     pub(super) fn tick(&mut self) {
-        clock::tick(&mut self.lamport, self.vector.as_deref_mut(), self.me.index());
+        let clocks = ClockSlot { lamport: &mut self.lamport, vector: self.vector.as_deref_mut() };
+        NodeHost::<Msg<A>>::tick(self.me, clocks);
     }
 
-    /// Runs one handler to completion, then applies its effects in order.
+    /// Runs one handler to completion through the node host, which then applies its
+    /// effects in order through this runner ([`EffectSink`]).
     fn run_handler(&mut self, f: impl FnOnce(&mut A::Node, &mut Context<'_, Msg<A>>)) {
-        let mut effects = std::mem::take(&mut self.effects);
-        // Outputs and logs do not tick the clocks: as in the simulator's traces they
-        // carry the clock of the handler's last ticking step before them.
-        let mut clock_now: ClockNow = (self.lamport, self.vector.clone());
-        {
-            let neighbours = self.topology.neighbours(self.me);
-            let mut ctx =
-                Context::new(self.me, self.n, neighbours, &mut self.lamport, self.vector.as_deref_mut(), &mut effects);
-            f(&mut self.node, &mut ctx);
-        }
-        for effect in effects.drain(..) {
-            if let Effect::Send { lamport, vector, .. } = &effect {
-                clock_now = (*lamport, vector.as_deref().map(<[u64]>::to_vec));
-            }
-            self.apply(effect, &clock_now);
-        }
-        self.effects = effects;
+        let place = Place { me: self.me, n: self.n, neighbours: self.topology.neighbours(self.me) };
+        let clocks = ClockSlot { lamport: &mut self.lamport, vector: self.vector.as_deref_mut() };
+        self.host.run(place, &mut self.node, clocks, f);
+        let mut host = std::mem::take(&mut self.host);
+        host.apply(self);
+        self.host = host;
         self.poll_reliable();
-    }
-
-    fn apply(&mut self, effect: Effect<Msg<A>>, clock_now: &ClockNow) {
-        match effect {
-            Effect::Send { to, msg, lamport, vector } => self.send(to, msg, lamport, vector),
-            Effect::SetTimer { timer, after } => {
-                // `after` is in milliseconds. NaN and negatives mean "now"; a delay too
-                // large for a Duration means "never, in practice" (a year).
-                let secs = after.max(0.0) / 1000.0;
-                let delay = Duration::try_from_secs_f64(secs).unwrap_or(Duration::from_secs(365 * 86_400));
-                self.timers.insert(timer, Instant::now() + delay);
-            }
-            Effect::CancelTimer { timer } => {
-                self.timers.remove(timer);
-            }
-            Effect::Output { key, value } => {
-                if self.cfg.echo {
-                    println!("[node {}] {key} = {value}", self.me);
-                }
-                let v = value.clone();
-                self.trace_with(EventKind::Output, clock_now.0, clock_now.1.clone(), |e| {
-                    e.key = Some(key.to_string());
-                    e.value = Some(v);
-                });
-                self.outputs.push((key, value));
-            }
-            Effect::Log(text) => {
-                let t = text.clone();
-                self.trace_with(EventKind::Log, clock_now.0, clock_now.1.clone(), |e| e.text = Some(t));
-                self.logs.push(text);
-            }
-        }
     }
 
     /// Numbers and encodes one message, then sends it (through the reliable layer when
     /// on). Failures are counted and reported, never fatal.
-    fn send(&mut self, to: NodeId, msg: Msg<A>, lamport: u64, vector: Option<Box<[u64]>>) {
+    fn transmit(&mut self, to: NodeId, msg: Msg<A>, lamport: u64, vector: Option<Box<[u64]>>) {
         let Some(&addr) = self.cfg.addrs.get(to.index()) else {
+            // The host only sends here to nodes of the run, and every node of the run
+            // has an address: this is a cluster file shorter than the topology.
             self.send_errors += 1;
-            eprintln!("reparti node {}: cannot send to node {to}: the nodes are 0..{}", self.me, self.n);
+            tracing::warn!("reparti node {}: cannot send to node {to}: no address is known for it", self.me);
             return;
         };
         let payload = self.trace.as_ref().and_then(|_| serde_json::to_value(&msg).ok());
@@ -236,7 +197,7 @@ impl<'a, A: Algorithm> Runner<'a, A> {
                     // Every message of this kind would fail alike: stop rather than limp.
                     self.fatal.get_or_insert_with(|| e.to_string());
                 }
-                eprintln!("reparti node {}: not sent to node {to}: {e}", self.me);
+                tracing::warn!("reparti node {}: not sent to node {to}: {e}", self.me);
                 return;
             }
         };
@@ -264,7 +225,7 @@ impl<'a, A: Algorithm> Runner<'a, A> {
                     Ok(numbered) => debug_assert_eq!(numbered, seq, "the envelope's seq is the reliable layer's"),
                     Err(_) => {
                         self.send_errors += 1;
-                        eprintln!("reparti node {}: not sent to node {to}: the channel to it has failed", self.me);
+                        tracing::warn!("reparti node {}: not sent to node {to}: the channel to it has failed", self.me);
                         return;
                     }
                 }
@@ -314,7 +275,7 @@ impl<'a, A: Algorithm> Runner<'a, A> {
                 Outgoing::GaveUp { to, seq, .. } => {
                     self.send_errors += 1;
                     let addr = self.cfg.addrs.get(to).map(ToString::to_string).unwrap_or_default();
-                    eprintln!(
+                    tracing::warn!(
                         "reparti node {}: gave up on message {seq} to node {to} at {addr}: never acknowledged; is that node running and reachable?",
                         self.me
                     );
@@ -402,5 +363,64 @@ impl<'a, A: Algorithm> Runner<'a, A> {
             vector: self.vector,
             trace: self.trace,
         }
+    }
+}
+
+/// The network's meaning of a handler's effects: a send is numbered, encoded, sealed and
+/// handed to the transport (or the reliable layer); a timer is a deadline `after ×`
+/// [`TIME_UNIT_MS`] ms from now; outputs and logs go to the report and the trace.
+impl<A: Algorithm> EffectSink<Msg<A>> for Runner<'_, A> {
+    fn send(&mut self, sent: Sent<Msg<A>>) {
+        self.transmit(sent.to, sent.msg, sent.lamport, sent.vector);
+    }
+
+    fn send_nowhere(&mut self, sent: Sent<Msg<A>>) {
+        let Sent { to, msg, lamport, vector, .. } = sent;
+        let kind = msg.kind();
+        if let Some(c) = self.sent_by_type.get_mut(kind) {
+            *c += 1;
+        }
+        self.dropped.no_such_node += 1;
+        let vc = vector.map(Vec::from);
+        let name = Msg::<A>::KINDS.get(kind).copied().unwrap_or("?").to_string();
+        let sender = self.me.0;
+        // One trace line, not a send and a drop: a node's trace numbers its sends per
+        // channel, and there is no channel to this node (the merge turns it into a log).
+        self.trace_with(EventKind::Drop, lamport, vc, |e| {
+            e.from = Some(sender);
+            e.to = Some(to.0);
+            e.msg_type = Some(name);
+            e.reason = Some(NO_SUCH_NODE.to_string());
+        });
+    }
+
+    fn set_timer(&mut self, _node: NodeId, timer: Timer, after: f64) {
+        // NaN and negatives mean "now"; a delay too large for a Duration means "never,
+        // in practice" (a year).
+        let secs = after.max(0.0) * TIME_UNIT_MS / 1000.0;
+        let delay = Duration::try_from_secs_f64(secs).unwrap_or(Duration::from_secs(365 * 86_400));
+        self.timers.set(timer, Instant::now() + delay);
+    }
+
+    fn cancel_timer(&mut self, _node: NodeId, timer: Timer) {
+        self.timers.cancel(timer);
+    }
+
+    fn output(&mut self, _node: NodeId, key: &'static str, value: OutputValue, at: ClockAt<'_>) {
+        if self.cfg.echo {
+            println!("[node {}] {key} = {value}", self.me);
+        }
+        let v = value.clone();
+        self.trace_with(EventKind::Output, at.lamport, at.vector.map(<[u64]>::to_vec), |e| {
+            e.key = Some(key.to_string());
+            e.value = Some(v);
+        });
+        self.outputs.push((key, value));
+    }
+
+    fn log(&mut self, _node: NodeId, text: String, at: ClockAt<'_>) {
+        let t = text.clone();
+        self.trace_with(EventKind::Log, at.lamport, at.vector.map(<[u64]>::to_vec), |e| e.text = Some(t));
+        self.logs.push(text);
     }
 }

@@ -103,7 +103,7 @@ impl<A: Algorithm> Runner<'_, A> {
         why: &dyn std::fmt::Display,
     ) {
         reason.count(&mut self.dropped);
-        eprintln!("reparti node {}: dropped a datagram from {peer}: {why}", self.me);
+        tracing::warn!("reparti node {}: dropped a datagram from {peer}: {why}", self.me);
         let (lamport, vc, me) = (self.lamport, self.vector.clone(), self.me.0);
         self.trace_with(EventKind::Drop, lamport, vc, |e| {
             e.from = from.map(|f| f.0);

@@ -18,12 +18,14 @@ pub struct Drops {
     pub unknown_sender: u64,
     /// `to` is another node.
     pub wrong_destination: u64,
+    /// Sent by this node to a node outside the run (never transmitted: no such node).
+    pub no_such_node: u64,
 }
 
 impl Drops {
     /// All drops.
     pub fn total(&self) -> u64 {
-        self.crypto + self.wire + self.unknown_sender + self.wrong_destination
+        self.crypto + self.wire + self.unknown_sender + self.wrong_destination + self.no_such_node
     }
 }
 

@@ -12,9 +12,10 @@
 //!   connection per destination; see [TCP details](#tcp-details) below. Order is kept on
 //!   each connection; a frame can still be lost when a connection breaks.
 //!
-//! Sending never fails loudly: errors are counted in [`TransportStats`] and reported on
-//! stderr once per peer and kind of problem, because one unreachable peer must not stop a
-//! node, and the reliable layer retransmits what matters.
+//! Sending never fails loudly: errors are counted in [`TransportStats`] and reported as
+//! a `tracing` warning (on stderr, in the CLI) once per peer and kind of problem, because
+//! one unreachable peer must not stop a node, and the reliable layer retransmits what
+//! matters.
 //!
 //! [`Faults`] turn the link into a lossy one on the sending side (drops, duplicates,
 //! delays, reordering), seeded, so a run can be repeated. On TCP they apply to frames
@@ -52,7 +53,7 @@ mod udp;
 pub use faults::{Faults, REORDER_HOLD};
 pub use shared::TransportStats;
 
-use crate::runtime::NetError;
+use crate::error::NetError;
 use faults::{Injector, Step};
 use schedule::Job;
 use shared::{bump, lock, Outbound, Shared};
@@ -222,7 +223,7 @@ impl Transport {
                     return Err(NetError::Recv { addr: local, source });
                 }
                 if *errors_in_a_row == 1 {
-                    eprintln!("reparti transport {local}: receive error: {source}");
+                    tracing::warn!("reparti transport {local}: receive error: {source}");
                 }
                 // Do not spin on a persistent error: wait as a timeout would have.
                 std::thread::sleep(std::time::Duration::from_millis(1));

@@ -133,7 +133,7 @@ pub struct Shared {
     pub local: SocketAddr,
     pub counters: Counters,
     pub tasks: Tasks,
-    /// (peer, problem) pairs already reported on stderr: one line each, the rest counted.
+    /// (peer, problem) pairs already reported: one warning each, the rest counted.
     reported: Mutex<HashSet<(SocketAddr, &'static str)>>,
 }
 
@@ -148,10 +148,11 @@ impl Shared {
         self.report_once(to, "send", detail);
     }
 
-    /// Prints `detail` on stderr the first time `problem` happens with `peer`.
+    /// Reports `detail` as a warning event (on stderr in the CLI) the first time `problem`
+    /// happens with `peer`.
     pub fn report_once(&self, peer: SocketAddr, problem: &'static str, detail: &str) {
         if lock(&self.reported).insert((peer, problem)) {
-            eprintln!(
+            tracing::warn!(
                 "reparti transport {}: {detail} (peer {peer}; further such problems with it are only counted)",
                 self.local
             );

@@ -175,7 +175,7 @@ pub async fn accept_loop(
                     return;
                 }
                 if errors_in_a_row == 1 {
-                    eprintln!("reparti transport {}: accepting a TCP connection failed: {e}", shared.local);
+                    tracing::warn!("reparti transport {}: accepting a TCP connection failed: {e}", shared.local);
                 }
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }

@@ -10,7 +10,7 @@
 //! [`BlockingUdp`] is the same socket for a node that waits in `recvfrom` itself rather
 //! than in an event loop: two system calls a hop instead of four.
 
-use crate::runtime::NetError;
+use crate::error::NetError;
 use std::io;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -86,7 +86,7 @@ pub async fn recv(
                     return Err(NetError::Recv { addr: local, source });
                 }
                 if *errors_in_a_row == 1 {
-                    eprintln!("reparti transport {local}: receive error: {source}");
+                    tracing::warn!("reparti transport {local}: receive error: {source}");
                 }
             }
         }

@@ -4,7 +4,7 @@
 
 pub mod shiviz_rules;
 
-use reparti_core::trace::{read_trace, EventKind, Trace, TraceEnd, TraceEvent, TraceHeader};
+use reparti_core::trace::{read_trace, EventKind, Span, Trace, TraceEnd, TraceEvent, TraceHeader};
 use reparti_core::{Algorithm, AlgorithmVisitor, ClockMode, IdAssignment, OutputValue};
 use reparti_sim::{simulate_traced, Delay, Fault, NetworkModel, SimConfig};
 use serde_json::{json, Value};
@@ -133,6 +133,12 @@ impl Builder {
             network: json!({"faults": [], "model": {"delay": {"kind": "const", "value": 1.0}, "dup": 0.0, "fifo": true, "loss": 0.0, "sync": false}}),
             clocks: ClockMode::LamportAndVector,
             message_types: types.iter().map(|s| s.to_string()).collect(),
+            // As a mutual-exclusion algorithm declares its critical section.
+            spans: if self.events.iter().any(|e| e.key.as_deref() == Some("enter_cs")) {
+                vec![Span { label: "critical section".into(), opens: "enter_cs".into(), closes: "exit_cs".into() }]
+            } else {
+                Vec::new()
+            },
         };
         let end = TraceEnd { stop: stop.into(), events: self.events.len() as u64, violation: None };
         Trace { header, events: self.events, end: Some(end) }

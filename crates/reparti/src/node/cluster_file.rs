@@ -15,7 +15,7 @@
 //!
 //! A flag given on the command line wins over the file.
 
-use crate::usage;
+use crate::error::usage;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::Path;

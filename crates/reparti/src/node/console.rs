@@ -1,14 +1,16 @@
 //! The interactive console of `reparti node`: what a line typed at a running algorithm
 //! node means, without doing any of it.
 //!
-//! [`parse`] turns a line into a [`Command`]. Commands for the algorithm come out as the
-//! JSON form of its input (`{"Send":{"to":2,"text":"hi"}}`, `"Release"`), built the same
-//! way for every algorithm: the caller deserialises that into the algorithm's own `Input`
-//! type, and a failure there means "this algorithm has no such command". Destinations
-//! are resolved here, against the nodes' addresses, so that a mistyped port is reported
-//! with the ports that exist.
+//! [`parse`] turns a line into a [`Command`]. A node has two kinds of commands: its own
+//! (`clock`, `peers`, `state`, `help`, `quit`), and the ones its algorithm declares in
+//! `AlgorithmSpec::commands` (`request`, `send PORT TEXT`, ...), so that `help` lists
+//! exactly what this node accepts. An algorithm command comes out as serde's JSON form
+//! of the algorithm's `Input` (`{"Send":{"to":2,"text":"hi"}}`, `"Release"`), which the
+//! caller deserialises. Destinations are resolved here, against the nodes' addresses, so
+//! that a mistyped port is reported with the ports that exist.
 
-use serde_json::{json, Value};
+use reparti_core::{ArgKind, Command as AlgorithmCommand};
+use serde_json::{json, Map, Value};
 use std::net::SocketAddr;
 
 /// What a console line asks for.
@@ -35,28 +37,51 @@ pub enum Show {
     State,
 }
 
-/// The command words, for error messages.
-const COMMANDS: &str = "send, broadcast, request, release, elect, local, clock, peers, state, help, quit";
+/// The node's own commands, after the algorithm's in `help`.
+const NODE_COMMANDS: &[(&str, &str)] = &[
+    ("clock", "show this node's clocks"),
+    ("peers", "show every node's position and address"),
+    ("state", "show this node's state"),
+    ("help, ?", "show this list"),
+    ("quit, exit, fin", "stop this node"),
+];
 
-/// One line per command.
-pub fn help() -> &'static str {
-    "send PORT|#I|HOST:PORT TEXT   send TEXT to one node (by port, position or address)\n\
-     broadcast TEXT                send TEXT to every neighbour\n\
-     request                       ask for the critical section\n\
-     release                       pass the token on, or leave the critical section\n\
-     elect                         start an election\n\
-     local                         a local event: advance the clocks\n\
-     clock                         show this node's clocks\n\
-     peers                         show every node's position and address\n\
-     state                         show this node's state\n\
-     help, ?                       show this list\n\
-     quit, exit, fin               stop this node"
+/// How a command is typed: `send PORT|#I|HOST:PORT TEXT`.
+fn usage(c: &AlgorithmCommand) -> String {
+    let mut out = c.word.to_string();
+    for arg in c.args {
+        out.push(' ');
+        out.push_str(match arg.kind {
+            ArgKind::Node => "PORT|#I|HOST:PORT",
+            ArgKind::Int => "N",
+            ArgKind::Text => "TEXT",
+        });
+    }
+    out
+}
+
+/// One line per command this node accepts: its algorithm's, then its own.
+pub fn help(commands: &[AlgorithmCommand]) -> String {
+    let rows: Vec<(String, &str)> = commands
+        .iter()
+        .map(|c| (usage(c), c.help))
+        .chain(NODE_COMMANDS.iter().map(|(w, h)| (w.to_string(), *h)))
+        .collect();
+    let width = rows.iter().map(|(u, _)| u.chars().count()).max().unwrap_or(0) + 3;
+    rows.iter().map(|(u, h)| format!("{u:<width$}{h}")).collect::<Vec<_>>().join("\n")
+}
+
+/// The command words, for error messages.
+fn words(commands: &[AlgorithmCommand]) -> String {
+    let mut all: Vec<&str> = commands.iter().map(|c| c.word).collect();
+    all.extend(["clock", "peers", "state", "help", "quit"]);
+    all.join(", ")
 }
 
 /// Parses one console line; `peers` are the nodes' addresses by position (this node's
-/// included), for `send`'s destination. A blank line is `Ok(None)`; a mistake is one line
-/// saying what is wrong and what to type instead.
-pub fn parse(line: &str, peers: &[SocketAddr]) -> Result<Option<Command>, String> {
+/// included), for destinations; `commands` are the algorithm's. A blank line is
+/// `Ok(None)`; a mistake is one line saying what is wrong and what to type instead.
+pub fn parse(line: &str, peers: &[SocketAddr], commands: &[AlgorithmCommand]) -> Result<Option<Command>, String> {
     let line = line.trim();
     let (word, rest) = match line.split_once(char::is_whitespace) {
         Some((word, rest)) => (word, rest.trim()),
@@ -66,6 +91,9 @@ pub fn parse(line: &str, peers: &[SocketAddr]) -> Result<Option<Command>, String
         return Ok(None);
     }
     let word = word.to_ascii_lowercase();
+    if let Some(c) = commands.iter().find(|c| c.word.eq_ignore_ascii_case(&word)) {
+        return algorithm_input(c, rest, peers).map(|v| Some(Command::Input(v)));
+    }
     let bare = |command: Command| {
         if rest.is_empty() {
             Ok(Some(command))
@@ -74,33 +102,66 @@ pub fn parse(line: &str, peers: &[SocketAddr]) -> Result<Option<Command>, String
         }
     };
     match word.as_str() {
-        "send" => {
-            let usage = "send needs a destination and a text: send PORT TEXT (or #I TEXT, or HOST:PORT TEXT)";
-            let (target, text) = rest.split_once(char::is_whitespace).ok_or(usage)?;
-            let text = text.trim();
-            if text.is_empty() {
-                return Err(usage.to_string());
-            }
-            let to = resolve(target, peers)?;
-            Ok(Some(Command::Input(json!({ "Send": { "to": to, "text": text } }))))
-        }
-        "broadcast" => {
-            if rest.is_empty() {
-                return Err("broadcast needs a text: broadcast TEXT".to_string());
-            }
-            Ok(Some(Command::Input(json!({ "Broadcast": { "text": rest } }))))
-        }
-        "request" => bare(Command::Input(json!("Request"))),
-        "release" => bare(Command::Input(json!("Release"))),
-        "elect" => bare(Command::Input(json!("Elect"))),
-        "local" => bare(Command::Input(json!("Local"))),
         "clock" => bare(Command::Show(Show::Clock)),
         "peers" => bare(Command::Show(Show::Peers)),
         "state" => bare(Command::Show(Show::State)),
         "help" | "?" => bare(Command::Help),
         "quit" | "exit" | "fin" => bare(Command::Quit),
-        other => Err(format!("unknown command `{other}`: the commands are {COMMANDS} (`help` explains them)")),
+        other => Err(format!("unknown command `{other}`: the commands are {} (`help` explains them)", words(commands))),
     }
+}
+
+/// The JSON input a command's words make: the bare variant, or a struct variant whose
+/// fields are the arguments.
+fn algorithm_input(c: &AlgorithmCommand, rest: &str, peers: &[SocketAddr]) -> Result<Value, String> {
+    if c.args.is_empty() {
+        if !rest.is_empty() {
+            return Err(format!("`{}` takes no argument: type `{}` alone", c.word, c.word));
+        }
+        return Ok(json!(c.variant));
+    }
+    let needs = || format!("{} needs {}: {}", c.word, describe(c), usage(c));
+    let mut fields = Map::new();
+    let mut rest = rest;
+    for (k, arg) in c.args.iter().enumerate() {
+        let last = k + 1 == c.args.len();
+        let value = if arg.kind == ArgKind::Text && last {
+            std::mem::take(&mut rest).trim().to_string()
+        } else {
+            let (word, after) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+            rest = after.trim_start();
+            word.to_string()
+        };
+        if value.is_empty() {
+            return Err(needs());
+        }
+        let json = match arg.kind {
+            ArgKind::Node => json!(resolve(&value, peers)?),
+            ArgKind::Int => json!(value
+                .parse::<i64>()
+                .map_err(|_| format!("`{value}` is not a whole number: {}", usage(c)))?),
+            ArgKind::Text => json!(value),
+        };
+        fields.insert(arg.field.to_string(), json);
+    }
+    if !rest.trim().is_empty() {
+        return Err(format!("too many words for {}: {}", c.word, usage(c)));
+    }
+    Ok(json!({ c.variant: Value::Object(fields) }))
+}
+
+/// "a destination and a text", for error messages.
+fn describe(c: &AlgorithmCommand) -> String {
+    let names: Vec<&str> = c
+        .args
+        .iter()
+        .map(|a| match a.kind {
+            ArgKind::Node => "a destination",
+            ArgKind::Int => "a number",
+            ArgKind::Text => "a text",
+        })
+        .collect();
+    names.join(" and ")
 }
 
 /// The position of the node `target` names: `#I`, `HOST:PORT`, or a port that exactly
@@ -141,23 +202,45 @@ fn list_addrs(peers: &[SocketAddr]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use reparti_core::CommandArg;
+
+    const SEND: AlgorithmCommand = AlgorithmCommand {
+        word: "send",
+        variant: "Send",
+        args: &[CommandArg { field: "to", kind: ArgKind::Node }, CommandArg { field: "text", kind: ArgKind::Text }],
+        help: "send TEXT to one node",
+    };
+    const BROADCAST: AlgorithmCommand = AlgorithmCommand {
+        word: "broadcast",
+        variant: "Broadcast",
+        args: &[CommandArg { field: "text", kind: ArgKind::Text }],
+        help: "send TEXT to every neighbour",
+    };
+    const REPEAT: AlgorithmCommand = AlgorithmCommand {
+        word: "repeat",
+        variant: "Repeat",
+        args: &[CommandArg { field: "times", kind: ArgKind::Int }],
+        help: "repeat",
+    };
+    const ELECT: AlgorithmCommand = AlgorithmCommand { word: "elect", variant: "Elect", args: &[], help: "start" };
+    const ALL: &[AlgorithmCommand] = &[SEND, BROADCAST, REPEAT, ELECT];
 
     fn peers() -> Vec<SocketAddr> {
         ["127.0.0.1:5000", "127.0.0.1:5001", "127.0.0.1:5002"].iter().map(|a| a.parse().unwrap()).collect()
     }
 
     fn ok(line: &str) -> Command {
-        parse(line, &peers()).expect("parses").expect("a command")
+        parse(line, &peers(), ALL).expect("parses").expect("a command")
     }
 
     fn err(line: &str) -> String {
-        parse(line, &peers()).expect_err("refused")
+        parse(line, &peers(), ALL).expect_err("refused")
     }
 
     #[test]
     fn blank_lines_are_nothing() {
-        assert_eq!(parse("", &peers()), Ok(None));
-        assert_eq!(parse("   \t ", &peers()), Ok(None));
+        assert_eq!(parse("", &peers(), ALL), Ok(None));
+        assert_eq!(parse("   \t ", &peers(), ALL), Ok(None));
     }
 
     #[test]
@@ -186,46 +269,80 @@ mod tests {
     #[test]
     fn a_port_shared_by_two_hosts_is_ambiguous() {
         let peers: Vec<SocketAddr> = vec!["10.0.0.1:5000".parse().unwrap(), "10.0.0.2:5000".parse().unwrap()];
-        let e = parse("send 5000 hi", &peers).expect_err("ambiguous");
+        let e = parse("send 5000 hi", &peers, ALL).expect_err("ambiguous");
         assert!(e.contains("several nodes") && e.contains("#1 10.0.0.2:5000"), "{e}");
         assert_eq!(
-            parse("send 10.0.0.2:5000 hi", &peers),
+            parse("send 10.0.0.2:5000 hi", &peers, ALL),
             Ok(Some(Command::Input(json!({"Send": {"to": 1, "text": "hi"}}))))
         );
     }
 
     #[test]
-    fn send_and_broadcast_need_a_text() {
-        assert!(err("send").contains("send PORT TEXT"));
-        assert!(err("send 5001").contains("send PORT TEXT"));
-        assert!(err("send 5001   ").contains("send PORT TEXT"));
+    fn arguments_are_required_and_checked() {
+        assert!(err("send").contains("send PORT|#I|HOST:PORT TEXT"), "{}", err("send"));
+        assert!(err("send 5001").contains("a destination and a text"));
+        assert!(err("send 5001   ").contains("a destination and a text"));
         assert!(err("broadcast").contains("broadcast TEXT"));
         assert_eq!(ok("broadcast  hello   world "), Command::Input(json!({"Broadcast": {"text": "hello   world"}})));
+        assert_eq!(ok("repeat 3"), Command::Input(json!({"Repeat": {"times": 3}})));
+        assert!(err("repeat three").contains("not a whole number"));
+        assert!(err("repeat 3 4").contains("too many words"));
     }
 
     #[test]
-    fn algorithm_commands_are_their_inputs_names() {
-        assert_eq!(ok("release"), Command::Input(json!("Release")));
+    fn bare_commands_are_their_variants() {
         assert_eq!(ok("elect"), Command::Input(json!("Elect")));
-        assert_eq!(ok("Request"), Command::Input(json!("Request")));
-        assert_eq!(ok("local"), Command::Input(json!("Local")));
+        assert_eq!(ok("ELECT"), Command::Input(json!("Elect")));
         assert!(err("elect now").contains("takes no argument"));
     }
 
     #[test]
-    fn the_inputs_deserialise_into_the_algorithms_types() {
+    fn an_algorithm_without_a_command_does_not_accept_it() {
+        let e = parse("elect", &peers(), &[SEND]).expect_err("not this algorithm's");
+        assert!(e.contains("unknown command `elect`") && e.contains("send, clock"), "{e}");
+    }
+
+    #[test]
+    fn every_algorithms_commands_deserialise_into_its_input() {
         use reparti_algos::communication::token_ring;
+        use reparti_algos::mutex::critical_section;
         use reparti_algos::time::logical_clocks;
-        use reparti_core::NodeId;
-        let input = |line: &str| match ok(line) {
-            Command::Input(v) => v,
-            other => panic!("{other:?}"),
+        use reparti_core::{Algorithm, NodeId};
+        let input = |line: &str, commands: &[AlgorithmCommand]| match parse(line, &peers(), commands) {
+            Ok(Some(Command::Input(v))) => v,
+            other => panic!("{line}: {other:?}"),
         };
-        let send: token_ring::Input = serde_json::from_value(input("send 5001 hi")).unwrap();
+        let ring = token_ring::TokenRing::spec().commands;
+        let send: token_ring::Input = serde_json::from_value(input("send 5001 hi", ring)).unwrap();
         assert_eq!(send, token_ring::Input::Send { to: NodeId(1), text: "hi".into() });
-        let broadcast: logical_clocks::Input = serde_json::from_value(input("broadcast yo")).unwrap();
+        let clocks = logical_clocks::LogicalClocks::spec().commands;
+        let broadcast: logical_clocks::Input = serde_json::from_value(input("broadcast yo", clocks)).unwrap();
         assert_eq!(broadcast, logical_clocks::Input::Broadcast { text: "yo".into() });
-        assert!(serde_json::from_value::<token_ring::Input>(input("elect")).is_err(), "no such command there");
+        // Every declared command, typed with plausible arguments, is an input of its algorithm.
+        for spec in reparti_algos::specs() {
+            for c in spec.commands {
+                let line: Vec<String> = std::iter::once(c.word.to_string())
+                    .chain(c.args.iter().map(|a| match a.kind {
+                        ArgKind::Node => "#1".to_string(),
+                        ArgKind::Int => "2".to_string(),
+                        ArgKind::Text => "some text".to_string(),
+                    }))
+                    .collect();
+                let value = input(&line.join(" "), spec.commands);
+                struct Accepts(Value);
+                impl reparti_core::AlgorithmVisitor for Accepts {
+                    type Output = Result<(), String>;
+                    fn visit<A: Algorithm>(self) -> Self::Output {
+                        serde_json::from_value::<<A::Node as reparti_core::Process>::Input>(self.0)
+                            .map(|_| ())
+                            .map_err(|e| e.to_string())
+                    }
+                }
+                let verdict = reparti_algos::visit(spec.name, Accepts(value));
+                assert_eq!(verdict, Some(Ok(())), "{}: `{}`", spec.name, line.join(" "));
+            }
+        }
+        let _ = critical_section::COMMANDS;
     }
 
     #[test]
@@ -247,13 +364,12 @@ mod tests {
     }
 
     #[test]
-    fn help_has_one_line_per_command() {
-        for word in
-            ["send", "broadcast", "request", "release", "elect", "local", "clock", "peers", "state", "help", "quit"]
-        {
-            assert_eq!(help().lines().filter(|l| l.starts_with(word)).count(), 1, "{word}");
-            assert!(COMMANDS.contains(word));
-        }
-        assert_eq!(help().lines().count(), 11);
+    fn help_lists_this_nodes_commands_only() {
+        let h = help(&[ELECT]);
+        assert!(h.lines().next().is_some_and(|l| l.starts_with("elect") && l.ends_with("start")), "{h}");
+        assert!(!h.contains("send") && !h.contains("request"), "{h}");
+        assert_eq!(h.lines().count(), 1 + NODE_COMMANDS.len());
+        let h = help(ALL);
+        assert!(h.contains("send PORT|#I|HOST:PORT TEXT") && h.contains("repeat N"), "{h}");
     }
 }

@@ -1,65 +1,47 @@
-//! Running one node: the flags resolved into a [`Plan`], then the algorithm's node bound,
-//! started (after a delay, or when the supervisor says so), fed its workload and console
-//! commands, and its trace written when it stops.
+//! `reparti node ALGO`: the flags (and a cluster file) resolved into the plan that
+//! [`reparti_net::plan`] runs, the console and the supervisor attached ([`super::attach`]),
+//! and, when the node stops, its trace written.
 
+use super::addr::parse_addr;
+use super::args::NodeArgs;
+use super::attach;
+use super::cluster_file::ClusterFile;
 use super::summary::{summarise, Summary};
-use super::{console, load_cluster, parse_addr, NodeArgs};
-use crate::usage;
-use reparti_core::trace::{TraceHeader, TraceWriter, TRACE_VERSION};
-use reparti_core::{Algorithm, AlgorithmSpec, AlgorithmVisitor, ClockMode, IdAssignment, Instance, Message, NodeId};
-use reparti_core::{NodeSetup, TopologyKind};
-use reparti_net::reliable::ReliableConfig;
-use reparti_net::runtime::{
-    run_node_blocking, run_node_on, Control, Input, Msg, NetError, NodeConfig, NodeReport, Show, VECTOR_LIMIT,
-};
-use reparti_net::transport::{Transport, TransportKind};
-use std::collections::BTreeMap;
-use std::io::{BufRead, IsTerminal, Write};
+use crate::error::usage;
+use crate::resolve::{self, Setup, SetupFlags};
+use reparti_core::trace::{RunDescription, TraceHeader, TraceWriter};
+use reparti_core::{Algorithm, AlgorithmSpec, AlgorithmVisitor, ClockMode, NodeId};
+use reparti_net::plan::{self, NodePlan, NodeSettings, PlanError, Ran, Start};
+use reparti_net::runtime::{NodeReport, VECTOR_LIMIT};
+use reparti_net::transport::TransportKind;
+use reparti_net::NetError;
+use std::io::IsTerminal;
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-/// How long a node may hold an acknowledgement back so that one covers a burst: on a
-/// ring passing tens of thousands of tokens a second, one in a dozen messages is then
-/// acknowledged, and the retransmission timeout (50 ms) is far above it.
-const ACK_DELAY: Duration = Duration::from_millis(2);
-
-/// How often a supervised node looks at its status: rarely enough to cost nothing
-/// (each look wakes the node), often enough that the end of a run is seen at once.
-const STATUS_PERIOD: Duration = Duration::from_millis(10);
-use tokio::sync::{mpsc, oneshot};
-
-/// Everything a node needs to run, checked.
-pub struct Plan {
-    /// The number of nodes.
-    pub n: usize,
-    pub cfg: NodeConfig,
-    pub listen: SocketAddr,
-    pub params: Vec<(String, String)>,
-    pub topology: Option<TopologyKind>,
-    pub ids: IdAssignment,
-    pub seed: u64,
-    pub start_delay: Duration,
-    /// Under `reparti run`: the address list comes on stdin.
-    pub supervised: bool,
-    pub trace_path: Option<PathBuf>,
+/// A node to run, and what the command line does around it.
+pub struct NodeRun {
+    /// What reparti-net runs.
+    pub plan: NodePlan,
+    /// A console reads stdin.
     pub interactive: bool,
+    /// Under `reparti run`: the supervisor's protocol on stdin and stdout.
+    pub supervised: bool,
+    /// Where to write the node's trace.
+    pub trace_path: Option<PathBuf>,
 }
 
-impl Plan {
-    pub fn from_args(args: &NodeArgs, spec: AlgorithmSpec) -> anyhow::Result<Plan> {
-        let cluster = load_cluster(args)?;
-        let peers: Vec<String> = match &cluster {
-            Some(c) => c.nodes.clone(),
-            None => args.peers.clone(),
+impl NodeRun {
+    /// Resolves the flags, and the cluster file's settings under them.
+    pub fn from_args(args: &NodeArgs, spec: AlgorithmSpec) -> anyhow::Result<NodeRun> {
+        let cluster = args.cluster.as_deref().map(ClusterFile::load).transpose()?;
+        let peers: &[String] = match &cluster {
+            Some(c) => &c.nodes,
+            None => &args.peers,
         };
         let (n, addrs) = if args.supervised {
-            let n = args.nodes.unwrap_or(0);
-            if n == 0 {
-                return Err(usage("--nodes must be at least 1"));
-            }
+            let n = resolve::nodes(Some(args.nodes.unwrap_or(0)))?.unwrap_or(0);
             (n, Vec::new())
         } else {
             if peers.is_empty() {
@@ -92,284 +74,87 @@ impl Plan {
             Some(l) => l,
             None => addrs[me],
         };
-        let me_id = NodeId(u32::try_from(me).map_err(|_| usage(format!("--me {me} is too large")))?);
-        let topology = match args.topology.as_ref().or(cluster.as_ref().and_then(|c| c.topology.as_ref())) {
-            Some(t) => Some(t.parse::<TopologyKind>().map_err(|e| usage(e.to_string()))?),
-            None => None,
-        };
-        let ids_text = args.ids.clone().or(cluster.as_ref().and_then(|c| c.ids.clone())).unwrap_or("random".into());
-        let ids: IdAssignment = ids_text.parse().map_err(|e: reparti_core::idents::IdError| usage(e.to_string()))?;
-        let seed = args.seed.or(cluster.as_ref().and_then(|c| c.seed)).unwrap_or(1);
-        // The cluster file's parameters, overridden by the command line's.
-        let mut params: BTreeMap<String, String> =
-            cluster.as_ref().map(|c| c.param_pairs()).unwrap_or_default().into_iter().collect();
-        for p in &args.param {
-            let (k, v) = reparti_core::Params::parse_pair(p).map_err(|e| usage(e.to_string()))?;
-            params.insert(k, v);
-        }
-        let transport_text =
-            args.transport.clone().or(cluster.as_ref().and_then(|c| c.transport.clone())).unwrap_or("udp".into());
-        let transport: TransportKind = transport_text.parse().map_err(|e| usage(format!("--transport: {e}")))?;
-        let wire = args.link.wire()?;
-        let key = args.link.key()?;
-        // Each node draws its own fault pattern, repeatable from the run's seed.
-        let fault_seed = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(me as u64);
-        let faults = args.link.faults(fault_seed)?;
-        let reliable = args.link.reliable()?.then(|| ReliableConfig {
-            fifo: spec.needs_fifo,
-            ack_delay: ACK_DELAY,
-            give_up_after: Some(args.give_up_after),
-            ..ReliableConfig::default()
-        });
+        let me = NodeId(u32::try_from(me).map_err(|_| usage(format!("--me {me} is too large")))?);
+        // The command line wins over the cluster file, flag by flag.
+        let file = cluster.as_ref();
+        let setup = Setup::for_spec(
+            spec,
+            SetupFlags {
+                topology: args.topology.as_deref().or(file.and_then(|c| c.topology.as_deref())),
+                ids: args.ids.as_deref().or(file.and_then(|c| c.ids.as_deref())).unwrap_or("random"),
+                params: &args.param,
+                file_params: file.map(ClusterFile::param_pairs).unwrap_or_default(),
+                nodes: Some(n),
+                seed: args.seed.or(file.and_then(|c| c.seed)).unwrap_or(1),
+            },
+        )?;
+        let transport = args.transport.as_deref().or(file.and_then(|c| c.transport.as_deref())).unwrap_or("udp");
+        let transport: TransportKind = transport.parse().map_err(|e| usage(format!("--transport: {e}")))?;
         let interactive = !args.supervised && (args.interactive || std::io::stdin().is_terminal());
-        let mut cfg = NodeConfig::new(me_id, addrs);
-        cfg.transport = transport;
-        cfg.faults = faults;
-        cfg.wire = wire;
-        cfg.key = key;
-        cfg.reliable = reliable;
-        cfg.idle_stop = Duration::from_millis(args.idle_ms);
-        cfg.trace = args.trace.is_some();
-        cfg.echo = interactive;
-        // A supervised node is stopped by its supervisor, which sees the whole run.
-        cfg.never_idle = interactive || args.supervised;
-        Ok(Plan {
+        let start = if args.supervised {
+            Start::WhenTold(Box::new(move |local| attach::handshake(local, n)))
+        } else {
+            Start::After(Duration::from_millis(args.start_delay_ms))
+        };
+        let settings = NodeSettings {
+            me,
             n,
-            cfg,
+            addrs,
             listen,
-            params: params.into_iter().collect(),
-            topology,
-            ids,
-            seed,
-            start_delay: Duration::from_millis(args.start_delay_ms),
+            params: setup.params,
+            topology: setup.topology,
+            ids: setup.ids,
+            seed: setup.seed,
+            transport,
+            wire: args.link.wire()?,
+            key: args.link.key()?,
+            // The plan gives each node its own fault seed, drawn from the run's.
+            faults: args.link.faults(setup.seed)?,
+            reliable: args.link.reliable()?.then_some(args.give_up_after),
+            idle_stop: Duration::from_millis(args.idle_ms),
+            trace: args.trace.is_some(),
+            interactive,
+            start,
+        };
+        Ok(NodeRun {
+            plan: NodePlan::new(&setup.spec, settings),
+            interactive,
             supervised: args.supervised,
             trace_path: args.trace.clone(),
-            interactive,
         })
     }
 }
 
-impl AlgorithmVisitor for Plan {
+impl AlgorithmVisitor for NodeRun {
     type Output = anyhow::Result<Summary>;
-    fn visit<A: Algorithm>(mut self) -> anyhow::Result<Summary> {
-        let n = self.n;
-        let inst = Instance::<A>::new(&self.params, self.topology.as_ref(), n, &self.ids, self.seed)
-            .map_err(|e| usage(e.to_string()))?;
-        if inst.topology.len() != n {
-            return Err(usage(format!(
-                "the topology has {} nodes but the address list has {n}: give one address per node",
-                inst.topology.len()
-            )));
-        }
-        let me = self.cfg.me;
-        let identity = inst.idents.get(me.index()).copied().ok_or_else(|| usage("--me has no identity"))?;
-        let setup = NodeSetup { me, ident: identity, n };
-        // Only this node's inputs: every node drew the same workload from the same seed.
-        let mine: Vec<_> = inst.workload.iter().filter(|w| w.node == me).cloned().collect();
-        // Over UDP the node waits in `recvfrom` itself on this thread (two system calls a
-        // message instead of four), while one worker thread runs the tasks around it;
-        // over TCP everything runs on this thread's event loop.
-        let blocking = self.cfg.transport == TransportKind::Udp;
-        let rt = if blocking {
-            tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()
-        } else {
-            tokio::runtime::Builder::new_current_thread().enable_all().build()
-        }
-        .map_err(|e| anyhow::anyhow!("cannot start the tokio runtime: {e}"))?;
-        let (transport, rx, addr, started_unix_ms) = rt.block_on(async {
-            let transport = if blocking {
-                Transport::bind_blocking_udp(self.listen, self.cfg.faults.clone()).await
-            } else {
-                Transport::bind(self.cfg.transport, self.listen, self.cfg.faults.clone()).await
-            }
-            .map_err(net_error)?;
-            let local = transport.local_addr();
-            if self.supervised {
-                self.cfg.addrs = handshake(local, n).await?;
-            } else {
-                tokio::time::sleep(self.start_delay).await;
-            }
-            let (tx, rx) = mpsc::channel(256);
-            let started = tokio::time::Instant::now();
-            let feeder = tx.clone();
-            let pending_inputs = Arc::new(AtomicUsize::new(mine.len()));
-            let pending = Arc::clone(&pending_inputs);
-            // Inputs due at the start are queued before the node starts, so that it applies
-            // them before any datagram (as the simulator does at time 0), as many as the
-            // channel holds; the rest are fed from a task, so that an input scheduled at t
-            // waits for t without holding up the node (the runtime drops the task if the
-            // node stops first).
-            let mut later = Vec::new();
-            for w in mine {
-                // `Input` is Clone (every state type is): a full channel keeps the rest.
-                if later.is_empty() && w.at <= 0.0 && tx.try_send(Control::Input(w.input.clone())).is_ok() {
-                    pending.fetch_sub(1, Ordering::SeqCst);
-                } else {
-                    later.push(w);
-                }
-            }
-            tokio::spawn(async move {
-                for w in later {
-                    let at = Duration::try_from_secs_f64(w.at.max(0.0) / 1000.0).unwrap_or(Duration::ZERO);
-                    tokio::time::sleep_until(started + at).await;
-                    if feeder.send(Control::Input(w.input)).await.is_err() {
-                        break;
-                    }
-                    pending.fetch_sub(1, Ordering::SeqCst);
-                }
-            });
-            if self.supervised {
-                supervise::<A>(tx.clone(), pending_inputs);
-            }
-            if self.interactive {
-                spawn_console::<A>(tx, self.cfg.addrs.clone());
-            } else {
-                drop(tx);
-            }
-            let started_unix_ms = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64() * 1e3);
-            let addr = self.cfg.addrs.get(me.index()).copied().unwrap_or(local);
-            Ok::<_, anyhow::Error>((transport, rx, addr, started_unix_ms))
-        })?;
-        let cfg = self.cfg.clone();
-        let report: NodeReport<A> = if blocking {
-            run_node_blocking(transport, &inst.algorithm, setup, &inst.topology, cfg, rx, rt.handle())
-        } else {
-            rt.block_on(run_node_on(transport, &inst.algorithm, setup, &inst.topology, cfg, rx))
-        }
-        .map_err(net_error)?;
-        if let Some(path) = &self.trace_path {
-            let kind = self.topology.as_ref().map_or_else(|| inst.spec.topologies[0].to_string(), ToString::to_string);
-            let header = TraceHeader {
-                trace: "reparti".into(),
-                version: TRACE_VERSION,
-                engine: "node".into(),
-                algorithm: inst.spec.name.into(),
-                params: inst.params.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
-                seed: self.seed,
-                topology: kind,
-                nodes: n,
-                idents: inst.idents.clone(),
+    fn visit<A: Algorithm>(self) -> anyhow::Result<Summary> {
+        let NodeRun { plan, interactive, supervised, trace_path } = self;
+        let (n, seed, transport, me) = (plan.n, plan.seed, plan.cfg.transport, plan.cfg.me);
+        let ran: Ran<A> =
+            plan::run(plan, |controls| attach::attach(controls, supervised, interactive)).map_err(plan_error)?;
+        if let Some(path) = &trace_path {
+            let inst = &ran.instance;
+            let header = TraceHeader::describe::<A>(RunDescription {
+                engine: "node",
+                params: &inst.params,
+                seed,
+                topology: &inst.topology,
+                idents: &inst.idents,
                 network: serde_json::json!({
-                    "transport": self.cfg.transport.to_string(),
+                    "transport": transport.to_string(),
                     "me": me.0,
-                    "addr": addr,
-                    "started_unix_ms": started_unix_ms,
+                    "addr": ran.addr,
+                    "started_unix_ms": ran.started_unix_ms,
                 }),
                 clocks: if n <= VECTOR_LIMIT { ClockMode::LamportAndVector } else { ClockMode::Lamport },
-                message_types: Msg::<A>::KINDS.iter().map(|s| s.to_string()).collect(),
-            };
-            write_trace(path, &header, &report)?;
+            });
+            write_trace(path, &header, &ran.report)?;
         }
-        Ok(summarise(A::spec().name, n, identity, addr, started_unix_ms, &report))
+        Ok(summarise(A::spec().name, n, ran.identity, ran.addr, ran.started_unix_ms, &ran.report))
     }
 }
 
-/// `READY ADDR` on stdout, then `PEERS A0,A1,...` from stdin.
-async fn handshake(local: SocketAddr, n: usize) -> anyhow::Result<Vec<SocketAddr>> {
-    println!("READY {local}");
-    std::io::stdout().flush().ok();
-    let line = tokio::task::spawn_blocking(|| {
-        let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).map(|_| line)
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!("the handshake failed: {e}"))?
-    .map_err(|e| anyhow::anyhow!("cannot read the peers from stdin: {e}"))?;
-    let list = line.trim().strip_prefix("PEERS ").ok_or_else(|| {
-        anyhow::anyhow!("expected `PEERS A0,A1,...` on stdin, got {:?} (--supervised is for reparti run)", line.trim())
-    })?;
-    let addrs = list.split(',').map(|a| super::parse_addr(a, "PEERS")).collect::<anyhow::Result<Vec<_>>>()?;
-    if addrs.len() != n {
-        anyhow::bail!("PEERS lists {} addresses for {n} nodes", addrs.len());
-    }
-    Ok(addrs)
-}
-
-/// Under `reparti run`, the supervisor decides when the run is over (it sees every
-/// node): this node reports `STATUS IDLE SENT DELIVERED PENDING_INPUTS` on stdout each
-/// time it changes, stops on `STOP`, and exits at once if stdin closes (the supervisor is
-/// gone: no node outlives its run).
-fn supervise<A: Algorithm>(tx: mpsc::Sender<Control<Input<A>>>, pending_inputs: Arc<AtomicUsize>) {
-    let quit = tx.clone();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        loop {
-            line.clear();
-            match std::io::stdin().lock().read_line(&mut line) {
-                Ok(k) if k > 0 => {
-                    if line.trim() == "STOP" {
-                        let _ = quit.blocking_send(Control::Quit);
-                    }
-                }
-                _ => std::process::exit(3),
-            }
-        }
-    });
-    tokio::spawn(async move {
-        let mut last = String::new();
-        loop {
-            // Read before asking: an input counted as fed is then already queued ahead of
-            // the question, so the answer includes its effects.
-            let pending = pending_inputs.load(Ordering::SeqCst);
-            let (reply, answer) = oneshot::channel();
-            if tx.send(Control::Show(Show::Status, reply)).await.is_err() {
-                return;
-            }
-            let Ok(status) = answer.await else { return };
-            let status = format!("{status} {pending}");
-            if status != last {
-                println!("STATUS {status}");
-                std::io::stdout().flush().ok();
-                last = status;
-            }
-            tokio::time::sleep(STATUS_PERIOD).await;
-        }
-    });
-}
-
-/// Reads console commands from stdin on a thread of its own, turning them into controls.
-fn spawn_console<A: Algorithm>(tx: mpsc::Sender<Control<Input<A>>>, addrs: Vec<SocketAddr>) {
-    println!("console: type `help` for the commands");
-    std::thread::spawn(move || {
-        for line in std::io::stdin().lock().lines() {
-            let Ok(line) = line else { break };
-            match console::parse(&line, &addrs) {
-                Ok(None) => {}
-                Ok(Some(console::Command::Input(json))) => match serde_json::from_value::<Input<A>>(json) {
-                    Ok(input) => {
-                        if tx.blocking_send(Control::Input(input)).is_err() {
-                            return;
-                        }
-                    }
-                    Err(_) => println!("{} has no such command: type `help`", A::spec().name),
-                },
-                Ok(Some(console::Command::Show(what))) => {
-                    let (reply, answer) = oneshot::channel();
-                    if tx.blocking_send(Control::Show(show(what), reply)).is_err() {
-                        return;
-                    }
-                    if let Ok(text) = answer.blocking_recv() {
-                        println!("{text}");
-                    }
-                }
-                Ok(Some(console::Command::Help)) => println!("{}", console::help()),
-                Ok(Some(console::Command::Quit)) => break,
-                Err(e) => println!("{e}"),
-            }
-        }
-        let _ = tx.blocking_send(Control::Quit);
-    });
-}
-
-fn show(what: console::Show) -> Show {
-    match what {
-        console::Show::Clock => Show::Clock,
-        console::Show::Peers => Show::Peers,
-        console::Show::State => Show::State,
-    }
-}
-
-fn write_trace<A: Algorithm>(path: &PathBuf, header: &TraceHeader, report: &NodeReport<A>) -> anyhow::Result<()> {
+fn write_trace<A: Algorithm>(path: &Path, header: &TraceHeader, report: &NodeReport<A>) -> anyhow::Result<()> {
     let file = std::fs::File::create(path).map_err(|e| {
         usage(format!("cannot create the trace file {} ({e}): check the folder exists and is writable", path.display()))
     })?;
@@ -381,11 +166,14 @@ fn write_trace<A: Algorithm>(path: &PathBuf, header: &TraceHeader, report: &Node
     Ok(())
 }
 
-/// Binding and configuration errors are the caller's to fix (exit 2); a socket that
-/// keeps failing mid-run is a runtime failure (exit 1).
-fn net_error(e: NetError) -> anyhow::Error {
+/// A plan that does not fit, or an address that cannot be bound, is the caller's to fix
+/// (exit 2); a socket that keeps failing mid-run, or a start that fails, is a runtime
+/// failure (exit 1).
+fn plan_error(e: PlanError) -> anyhow::Error {
     match e {
-        NetError::Bind { .. } | NetError::Config(_) => usage(e.to_string()),
-        other => anyhow::Error::new(other),
+        PlanError::Setup(msg) => usage(msg),
+        PlanError::Net(NetError::Bind { .. } | NetError::Config(_)) => usage(e.to_string()),
+        PlanError::Net(other) => anyhow::Error::new(other),
+        PlanError::Start(msg) => anyhow::anyhow!(msg),
     }
 }

@@ -3,15 +3,15 @@
 //! seed member), printing what happens in the mesh one line per event, and taking
 //! console commands (TP4's `broadcast`, TP6's clocks) from standard input.
 //!
-//! The mesh itself is [`reparti_net::mesh`]; this module turns flags into a
+//! The mesh itself is [`reparti_labs::mesh`]; this module turns flags into a
 //! [`MeshConfig`], events into lines and console lines into sends. Lines typed are parsed
 //! by [`super::console::parse`], so `send` takes a port, `#I` or `HOST:PORT` as it does
 //! for algorithm nodes.
 
 use super::console::{self, Command, Show};
-use crate::usage;
+use crate::error::usage;
 use clap::Args;
-use reparti_net::mesh::{MeshConfig, MeshError, MeshEvent, MeshNode};
+use reparti_labs::mesh::{MeshConfig, MeshError, MeshEvent, MeshNode};
 use reparti_net::secure::Key;
 use serde::Deserialize;
 use std::io::{BufRead, IsTerminal};
@@ -71,6 +71,26 @@ clock                       show the Lamport clock\n\
 state                       show address, members, clock and counters\n\
 help, ?                     show this list\n\
 quit, exit, fin             leave the mesh and stop";
+
+/// The commands a mesh member takes besides the node's own, as [`console::parse`] reads them.
+const MESH_COMMANDS: &[reparti_core::Command] = &[
+    reparti_core::Command {
+        word: "send",
+        variant: "Send",
+        args: &[
+            reparti_core::CommandArg { field: "to", kind: reparti_core::ArgKind::Node },
+            reparti_core::CommandArg { field: "text", kind: reparti_core::ArgKind::Text },
+        ],
+        help: "send TEXT to one member",
+    },
+    reparti_core::Command {
+        word: "broadcast",
+        variant: "Broadcast",
+        args: &[reparti_core::CommandArg { field: "text", kind: reparti_core::ArgKind::Text }],
+        help: "send TEXT to every member",
+    },
+    reparti_core::Command { word: "local", variant: "Local", args: &[], help: "a local event" },
+];
 
 /// The console inputs a mesh member acts on, read from [`console::parse`]'s JSON form.
 #[derive(Deserialize)]
@@ -216,7 +236,7 @@ fn print_event(node: &MeshNode, event: MeshEvent) {
 
 async fn run_command(node: &MeshNode, line: &str) -> Flow {
     let peers = node.peers();
-    let command = match console::parse(line, &peers) {
+    let command = match console::parse(line, &peers, MESH_COMMANDS) {
         Ok(Some(command)) => command,
         Ok(None) => return Flow::Continue,
         Err(why) => {

@@ -13,10 +13,11 @@
 //! not to the sender. Data messages need the whole ring (`--peers`), since a node that
 //! knows only its successor cannot address anyone else.
 
-use super::drive::Plan;
+use super::addr::parse_addr;
+use super::args::NodeArgs;
+use super::drive::NodeRun;
 use super::link::LinkFlags;
-use super::{parse_addr, NodeArgs};
-use crate::usage;
+use crate::error::usage;
 use reparti_core::{AlgorithmSpec, IdAssignment, NodeId, TopologyKind};
 use std::net::SocketAddr;
 
@@ -32,7 +33,7 @@ fn lab_addr(text: &str, what: &str) -> anyhow::Result<SocketAddr> {
 }
 
 /// The plan of a TP3 node: a two-node view of the ring, the token at `jeton`.
-pub fn ring_plan(args: &NodeArgs, spec: AlgorithmSpec) -> anyhow::Result<Plan> {
+pub fn ring_plan(args: &NodeArgs, spec: AlgorithmSpec) -> anyhow::Result<NodeRun> {
     if spec.name != LAB_RING_ALGORITHM {
         return Err(usage(format!(
             "the lab shape LOCAL_PORT NEXT_PORT [jeton] is TP3's token ring: write `reparti node token-ring {}`; for {} give every address with --peers",
@@ -89,10 +90,10 @@ pub fn ring_plan(args: &NodeArgs, spec: AlgorithmSpec) -> anyhow::Result<Plan> {
         supervised: false,
         nodes: None,
     };
-    let mut plan = Plan::from_args(&patched, spec)?;
-    plan.cfg.incoming_from = Some(NodeId(1));
+    let mut node = NodeRun::from_args(&patched, spec)?;
+    node.plan.cfg.incoming_from = Some(NodeId(1));
     // In manual mode a node waits for its console; automatic laps end by idleness.
     let manual = patched.param.iter().any(|p| p == "laps=0");
-    plan.cfg.never_idle = manual && plan.interactive;
-    Ok(plan)
+    node.plan.cfg.never_idle = manual && node.interactive;
+    Ok(node)
 }

@@ -1,7 +1,7 @@
 //! How a node's messages travel — encoding, key, reliable layer, injected faults: the
 //! flags `reparti node` and `reparti run` share, parsed and checked in one place.
 
-use crate::usage;
+use crate::error::usage;
 use clap::Args;
 use reparti_net::secure::Key;
 use reparti_net::transport::Faults;

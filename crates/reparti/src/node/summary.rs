@@ -69,6 +69,7 @@ pub fn summarise<A: Algorithm>(
         ("wire", r.dropped.wire),
         ("unknown_sender", r.dropped.unknown_sender),
         ("wrong_destination", r.dropped.wrong_destination),
+        ("no_such_node", r.dropped.no_such_node),
     ]);
     let reliable = r.reliable.map(|s| {
         serde_json::json!({

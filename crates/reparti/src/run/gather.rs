@@ -2,12 +2,14 @@
 //! anything, builds each node's command line, and afterwards merges the nodes' traces,
 //! replays the merged trace through the simulator and reports.
 
+use super::args::RunArgs;
 use super::cluster::Finished;
 use super::merge_traces::{merge_files, replay};
-use super::RunArgs;
-use crate::{summary, usage};
-use reparti_core::trace::{Trace, TraceWriter};
-use reparti_core::{Algorithm, AlgorithmVisitor, IdAssignment, Instance, TopologyKind};
+use super::trace_file::write_trace;
+use crate::error::usage;
+use crate::resolve::{Setup, SetupFlags};
+use crate::summary;
+use reparti_core::trace::Trace;
 use reparti_net::transport::{Faults, TransportKind};
 use reparti_net::wire::Wire;
 use reparti_sim::Report;
@@ -18,7 +20,8 @@ use std::process::ExitCode;
 /// A validated run: every flag checked, the node command line ready.
 pub struct Job {
     algorithm: &'static str,
-    n: usize,
+    /// The number of nodes.
+    pub n: usize,
     transport: TransportKind,
     wire: Wire,
     reliable: bool,
@@ -29,26 +32,37 @@ pub struct Job {
 }
 
 impl Job {
-    pub fn from_args(args: &RunArgs, algorithm: &'static str, n: usize) -> anyhow::Result<Job> {
+    pub fn from_args(args: &RunArgs) -> anyhow::Result<Job> {
+        let setup = Setup::resolve(
+            &args.algorithm,
+            SetupFlags {
+                topology: args.topology.as_deref(),
+                ids: &args.ids,
+                params: &args.param,
+                file_params: Vec::new(),
+                nodes: args.nodes,
+                seed: args.seed,
+            },
+        )?;
+        let n = setup.nodes.unwrap_or(setup.spec.default_nodes);
+        if !(args.timeout > 0.0 && args.timeout.is_finite()) {
+            return Err(usage(format!("--timeout {} must be a positive number of seconds", args.timeout)));
+        }
         let transport: TransportKind = args.transport.parse().map_err(|e| usage(format!("--transport: {e}")))?;
         args.link.check()?;
         let wire = args.link.wire()?;
         let reliable = args.link.reliable()?;
         let faults = args.link.faults(args.seed)?;
-        let ids: IdAssignment = args.ids.parse().map_err(|e: reparti_core::idents::IdError| usage(e.to_string()))?;
-        let topology = match &args.topology {
-            Some(t) => Some(t.parse::<TopologyKind>().map_err(|e| usage(e.to_string()))?),
-            None => None,
-        };
-        let params = args
-            .param
-            .iter()
-            .map(|p| reparti_core::Params::parse_pair(p).map_err(|e| usage(e.to_string())))
-            .collect::<anyhow::Result<Vec<_>>>()?;
-        // The same setup the nodes will make: a bad parameter, topology or id list is
-        // reported once, here, instead of by every node.
-        reparti_algos::visit(algorithm, CheckSetup { params: &params, topology: topology.as_ref(), n, ids: &ids })
-            .unwrap_or_else(|| Err(usage(format!("unknown algorithm '{algorithm}'"))))?;
+        // The same instance the nodes will build: a bad topology or id list is reported
+        // once, here, instead of by every node.
+        let built = setup.build(n)?;
+        if built.topology.len() != n {
+            return Err(usage(format!(
+                "the topology has {} nodes, not {n}: pass --nodes {}",
+                built.topology.len(),
+                built.topology.len()
+            )));
+        }
 
         let mut common = vec![
             "--nodes".to_string(),
@@ -70,7 +84,7 @@ impl Job {
         }
         common.extend(args.link.to_args());
         let encrypted = args.link.key_file.is_some();
-        Ok(Job { algorithm, n, transport, wire, reliable, encrypted, faults, common })
+        Ok(Job { algorithm: setup.spec.name, n, transport, wire, reliable, encrypted, faults, common })
     }
 
     /// Node `i`'s arguments: supervised, on any free loopback port, tracing into `dir`.
@@ -85,30 +99,6 @@ impl Job {
 
 fn trace_path(dir: &Path, i: usize) -> PathBuf {
     dir.join(format!("node-{i}.jsonl"))
-}
-
-struct CheckSetup<'a> {
-    params: &'a [(String, String)],
-    topology: Option<&'a TopologyKind>,
-    n: usize,
-    ids: &'a IdAssignment,
-}
-
-impl AlgorithmVisitor for CheckSetup<'_> {
-    type Output = anyhow::Result<()>;
-    fn visit<A: Algorithm>(self) -> anyhow::Result<()> {
-        let inst =
-            Instance::<A>::new(self.params, self.topology, self.n, self.ids, 1).map_err(|e| usage(e.to_string()))?;
-        if inst.topology.len() != self.n {
-            return Err(usage(format!(
-                "the topology has {} nodes, not {}: pass --nodes {}",
-                inst.topology.len(),
-                self.n,
-                inst.topology.len()
-            )));
-        }
-        Ok(())
-    }
 }
 
 /// What only a real run shows, beside the simulator's report.
@@ -290,20 +280,4 @@ fn refused(node: &serde_json::Value) -> u64 {
     node.get("dropped")
         .and_then(serde_json::Value::as_object)
         .map_or(0, |m| m.values().filter_map(serde_json::Value::as_u64).sum())
-}
-
-pub fn write_trace(trace: &Trace, path: &Path) -> anyhow::Result<()> {
-    let file = std::fs::File::create(path).map_err(|e| {
-        usage(format!("cannot create the trace file {} ({e}): check the folder exists and is writable", path.display()))
-    })?;
-    let mut w = TraceWriter::new(std::io::BufWriter::new(file), &trace.header)?;
-    for e in &trace.events {
-        w.event(e)?;
-    }
-    let (stop, violation) = match &trace.end {
-        Some(end) => (end.stop.as_str(), end.violation.clone()),
-        None => ("quiescent", None),
-    };
-    w.finish(stop, violation)?;
-    Ok(())
 }

@@ -8,9 +8,10 @@
 //! ([`reparti_net::merge`]), which the simulator then replays to check the run's
 //! properties and counts exactly as for a simulation.
 
-use super::gather::write_trace;
-use crate::sim::sim_error;
-use crate::{summary, usage};
+use super::trace_file::write_trace;
+use crate::error::usage;
+use crate::simulate::sim_error;
+use crate::summary;
 use clap::Args;
 use reparti_core::trace::{read_trace, Trace};
 use reparti_core::{Algorithm, AlgorithmVisitor};
@@ -116,7 +117,7 @@ pub fn merge_files(paths: &[PathBuf]) -> anyhow::Result<Trace> {
 /// Replays a merged trace in the simulator: the report and the steps followed.
 pub fn replay(trace: &Trace) -> anyhow::Result<(Report, u64)> {
     let name = trace.header.algorithm.clone();
-    crate::sim::find_algorithm(&name)?;
+    crate::resolve::algorithm(&name)?;
     reparti_algos::visit(&name, Replay(trace)).unwrap_or_else(|| Err(usage(format!("unknown algorithm '{name}'"))))
 }
 

@@ -9,9 +9,10 @@
 //! synchronous rounds, and inputs at given times (real nodes draw their workload from
 //! the seed). Simulated delays have no meaning on a real network and are ignored.
 
-use super::{execute, RunArgs};
+use super::args::RunArgs;
+use super::execute::execute;
+use crate::error::usage;
 use crate::scenario::{expect, plan, Scenario};
-use crate::usage;
 use reparti_core::IdAssignment;
 use std::path::Path;
 use std::process::ExitCode;

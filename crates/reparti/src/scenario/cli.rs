@@ -9,9 +9,11 @@
 //! failing that, a flag that differs from its default counts as typed.
 
 use super::expect::{self, CheckExpect, Outcome};
-use super::{plan, plan_check, Scenario};
+use super::load::Scenario;
+use super::{plan, plan_check};
 use crate::cli::{CheckArgs, Cli, Command, SimArgs, VectorChoice};
-use crate::usage;
+use crate::error::usage;
+use crate::resolve;
 use clap::parser::ValueSource;
 use clap::{CommandFactory, Parser};
 use reparti_check::{CheckConfig, CheckReport};
@@ -61,6 +63,15 @@ fn refuse(changed: &[(&str, bool)], may: &str) -> anyhow::Result<()> {
         "{} cannot be combined with a scenario file: set it in the scenario instead (docs/SCENARIOS.md); flags that may override a scenario: {may}",
         given.join(", ")
     )))
+}
+
+/// Says so on stderr, in one line, when a scenario chose channels that may reorder for
+/// an algorithm that assumes FIFO ones (as `--no-fifo` and `--network` do).
+fn fifo_note(algorithm: &str, fifo: bool, choice: &str) {
+    let note = reparti_algos::find(algorithm).and_then(|spec| resolve::fifo_note(&spec, fifo, choice));
+    if let Some(note) = note {
+        eprintln!("{note}");
+    }
 }
 
 fn nodes_override(f: &Scenario, n: Option<usize>) -> anyhow::Result<Option<Spanned<usize>>> {
@@ -125,6 +136,9 @@ pub fn run_sim(path: &Path, args: &SimArgs) -> anyhow::Result<ExitCode> {
     let s = Scenario::load(path)?;
     let plan = plan::sim_plan(&s.file, nodes_override(&s, args.nodes)?).map_err(|e| s.error(&e))?;
     let mut cfg = plan.config;
+    if s.file.network.fifo == Some(false) {
+        fifo_note(&plan.algorithm, false, "`fifo = false`");
+    }
     if t.has("seed", args.seed != d.seed) {
         cfg.seed = args.seed;
     }
@@ -138,7 +152,7 @@ pub fn run_sim(path: &Path, args: &SimArgs) -> anyhow::Result<ExitCode> {
     cfg.stop_at_violation &= !args.keep_going;
     let progress = !args.no_progress && std::io::stderr().is_terminal();
     let report: Report =
-        crate::sim::simulate_and_draw(&plan.algorithm, cfg, args.trace.clone(), args.viz.as_deref(), progress)?;
+        crate::simulate::simulate_and_draw(&plan.algorithm, cfg, args.trace.clone(), args.viz.as_deref(), progress)?;
     let outcomes = expect::judge_sim(&plan.expect, &report);
     if args.json {
         print_json(&report, &s.path, &outcomes)?;
@@ -186,7 +200,7 @@ impl CheckScenario {
 /// `reparti check FILE.toml`: the scenario's check, or `None` when `args` names an
 /// algorithm rather than a scenario file.
 pub fn for_check(args: &CheckArgs) -> anyhow::Result<Option<CheckScenario>> {
-    let Some(path) = super::path_of(&args.algorithm) else { return Ok(None) };
+    let Some(path) = resolve::scenario_path(&args.algorithm) else { return Ok(None) };
     let Command::Check(d) = defaults("check")? else {
         return Err(anyhow::anyhow!("clap parsed `check` as another command"));
     };
@@ -210,6 +224,10 @@ pub fn for_check(args: &CheckArgs) -> anyhow::Result<Option<CheckScenario>> {
     let nodes = t.has("nodes", args.nodes != d.nodes).then_some(args.nodes);
     let plan = plan_check::check_plan(&s.file, nodes_override(&s, nodes)?).map_err(|e| s.error(&e))?;
     let mut cfg = plan.config;
+    if let Some(network) = s.file.check.as_ref().and_then(|c| c.network.as_ref()) {
+        let choice = format!("`network = \"{}\"`", network.get_ref());
+        fifo_note(&plan.algorithm, cfg.network == reparti_check::NetworkKind::Fifo, &choice);
+    }
     if t.has("seed", args.seed != d.seed) {
         cfg.seed = args.seed;
     }

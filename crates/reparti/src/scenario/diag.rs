@@ -97,5 +97,5 @@ fn floor_char_boundary(text: &str, mut at: usize) -> usize {
 pub fn render(path: &str, text: &str, err: &Located) -> anyhow::Error {
     // The first line names the place the way compilers do, for editors and grep.
     let (line, col) = line_col(text, err.span.start);
-    crate::usage(format!("bad scenario {path}:{line}:{col}\n{}", picture(path, text, err)))
+    crate::error::usage(format!("bad scenario {path}:{line}:{col}\n{}", picture(path, text, err)))
 }

@@ -205,7 +205,8 @@ pub struct OutputExpect {
 #[derive(Deserialize, Debug, Default)]
 #[serde(deny_unknown_fields)]
 pub struct CheckSection {
-    /// `fifo`, `unordered` (default), `lossy` or `duplicating`.
+    /// `fifo`, `unordered`, `lossy` or `duplicating` (default: `fifo` for an algorithm that
+    /// assumes FIFO channels, `unordered` for the others).
     pub network: Option<Spanned<String>>,
     /// Nodes, when they differ from `[topology] nodes` (the checker wants 3 to 6).
     pub nodes: Option<Spanned<usize>>,

@@ -45,7 +45,8 @@ pub fn check_plan(f: &ScenarioFile, nodes: Option<Spanned<usize>>) -> Result<Che
         Some(s) => one_of(s, &["fifo", "unordered", "lossy", "duplicating"], "checker network")?
             .parse::<NetworkKind>()
             .map_err(|e| at(s, e, "here"))?,
-        None => NetworkKind::Unordered,
+        // As on the command line: FIFO for an algorithm that assumes it.
+        None => crate::resolve::check_network(&c.spec, None),
     };
     let strategy = match ch.strategy.as_ref().map(|s| one_of(s, &["bfs", "dfs", "random"], "strategy")).transpose()? {
         Some(s) if s == "dfs" => Strategy::Dfs,

@@ -4,8 +4,8 @@
 //! Every member binds port 0, every temporary registry file is the test's own, and every
 //! wait is bounded by [`LIMIT`], so tests neither collide nor hang.
 
-use reparti_net::mesh::message::{decode, encode, MeshMessage};
-use reparti_net::mesh::{DropReason, MeshConfig, MeshError, MeshEvent, MeshNode};
+use reparti_labs::mesh::message::{decode, encode, MeshMessage};
+use reparti_labs::mesh::{DropReason, MeshConfig, MeshError, MeshEvent, MeshNode};
 use reparti_net::secure::{seal, Key};
 use std::collections::BTreeSet;
 use std::net::SocketAddr;

@@ -2,7 +2,7 @@
 //! [`crate::mesh`]. Decoding treats its input as hostile: any byte string gives either a
 //! message or a one-line reason, never a panic.
 
-use crate::wire::{MAX_DATAGRAM, VERSION};
+use reparti_net::wire::{MAX_DATAGRAM, VERSION};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::net::SocketAddr;

@@ -3,7 +3,7 @@
 //! Every server runs in a thread with a bounded number of dialogues, and every wait is
 //! bounded, so a broken server fails a test instead of hanging it.
 
-use reparti_net::chat::{self, ChatError, ClientConfig, Server, Transport, MAX_LINE};
+use reparti_labs::chat::{self, ChatError, ClientConfig, Server, Transport, MAX_LINE};
 use std::io::{BufRead, BufReader, Cursor, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::sync::mpsc;

@@ -28,7 +28,9 @@ const RECV_BUF: usize = 65_536;
 /// TCP (TP1, connected) or UDP (TP2, datagrams).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transport {
+    /// TP1: a TCP connection per client, lines ending with `\n`.
     Tcp,
+    /// TP2: UDP datagrams, one line each.
     Udp,
 }
 
@@ -55,22 +57,68 @@ impl Transport {
 /// error chain would print it a second time.
 #[derive(Debug, thiserror::Error)]
 pub enum ChatError {
+    /// The port to bind is taken by another program.
     #[error("port {port} is already in use: choose another with {flag}, or stop the program using it")]
-    PortInUse { port: u16, flag: &'static str },
+    PortInUse {
+        /// The port.
+        port: u16,
+        /// The option that chooses it (`--port`, `--bind-port`).
+        flag: &'static str,
+    },
+    /// Any other reason the address cannot be bound.
     #[error("cannot bind {addr}: {cause}; {hint}")]
-    Bind { addr: SocketAddr, cause: io::Error, hint: &'static str },
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The system's error.
+        cause: io::Error,
+        /// What to do about it.
+        hint: &'static str,
+    },
+    /// Nothing listens at the server's address.
     #[error("{addr} refused the connection: no {} server listens there; start one with `reparti chat serve{} --port {}` or check the address", .transport.name(), .transport.flag(), .addr.port())]
-    Refused { addr: SocketAddr, transport: Transport },
+    Refused {
+        /// The server's address.
+        addr: SocketAddr,
+        /// The transport tried.
+        transport: Transport,
+    },
+    /// The server's address cannot be reached (no route, timeout of the connection).
     #[error("cannot reach {addr}: {cause}; check the host, the port and the network")]
-    Unreachable { addr: SocketAddr, cause: io::Error },
+    Unreachable {
+        /// The server's address.
+        addr: SocketAddr,
+        /// The system's error.
+        cause: io::Error,
+    },
+    /// A UDP server did not answer in time.
     #[error("no answer from {addr} within {} s: is `reparti chat serve --udp --port {}` running there?", .timeout.as_secs_f64(), .addr.port())]
-    NoAnswer { addr: SocketAddr, timeout: Duration },
+    NoAnswer {
+        /// The server's address.
+        addr: SocketAddr,
+        /// How long the client waited.
+        timeout: Duration,
+    },
+    /// The address typed is not `HOST:PORT`.
     #[error("bad address '{input}': {why}; write HOST:PORT, e.g. 127.0.0.1:5000 or [::1]:5000")]
-    BadAddress { input: String, why: String },
+    BadAddress {
+        /// What was typed.
+        input: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// The connection or the socket failed during the dialogue.
     #[error("connection with {addr} lost: {cause}")]
-    Lost { addr: SocketAddr, cause: io::Error },
+    Lost {
+        /// The other side's address.
+        addr: SocketAddr,
+        /// The system's error.
+        cause: io::Error,
+    },
+    /// The lines to send could not be read.
     #[error("cannot read the input: {0}")]
     Input(io::Error),
+    /// The answers or the log could not be written.
     #[error("cannot write the output: {0}")]
     Output(io::Error),
 }
@@ -199,6 +247,7 @@ impl Server {
         self.addr
     }
 
+    /// The transport it serves.
     pub fn transport(&self) -> Transport {
         match self.socket {
             ServerSocket::Tcp(_) => Transport::Tcp,
@@ -300,7 +349,9 @@ fn serve_datagram<W: Write>(socket: &UdpSocket, addr: SocketAddr, log: &mut W) -
 /// How a client reaches its server.
 #[derive(Clone, Debug)]
 pub struct ClientConfig {
+    /// The server's address.
     pub server: SocketAddr,
+    /// TCP or UDP, as the server.
     pub transport: Transport,
     /// Bind the client to this local port (the lab's 62000) instead of any free one.
     pub bind_port: Option<u16>,

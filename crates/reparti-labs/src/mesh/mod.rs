@@ -101,11 +101,12 @@ mod member;
 pub mod message;
 mod registry;
 
-use crate::runtime::{bind, NetError};
-use crate::secure::Key;
 use member::{Member, State};
 use message::MeshMessage;
 use registry::LockedRegistry;
+use reparti_net::runtime::bind;
+use reparti_net::secure::Key;
+use reparti_net::NetError;
 use std::collections::BTreeSet;
 use std::io;
 use std::net::SocketAddr;

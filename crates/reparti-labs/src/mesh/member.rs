@@ -4,7 +4,7 @@
 
 use super::message::{self, MeshMessage};
 use super::{DropReason, MeshError, MeshEvent, MeshStats};
-use crate::secure::{self, Key};
+use reparti_net::secure::{self, Key};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::io;
@@ -55,7 +55,7 @@ impl Member {
     /// The datagram carrying `msg`: encoded, sealed with the key if any, size-checked.
     pub(super) fn datagram(&self, msg: &MeshMessage) -> Result<Vec<u8>, MeshError> {
         let plain = message::encode(self.me, msg);
-        if plain.len() > crate::wire::MAX_DATAGRAM {
+        if plain.len() > reparti_net::wire::MAX_DATAGRAM {
             return Err(MeshError::TooLong { bytes: plain.len() });
         }
         let bytes = match &self.key {

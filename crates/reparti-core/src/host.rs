@@ -1,0 +1,491 @@
+//! The node host: the one place where a handler runs and its effects are applied.
+//!
+//! Every engine — the simulator, the model checker, its counterexample writer, the
+//! network runtime and the test kits — runs a node the same way, and this module is that
+//! way, written once:
+//!
+//! 1. the clock rule of the event ([`NodeHost::tick`] for a start, a timer or an input,
+//!    [`NodeHost::merge`] for a delivery);
+//! 2. the handler, through a [`Context`] only the host can build ([`NodeHost::run`]);
+//! 3. the handler's effects, in the order it made them, reported to the engine through
+//!    the small [`EffectSink`] trait ([`NodeHost::apply`]): the engine decides what a send
+//!    *means* (a queue entry, a packet in a checker state, a datagram) but not the rules,
+//!    which are the host's:
+//!    * a send to a node outside the run (`to ≥ n`) is never delivered: it counts as
+//!      sent and is reported through [`EffectSink::send_nowhere`], which every engine
+//!      records as a drop with the reason [`NO_SUCH_NODE`];
+//!    * an output or a log line carries the clock of the moment it was made — the stamp of
+//!      the send just before it in the handler, or the clock the handler started with —
+//!      not the clock the handler ended with;
+//!    * a clock may be read only by an algorithm that declares
+//!      [`AlgorithmSpec::reads_clocks`](crate::AlgorithmSpec::reads_clocks): the others
+//!      get a clear error at their first read, in every engine alike.
+//!
+//! Running the handler and applying its effects are two calls, so that an engine can
+//! lend the node's state and clocks to the first and itself (as the sink) to the second
+//! without the borrows meeting.
+//!
+//! Timer delays are in **time units** everywhere: a simulated time unit in the
+//! simulator, and [`TIME_UNIT_MS`] milliseconds on a real network.
+
+use crate::clock;
+use crate::context::{Context, Effect, OutputValue};
+use crate::id::NodeId;
+use crate::process::{Process, Timer};
+use crate::topology::Neighbours;
+
+/// The reason every engine gives when a message is sent to a node that does not exist.
+pub const NO_SUCH_NODE: &str = "no such node";
+
+/// How many milliseconds one time unit lasts on a real network: a timer set for `d`
+/// units fires `d × TIME_UNIT_MS` ms later. The simulator's unit is the same number as
+/// its default message delay, so a protocol's timeouts read alike in both.
+pub const TIME_UNIT_MS: f64 = 1.0;
+
+/// A node's clocks, wherever the engine keeps them.
+pub struct ClockSlot<'a> {
+    /// The Lamport clock.
+    pub lamport: &'a mut u64,
+    /// The vector clock, when the engine keeps vector clocks.
+    pub vector: Option<&'a mut [u64]>,
+}
+
+/// A clock value at one moment of a handler: what an output or a log line is traced with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClockAt<'a> {
+    /// The Lamport clock.
+    pub lamport: u64,
+    /// The vector clock, when kept.
+    pub vector: Option<&'a [u64]>,
+}
+
+/// One message a handler sent, stamped with its sender's clocks after the send's tick.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sent<M> {
+    /// The sender.
+    pub from: NodeId,
+    /// The destination.
+    pub to: NodeId,
+    /// The message.
+    pub msg: M,
+    /// The sender's Lamport clock after the send.
+    pub lamport: u64,
+    /// The sender's vector clock after the send, when kept.
+    pub vector: Option<Box<[u64]>>,
+}
+
+/// What an engine does with a handler's effects. The host calls these in the order the
+/// handler made the effects, after the handler has returned.
+pub trait EffectSink<M> {
+    /// A message to a node of the run (`to < n`).
+    fn send(&mut self, sent: Sent<M>);
+    /// A message to a node outside the run: it counts as sent, and is dropped with the
+    /// reason [`NO_SUCH_NODE`] (traced so, where the engine traces). Never delivered.
+    fn send_nowhere(&mut self, sent: Sent<M>);
+    /// Set (or reset) `timer` at `node` to fire after `after` time units.
+    fn set_timer(&mut self, node: NodeId, timer: Timer, after: f64);
+    /// Cancel `timer` at `node` if it is pending.
+    fn cancel_timer(&mut self, node: NodeId, timer: Timer);
+    /// `node` made `value` observable under `key`, at the clock `at`.
+    fn output(&mut self, node: NodeId, key: &'static str, value: OutputValue, at: ClockAt<'_>);
+    /// `node` logged a line, at the clock `at`.
+    fn log(&mut self, node: NodeId, text: String, at: ClockAt<'_>);
+}
+
+/// Where a node stands in the run: what its context lets it see.
+#[derive(Clone, Copy, Debug)]
+pub struct Place<'a> {
+    /// Its position.
+    pub me: NodeId,
+    /// The number of nodes.
+    pub n: usize,
+    /// Its out-neighbours.
+    pub neighbours: Neighbours<'a>,
+}
+
+/// Runs handlers and applies their effects (see the module documentation). One host
+/// serves every node of an engine; it keeps only reusable buffers between handlers.
+#[derive(Debug)]
+pub struct NodeHost<M> {
+    reads_clocks: bool,
+    effects: Vec<Effect<M>>,
+    /// The node whose effects are waiting to be applied, and how many nodes there are.
+    me: NodeId,
+    n: usize,
+    /// The clock the last handler started with (after its event's tick or merge).
+    start_lamport: u64,
+    start_vector: Vec<u64>,
+    has_vector: bool,
+    /// The clock of the moment, for outputs and logs after a send.
+    moment_lamport: u64,
+    moment_vector: Vec<u64>,
+}
+
+impl<M> Default for NodeHost<M> {
+    fn default() -> Self {
+        NodeHost::new(false)
+    }
+}
+
+impl<M> NodeHost<M> {
+    /// A host for an algorithm that does (`reads_clocks`) or does not read its clocks.
+    pub fn new(reads_clocks: bool) -> Self {
+        NodeHost {
+            reads_clocks,
+            effects: Vec::new(),
+            me: NodeId(0),
+            n: 0,
+            start_lamport: 0,
+            start_vector: Vec::new(),
+            has_vector: false,
+            moment_lamport: 0,
+            moment_vector: Vec::new(),
+        }
+    }
+
+    /// Whether the algorithm may read its clocks.
+    pub fn reads_clocks(&self) -> bool {
+        self.reads_clocks
+    }
+
+    /// The clock rule of a local event (start, timer, input) at node `me`.
+    #[inline]
+    pub fn tick(me: NodeId, clocks: ClockSlot<'_>) {
+        clock::tick(clocks.lamport, clocks.vector, me.index());
+    }
+
+    /// The clock rule of a delivery at node `me` of a message stamped `lamport`/`vector`.
+    #[inline]
+    pub fn merge(me: NodeId, clocks: ClockSlot<'_>, lamport: u64, vector: Option<&[u64]>) {
+        clock::merge(clocks.lamport, clocks.vector, me.index(), lamport, vector);
+    }
+}
+
+impl<M: Clone> NodeHost<M> {
+    /// Runs one handler of `node` (the event's clock rule already applied). Its effects
+    /// wait in the host until [`NodeHost::apply`].
+    #[inline]
+    pub fn run<P: Process<Msg = M>>(
+        &mut self,
+        place: Place<'_>,
+        node: &mut P,
+        clocks: ClockSlot<'_>,
+        handler: impl FnOnce(&mut P, &mut Context<'_, M>),
+    ) {
+        debug_assert!(self.effects.is_empty(), "effects of an earlier handler were never applied");
+        self.me = place.me;
+        self.n = place.n;
+        self.start_lamport = *clocks.lamport;
+        let ClockSlot { lamport, mut vector } = clocks;
+        {
+            let vector = vector.as_deref_mut();
+            let mut ctx = Context::new(
+                place.me,
+                place.n,
+                place.neighbours,
+                lamport,
+                vector,
+                &mut self.effects,
+                self.reads_clocks,
+            );
+            handler(node, &mut ctx);
+        }
+        // Only sends tick the clock inside a handler, each by one: the clock the handler
+        // started with is the one it ended with, less one per send. Rebuilding it here,
+        // and only when an output or a log needs it, keeps the common handler copy-free.
+        self.has_vector = vector.is_some();
+        if let Some(v) = vector.as_deref() {
+            let mut sends = 0;
+            let mut needed = false;
+            for e in &self.effects {
+                match e {
+                    Effect::Send { .. } => sends += 1,
+                    Effect::Output { .. } | Effect::Log(_) if sends == 0 => needed = true,
+                    _ => {}
+                }
+            }
+            if needed {
+                self.start_vector.clear();
+                self.start_vector.extend_from_slice(v);
+                self.start_vector[place.me.index()] -= sends;
+            }
+        }
+    }
+
+    /// Applies the effects of the last handler run, in order, through `sink`.
+    pub fn apply<S: EffectSink<M> + ?Sized>(&mut self, sink: &mut S) {
+        let me = self.me;
+        self.moment_lamport = self.start_lamport;
+        let mut sent_yet = false;
+        let mut k = 0;
+        while k < self.effects.len() {
+            // Look ahead: an output or log before the next send needs this send's stamp
+            // after the stamp itself has moved into the sink.
+            let keep_moment = self.effects[k + 1..]
+                .iter()
+                .take_while(|e| !matches!(e, Effect::Send { .. }))
+                .any(|e| matches!(e, Effect::Output { .. } | Effect::Log(_)));
+            match std::mem::replace(&mut self.effects[k], Effect::Log(String::new())) {
+                Effect::Send { to, msg, lamport, vector } => {
+                    if keep_moment {
+                        self.moment_lamport = lamport;
+                        self.moment_vector.clear();
+                        if let Some(v) = vector.as_deref() {
+                            self.moment_vector.extend_from_slice(v);
+                        }
+                    }
+                    sent_yet = true;
+                    let sent = Sent { from: me, to, msg, lamport, vector };
+                    if to.index() < self.n {
+                        sink.send(sent);
+                    } else {
+                        sink.send_nowhere(sent);
+                    }
+                }
+                Effect::SetTimer { timer, after } => sink.set_timer(me, timer, after),
+                Effect::CancelTimer { timer } => sink.cancel_timer(me, timer),
+                Effect::Output { key, value } => {
+                    let at = self.moment(sent_yet);
+                    sink.output(me, key, value, at);
+                }
+                Effect::Log(text) => {
+                    let at = self.moment(sent_yet);
+                    sink.log(me, text, at);
+                }
+            }
+            k += 1;
+        }
+        self.effects.clear();
+    }
+
+    fn moment(&self, sent_yet: bool) -> ClockAt<'_> {
+        if !self.has_vector {
+            let lamport = if sent_yet { self.moment_lamport } else { self.start_lamport };
+            return ClockAt { lamport, vector: None };
+        }
+        if sent_yet {
+            ClockAt { lamport: self.moment_lamport, vector: Some(&self.moment_vector) }
+        } else {
+            ClockAt { lamport: self.start_lamport, vector: Some(&self.start_vector) }
+        }
+    }
+
+    /// Runs a handler and applies its effects at once, for engines whose sink is not the
+    /// owner of the node.
+    pub fn handle<P: Process<Msg = M>, S: EffectSink<M> + ?Sized>(
+        &mut self,
+        place: Place<'_>,
+        node: &mut P,
+        clocks: ClockSlot<'_>,
+        handler: impl FnOnce(&mut P, &mut Context<'_, M>),
+        sink: &mut S,
+    ) {
+        self.run(place, node, clocks, handler);
+        self.apply(sink);
+    }
+}
+
+/// A node's pending timers, by name, each with what its engine keeps for it (a
+/// generation, a deadline, nothing). Sorted by name, so that timers due together fire
+/// in a fixed order and the table prints and hashes the same on every run.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Timers<V> {
+    pending: Vec<(Timer, V)>,
+}
+
+impl<V> Default for Timers<V> {
+    fn default() -> Self {
+        Timers { pending: Vec::new() }
+    }
+}
+
+impl<V> Timers<V> {
+    /// Sets `timer` to `value`, replacing (and returning) what it had.
+    pub fn set(&mut self, timer: Timer, value: V) -> Option<V> {
+        match self.pending.binary_search_by(|(t, _)| (*t).cmp(timer)) {
+            Ok(at) => Some(std::mem::replace(&mut self.pending[at].1, value)),
+            Err(at) => {
+                self.pending.insert(at, (timer, value));
+                None
+            }
+        }
+    }
+
+    /// Removes `timer`, returning what it had.
+    pub fn cancel(&mut self, timer: Timer) -> Option<V> {
+        let at = self.pending.binary_search_by(|(t, _)| (*t).cmp(timer)).ok()?;
+        Some(self.pending.remove(at).1)
+    }
+
+    /// What `timer` has, if it is pending.
+    pub fn get(&self, timer: Timer) -> Option<&V> {
+        let at = self.pending.binary_search_by(|(t, _)| (*t).cmp(timer)).ok()?;
+        Some(&self.pending[at].1)
+    }
+
+    /// Whether no timer is pending.
+    pub fn is_empty(&self) -> bool {
+        self.pending.is_empty()
+    }
+
+    /// How many timers are pending.
+    pub fn len(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// The pending timers, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (Timer, &V)> {
+        self.pending.iter().map(|(t, v)| (*t, v))
+    }
+
+    /// Forgets every timer (a crash).
+    pub fn clear(&mut self) {
+        self.pending.clear();
+    }
+}
+
+impl<V: Ord + Copy> Timers<V> {
+    /// The timer with the least value (the next due, when values are deadlines); ties
+    /// go to the first name.
+    pub fn earliest(&self) -> Option<(Timer, V)> {
+        self.pending.iter().min_by_key(|(_, v)| *v).map(|(t, v)| (*t, *v))
+    }
+}
+
+/// A sink that keeps every effect as it is applied, in order: for test kits and tools
+/// that drive handlers by hand and look at what they did. A send to a node outside the
+/// run is kept as a send too (it is one, that the engines then drop).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recorder<M> {
+    /// The effects, in the order the handlers made them.
+    pub effects: Vec<Effect<M>>,
+}
+
+impl<M> Default for Recorder<M> {
+    fn default() -> Self {
+        Recorder { effects: Vec::new() }
+    }
+}
+
+impl<M> EffectSink<M> for Recorder<M> {
+    fn send(&mut self, sent: Sent<M>) {
+        let Sent { to, msg, lamport, vector, .. } = sent;
+        self.effects.push(Effect::Send { to, msg, lamport, vector });
+    }
+
+    fn send_nowhere(&mut self, sent: Sent<M>) {
+        self.send(sent);
+    }
+
+    fn set_timer(&mut self, _node: NodeId, timer: Timer, after: f64) {
+        self.effects.push(Effect::SetTimer { timer, after });
+    }
+
+    fn cancel_timer(&mut self, _node: NodeId, timer: Timer) {
+        self.effects.push(Effect::CancelTimer { timer });
+    }
+
+    fn output(&mut self, _node: NodeId, key: &'static str, value: OutputValue, _at: ClockAt<'_>) {
+        self.effects.push(Effect::Output { key, value });
+    }
+
+    fn log(&mut self, _node: NodeId, text: String, _at: ClockAt<'_>) {
+        self.effects.push(Effect::Log(text));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::topology::{Topology, TopologyKind};
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+    struct Ping;
+    impl crate::Message for Ping {
+        const KINDS: &'static [&'static str] = &["PING"];
+        fn kind(&self) -> usize {
+            0
+        }
+    }
+
+    /// Outputs, sends a ping to its neighbour and to node 9 (outside a 3-node run),
+    /// then outputs again.
+    #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+    struct Chatty;
+    impl Process for Chatty {
+        type Msg = Ping;
+        type Input = ();
+        fn on_start(&mut self, ctx: &mut Context<'_, Ping>) {
+            ctx.output("before", 1);
+            ctx.broadcast(Ping);
+            ctx.send(NodeId(9), Ping);
+            ctx.log("after");
+        }
+        fn on_message(&mut self, _: NodeId, _: Ping, _: &mut Context<'_, Ping>) {}
+    }
+
+    #[derive(Default)]
+    struct Seen {
+        sent: Vec<(u32, u64)>,
+        nowhere: Vec<u32>,
+        moments: Vec<(u64, Vec<u64>)>,
+    }
+    impl EffectSink<Ping> for Seen {
+        fn send(&mut self, s: Sent<Ping>) {
+            self.sent.push((s.to.0, s.lamport));
+        }
+        fn send_nowhere(&mut self, s: Sent<Ping>) {
+            self.nowhere.push(s.to.0);
+        }
+        fn set_timer(&mut self, _: NodeId, _: Timer, _: f64) {}
+        fn cancel_timer(&mut self, _: NodeId, _: Timer) {}
+        fn output(&mut self, _: NodeId, _: &'static str, _: OutputValue, at: ClockAt<'_>) {
+            self.moments.push((at.lamport, at.vector.map(<[u64]>::to_vec).unwrap_or_default()));
+        }
+        fn log(&mut self, _: NodeId, _: String, at: ClockAt<'_>) {
+            self.moments.push((at.lamport, at.vector.map(<[u64]>::to_vec).unwrap_or_default()));
+        }
+    }
+
+    #[test]
+    fn sends_outside_the_run_go_nowhere_and_outputs_carry_the_clock_of_their_moment() {
+        let topology = Topology::build(&TopologyKind::Ring, 3, &mut crate::rng(0)).expect("a ring");
+        let me = NodeId(1);
+        let (mut lamport, mut vector) = (0, vec![0; 3]);
+        let mut host = NodeHost::new(false);
+        NodeHost::<Ping>::tick(me, ClockSlot { lamport: &mut lamport, vector: Some(&mut vector) });
+        let place = Place { me, n: 3, neighbours: topology.neighbours(me) };
+        let mut seen = Seen::default();
+        let clocks = ClockSlot { lamport: &mut lamport, vector: Some(&mut vector) };
+        host.handle(place, &mut Chatty, clocks, |p, ctx| p.on_start(ctx), &mut seen);
+        assert_eq!(seen.sent, vec![(2, 2)], "the neighbour's ping, stamped after its tick");
+        assert_eq!(seen.nowhere, vec![9], "node 9 is outside the run");
+        assert_eq!(seen.moments, vec![(1, vec![0, 1, 0]), (3, vec![0, 3, 0])], "start's clock, then the last send's");
+        assert_eq!((lamport, vector), (3, vec![0, 3, 0]));
+    }
+
+    #[test]
+    #[should_panic(expected = "reads_clocks")]
+    fn an_algorithm_that_did_not_declare_reads_clocks_cannot_read_them() {
+        let topology = Topology::build(&TopologyKind::Ring, 2, &mut crate::rng(0)).expect("a ring");
+        let mut lamport = 0;
+        let mut host = NodeHost::<Ping>::new(false);
+        let place = Place { me: NodeId(0), n: 2, neighbours: topology.neighbours(NodeId(0)) };
+        host.run(place, &mut Chatty, ClockSlot { lamport: &mut lamport, vector: None }, |_, ctx| {
+            let _ = ctx.lamport();
+        });
+    }
+
+    #[test]
+    fn timer_tables_keep_names_sorted_and_values_replaced() {
+        let mut t = Timers::default();
+        assert_eq!(t.set("b", 5), None);
+        assert_eq!(t.set("a", 7), None);
+        assert_eq!(t.set("b", 3), Some(5));
+        assert_eq!(t.iter().map(|(n, v)| (n, *v)).collect::<Vec<_>>(), vec![("a", 7), ("b", 3)]);
+        assert_eq!(t.earliest(), Some(("b", 3)));
+        assert_eq!(t.cancel("a"), Some(7));
+        assert_eq!(t.len(), 1);
+    }
+}

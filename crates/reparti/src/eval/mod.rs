@@ -1,0 +1,160 @@
+//! `reparti eval`: the evaluation chapter. For each size, simulate `--runs` seeds with
+//! random identities (the mean curve, with its min and max) and, on rings, one run with
+//! decreasing and one with increasing identities (Chang–Roberts' worst and best cases);
+//! measure messages (total and per type) and rounds; set them beside the counts the
+//! algorithm declares (exact, bounds, references) as a table, and as an SVG plot, CSV or
+//! JSON by the output's extension.
+//!
+//! [`model`] gathers the figures, [`table`] writes them as text (and CSV), [`plot`] draws
+//! them.
+
+mod model;
+mod plot;
+mod table;
+
+use crate::cli::EvalArgs;
+use crate::error::usage;
+use crate::resolve::{Setup, SetupFlags};
+use crate::simulate::simulate;
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
+use model::{failures, summarise, Case, Evaluation};
+use rayon::prelude::*;
+use reparti_core::{IdAssignment, Topology, TopologyKind};
+use reparti_sim::{Report, SimConfig};
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Svg,
+    Csv,
+    Json,
+}
+
+pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
+    // Every input is checked before the first simulation: a typo must not cost minutes.
+    let format = args.output.as_deref().map(format_of).transpose()?;
+    let sizes = parse_sizes(&args.nodes).map_err(usage)?;
+    if args.runs == 0 {
+        return Err(usage("--runs must be at least 1"));
+    }
+    // Identities are the cases' own and sizes are `--nodes` above: only the algorithm,
+    // its parameters and the seed are shared with the other commands.
+    let setup = Setup::resolve(
+        &args.algorithm,
+        SetupFlags {
+            topology: None,
+            ids: "random",
+            params: &args.param,
+            file_params: Vec::new(),
+            nodes: None,
+            seed: args.seed,
+        },
+    )?;
+    let (spec, params) = (setup.spec, setup.params);
+    let kind: TopologyKind =
+        spec.topologies[0].parse().map_err(|e: reparti_core::TopologyError| usage(e.to_string()))?;
+    for &n in &sizes {
+        Topology::build(&kind, n, &mut reparti_core::rng(args.seed))
+            .map_err(|e| usage(format!("{e}; choose --nodes that fit a {kind}")))?;
+    }
+    let ring = matches!(kind, TopologyKind::Ring | TopologyKind::BidirRing);
+
+    let mut jobs: Vec<(usize, Case, u64)> = Vec::new();
+    for &n in &sizes {
+        jobs.extend((0..args.runs).map(|k| (n, Case::Random, args.seed.wrapping_add(k))));
+        if ring {
+            jobs.push((n, Case::Desc, args.seed));
+            jobs.push((n, Case::Asc, args.seed));
+        }
+    }
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = ProgressBar::new(jobs.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:30} {pos}/{len} runs {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let reports = jobs
+        .par_iter()
+        .map(|&(n, case, seed)| {
+            let ids = [IdAssignment::Random, IdAssignment::Desc, IdAssignment::Asc][case as usize].clone();
+            let cfg = SimConfig { nodes: Some(n), ids, seed, params: params.clone(), ..SimConfig::default() };
+            let r = simulate(spec.name, cfg, None, false);
+            if let Some(bar) = &bar {
+                bar.inc(1);
+            }
+            r
+        })
+        .collect::<anyhow::Result<Vec<Report>>>()?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+
+    let runs: Vec<(usize, Case, &Report)> = jobs.iter().zip(&reports).map(|(&(n, c, _), r)| (n, c, r)).collect();
+    let eval = Evaluation {
+        algorithm: spec.name.to_string(),
+        topology: kind.to_string(),
+        params: reports.first().map(|r| r.params.clone()).unwrap_or_default(),
+        runs: args.runs,
+        seeds: [args.seed, args.seed.wrapping_add(args.runs - 1)],
+        cases: if ring { vec![Case::Random, Case::Desc, Case::Asc] } else { vec![Case::Random] },
+        sizes: sizes.iter().map(|&n| summarise(n, runs.iter().filter(|r| r.0 == n).map(|r| (r.1, r.2)))).collect(),
+        failures: runs.iter().flat_map(|&(n, _, r)| failures(n, r)).collect(),
+        all_good: reports.iter().all(Report::all_good),
+    };
+    print!("{}", table::table(&eval));
+    if let (Some(path), Some(format)) = (&args.output, format) {
+        let text = match format {
+            Format::Svg => reparti_viz::plot::stack(&plot::plots(&eval)),
+            Format::Csv => table::csv_table(&eval)?,
+            Format::Json => serde_json::to_string_pretty(&eval)? + "\n",
+        };
+        std::fs::write(path, text)
+            .with_context(|| format!("cannot write {} (check the folder exists and is writable)", path.display()))?;
+        println!("written to {}", path.display());
+    }
+    Ok(if eval.all_good { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn format_of(path: &Path) -> anyhow::Result<Format> {
+    match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+        Some("svg") => Ok(Format::Svg),
+        Some("csv") => Ok(Format::Csv),
+        Some("json") => Ok(Format::Json),
+        _ => Err(usage(format!(
+            "cannot tell what to write to {}: name it FILE.svg (plot), FILE.csv or FILE.json (table)",
+            path.display()
+        ))),
+    }
+}
+
+/// `A..B`: the powers of two from A to B; `4,8,16`: those sizes; `16`: that size.
+fn parse_sizes(s: &str) -> Result<Vec<usize>, String> {
+    let bad = || {
+        format!("bad --nodes '{s}': expected A..B (the powers of two from A to B, e.g. 4..1024) or a list like 4,8,16")
+    };
+    let number = |t: &str| t.trim().parse::<usize>().ok().filter(|&n| n >= 1).ok_or_else(bad);
+    let mut sizes = match s.split_once("..") {
+        Some((a, b)) => {
+            let (a, b) = (number(a)?, number(b)?);
+            if a > b {
+                return Err(format!("bad --nodes '{s}': {a} is larger than {b}; write the smaller size first"));
+            }
+            let first = a.checked_next_power_of_two().ok_or_else(bad)?;
+            let v: Vec<usize> =
+                std::iter::successors(Some(first), |p| p.checked_mul(2)).take_while(|&p| p <= b).collect();
+            if v.is_empty() {
+                return Err(format!("--nodes {s} holds no power of two; widen it or list sizes, e.g. {a},{b}"));
+            }
+            v
+        }
+        None => s.split(',').map(number).collect::<Result<Vec<_>, _>>()?,
+    };
+    sizes.sort_unstable();
+    sizes.dedup();
+    Ok(sizes)
+}
