@@ -30,6 +30,7 @@ macro_rules! algorithms {
 algorithms![
     crate::communication::TokenRing,
     crate::time::LogicalClocks,
+    crate::mutex::LamportMutex,
     crate::mutex::RicartAgrawala,
     crate::election::ChangRoberts,
     crate::election::ChangRobertsLab,

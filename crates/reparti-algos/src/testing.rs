@@ -6,8 +6,8 @@
 //! the first, and drop the second with the reason "no such node".
 
 use reparti_core::{
-    Algorithm, AlgorithmSpec, Chapter, Context, Message, NodeId, NodeSetup, ParamError, ParamSpec, Params, Process, Properties,
-    Terminal, World,
+    Algorithm, AlgorithmSpec, Chapter, Context, Message, NodeId, NodeSetup, ParamError, ParamSpec, Params, Process,
+    Properties, Terminal, World,
 };
 use serde::{Deserialize, Serialize};
 

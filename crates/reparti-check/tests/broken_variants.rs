@@ -7,6 +7,7 @@ mod common;
 use common::broken::{EagerRa, ForwardingCr, RegenRing, AT_MOST_ONE_LEADER, EXACTLY_ONE_TOKEN, MUTEX};
 use common::{assert_replays, assert_violates, cfg, ids, run, run_traced, strategy, with_params};
 use reparti_algos::election::Franklin;
+use reparti_algos::mutex::LamportMutex;
 use reparti_check::{CheckConfig, NetworkKind, StopReason, Strategy};
 use reparti_core::{
     Algorithm, AlgorithmSpec, Chapter, Context, IdAssignment, Invariant, Message, NodeId, NodeSetup, ParamError,
@@ -177,7 +178,9 @@ impl Algorithm for Racy {
             topologies: &["ring"],
             default_nodes: 2,
             needs_fifo: false,
-            reads_clocks: false, commands: &[], spans: &[]
+            reads_clocks: false,
+            commands: &[],
+            spans: &[],
         }
     }
 
@@ -290,7 +293,9 @@ impl Algorithm for Twins {
             topologies: &["ring"],
             default_nodes: 2,
             needs_fifo: false,
-            reads_clocks: true, commands: &[], spans: &[]
+            reads_clocks: true,
+            commands: &[],
+            spans: &[],
         }
     }
 
@@ -320,4 +325,14 @@ fn the_trace_names_the_message_delivered_among_equal_ones() {
     let property = "the message stamped 3 is never delivered";
     assert_eq!(assert_violates(&r, property, "twins"), 1);
     assert_replays::<Twins>(&trace, property, "twins");
+}
+
+/// Lamport's mutual exclusion assumes FIFO channels: on unordered ones a REPLY overtakes
+/// its sender's older REQUEST, and two processes enter together.
+#[test]
+fn lamport_mutex_without_fifo_breaks_mutual_exclusion() {
+    let c = with_params(cfg(2, IdAssignment::Asc, NetworkKind::Unordered), &[("requests", "1")]);
+    let property = "mutual exclusion: at most one node in the critical section";
+    let len = caught::<LamportMutex>(&c, property, "lamport-mutex on unordered channels");
+    println!("lamport-mutex, n=2, unordered: shortest counterexample {len} steps");
 }

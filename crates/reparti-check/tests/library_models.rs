@@ -6,7 +6,7 @@ mod common;
 use common::{assert_all_hold, cfg, ids, run, with_params};
 use reparti_algos::communication::TokenRing;
 use reparti_algos::election::{ChangRoberts, ChangRobertsLab, Franklin};
-use reparti_algos::mutex::RicartAgrawala;
+use reparti_algos::mutex::{LamportMutex, RicartAgrawala};
 use reparti_algos::time::LogicalClocks;
 use reparti_check::{CheckConfig, NetworkKind};
 use reparti_core::{IdAssignment, TopologyKind};
@@ -123,6 +123,18 @@ fn ricart_agrawala_three_nodes_two_requests_each() {
     assert!(r.unique_states > 10_000, "{}", r.unique_states);
     let one = with_params(cfg(3, IdAssignment::Desc, NetworkKind::Fifo), &[("requests", "1")]);
     assert_all_hold(&run::<RicartAgrawala>(&one), "ricart-agrawala n=3 requests=1 fifo");
+}
+
+#[test]
+fn lamport_mutex_on_fifo_channels() {
+    // n = 3 (one request each: 949,199 states, about a minute in a debug build) is left to
+    // `reparti check lamport-mutex --nodes 3 -p requests=1 --network fifo` in release.
+    for (ids, requests) in [(IdAssignment::Asc, "1"), (IdAssignment::Desc, "2")] {
+        let c = with_params(cfg(2, ids, NetworkKind::Fifo), &[("requests", requests)]);
+        let r = run::<LamportMutex>(&c);
+        assert_all_hold(&r, &format!("lamport-mutex n=2 requests={requests} fifo"));
+        println!("lamport-mutex n=2 requests={requests} fifo: {} unique states", r.unique_states);
+    }
 }
 
 #[test]

@@ -213,7 +213,9 @@ impl Algorithm for Loop {
             topologies: &["ring"],
             default_nodes: 2,
             needs_fifo: false,
-            reads_clocks: false, commands: &[], spans: &[]
+            reads_clocks: false,
+            commands: &[],
+            spans: &[],
         }
     }
 

@@ -201,7 +201,9 @@ impl Algorithm for Shortcut {
             topologies: &["ring"],
             default_nodes: 3,
             needs_fifo: false,
-            reads_clocks: false, commands: &[], spans: &[]
+            reads_clocks: false,
+            commands: &[],
+            spans: &[],
         }
     }
 

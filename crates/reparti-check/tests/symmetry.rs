@@ -63,7 +63,9 @@ impl Algorithm for Greetings {
             topologies: &["complete", "ring"],
             default_nodes: 3,
             needs_fifo: false,
-            reads_clocks: false, commands: &[], spans: &[]
+            reads_clocks: false,
+            commands: &[],
+            spans: &[],
         }
     }
     fn from_params(p: &Params) -> Result<Self, ParamError> {

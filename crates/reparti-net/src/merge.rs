@@ -234,8 +234,8 @@ fn refused_datagram(e: TraceEvent) -> TraceEvent {
             format!("dropped a message to node {to}: {reason}")
         }
         _ => match e.from {
-        Some(from) => format!("dropped a datagram: {reason} (from node {from})"),
-        None => format!("dropped a datagram: {reason}"),
+            Some(from) => format!("dropped a datagram: {reason} (from node {from})"),
+            None => format!("dropped a datagram: {reason}"),
         },
     };
     let mut log = TraceEvent::new(e.i, e.t, e.node, EventKind::Log, e.lamport);

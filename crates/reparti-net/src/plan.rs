@@ -286,3 +286,98 @@ pub fn run<A: Algorithm>(plan: NodePlan, attach: impl FnOnce(Controls<A>)) -> Re
     }?;
     Ok(Ran { report, instance, identity, addr, started_unix_ms })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reparti_algos::election::ChangRoberts;
+    use reparti_core::OutputValue;
+    use std::sync::mpsc as std_mpsc;
+
+    fn settings(me: u32, n: usize, start: Start) -> NodeSettings {
+        NodeSettings {
+            me: NodeId(me),
+            n,
+            addrs: Vec::new(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            params: Vec::new(),
+            topology: None,
+            ids: IdAssignment::Asc,
+            seed: 7,
+            transport: TransportKind::Udp,
+            wire: Wire::Json,
+            key: None,
+            faults: Faults::default(),
+            reliable: Some(12),
+            idle_stop: Duration::from_millis(300),
+            trace: false,
+            interactive: false,
+            start,
+        }
+    }
+
+    #[test]
+    fn the_plan_follows_the_declaration_and_the_settings() {
+        let spec = ChangRoberts::spec();
+        let fifo = AlgorithmSpec { needs_fifo: true, ..spec };
+        let plan = NodePlan::new(&fifo, settings(1, 3, Start::After(Duration::ZERO)));
+        let reliable = plan.cfg.reliable.expect("on");
+        assert!(reliable.fifo, "an algorithm that needs FIFO channels gets them from the reliable layer");
+        assert_eq!((reliable.ack_delay, reliable.give_up_after), (ACK_DELAY, Some(12)));
+        assert_eq!(plan.cfg.faults.seed, fault_seed(7, NodeId(1)));
+        assert!(!plan.cfg.never_idle, "a node on its own stops when idle");
+        let unordered = AlgorithmSpec { needs_fifo: false, ..spec };
+        let plan = NodePlan::new(&unordered, settings(0, 3, Start::WhenTold(Box::new(|_| Ok(Vec::new())))));
+        assert!(!plan.cfg.reliable.expect("on").fifo);
+        assert!(plan.cfg.never_idle, "a supervised node is stopped by its supervisor");
+        assert_ne!(fault_seed(7, NodeId(0)), fault_seed(7, NodeId(1)), "each node its own fault pattern");
+    }
+
+    #[test]
+    fn a_plan_that_makes_no_instance_is_the_callers_to_fix() {
+        let mut s = settings(0, 2, Start::After(Duration::ZERO));
+        s.params = vec![("nonsense".into(), "1".into())];
+        let e = run::<ChangRoberts>(NodePlan::new(&ChangRoberts::spec(), s), drop).err().expect("refused");
+        assert!(matches!(&e, PlanError::Setup(m) if m.contains("nonsense")), "{e}");
+    }
+
+    /// Two nodes, each told the other's address once both are bound (as a supervisor
+    /// does), elect the larger identity.
+    #[test]
+    fn two_planned_nodes_elect_a_leader() {
+        let (bound_tx, bound_rx) = std_mpsc::channel::<(u32, SocketAddr)>();
+        let mut lists = Vec::new();
+        let mut nodes = Vec::new();
+        for me in 0..2u32 {
+            let (list_tx, list_rx) = std_mpsc::channel::<Vec<SocketAddr>>();
+            lists.push(list_tx);
+            let bound = bound_tx.clone();
+            let ask: AskAddresses = Box::new(move |local| {
+                bound.send((me, local)).map_err(|e| PlanError::Start(e.to_string()))?;
+                list_rx.recv().map_err(|e| PlanError::Start(e.to_string()))
+            });
+            let plan = NodePlan::new(&ChangRoberts::spec(), settings(me, 2, Start::WhenTold(ask)));
+            nodes.push(std::thread::spawn(move || {
+                // The supervisor's part is played by the test: the node stops when idle.
+                let mut plan = plan;
+                plan.cfg.never_idle = false;
+                run::<ChangRoberts>(plan, drop)
+            }));
+        }
+        let mut addrs = vec![SocketAddr::from(([127, 0, 0, 1], 0)); 2];
+        for _ in 0..2 {
+            let (me, addr) = bound_rx.recv().expect("each node binds");
+            addrs[me as usize] = addr;
+        }
+        for list in &lists {
+            list.send(addrs.clone()).expect("the node waits for its list");
+        }
+        for (i, node) in nodes.into_iter().enumerate() {
+            let ran = node.join().expect("no panic").expect("the node runs");
+            assert_eq!(ran.addr, addrs[i], "a node is known by the address the others reach");
+            assert_eq!(ran.identity, i as u64 + 1, "ascending identities");
+            let leader = ran.report.outputs.iter().find(|(k, _)| *k == "leader").map(|(_, v)| v.clone());
+            assert_eq!(leader, Some(OutputValue::Int(2)), "node {i}");
+        }
+    }
+}

@@ -20,7 +20,6 @@ use std::time::Duration;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
-
 mod common;
 use common::{instance, loopback, run_cluster, run_cluster_with, LIMIT};
 
@@ -281,7 +280,9 @@ mod ticker {
                 topologies: &["ring"],
                 default_nodes: 3,
                 needs_fifo: false,
-                reads_clocks: false, commands: &[], spans: &[]
+                reads_clocks: false,
+                commands: &[],
+                spans: &[],
             }
         }
         fn from_params(_: &Params) -> Result<Self, ParamError> {

@@ -24,6 +24,10 @@ pub fn run(args: &ListArgs) -> anyhow::Result<ExitCode> {
         if s.needs_fifo {
             facts.push("needs FIFO channels".into());
         }
+        if !s.commands.is_empty() {
+            let words: Vec<&str> = s.commands.iter().map(|c| c.word).collect();
+            facts.push(format!("console: {}", words.join(", ")));
+        }
         println!("  {:<20} {}", "", facts.join(" · "));
         for p in s.params {
             println!("  {:<20}   --param {}={:<8} {}", "", p.name, p.default, p.help);

@@ -1,5 +1,8 @@
 //! What the simulator tests of every algorithm share.
 
+#[allow(dead_code)] // only the mutual-exclusion tests use it
+pub mod mutex;
+
 use reparti_core::{Algorithm, IdAssignment};
 use reparti_sim::{simulate, Delay, NetworkModel, Report, SimConfig, Stop};
 

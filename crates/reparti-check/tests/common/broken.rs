@@ -20,7 +20,9 @@ fn spec(name: &'static str, chapter: Chapter, topology: &'static str, params: &'
         },
         default_nodes: 3,
         needs_fifo: false,
-        reads_clocks: false, commands: &[], spans: &[]
+        reads_clocks: false,
+        commands: &[],
+        spans: &[],
     }
 }
 

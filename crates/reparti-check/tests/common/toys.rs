@@ -16,7 +16,9 @@ fn spec(name: &'static str, params: &'static [ParamSpec], summary: &'static str)
         topologies: &["ring"],
         default_nodes: 2,
         needs_fifo: false,
-        reads_clocks: false, commands: &[], spans: &[]
+        reads_clocks: false,
+        commands: &[],
+        spans: &[],
     }
 }
 

@@ -92,4 +92,3 @@ pub async fn run_cluster_with<A: Algorithm, F: Future<Output = ()>>(
     reports.sort_by_key(|r| r.me);
     reports
 }
-

@@ -137,9 +137,9 @@ fn algorithm_input(c: &AlgorithmCommand, rest: &str, peers: &[SocketAddr]) -> Re
         }
         let json = match arg.kind {
             ArgKind::Node => json!(resolve(&value, peers)?),
-            ArgKind::Int => json!(value
-                .parse::<i64>()
-                .map_err(|_| format!("`{value}` is not a whole number: {}", usage(c)))?),
+            ArgKind::Int => {
+                json!(value.parse::<i64>().map_err(|_| format!("`{value}` is not a whole number: {}", usage(c)))?)
+            }
             ArgKind::Text => json!(value),
         };
         fields.insert(arg.field.to_string(), json);

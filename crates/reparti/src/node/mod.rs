@@ -17,6 +17,10 @@
 //! `node.py port_local port_next [jeton]` ([`lab`]), and `reparti node mesh 5001` is
 //! TP4's mesh with its `BDD.txt` registry. With `--interactive` (or a terminal on stdin)
 //! a console drives the node ([`console`]).
+//!
+//! The flags ([`args`], with [`cluster_file`] and [`link`]) are resolved by [`drive`] into
+//! the plan that [`reparti_net::plan`] runs; [`attach`] is what the command line hooks to
+//! the running node (the console, the supervisor's protocol); [`summary`] prints it.
 
 mod addr;
 mod args;
