@@ -18,6 +18,10 @@ $R sim scenarios/time-clocks.toml --trace $T/clocks.jsonl >/dev/null
 $R viz $T/clocks.jsonl -o $out/time-clocks.svg >/dev/null
 $R sim scenarios/mutex-ricart-agrawala.toml --trace $T/ra.jsonl >/dev/null
 $R viz $T/ra.jsonl -o $out/mutex-ricart-agrawala.svg >/dev/null
+$R sim scenarios/mutex-lamport.toml --trace $T/lm.jsonl >/dev/null
+$R viz $T/lm.jsonl -o $out/mutex-lamport.svg >/dev/null
+$R check lamport-mutex --nodes 2 --network unordered -p requests=1 --trace-out $T/lmcx.jsonl >/dev/null 2>&1 || true
+$R viz $T/lmcx.jsonl -o $out/check-lamport-mutex-unordered.svg >/dev/null
 $R sim scenarios/election-chang-roberts-worst.toml --trace $T/crw.jsonl >/dev/null
 $R viz $T/crw.jsonl -o $out/election-chang-roberts-worst.svg >/dev/null
 $R sim scenarios/tp7-chang-roberts-lab.toml --trace $T/tp7.jsonl >/dev/null

@@ -92,6 +92,7 @@ fn the_pack_covers_the_labs_and_chapters_and_its_index_lists_every_file() {
         "communication-token-loss.toml",
         "time-clocks.toml",
         "mutex-ricart-agrawala.toml",
+        "mutex-lamport.toml",
         "election-chang-roberts-worst.toml",
         "election-chang-roberts-best.toml",
         "election-chang-roberts-single.toml",
