@@ -8,6 +8,8 @@
 //! Nothing here names an engine: the [`catalogue`] hands algorithms to engine-side code
 //! through [`reparti_core::AlgorithmVisitor`].
 
+#![warn(missing_docs)]
+
 pub mod catalogue;
 pub mod communication;
 pub mod election;

@@ -315,6 +315,7 @@ impl<A: Algorithm> Model<A> {
 
     /// Runs one handler through the node host and applies its effects to `s`; returns
     /// whether it sent off-topology.
+    #[inline]
     fn run(
         &self,
         s: &mut StateOf<A>,
@@ -496,6 +497,7 @@ struct StateSink<'m, 's, 'l, A: Algorithm> {
 }
 
 impl<A: Algorithm> EffectSink<Msg<A>> for StateSink<'_, '_, '_, A> {
+    #[inline]
     fn send(&mut self, sent: Sent<Msg<A>>) {
         let Sent { from, to, msg, lamport, vector } = sent;
         if let Some(l) = self.log.as_deref_mut() {
@@ -513,6 +515,7 @@ impl<A: Algorithm> EffectSink<Msg<A>> for StateSink<'_, '_, '_, A> {
         insert_packet(&mut self.s.net, Packet::new(from.0, to.0, msg, lamport, vector), m.fifo());
     }
 
+    #[inline]
     fn send_nowhere(&mut self, sent: Sent<Msg<A>>) {
         // Sent, then dropped: nothing enters the state; the step log keeps the send.
         if let Some(l) = self.log.as_deref_mut() {
@@ -520,6 +523,7 @@ impl<A: Algorithm> EffectSink<Msg<A>> for StateSink<'_, '_, '_, A> {
         }
     }
 
+    #[inline]
     fn set_timer(&mut self, node: NodeId, timer: Timer, _after: f64) {
         // Time is abstracted away: a pending timer may fire at any later step.
         let key = (node.0, self.model.intern(timer));
@@ -528,6 +532,7 @@ impl<A: Algorithm> EffectSink<Msg<A>> for StateSink<'_, '_, '_, A> {
         }
     }
 
+    #[inline]
     fn cancel_timer(&mut self, node: NodeId, timer: Timer) {
         let key = (node.0, self.model.intern(timer));
         if let Ok(at) = self.s.timers.binary_search(&key) {
@@ -535,6 +540,7 @@ impl<A: Algorithm> EffectSink<Msg<A>> for StateSink<'_, '_, '_, A> {
         }
     }
 
+    #[inline]
     fn output(&mut self, _node: NodeId, key: &'static str, value: OutputValue, _at: ClockAt<'_>) {
         if let Some(l) = self.log.as_deref_mut() {
             let before = l.sent.len();
@@ -542,6 +548,7 @@ impl<A: Algorithm> EffectSink<Msg<A>> for StateSink<'_, '_, '_, A> {
         }
     }
 
+    #[inline]
     fn log(&mut self, _node: NodeId, text: String, _at: ClockAt<'_>) {
         if let Some(l) = self.log.as_deref_mut() {
             let before = l.sent.len();

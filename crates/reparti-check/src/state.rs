@@ -79,6 +79,7 @@ impl<N: Clone, M: Clone> State<N, M> {
 
     /// Makes `self` a copy of `other`, reusing `self`'s allocations: the search copies
     /// a state once per successor, and recycled buffers make that copy allocation-free.
+    #[inline]
     pub fn copy_from(&mut self, other: &Self) {
         self.nodes.clone_from(&other.nodes);
         self.net.clone_from(&other.net);

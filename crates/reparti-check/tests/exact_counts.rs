@@ -217,7 +217,7 @@ fn test_token_ring_counts_match_the_enumerator() {
 }
 
 // ---------------------------------------------------------------------------------------
-// (c) Chang–Roberts, straight from reference §5.1:
+// (c) Chang–Roberts, straight from the paper (Chang & Roberts, CACM 22(5), 1979):
 //
 //   initiate:       participant = true; send ELECT(id)
 //   on ELECT(x):    if x > id: participant = true; state = lost; send ELECT(x)
@@ -232,7 +232,7 @@ enum St {
     Leader,
 }
 
-/// A node of §5.1: participant, state, leader_id.
+/// A node of the paper's algorithm: participant, state, leader_id.
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
 struct CrN {
     participant: bool,
@@ -248,7 +248,7 @@ enum CrM {
 
 type CrState = (Vec<CrN>, Net<CrM>);
 
-/// The reachable space of §5.1 on a unidirectional ring `i → i+1`, with the given
+/// The reachable space of the paper's algorithm on a unidirectional ring `i → i+1`, with the given
 /// identities by position and initiators; the initial state is every start handler run.
 fn cr_space(idents: &[u64], initiators: &[usize], network: NetworkKind) -> Space {
     let n = idents.len();
@@ -297,7 +297,7 @@ fn cr_space(idents: &[u64], initiators: &[usize], network: NetworkKind) -> Space
     let max = *idents.iter().max().expect("nodes");
     let check = |(nodes, net): &CrState| {
         let leaders: Vec<usize> = (0..n).filter(|&i| nodes[i].state == St::Leader).collect();
-        assert!(leaders.len() <= 1, "§5.1 itself elected two leaders: {nodes:?}");
+        assert!(leaders.len() <= 1, "the paper's algorithm itself elected two leaders: {nodes:?}");
         if net.is_empty() && !initiators.is_empty() {
             assert_eq!(leaders.iter().map(|&i| idents[i]).collect::<Vec<_>>(), vec![max], "{nodes:?}");
             for (i, s) in nodes.iter().enumerate() {

@@ -132,6 +132,11 @@ pub struct CommandArg {
     pub kind: ArgKind,
 }
 
+/// The arguments of the usual `send` command: a destination node, then a text
+/// (`send 5002 hello`), filling an input variant's `to` and `text` fields.
+pub const TO_AND_TEXT: &[CommandArg] =
+    &[CommandArg { field: "to", kind: ArgKind::Node }, CommandArg { field: "text", kind: ArgKind::Text }];
+
 /// What a console argument is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

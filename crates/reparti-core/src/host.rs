@@ -116,7 +116,7 @@ pub struct NodeHost<M> {
     start_lamport: u64,
     start_vector: Vec<u64>,
     has_vector: bool,
-    /// The clock of the moment, for outputs and logs after a send.
+    /// The clock of the moment: the last send's stamp, for outputs and logs after it.
     moment_lamport: u64,
     moment_vector: Vec<u64>,
 }
@@ -164,7 +164,7 @@ impl<M> NodeHost<M> {
 impl<M: Clone> NodeHost<M> {
     /// Runs one handler of `node` (the event's clock rule already applied). Its effects
     /// wait in the host until [`NodeHost::apply`].
-    #[inline]
+    #[inline(always)]
     pub fn run<P: Process<Msg = M>>(
         &mut self,
         place: Place<'_>,
@@ -213,21 +213,20 @@ impl<M: Clone> NodeHost<M> {
     }
 
     /// Applies the effects of the last handler run, in order, through `sink`.
+    // Always inlined: in the checker this is the per-step hot path, and merged into its
+    // caller it costs what the engines' own copies cost before there was a host.
+    #[inline(always)]
     pub fn apply<S: EffectSink<M> + ?Sized>(&mut self, sink: &mut S) {
         let me = self.me;
-        self.moment_lamport = self.start_lamport;
+        let mut effects = std::mem::take(&mut self.effects);
+        // An output or a log after a send is traced with that send's stamp, which moves
+        // into the sink: keep a copy, but only when the handler made any output or log.
+        let notes = effects.iter().any(|e| matches!(e, Effect::Output { .. } | Effect::Log(_)));
         let mut sent_yet = false;
-        let mut k = 0;
-        while k < self.effects.len() {
-            // Look ahead: an output or log before the next send needs this send's stamp
-            // after the stamp itself has moved into the sink.
-            let keep_moment = self.effects[k + 1..]
-                .iter()
-                .take_while(|e| !matches!(e, Effect::Send { .. }))
-                .any(|e| matches!(e, Effect::Output { .. } | Effect::Log(_)));
-            match std::mem::replace(&mut self.effects[k], Effect::Log(String::new())) {
+        for effect in effects.drain(..) {
+            match effect {
                 Effect::Send { to, msg, lamport, vector } => {
-                    if keep_moment {
+                    if notes {
                         self.moment_lamport = lamport;
                         self.moment_vector.clear();
                         if let Some(v) = vector.as_deref() {
@@ -244,18 +243,11 @@ impl<M: Clone> NodeHost<M> {
                 }
                 Effect::SetTimer { timer, after } => sink.set_timer(me, timer, after),
                 Effect::CancelTimer { timer } => sink.cancel_timer(me, timer),
-                Effect::Output { key, value } => {
-                    let at = self.moment(sent_yet);
-                    sink.output(me, key, value, at);
-                }
-                Effect::Log(text) => {
-                    let at = self.moment(sent_yet);
-                    sink.log(me, text, at);
-                }
+                Effect::Output { key, value } => sink.output(me, key, value, self.moment(sent_yet)),
+                Effect::Log(text) => sink.log(me, text, self.moment(sent_yet)),
             }
-            k += 1;
         }
-        self.effects.clear();
+        self.effects = effects;
     }
 
     fn moment(&self, sent_yet: bool) -> ClockAt<'_> {

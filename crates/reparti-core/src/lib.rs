@@ -43,6 +43,8 @@
 //! }
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod algorithm;
 pub mod clock;
 pub mod context;
@@ -59,7 +61,7 @@ pub mod trace;
 
 pub use algorithm::{
     Algorithm, AlgorithmSpec, AlgorithmVisitor, ArgKind, Chapter, Command, CommandArg, ScheduledInput, SpanSpec,
-    Symmetry, WorkloadSetup,
+    Symmetry, WorkloadSetup, TO_AND_TEXT,
 };
 pub use clock::{ClockMode, Clocks, VectorOrder};
 pub use context::{Context, Effect, OutputValue};

@@ -15,6 +15,8 @@
 //! Algorithms whose messages carry node ids and that declare a symmetry implement
 //! `Message` by hand instead, to write `rename_nodes`.
 
+#![warn(missing_docs)]
+
 use proc_macro::TokenStream;
 use quote::quote;
 use syn::{parse_macro_input, Attribute, Data, DeriveInput, Expr, ExprLit, Fields, Lit, Meta};

@@ -112,9 +112,30 @@ fn message_types_get_stable_colours_and_a_legend() {
     assert_eq!((a.types[0].sent, a.types[1].sent), (5, 3));
     let svg = render(&common::election3(), Format::Svg).expect("small");
     assert!(svg.contains("ELECT (5 sent)") && svg.contains("ELECTED (3 sent)"));
-    for glyph in ["lost message", "crash", "critical section", "duplicated", "output"] {
+    for glyph in ["lost message", "crash", "duplicated", "output"] {
         assert!(svg.contains(glyph), "legend lacks {glyph}");
     }
+    // Bars come from the algorithm's declared spans: an election declares none.
+    assert!(!svg.contains("critical section"), "no bar in the legend of an election");
+    let mutex = render(&common::mutex3(), Format::Svg).expect("small");
+    assert!(mutex.contains("critical section"), "the mutex trace's header declares its bar");
+}
+
+#[test]
+fn bars_follow_the_spans_the_trace_header_declares() {
+    use reparti_core::trace::Span;
+    // The same outputs, under another declaration: other keys, another label.
+    let mut trace = common::mutex3();
+    trace.header.spans = vec![Span { label: "write lock".into(), opens: "exit_cs".into(), closes: "never".into() }];
+    let l = layout(&trace, &Options::default());
+    assert!(l.bars.iter().all(|b| b.label == "write lock"), "{:?}", l.bars);
+    assert_eq!(l.bars.len(), l.lanes.iter().filter(|ln| l.bars.iter().any(|b| b.node == ln.node)).count());
+    assert!(l.lanes.iter().any(|ln| ln.outputs.iter().any(|(k, _)| k == "enter_cs")), "enter_cs is a plain output now");
+    let svg = render(&trace, Format::Svg).expect("small");
+    assert!(svg.contains("in its write lock") && !svg.contains("critical section"));
+    // No declaration, no bar: the outputs are just outputs.
+    trace.header.spans.clear();
+    assert!(layout(&trace, &Options::default()).bars.is_empty());
 }
 
 #[test]

@@ -67,7 +67,7 @@ pub fn run(args: &ChatArgs) -> anyhow::Result<ExitCode> {
         ChatCommand::Serve(a) => serve(a),
         ChatCommand::Connect(a) => connect(a),
     }
-    .map_err(|e| if e.is_bad_input() { crate::usage(e.to_string()) } else { anyhow::Error::new(e) })?;
+    .map_err(|e| if e.is_bad_input() { crate::error::usage(e.to_string()) } else { anyhow::Error::new(e) })?;
     Ok(ExitCode::SUCCESS)
 }
 

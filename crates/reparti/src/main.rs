@@ -28,8 +28,6 @@ use clap::Parser;
 use std::process::ExitCode;
 
 use error::UsageError;
-// For the modules that still write `crate::usage` (chat.rs); the others use `crate::error`.
-pub use error::usage;
 
 /// A command-line mistake caught by clap, on one line: the error, then what to do.
 fn one_line(e: &clap::Error) -> String {

@@ -65,9 +65,9 @@
 
 use rand::Rng as _;
 use reparti_core::{
-    Algorithm, AlgorithmSpec, ArgKind, Chapter, Command, CommandArg, Context, Expectation, Invariant, Message, NodeId,
-    NodeSetup, OutputValue, ParamError, ParamSpec, Params, Process, Properties, RunFacts, ScheduledInput, Terminal,
-    WorkloadSetup, World,
+    Algorithm, AlgorithmSpec, Chapter, Command, Context, Expectation, Invariant, Message, NodeId, NodeSetup,
+    OutputValue, ParamError, ParamSpec, Params, Process, Properties, RunFacts, ScheduledInput, Terminal, WorkloadSetup,
+    World, TO_AND_TEXT,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -351,10 +351,7 @@ impl Algorithm for TokenRing {
                 Command {
                     word: "send",
                     variant: "Send",
-                    args: &[
-                        CommandArg { field: "to", kind: ArgKind::Node },
-                        CommandArg { field: "text", kind: ArgKind::Text },
-                    ],
+                    args: TO_AND_TEXT,
                     help: "send TEXT to one node, hop by hop around the ring, once this node holds the token",
                 },
                 Command { word: "release", variant: "Release", args: &[], help: "pass the token on now" },

@@ -10,8 +10,8 @@
 
 use rand::Rng as _;
 use reparti_core::{
-    Command, Context, Invariant, NodeId, ParamError, ParamSpec, Params, Process, RunFacts, ScheduledInput, SpanSpec,
-    Terminal, Timer, WorkloadSetup, World,
+    AlgorithmSpec, Chapter, Command, Context, Invariant, NodeId, ParamError, ParamSpec, Params, Process, RunFacts,
+    ScheduledInput, SpanSpec, Terminal, Timer, WorkloadSetup, World,
 };
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +40,20 @@ pub const COMMANDS: &[Command] = &[
 
 /// The critical section, drawn as a bar on a node's lane from `enter_cs` to `exit_cs`.
 pub const SPANS: &[SpanSpec] = &[SpanSpec { label: "critical section", opens: ENTER_CS, closes: EXIT_CS }];
+
+/// The spec every algorithm of the chapter starts from: the request workload's
+/// parameters, the complete graph, 5 nodes by default, `request`/`release` at the
+/// console, the critical section drawn as a bar. Complete it with struct-update syntax.
+pub const fn spec(name: &'static str, summary: &'static str) -> AlgorithmSpec {
+    AlgorithmSpec {
+        params: PARAMS,
+        topologies: &["complete"],
+        default_nodes: 5,
+        commands: COMMANDS,
+        spans: SPANS,
+        ..AlgorithmSpec::new(name, Chapter::Mutex, summary)
+    }
+}
 
 /// Requests from outside: the console's `request` and `release`, and the workload's.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]

@@ -48,7 +48,7 @@
 
 use super::critical_section::{self as cs, entry_text, Input, MutexNode, Stay, CS_TIMER};
 use reparti_core::{
-    Algorithm, AlgorithmSpec, Chapter, Context, Expectation, Message, NodeId, NodeSetup, ParamError, Params, Process,
+    Algorithm, AlgorithmSpec, Context, Expectation, Message, NodeId, NodeSetup, ParamError, Params, Process,
     Properties, RunFacts, ScheduledInput, Timer, WorkloadSetup,
 };
 use serde::{Deserialize, Serialize};
@@ -211,15 +211,9 @@ impl Algorithm for LamportMutex {
 
     fn spec() -> AlgorithmSpec {
         AlgorithmSpec {
-            params: cs::PARAMS,
-            topologies: &["complete"],
-            default_nodes: 5,
             needs_fifo: true,
-            commands: cs::COMMANDS,
-            spans: cs::SPANS,
-            ..AlgorithmSpec::new(
+            ..cs::spec(
                 "lamport-mutex",
-                Chapter::Mutex,
                 "Lamport (1978): a replicated request queue on FIFO channels, 3(n−1) messages per CS",
             )
         }

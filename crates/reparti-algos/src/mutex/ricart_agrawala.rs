@@ -56,7 +56,7 @@
 use super::critical_section::{self as cs, MutexNode, Stay, CS_TIMER};
 pub use super::critical_section::{entry_text, parse_entry, Input};
 use reparti_core::{
-    Algorithm, AlgorithmSpec, Chapter, Context, Expectation, Message, NodeId, NodeSetup, ParamError, Params, Process,
+    Algorithm, AlgorithmSpec, Context, Expectation, Message, NodeId, NodeSetup, ParamError, Params, Process,
     Properties, RunFacts, ScheduledInput, Timer, WorkloadSetup,
 };
 use serde::{Deserialize, Serialize};
@@ -237,18 +237,10 @@ impl Algorithm for RicartAgrawala {
     type Node = Node;
 
     fn spec() -> AlgorithmSpec {
-        AlgorithmSpec {
-            params: cs::PARAMS,
-            topologies: &["complete"],
-            default_nodes: 5,
-            commands: cs::COMMANDS,
-            spans: cs::SPANS,
-            ..AlgorithmSpec::new(
-                "ricart-agrawala",
-                Chapter::Mutex,
-                "Ricart & Agrawala (1981): timestamped requests, deferred replies, 2(n−1) messages per CS",
-            )
-        }
+        cs::spec(
+            "ricart-agrawala",
+            "Ricart & Agrawala (1981): timestamped requests, deferred replies, 2(n−1) messages per CS",
+        )
     }
 
     fn from_params(params: &Params) -> Result<Self, ParamError> {

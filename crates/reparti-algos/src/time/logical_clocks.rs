@@ -50,7 +50,7 @@ use reparti_core::property::Delivery;
 use reparti_core::{
     Algorithm, AlgorithmSpec, ArgKind, Chapter, Command, CommandArg, Context, Expectation, Invariant, Message, NodeId,
     NodeSetup, OutputValue, ParamError, ParamSpec, Params, Process, Properties, RunFacts, ScheduledInput, VectorOrder,
-    WorkloadSetup,
+    WorkloadSetup, TO_AND_TEXT,
 };
 use serde::{Deserialize, Serialize};
 
@@ -200,15 +200,7 @@ impl Algorithm for LogicalClocks {
             needs_fifo: false,
             reads_clocks: true,
             commands: &[
-                Command {
-                    word: "send",
-                    variant: "Send",
-                    args: &[
-                        CommandArg { field: "to", kind: ArgKind::Node },
-                        CommandArg { field: "text", kind: ArgKind::Text },
-                    ],
-                    help: "send TEXT to one neighbour",
-                },
+                Command { word: "send", variant: "Send", args: TO_AND_TEXT, help: "send TEXT to one neighbour" },
                 Command {
                     word: "broadcast",
                     variant: "Broadcast",

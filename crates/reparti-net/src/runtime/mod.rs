@@ -27,7 +27,7 @@
 //!
 //! Datagrams are hostile input: one that does not open under the key, does not decode,
 //! names an unknown sender or is meant for another node is dropped, counted by reason in
-//! [`Drops`] and reported on stderr; it never stops the node.
+//! [`Drops`] and reported as a `tracing` warning (on stderr, in the CLI); it never stops the node.
 
 mod blocking;
 mod node;

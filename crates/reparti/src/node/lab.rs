@@ -77,10 +77,7 @@ const MESH_COMMANDS: &[reparti_core::Command] = &[
     reparti_core::Command {
         word: "send",
         variant: "Send",
-        args: &[
-            reparti_core::CommandArg { field: "to", kind: reparti_core::ArgKind::Node },
-            reparti_core::CommandArg { field: "text", kind: reparti_core::ArgKind::Text },
-        ],
+        args: reparti_core::TO_AND_TEXT,
         help: "send TEXT to one member",
     },
     reparti_core::Command {

@@ -141,7 +141,7 @@ impl Cluster {
                     Some(addr) => addrs[i] = Some(addr.trim().to_string()),
                     None => self.outputs[i].push_str(&format!("{l}\n")),
                 },
-                Ok(Line::Closed(i)) => return Err(self.failure(i, "exited before it was ready")),
+                Ok(Line::Closed(i)) => return Err(self.failure(i, "failed: it exited before it was ready")),
                 Err(_) => {
                     let late: Vec<String> = (0..n).filter(|i| addrs[*i].is_none()).map(|i| i.to_string()).collect();
                     anyhow::bail!(
