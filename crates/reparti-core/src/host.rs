@@ -109,16 +109,32 @@ pub struct Place<'a> {
 pub struct NodeHost<M> {
     reads_clocks: bool,
     effects: Vec<Effect<M>>,
-    /// The node whose effects are waiting to be applied, and how many nodes there are.
+    /// Who made the waiting effects, and the clocks they are traced with.
+    moment: Moment,
+}
+
+/// The node whose effects wait to be applied, and the clock of each moment of its
+/// handler: kept apart from the effects so that applying them can drain one and read
+/// the other.
+#[derive(Debug, Default)]
+struct Moment {
     me: NodeId,
     n: usize,
-    /// The clock the last handler started with (after its event's tick or merge).
+    /// The clock the handler started with (after its event's tick or merge).
     start_lamport: u64,
     start_vector: Vec<u64>,
     has_vector: bool,
-    /// The clock of the moment: the last send's stamp, for outputs and logs after it.
-    moment_lamport: u64,
-    moment_vector: Vec<u64>,
+    /// The last send's stamp, for outputs and logs after it.
+    sent_lamport: u64,
+    sent_vector: Vec<u64>,
+}
+
+impl Moment {
+    fn at(&self, sent_yet: bool) -> ClockAt<'_> {
+        let (lamport, vector) =
+            if sent_yet { (self.sent_lamport, &self.sent_vector) } else { (self.start_lamport, &self.start_vector) };
+        ClockAt { lamport, vector: self.has_vector.then_some(vector.as_slice()) }
+    }
 }
 
 impl<M> Default for NodeHost<M> {
@@ -130,17 +146,7 @@ impl<M> Default for NodeHost<M> {
 impl<M> NodeHost<M> {
     /// A host for an algorithm that does (`reads_clocks`) or does not read its clocks.
     pub fn new(reads_clocks: bool) -> Self {
-        NodeHost {
-            reads_clocks,
-            effects: Vec::new(),
-            me: NodeId(0),
-            n: 0,
-            start_lamport: 0,
-            start_vector: Vec::new(),
-            has_vector: false,
-            moment_lamport: 0,
-            moment_vector: Vec::new(),
-        }
+        NodeHost { reads_clocks, effects: Vec::new(), moment: Moment::default() }
     }
 
     /// Whether the algorithm may read its clocks.
@@ -173,9 +179,10 @@ impl<M: Clone> NodeHost<M> {
         handler: impl FnOnce(&mut P, &mut Context<'_, M>),
     ) {
         debug_assert!(self.effects.is_empty(), "effects of an earlier handler were never applied");
-        self.me = place.me;
-        self.n = place.n;
-        self.start_lamport = *clocks.lamport;
+        let moment = &mut self.moment;
+        moment.me = place.me;
+        moment.n = place.n;
+        moment.start_lamport = *clocks.lamport;
         let ClockSlot { lamport, mut vector } = clocks;
         {
             let vector = vector.as_deref_mut();
@@ -193,7 +200,7 @@ impl<M: Clone> NodeHost<M> {
         // Only sends tick the clock inside a handler, each by one: the clock the handler
         // started with is the one it ended with, less one per send. Rebuilding it here,
         // and only when an output or a log needs it, keeps the common handler copy-free.
-        self.has_vector = vector.is_some();
+        moment.has_vector = vector.is_some();
         if let Some(v) = vector.as_deref() {
             let mut sends = 0;
             let mut needed = false;
@@ -205,37 +212,37 @@ impl<M: Clone> NodeHost<M> {
                 }
             }
             if needed {
-                self.start_vector.clear();
-                self.start_vector.extend_from_slice(v);
-                self.start_vector[place.me.index()] -= sends;
+                moment.start_vector.clear();
+                moment.start_vector.extend_from_slice(v);
+                moment.start_vector[place.me.index()] -= sends;
             }
         }
     }
 
     /// Applies the effects of the last handler run, in order, through `sink`.
-    // Always inlined: in the checker this is the per-step hot path, and merged into its
-    // caller it costs what the engines' own copies cost before there was a host.
+    // Always inlined: in the checker and the simulator this is the per-event hot path,
+    // and merged into its caller it costs what each engine's own copy cost before.
     #[inline(always)]
     pub fn apply<S: EffectSink<M> + ?Sized>(&mut self, sink: &mut S) {
-        let me = self.me;
-        let mut effects = std::mem::take(&mut self.effects);
+        let moment = &mut self.moment;
+        let me = moment.me;
         // An output or a log after a send is traced with that send's stamp, which moves
         // into the sink: keep a copy, but only when the handler made any output or log.
-        let notes = effects.iter().any(|e| matches!(e, Effect::Output { .. } | Effect::Log(_)));
+        let notes = self.effects.iter().any(|e| matches!(e, Effect::Output { .. } | Effect::Log(_)));
         let mut sent_yet = false;
-        for effect in effects.drain(..) {
+        for effect in self.effects.drain(..) {
             match effect {
                 Effect::Send { to, msg, lamport, vector } => {
                     if notes {
-                        self.moment_lamport = lamport;
-                        self.moment_vector.clear();
+                        moment.sent_lamport = lamport;
+                        moment.sent_vector.clear();
                         if let Some(v) = vector.as_deref() {
-                            self.moment_vector.extend_from_slice(v);
+                            moment.sent_vector.extend_from_slice(v);
                         }
                     }
                     sent_yet = true;
                     let sent = Sent { from: me, to, msg, lamport, vector };
-                    if to.index() < self.n {
+                    if to.index() < moment.n {
                         sink.send(sent);
                     } else {
                         sink.send_nowhere(sent);
@@ -243,22 +250,9 @@ impl<M: Clone> NodeHost<M> {
                 }
                 Effect::SetTimer { timer, after } => sink.set_timer(me, timer, after),
                 Effect::CancelTimer { timer } => sink.cancel_timer(me, timer),
-                Effect::Output { key, value } => sink.output(me, key, value, self.moment(sent_yet)),
-                Effect::Log(text) => sink.log(me, text, self.moment(sent_yet)),
+                Effect::Output { key, value } => sink.output(me, key, value, moment.at(sent_yet)),
+                Effect::Log(text) => sink.log(me, text, moment.at(sent_yet)),
             }
-        }
-        self.effects = effects;
-    }
-
-    fn moment(&self, sent_yet: bool) -> ClockAt<'_> {
-        if !self.has_vector {
-            let lamport = if sent_yet { self.moment_lamport } else { self.start_lamport };
-            return ClockAt { lamport, vector: None };
-        }
-        if sent_yet {
-            ClockAt { lamport: self.moment_lamport, vector: Some(&self.moment_vector) }
-        } else {
-            ClockAt { lamport: self.start_lamport, vector: Some(&self.start_vector) }
         }
     }
 

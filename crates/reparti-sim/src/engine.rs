@@ -75,7 +75,8 @@ pub struct Simulation<A: Algorithm, W: Write = io::Sink> {
     pub(crate) outputs: BTreeMap<&'static str, BTreeMap<OutputValue, u64>>,
     pub(crate) max_chain: u32,
     pub(crate) checks: Checks<A::Node>,
-    host: NodeHost<Msg<A>>,
+    /// Runs every handler; lent out while its effects are applied to this simulation.
+    host: Option<Box<NodeHost<Msg<A>>>>,
     pub(crate) tracer: Option<Tracer<W>>,
     pub(crate) stop: Option<Stop>,
     pub(crate) busy: Duration,
@@ -218,7 +219,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             outputs: BTreeMap::new(),
             max_chain: 0,
             checks,
-            host: NodeHost::new(spec_reads_clocks),
+            host: Some(Box::new(NodeHost::new(spec_reads_clocks))),
             tracer,
             stop: None,
             busy: Duration::ZERO,
@@ -481,16 +482,16 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         let i = node as usize;
         let n = self.nodes.len();
         self.checks.node_before(&self.nodes[i]);
+        let Some(mut host) = self.host.take() else { return };
         {
             let vector = self.vectors.as_mut().map(|v| &mut v[i * n..(i + 1) * n]);
             let place = Place { me: NodeId(node), n, neighbours: self.topology.neighbours(NodeId(node)) };
             let clocks = ClockSlot { lamport: &mut self.lamport[i], vector };
-            self.host.run(place, &mut self.nodes[i], clocks, f);
+            host.run(place, &mut self.nodes[i], clocks, f);
         }
         self.checks.node_after(&self.nodes[i], self.events + 1);
-        let mut host = std::mem::take(&mut self.host);
         host.apply(self);
-        self.host = host;
+        self.host = Some(host);
     }
 
     /// Traces a local event that does not tick the clocks, with the clock of its moment.
@@ -516,6 +517,8 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
 /// into the event queue, timers into the queue with a generation, outputs into the
 /// report and the trace.
 impl<A: Algorithm, W: Write> EffectSink<Msg<A>> for Simulation<A, W> {
+    // Always inlined into the host's loop: once per message, the simulator's hot path.
+    #[inline(always)]
     fn send(&mut self, sent: Sent<Msg<A>>) {
         let env = self.record_send(sent);
         self.route(env);

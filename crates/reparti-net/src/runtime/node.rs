@@ -40,7 +40,8 @@ pub(super) struct Runner<'a, A: Algorithm> {
     /// The next `seq` of each outgoing channel.
     next_seq: Vec<u64>,
     pub(super) reliable: Option<Reliable<Carried<Msg<A>>>>,
-    host: NodeHost<Msg<A>>,
+    /// Runs every handler; lent out while its effects are applied to this runner.
+    host: Option<Box<NodeHost<Msg<A>>>>,
     started: Instant,
     outputs: Vec<(&'static str, OutputValue)>,
     logs: Vec<String>,
@@ -73,7 +74,7 @@ impl<'a, A: Algorithm> Runner<'a, A> {
             timers: Timers::default(),
             next_seq: vec![1; n],
             reliable: cfg.reliable.clone().map(|r| Reliable::new(n, cfg.me.index(), r)),
-            host: NodeHost::new(A::spec().reads_clocks),
+            host: Some(Box::new(NodeHost::new(A::spec().reads_clocks))),
             started: Instant::now(),
             outputs: Vec::new(),
             logs: Vec::new(),
@@ -165,12 +166,12 @@ impl<'a, A: Algorithm> Runner<'a, A> {
     /// Runs one handler to completion through the node host, which then applies its
     /// effects in order through this runner ([`EffectSink`]).
     fn run_handler(&mut self, f: impl FnOnce(&mut A::Node, &mut Context<'_, Msg<A>>)) {
+        let Some(mut host) = self.host.take() else { return };
         let place = Place { me: self.me, n: self.n, neighbours: self.topology.neighbours(self.me) };
         let clocks = ClockSlot { lamport: &mut self.lamport, vector: self.vector.as_deref_mut() };
-        self.host.run(place, &mut self.node, clocks, f);
-        let mut host = std::mem::take(&mut self.host);
+        host.run(place, &mut self.node, clocks, f);
         host.apply(self);
-        self.host = host;
+        self.host = Some(host);
         self.poll_reliable();
     }
 
