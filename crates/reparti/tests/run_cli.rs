@@ -155,6 +155,13 @@ fn ricart_agrawala_on_eight_processes() {
     matrix("ricart-agrawala");
 }
 
+/// Lamport needs FIFO channels: under loss, duplication and reordering the reliable
+/// layer restores their order, and every property and count still holds.
+#[test]
+fn lamport_mutex_on_eight_processes() {
+    matrix("lamport-mutex");
+}
+
 #[test]
 fn the_merged_trace_replays_and_draws() {
     let dir = tempfile::tempdir().expect("scratch folder");
