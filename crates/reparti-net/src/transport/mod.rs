@@ -45,6 +45,7 @@
 //! ```
 
 mod faults;
+mod outbound;
 mod schedule;
 mod shared;
 mod tcp;
@@ -55,8 +56,9 @@ pub use shared::TransportStats;
 
 use crate::error::NetError;
 use faults::{Injector, Step};
+use outbound::Outbound;
 use schedule::Job;
-use shared::{bump, lock, Outbound, Shared};
+use shared::{bump, lock, Shared};
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;

@@ -4,7 +4,8 @@
 //! of thousands costs thousands of heap entries, not thousands of tasks.
 
 use super::faults::Injector;
-use super::shared::{lock, Outbound, Shared};
+use super::outbound::Outbound;
+use super::shared::{lock, Shared};
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::net::SocketAddr;

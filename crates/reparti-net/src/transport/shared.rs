@@ -2,7 +2,6 @@
 //! the registry of tasks to stop when the transport is dropped, and the way out to the
 //! socket ([`Outbound`]).
 
-use super::tcp::Connections;
 use serde::Serialize;
 use std::collections::HashSet;
 use std::future::Future;
@@ -156,31 +155,6 @@ impl Shared {
                 "reparti transport {}: {detail} (peer {peer}; further such problems with it are only counted)",
                 self.local
             );
-        }
-    }
-}
-
-/// The way out to the network, shared by `send` and the delay scheduler.
-#[derive(Clone)]
-pub enum Outbound {
-    Udp(Arc<super::udp::UdpPort>),
-    UdpBlocking(Arc<super::udp::BlockingUdp>),
-    Tcp(Arc<Connections>),
-}
-
-impl Outbound {
-    /// Sends one datagram now (UDP) or queues one frame for the destination's writer
-    /// (TCP). Failures are counted and reported, never returned: the layer above
-    /// retransmits what matters.
-    pub fn emit(&self, shared: &Shared, to: SocketAddr, bytes: Vec<u8>) {
-        let sent = match self {
-            Outbound::Udp(socket) => socket.send_to(&bytes, to),
-            Outbound::UdpBlocking(socket) => socket.send_to(&bytes, to),
-            Outbound::Tcp(connections) => return connections.enqueue(to, bytes),
-        };
-        match sent {
-            Ok(_) => bump(&shared.counters.sent),
-            Err(e) => shared.send_failed(to, &format!("cannot send a UDP datagram of {} bytes: {e}", bytes.len())),
         }
     }
 }
