@@ -35,7 +35,7 @@ pub(crate) fn bfs<A: Algorithm>(
     let started = Instant::now();
     let mut visited = Visited::new(cfg.wide_fingerprints);
     let shared = Shared::new(use_por);
-    let init = m.initial(None);
+    let init = m.initial();
     let packed = Frontier::packs(&init);
     let init_fp = m.fingerprint(&init, cfg.wide_fingerprints);
     visited.insert(init_fp);

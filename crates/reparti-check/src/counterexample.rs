@@ -94,7 +94,7 @@ fn outs<M>(log: &StepLog<M>) -> Vec<String> {
 
 /// Replays `path` and describes every step.
 pub fn build<A: Algorithm>(m: &Model<A>, path: &[Action], property: String, detail: String) -> Counterexample {
-    let s0 = m.initial(None);
+    let s0 = m.initial();
     let initial = s0.nodes.iter().enumerate().map(|(i, n)| format!("node {i}: {n:?}")).collect();
     let initial_in_flight = flight::<A>(&s0);
     let mut s = s0;
@@ -322,7 +322,7 @@ pub fn write_trace<A: Algorithm, W: Write>(
         let input = input.clone();
         w.local(&mut host, *node, EventKind::Input, |e| e.payload = payload, move |p, ctx| p.on_input(input, ctx));
     }
-    let mut s = m.initial(None);
+    let mut s = m.initial();
     for (k, &a) in cx.path.iter().enumerate() {
         w.t = (k + 1) as f64;
         let node = m.actor(&s, a);

@@ -105,7 +105,7 @@ fn check<A: Algorithm>(
 pub(crate) fn dfs<A: Algorithm>(m: &Model<A>, cfg: &CheckConfig, progress: &(dyn Fn(&Progress) + Sync)) -> Outcome {
     let wide = cfg.wide_fingerprints;
     let mut t = Tally::new(wide);
-    let init = m.initial(None);
+    let init = m.initial();
     let init_fp = m.fingerprint(&init, wide);
     insert(&mut t.visited, init_fp);
     t.terminal_seen = m.quiescent(&init);
@@ -173,7 +173,7 @@ pub(crate) fn random_walks<A: Algorithm>(
     let wide = cfg.wide_fingerprints;
     let mut t = Tally::new(wide);
     let mut rng = reparti_core::rng(cfg.seed);
-    let init = m.initial(None);
+    let init = m.initial();
     let mut actions = Vec::new();
     for walk in 0..walks {
         let mut s = init.clone();

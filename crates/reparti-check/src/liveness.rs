@@ -36,7 +36,7 @@ impl Liveness {
 
 /// Builds the graph and checks both notions; `None` if it has more than `limit` states.
 pub fn check<A: Algorithm>(m: &Model<A>, limit: u64, wide: bool) -> Option<Liveness> {
-    let init = m.initial(None);
+    let init = m.initial();
     let mut ids: HashMap<Fingerprint, u32> = HashMap::new();
     let mut fps: Vec<Fingerprint> = Vec::new();
     let mut edges: Vec<Vec<u32>> = Vec::new();

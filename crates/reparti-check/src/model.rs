@@ -20,8 +20,6 @@ use std::sync::RwLock;
 
 pub(crate) type Msg<A> = <<A as Algorithm>::Node as Process>::Msg;
 pub(crate) type Input<A> = <<A as Algorithm>::Node as Process>::Input;
-/// What the initial state's handlers did: `(node, the input or None for a start, effects)`.
-pub type InitialLog<A> = Vec<(u32, Option<Input<A>>, StepLog<Msg<A>>)>;
 
 /// The checker's state for algorithm `A`.
 pub type StateOf<A> = State<<A as Algorithm>::Node, Msg<A>>;
@@ -218,8 +216,7 @@ impl<A: Algorithm> Model<A> {
     }
 
     /// The initial state: every start handler run, then every input scheduled at time 0.
-    /// With `log`, what each of those handlers did: `(node, the input or None for a start, effects)`.
-    pub fn initial(&self, log: Option<&mut InitialLog<A>>) -> StateOf<A> {
+    pub fn initial(&self) -> StateOf<A> {
         let n = self.n();
         let nodes = (0..n)
             .map(|i| self.algorithm.init(&NodeSetup { me: NodeId(i as u32), ident: self.idents[i], n }))
@@ -237,22 +234,14 @@ impl<A: Algorithm> Model<A> {
             lamport: if self.clocks { vec![0; n] } else { Vec::new() },
             vectors: if self.vectors { vec![0; n * n] } else { Vec::new() },
         };
-        let mut logs = Vec::new();
         for i in 0..n as u32 {
-            let mut l = StepLog::default();
             self.tick(&mut s, i);
-            self.run(&mut s, i, |p, ctx| p.on_start(ctx), Some(&mut l));
-            logs.push((i, None, l));
+            self.run(&mut s, i, |p, ctx| p.on_start(ctx), None);
         }
         for (node, input) in &self.initial_inputs {
-            let mut l = StepLog::default();
             self.tick(&mut s, *node);
             let given = input.clone();
-            self.run(&mut s, *node, move |p, ctx| p.on_input(given, ctx), Some(&mut l));
-            logs.push((*node, Some(input.clone()), l));
-        }
-        if let Some(out) = log {
-            *out = logs;
+            self.run(&mut s, *node, move |p, ctx| p.on_input(given, ctx), None);
         }
         s
     }

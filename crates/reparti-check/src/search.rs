@@ -155,7 +155,7 @@ pub(crate) fn shortest_path<A: Algorithm>(
     max_depth: u64,
     wide: bool,
 ) -> Option<Vec<Action>> {
-    let init = m.initial(None);
+    let init = m.initial();
     let init_fp = fingerprint(&init, wide, m.fifo());
     let hit = |s: &StateOf<A>, f: Fingerprint, v: Option<usize>| match target {
         Violated::Liveness | Violated::Cycle => f == fp,
