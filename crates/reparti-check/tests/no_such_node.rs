@@ -10,6 +10,9 @@ use reparti_sim::{simulate_traced, SimConfig, Stop};
 fn stray_drops(trace: &Trace) -> usize {
     let drops: Vec<_> = trace.events.iter().filter(|e| e.kind == EventKind::Drop).collect();
     assert!(drops.iter().all(|e| e.reason.as_deref() == Some("no such node") && e.to == Some(3)), "{drops:?}");
+    // Every event is at a node of the run: the drop at its sender, since node 3 is none.
+    assert!(trace.events.iter().all(|e| (e.node as usize) < trace.header.nodes), "an event outside the run");
+    assert!(drops.iter().all(|e| e.from == Some(e.node)), "{drops:?}");
     drops.len()
 }
 
@@ -26,6 +29,9 @@ fn the_simulator_counts_traces_and_drops_it() {
     assert_eq!(sends, 6, "each stray message is a send, then a drop");
     let replayed = reparti_sim::replay::<Stray>(&trace).expect("the trace replays");
     assert_eq!(replayed.report.messages.dropped, 3);
+    // And the pictures draw it.
+    let svg = reparti_viz::render(&trace, reparti_viz::Format::Svg).expect("drawn");
+    assert!(svg.contains("no such node"), "the drop's reason is in its tooltip");
 }
 
 #[test]

@@ -463,9 +463,12 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         }
     }
 
+    /// Traces the loss of `env`, at its receiver — or at its sender when there is no
+    /// such receiver, so that every event of a trace is at a node of the run.
     pub(crate) fn trace_drop(&mut self, env: &Envelope<Msg<A>>, reason: &str) {
         if let Some(t) = &mut self.tracer {
-            let mut e = Tracer::<W>::event(self.now, env.to, EventKind::Drop, env.lamport, None);
+            let at = if (env.to as usize) < self.nodes.len() { env.to } else { env.from };
+            let mut e = Tracer::<W>::event(self.now, at, EventKind::Drop, env.lamport, None);
             e.msg = Some(env.id);
             e.from = Some(env.from);
             e.to = Some(env.to);
