@@ -304,6 +304,18 @@ pub fn read_trace(input: impl BufRead) -> Result<Trace, TraceError> {
             ),
         });
     }
+    // A trace is untrusted input: whatever reads it (pictures, replays, merges) sizes its
+    // tables by the header, so the header must agree with itself and every event with it.
+    if header.idents.len() != header.nodes {
+        return Err(TraceError::Format {
+            line: 1,
+            why: format!(
+                "the header says {} nodes but gives {} identities (`idents` has one per node)",
+                header.nodes,
+                header.idents.len()
+            ),
+        });
+    }
     let mut events = Vec::new();
     let mut end = None;
     for (k, line) in lines {
@@ -321,10 +333,32 @@ pub fn read_trace(input: impl BufRead) -> Result<Trace, TraceError> {
                 serde_json::from_value(value).map_err(|e| TraceError::Format { line: k + 1, why: e.to_string() })?,
             );
         } else {
-            events.push(
-                serde_json::from_value(value).map_err(|e| TraceError::Format { line: k + 1, why: e.to_string() })?,
-            );
+            let event: TraceEvent =
+                serde_json::from_value(value).map_err(|e| TraceError::Format { line: k + 1, why: e.to_string() })?;
+            check_event(&event, header.nodes).map_err(|why| TraceError::Format { line: k + 1, why })?;
+            events.push(event);
         }
     }
     Ok(Trace { header, events, end })
+}
+
+/// An event fits a run of `nodes` nodes: it happens at one of them, its vector clock has
+/// one entry per node, and what it receives comes from one of them. (A send's `to` may
+/// name no node: that message is dropped, `no such node`; a refused datagram's `from` is
+/// whatever its sender claimed.)
+fn check_event(e: &TraceEvent, nodes: usize) -> Result<(), String> {
+    if e.node as usize >= nodes {
+        return Err(format!("an event at node {}, but the header's nodes are 0..{nodes}", e.node));
+    }
+    if let Some(vc) = &e.vc {
+        if vc.len() != nodes {
+            return Err(format!("a vector clock of {} entries, but the header says {nodes} nodes", vc.len()));
+        }
+    }
+    match (e.kind, e.from) {
+        (EventKind::Receive, Some(from)) if from as usize >= nodes => {
+            Err(format!("a message received from node {from}, but the header's nodes are 0..{nodes}"))
+        }
+        _ => Ok(()),
+    }
 }

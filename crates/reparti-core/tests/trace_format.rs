@@ -200,11 +200,15 @@ fn output_value() -> impl Strategy<Value = OutputValue> {
     prop_oneof![any::<i64>().prop_map(OutputValue::Int), text().prop_map(OutputValue::Text)]
 }
 
-/// Any event: every optional field set or not, whatever the kind.
+/// How many nodes the generated traces have: events must fit their header (a node and
+/// a received message's sender among them, a vector clock of one entry per node).
+const NODES: usize = 3;
+
+/// Any event of a run of [`NODES`] nodes: every optional field set or not, whatever the kind.
 fn event() -> impl Strategy<Value = TraceEvent> {
     let time = exact_float().prop_map(f64::abs);
-    let common = (any::<u64>(), time, any::<u32>(), event_kind(), any::<u64>());
-    let ids = (any::<Option<u64>>(), any::<Option<u64>>(), any::<Option<u32>>(), any::<Option<u32>>());
+    let common = (any::<u64>(), time, 0..NODES as u32, event_kind(), any::<u64>());
+    let ids = (any::<Option<u64>>(), any::<Option<u64>>(), prop::option::of(0..NODES as u32), any::<Option<u32>>());
     let strings = (
         prop::option::of(text()),
         prop::option::of(text()),
@@ -214,7 +218,8 @@ fn event() -> impl Strategy<Value = TraceEvent> {
     );
     // A top-level null payload has its own test below.
     let payload = prop::option::of(json_value().prop_filter("top-level null", |v| !v.is_null()));
-    let rest = (payload, prop::option::of(output_value()), prop::option::of(prop::collection::vec(any::<u64>(), 0..6)));
+    let rest =
+        (payload, prop::option::of(output_value()), prop::option::of(prop::collection::vec(any::<u64>(), NODES)));
     (common, ids, strings, rest).prop_map(
         |(
             (i, t, node, kind, lamport),
@@ -252,7 +257,7 @@ fn trace_header() -> impl Strategy<Value = TraceHeader> {
         prop::collection::btree_map("[a-z]{1,6}", "[ -~]{0,6}", 0..4),
         any::<u64>(),
         "[a-z:0-9-]{1,12}",
-        prop::collection::vec(any::<u64>(), 0..8),
+        prop::collection::vec(any::<u64>(), NODES),
         json_value(),
         prop::sample::select(vec![ClockMode::Lamport, ClockMode::LamportAndVector]),
         prop::collection::vec("[A-Z_]{1,8}", 0..4),
@@ -564,4 +569,35 @@ proptest! {
             prop_assert_eq!(v3[j], mine[j] + u64::from(j == me));
         }
     }
+}
+
+/// A trace is untrusted input: a header that disagrees with itself, or an event that does
+/// not fit the header, is refused on its line before anything is sized by it.
+#[test]
+fn headers_and_events_that_do_not_fit_are_refused_on_their_line() {
+    let header_line = |h: &TraceHeader| serde_json::to_string(h).expect("a header serializes");
+    let huge = TraceHeader { nodes: usize::MAX, ..header() };
+    let err = read_trace(header_line(&huge).as_bytes()).expect_err("refused").to_string();
+    assert!(err.contains("line 1") && err.contains("identities"), "{err}");
+
+    let event = |json: &str| format!("{}\n{json}\n", header_line(&header()));
+    let outside = event(r#"{"i":0,"t":0.0,"node":4294967295,"kind":"start","lamport":1}"#);
+    let err = read_trace(outside.as_bytes()).expect_err("refused").to_string();
+    assert!(err.contains("line 2") && err.contains("node 4294967295") && err.contains("0..3"), "{err}");
+
+    let short_clock = event(r#"{"i":0,"t":0.0,"node":1,"kind":"start","lamport":1,"vc":[0,1]}"#);
+    let err = read_trace(short_clock.as_bytes()).expect_err("refused").to_string();
+    assert!(err.contains("line 2") && err.contains("2 entries"), "{err}");
+
+    let stranger = event(r#"{"i":0,"t":1.0,"node":1,"kind":"receive","lamport":2,"msg":0,"from":7}"#);
+    let err = read_trace(stranger.as_bytes()).expect_err("refused").to_string();
+    assert!(err.contains("from node 7"), "{err}");
+
+    // A send to no node, and its drop at the sender, fit: that is the one rule's trace.
+    let nowhere = event(concat!(
+        r#"{"i":0,"t":0.0,"node":1,"kind":"send","lamport":1,"msg":0,"to":9,"type":"ELECT"}"#,
+        "\n",
+        r#"{"i":1,"t":0.0,"node":1,"kind":"drop","lamport":1,"msg":0,"from":1,"to":9,"type":"ELECT","reason":"no such node"}"#
+    ));
+    assert_eq!(read_trace(nowhere.as_bytes()).expect("fits").events.len(), 2);
 }

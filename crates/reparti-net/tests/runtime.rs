@@ -21,7 +21,7 @@ use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
 mod common;
-use common::{instance, loopback, run_cluster, run_cluster_with, LIMIT};
+use common::{instance, loopback, run_cluster, run_cluster_with, IDLE, LIMIT};
 
 /// Checks one Chang–Roberts run with every node an initiator.
 fn check_election(idents: &[u64], reports: &[NodeReport<ChangRoberts>]) {
@@ -302,8 +302,8 @@ async fn timers_fire_in_order_and_cancelled_ones_do_not() {
     let inst = instance::<ticker::Ticker>(3, IdAssignment::Asc, 1);
     let started = std::time::Instant::now();
     let reports = run_cluster(inst, None, nothing).await;
-    // Three ticks 20 ms apart, then 300 ms of idleness: the idle stop waited for the timers.
-    assert!(started.elapsed() >= Duration::from_millis(60 + 300));
+    // Three ticks 20 ms apart, then IDLE of idleness: the idle stop waited for the timers.
+    assert!(started.elapsed() >= Duration::from_millis(60) + IDLE);
     for r in &reports {
         let fired: Vec<&OutputValue> = r.outputs_of("timer").collect();
         assert_eq!(fired, vec![&OutputValue::from("tick"); 3], "node {}: the cancelled timer never fires", r.me);
@@ -417,7 +417,7 @@ fn the_blocking_driver_elects_under_loss_and_answers_controls() {
         controls.push(tx);
         let mut cfg = NodeConfig::new(NodeId(i as u32), addrs.clone());
         cfg.reliable = Some(ReliableConfig { initial_rto: Duration::from_millis(20), ..ReliableConfig::default() });
-        cfg.idle_stop = Duration::from_millis(300);
+        cfg.idle_stop = IDLE;
         cfg.trace = true;
         let setup = NodeSetup { me: NodeId(i as u32), ident: inst.idents[i], n };
         let (alg, topology) = (Arc::clone(&alg), Arc::clone(&topology));

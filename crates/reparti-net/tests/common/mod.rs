@@ -15,6 +15,11 @@ use tokio::task::JoinSet;
 /// Bound on any one test: a 5-node loopback run takes milliseconds plus the idle stop.
 pub const LIMIT: Duration = Duration::from_secs(20);
 
+/// How long a node of a test cluster waits with nothing to do before it stops. Generous,
+/// so that a node starved of CPU on a loaded machine (every test of the file runs its own
+/// cluster at once) is not taken for a finished one while the token is elsewhere.
+pub const IDLE: Duration = Duration::from_millis(1500);
+
 pub fn loopback() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
 }
@@ -63,7 +68,7 @@ pub async fn run_cluster_with<A: Algorithm, F: Future<Output = ()>>(
         senders.push(tx);
         let mut cfg = NodeConfig::new(NodeId(i as u32), addrs.clone());
         cfg.key = key.clone();
-        cfg.idle_stop = Duration::from_millis(300);
+        cfg.idle_stop = IDLE;
         cfg.trace = true;
         configure(&mut cfg);
         let setup = NodeSetup { me: NodeId(i as u32), ident: inst.idents[i], n };
