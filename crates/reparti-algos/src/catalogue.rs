@@ -88,6 +88,14 @@ mod tests {
     }
 
     #[test]
+    fn every_default_parameter_value_is_one_its_parameter_takes() {
+        for spec in specs() {
+            let resolved = reparti_core::Params::resolve(spec.name, spec.params, &[]);
+            assert!(resolved.is_ok(), "{}: {resolved:?}", spec.name);
+        }
+    }
+
+    #[test]
     fn typos_get_the_nearest_name() {
         assert_eq!(suggest("chang-robert"), Some("chang-roberts"));
         assert_eq!(suggest("frankln"), Some("franklin"));

@@ -37,6 +37,9 @@ impl Process for StrayNode {
     }
 }
 
+/// `claim=wrong` makes the terminal property claim two pings per node.
+const PARAMS: &[ParamSpec] = &[ParamSpec::choice("claim", "right", &["right", "wrong"], "wrong makes a property fail")];
+
 /// See the [module documentation](self). With `-p claim=wrong` its terminal property
 /// claims two pings per node, so that the checker has a counterexample to write.
 pub struct Stray {
@@ -64,7 +67,7 @@ impl Algorithm for Stray {
     fn spec() -> AlgorithmSpec {
         AlgorithmSpec {
             default_nodes: 3,
-            params: &[ParamSpec { name: "claim", default: "right", help: "right, or wrong (a failing property)" }],
+            params: PARAMS,
             ..AlgorithmSpec::new("stray", Chapter::Communication, "test: a send to a node that does not exist")
         }
     }

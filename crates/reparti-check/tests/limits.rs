@@ -199,7 +199,7 @@ impl Process for LoopNode {
     }
 }
 
-const LOOP_PARAMS: &[ParamSpec] = &[ParamSpec { name: "mode", default: "cycle", help: "cycle or stuck" }];
+const LOOP_PARAMS: &[ParamSpec] = &[ParamSpec::choice("mode", "cycle", &["cycle", "stuck"], "cycle or stuck")];
 
 impl Algorithm for Loop {
     type Node = LoopNode;

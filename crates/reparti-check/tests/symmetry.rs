@@ -48,8 +48,8 @@ struct Greetings {
 }
 
 const PARAMS: &[ParamSpec] = &[
-    ParamSpec { name: "symmetry", default: "full", help: "full, rotations or none" },
-    ParamSpec { name: "limit", default: "100", help: "greetings a node may receive" },
+    ParamSpec::choice("symmetry", "full", &["full", "rotations", "none"], "full, rotations or none"),
+    ParamSpec::int("limit", "100", 0, 1_000_000, "greetings a node may receive"),
 ];
 
 impl Algorithm for Greetings {

@@ -70,7 +70,7 @@ pub use host::{ClockAt, ClockSlot, EffectSink, NodeHost, Place, Recorder, Sent, 
 pub use id::NodeId;
 pub use idents::IdAssignment;
 pub use instance::{Instance, SetupError};
-pub use params::{ParamError, ParamSpec, Params};
+pub use params::{ParamError, ParamKind, ParamSpec, Params};
 pub use process::{Message, NodeSetup, Process, Timer};
 pub use property::{Invariant, Properties, Terminal, World};
 /// `#[derive(Message)]`: an enum's variants (or a struct) as its message kinds.

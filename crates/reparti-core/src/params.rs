@@ -4,7 +4,8 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-/// One parameter an algorithm accepts.
+/// One parameter an algorithm accepts, with the values it may take: a value outside
+/// them is a usage error (exit 2) before anything runs, in every engine.
 #[derive(Clone, Debug, Serialize)]
 pub struct ParamSpec {
     /// Its name, as in `--param NAME=VALUE`.
@@ -13,6 +14,108 @@ pub struct ParamSpec {
     pub default: &'static str,
     /// What it means.
     pub help: &'static str,
+    /// The values it may take.
+    pub kind: ParamKind,
+}
+
+/// The values a parameter may take.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ParamKind {
+    /// A whole number from `min` to `max`.
+    Int {
+        /// The least value.
+        min: i64,
+        /// The greatest value.
+        max: i64,
+    },
+    /// A number from `min` to `max`.
+    Real {
+        /// The least value.
+        min: f64,
+        /// The greatest value.
+        max: f64,
+    },
+    /// `true` or `false`.
+    Bool,
+    /// One of these words.
+    Choice {
+        /// The words.
+        of: &'static [&'static str],
+    },
+    /// Text the algorithm reads itself (and refuses itself, in one line).
+    Text,
+}
+
+impl std::fmt::Display for ParamKind {
+    /// What a person may type: `0..=100000`, `true|false`, `leader|all`, `text`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ParamKind::Int { min, max } => write!(f, "{min}..={max}"),
+            ParamKind::Real { min, max } => write!(f, "{min}..={max}"),
+            ParamKind::Bool => f.write_str("true|false"),
+            ParamKind::Choice { of } => f.write_str(&of.join("|")),
+            ParamKind::Text => f.write_str("text"),
+        }
+    }
+}
+
+impl ParamSpec {
+    /// A whole number from `min` to `max`.
+    pub const fn int(name: &'static str, default: &'static str, min: i64, max: i64, help: &'static str) -> Self {
+        ParamSpec { name, default, help, kind: ParamKind::Int { min, max } }
+    }
+
+    /// A number from `min` to `max`.
+    pub const fn real(name: &'static str, default: &'static str, min: f64, max: f64, help: &'static str) -> Self {
+        ParamSpec { name, default, help, kind: ParamKind::Real { min, max } }
+    }
+
+    /// `true` or `false`.
+    pub const fn boolean(name: &'static str, default: &'static str, help: &'static str) -> Self {
+        ParamSpec { name, default, help, kind: ParamKind::Bool }
+    }
+
+    /// One of the words `of`.
+    pub const fn choice(
+        name: &'static str,
+        default: &'static str,
+        of: &'static [&'static str],
+        help: &'static str,
+    ) -> Self {
+        ParamSpec { name, default, help, kind: ParamKind::Choice { of } }
+    }
+
+    /// Text the algorithm reads (and checks) itself.
+    pub const fn text(name: &'static str, default: &'static str, help: &'static str) -> Self {
+        ParamSpec { name, default, help, kind: ParamKind::Text }
+    }
+
+    /// Whether `value` is one this parameter takes; `Err` says which values it takes.
+    pub fn check(&self, value: &str) -> Result<(), String> {
+        match self.kind {
+            ParamKind::Int { min, max } => match value.parse::<i64>() {
+                Ok(v) if (min..=max).contains(&v) => Ok(()),
+                _ => Err(format!("must be a whole number from {min} to {max}")),
+            },
+            ParamKind::Real { min, max } => match value.parse::<f64>() {
+                Ok(v) if v >= min && v <= max => Ok(()),
+                _ => Err(format!("must be a number from {min} to {max}")),
+            },
+            ParamKind::Bool => match value {
+                "true" | "false" => Ok(()),
+                _ => Err("must be true or false".into()),
+            },
+            ParamKind::Choice { of } => {
+                if of.contains(&value) {
+                    Ok(())
+                } else {
+                    Err(format!("must be one of {}", of.join(", ")))
+                }
+            }
+            ParamKind::Text => Ok(()),
+        }
+    }
 }
 
 /// Why a parameter is not usable.
@@ -50,7 +153,8 @@ pub struct Params {
 }
 
 impl Params {
-    /// Merges user-given `K=V` pairs over the declared defaults, refusing unknown names.
+    /// Merges user-given `K=V` pairs over the declared defaults, refusing unknown names
+    /// and values outside what each parameter takes.
     pub fn resolve(algorithm: &str, specs: &[ParamSpec], given: &[(String, String)]) -> Result<Params, ParamError> {
         let mut values: BTreeMap<String, String> =
             specs.iter().map(|p| (p.name.to_string(), p.default.to_string())).collect();
@@ -64,6 +168,14 @@ impl Params {
                 return Err(ParamError::Unknown { algorithm: algorithm.into(), name: k.clone(), accepted });
             }
             values.insert(k.clone(), v.clone());
+        }
+        for spec in specs {
+            let value = values.get(spec.name).map(String::as_str).unwrap_or(spec.default);
+            spec.check(value).map_err(|why| ParamError::Invalid {
+                name: spec.name.into(),
+                value: value.into(),
+                why,
+            })?;
         }
         Ok(Params { values })
     }

@@ -20,9 +20,10 @@ fn is_permutation_of_1_to_n(v: &[u64]) -> bool {
 }
 
 const SPECS: &[ParamSpec] = &[
-    ParamSpec { name: "requests", default: "3", help: "how many requests each node makes" },
-    ParamSpec { name: "initiators", default: "all", help: "who starts" },
-    ParamSpec { name: "holder", default: "0", help: "who holds the token first" },
+    // Free text: these tests are about merging; what values a kind takes is tested below.
+    ParamSpec::text("requests", "3", "how many requests each node makes"),
+    ParamSpec::text("initiators", "all", "who starts"),
+    ParamSpec::text("holder", "0", "who holds the token first"),
 ];
 
 fn defaults() -> BTreeMap<String, String> {
@@ -249,5 +250,35 @@ fn parse_pair_cases() {
     assert_eq!(Params::parse_pair("k=a=b"), Ok(("k".into(), "a=b".into())));
     for bad in ["", "k", "=v", "  =v", "requests 3"] {
         assert_eq!(Params::parse_pair(bad), Err(ParamError::Syntax(bad.to_string())), "'{bad}'");
+    }
+}
+
+/// Each parameter declares the values it takes; a value outside them is refused when
+/// the parameters are resolved (before any engine runs), naming the parameter, the value
+/// and what it takes.
+#[test]
+fn values_outside_a_parameters_kind_are_refused_saying_what_it_takes() {
+    const KINDS: &[ParamSpec] = &[
+        ParamSpec::int("requests", "2", 0, 100, "requests"),
+        ParamSpec::real("send_prob", "0.5", 0.0, 1.0, "probability"),
+        ParamSpec::boolean("fixed", "true", "fixed"),
+        ParamSpec::choice("stop", "leader", &["leader", "all"], "stop"),
+    ];
+    let given = |k: &str, v: &str| vec![(k.to_string(), v.to_string())];
+    assert!(Params::resolve("algo", KINDS, &[]).is_ok(), "the defaults are valid");
+    for (k, v) in [("requests", "100"), ("requests", "0"), ("send_prob", "1"), ("fixed", "false"), ("stop", "all")] {
+        assert!(Params::resolve("algo", KINDS, &given(k, v)).is_ok(), "{k}={v}");
+    }
+    for (k, v, says) in [
+        ("requests", "4294967295", "must be a whole number from 0 to 100"),
+        ("requests", "-1", "must be a whole number from 0 to 100"),
+        ("requests", "two", "must be a whole number from 0 to 100"),
+        ("send_prob", "1.5", "must be a number from 0 to 1"),
+        ("send_prob", "NaN", "must be a number from 0 to 1"),
+        ("fixed", "yes", "must be true or false"),
+        ("stop", "never", "must be one of leader, all"),
+    ] {
+        let err = Params::resolve("algo", KINDS, &given(k, v)).expect_err("refused").to_string();
+        assert_eq!(err, format!("parameter {k}={v}: {says}"));
     }
 }

@@ -30,7 +30,8 @@ pub fn run(args: &ListArgs) -> anyhow::Result<ExitCode> {
         }
         println!("  {:<20} {}", "", facts.join(" · "));
         for p in s.params {
-            println!("  {:<20}   --param {}={:<8} {}", "", p.name, p.default, p.help);
+            let pair = format!("{}={}", p.name, p.default);
+            println!("  {:<20}   --param {pair:<18} {} ({})", "", p.help, p.kind);
         }
     }
     println!("\nTopologies: {}", TOPOLOGY_NAMES.join(", "));

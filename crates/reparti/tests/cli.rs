@@ -158,6 +158,23 @@ fn malformed_flags_are_refused_with_the_fix() {
     assert!(usage_error(&["sim", "chang-roberts", "--nodes", "0"]).contains("at least 1"));
 }
 
+/// Every parameter of every algorithm declares what it takes: out of it is one line,
+/// exit 2, in every command that builds a run — not a 343 GB allocation or a failed run.
+#[test]
+fn parameters_out_of_their_range_are_usage_errors_in_every_command() {
+    for command in ["sim", "check", "run", "eval"] {
+        let err = usage_error(&[command, "ricart-agrawala", "--param", "requests=4294967295"]);
+        assert!(
+            err.contains("parameter requests=4294967295: must be a whole number from 0 to 100000"),
+            "{command}: {err}"
+        );
+        assert_eq!(err.trim().lines().count(), 1, "{command}: one line: {err}");
+    }
+    assert!(usage_error(&["sim", "logical-clocks", "--param", "send_prob=2"]).contains("from 0 to 1"));
+    assert!(usage_error(&["check", "franklin", "--param", "fixed=maybe"]).contains("true or false"));
+    assert!(usage_error(&["sim", "chang-roberts-lab", "--param", "stop=never"]).contains("one of leader, all"));
+}
+
 #[test]
 fn unwritable_trace_is_a_clear_runtime_error() {
     let out = reparti()

@@ -74,13 +74,15 @@ use std::collections::VecDeque;
 
 /// The algorithm's parameters.
 const PARAMS: &[ParamSpec] = &[
-    ParamSpec { name: "holder", default: "0", help: "the node that starts with the token (and where it rests)" },
-    ParamSpec {
-        name: "laps",
-        default: "2",
-        help: "laps the token makes before resting at the holder; 0 = manual: a node keeps the token until `release`",
-    },
-    ParamSpec { name: "sends", default: "3", help: "data messages each node sends (workload), to random destinations" },
+    ParamSpec::int("holder", "0", 0, u32::MAX as i64, "the node that starts with the token (and where it rests)"),
+    ParamSpec::int(
+        "laps",
+        "2",
+        0,
+        u32::MAX as i64,
+        "laps the token makes before resting at the holder; 0 = manual: a node keeps the token until `release`",
+    ),
+    ParamSpec::int("sends", "3", 0, 100_000, "data messages each node sends (workload), to random destinations"),
 ];
 
 /// A message on the ring.

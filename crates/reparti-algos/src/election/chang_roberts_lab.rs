@@ -221,14 +221,15 @@ pub struct ChangRobertsLab {
 }
 
 const PARAMS: &[ParamSpec] = &[
-    ParamSpec { name: "initiators", default: "all", help: Initiators::HELP },
-    ParamSpec { name: "port_base", default: "5000", help: "the port of position 0; position i uses port_base + i" },
-    ParamSpec {
-        name: "stop",
-        default: "leader",
-        help: "after seeing its leader twice a node drops only that leader's messages (`leader`, correct) \
-               or every message (`all`, the sheet read literally: fails with several initiators)",
-    },
+    ParamSpec::text("initiators", "all", Initiators::HELP),
+    ParamSpec::int("port_base", "5000", 1, 65_535, "the port of position 0; position i uses port_base + i"),
+    ParamSpec::choice(
+        "stop",
+        "leader",
+        &["leader", "all"],
+        "after seeing its leader twice a node drops only that leader's messages (`leader`, correct) \
+         or every message (`all`, the sheet read literally: fails with several initiators)",
+    ),
 ];
 
 impl Algorithm for ChangRobertsLab {

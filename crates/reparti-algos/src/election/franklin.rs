@@ -303,12 +303,11 @@ pub struct Franklin {
     pub fixed: bool,
 }
 
-const PARAMS: &[ParamSpec] = &[ParamSpec {
-    name: "fixed",
-    default: "true",
-    help:
-        "keep a neighbour's early next-round ID for the next round (true); false is the broken variant that consumes it",
-}];
+const PARAMS: &[ParamSpec] = &[ParamSpec::boolean(
+    "fixed",
+    "true",
+    "keep a neighbour's early next-round ID for the next round (true); false is the broken variant that consumes it",
+)];
 
 impl Algorithm for Franklin {
     type Node = Node;

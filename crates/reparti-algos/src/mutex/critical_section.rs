@@ -24,12 +24,14 @@ pub const CS_TIMER: Timer = "cs";
 
 /// The parameters of the request workload.
 pub const PARAMS: &[ParamSpec] = &[
-    ParamSpec { name: "requests", default: "2", help: "critical-section requests per node (workload)" },
-    ParamSpec {
-        name: "cs_time",
-        default: "1",
-        help: "whole time units spent in the critical section (milliseconds on a real network)",
-    },
+    ParamSpec::int("requests", "2", 0, 100_000, "critical-section requests per node (workload)"),
+    ParamSpec::int(
+        "cs_time",
+        "1",
+        0,
+        1_000_000,
+        "whole time units spent in the critical section (milliseconds on a real network)",
+    ),
 ];
 
 /// The console's commands: `request` and `release`, as [`Input`].

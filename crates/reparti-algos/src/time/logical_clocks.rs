@@ -56,12 +56,14 @@ use serde::{Deserialize, Serialize};
 
 /// The algorithm's parameters.
 const PARAMS: &[ParamSpec] = &[
-    ParamSpec { name: "events", default: "10", help: "external events per node (workload)" },
-    ParamSpec {
-        name: "send_prob",
-        default: "0.5",
-        help: "probability that an event is a send to a random neighbour (else a local event)",
-    },
+    ParamSpec::int("events", "10", 0, 100_000, "external events per node (workload)"),
+    ParamSpec::real(
+        "send_prob",
+        "0.5",
+        0.0,
+        1.0,
+        "probability that an event is a send to a random neighbour (else a local event)",
+    ),
 ];
 
 /// TP6's message: a content; its `clock` travels in the envelope the engine stamps.

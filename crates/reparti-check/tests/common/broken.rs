@@ -344,7 +344,7 @@ impl Process for RaNode {
     }
 }
 
-const RA_PARAMS: &[ParamSpec] = &[ParamSpec { name: "requests", default: "1", help: "requests per node" }];
+const RA_PARAMS: &[ParamSpec] = &[ParamSpec::int("requests", "1", 0, 1000, "requests per node")];
 
 impl Algorithm for EagerRa {
     type Node = RaNode;

@@ -82,7 +82,7 @@ impl Process for PpNode {
     }
 }
 
-const PP_PARAMS: &[ParamSpec] = &[ParamSpec { name: "trips", default: "2", help: "round trips" }];
+const PP_PARAMS: &[ParamSpec] = &[ParamSpec::int("trips", "2", 0, 1000, "round trips")];
 
 impl Algorithm for PingPong {
     type Node = PpNode;
@@ -195,7 +195,7 @@ impl Process for RingNode {
     }
 }
 
-const RING_PARAMS: &[ParamSpec] = &[ParamSpec { name: "rounds", default: "1", help: "laps of the token" }];
+const RING_PARAMS: &[ParamSpec] = &[ParamSpec::int("rounds", "1", 0, 1000, "laps of the token")];
 
 impl Algorithm for ToyRing {
     type Node = RingNode;
