@@ -61,11 +61,19 @@ pub async fn run_cluster_with<A: Algorithm, F: Future<Output = ()>>(
 
     let alg = Arc::new(inst.algorithm);
     let topology = Arc::new(inst.topology);
-    let mut senders = Vec::with_capacity(n);
+    // Every node's share of the workload is queued before any node starts: a node that
+    // started first could otherwise pass the token on, lap after lap, before a slower
+    // task's inputs were even sent (as happened on a loaded machine). The runtime prefers
+    // queued inputs to datagrams, as the simulator applies time-0 inputs first.
+    let channels: Vec<_> = (0..n).map(|_| mpsc::channel(1024)).collect();
+    for w in inst.workload {
+        channels[w.node.index()].0.try_send(Control::Input(w.input)).expect("the workload fits the channel");
+    }
     let mut tasks = JoinSet::new();
-    for (i, socket) in sockets.into_iter().enumerate() {
-        let (tx, rx) = mpsc::channel(1024);
-        senders.push(tx);
+    for (i, (socket, (tx, rx))) in sockets.into_iter().zip(channels).enumerate() {
+        // The sender goes with it: the node sees its control channel close once it has
+        // read the workload, as when a console ends.
+        drop(tx);
         let mut cfg = NodeConfig::new(NodeId(i as u32), addrs.clone());
         cfg.key = key.clone();
         cfg.idle_stop = IDLE;
@@ -75,12 +83,6 @@ pub async fn run_cluster_with<A: Algorithm, F: Future<Output = ()>>(
         let (alg, topology) = (Arc::clone(&alg), Arc::clone(&topology));
         tasks.spawn(async move { run_node_on(socket, &*alg, setup, &topology, cfg, rx).await });
     }
-    // The workload goes in before any node could have handled a datagram: the runtime
-    // prefers queued inputs to datagrams, as the simulator applies time-0 inputs first.
-    for w in inst.workload {
-        senders[w.node.index()].send(Control::Input(w.input)).await.expect("node task alive");
-    }
-    drop(senders);
 
     let mut reports: Vec<NodeReport<A>> = Vec::with_capacity(n);
     let joined = tokio::time::timeout(LIMIT, async {
