@@ -198,6 +198,23 @@ impl<A: Algorithm, W: Write> Writer<'_, A, W> {
         host.apply(self);
     }
 
+    /// Numbers a sent message and writes its send line; the packet it becomes.
+    fn trace_send(&mut self, sent: Sent<Msg<A>>) -> Pending<Msg<A>> {
+        let Sent { from, to, msg, lamport, vector } = sent;
+        let id = self.next_msg;
+        self.next_msg += 1;
+        let payload = serde_json::to_value(&msg).ok();
+        let kind = msg.kind_name().to_string();
+        let vector = vector.map(Vec::from).unwrap_or_default();
+        self.event_at(from.0, EventKind::Send, lamport, &vector, |e| {
+            e.msg = Some(id);
+            e.to = Some(to.0);
+            e.msg_type = Some(kind);
+            e.payload = payload;
+        });
+        Pending { id, from: from.0, to: to.0, msg, lamport, vector }
+    }
+
     /// Takes the oldest pending packet equal to the one at `net[i]`: same channel, same
     /// message and, when the model keeps clocks, the same stamp (two equal messages
     /// with different stamps are different packets there).
@@ -231,33 +248,19 @@ impl<A: Algorithm, W: Write> Writer<'_, A, W> {
 /// The trace's meaning of a handler's effects: each is a trace line.
 impl<A: Algorithm, W: Write> EffectSink<Msg<A>> for Writer<'_, A, W> {
     fn send(&mut self, sent: Sent<Msg<A>>) {
-        let Sent { from, to, msg, lamport, vector } = sent;
-        let id = self.next_msg;
-        self.next_msg += 1;
-        let payload = serde_json::to_value(&msg).ok();
-        let kind = msg.kind_name().to_string();
-        let vc = vector.map(Vec::from).unwrap_or_default();
-        self.event_at(from.0, EventKind::Send, lamport, &vc.clone(), |e| {
-            e.msg = Some(id);
-            e.to = Some(to.0);
-            e.msg_type = Some(kind);
-            e.payload = payload;
-        });
-        self.pending.push(Pending { id, from: from.0, to: to.0, msg, lamport, vector: vc });
+        let p = self.trace_send(sent);
+        self.pending.push(p);
     }
 
     fn send_nowhere(&mut self, sent: Sent<Msg<A>>) {
-        let id = self.next_msg;
-        let (from, to, lamport) = (sent.from.0, sent.to.0, sent.lamport);
-        let msg = sent.msg.clone();
-        self.send(sent);
-        self.pending.pop();
-        let vc = self.vectors[from as usize].clone();
-        let kind = msg.kind_name().to_string();
-        self.event_at(from, EventKind::Drop, lamport, &vc, |e| {
-            e.msg = Some(id);
-            e.from = Some(from);
-            e.to = Some(to);
+        // Sent, then dropped at once at its sender, with the send's stamp, as the
+        // simulator traces it; never pending.
+        let p = self.trace_send(sent);
+        let kind = p.msg.kind_name().to_string();
+        self.event_at(p.from, EventKind::Drop, p.lamport, &p.vector, |e| {
+            e.msg = Some(p.id);
+            e.from = Some(p.from);
+            e.to = Some(p.to);
             e.msg_type = Some(kind);
             e.reason = Some(NO_SUCH_NODE.into());
         });

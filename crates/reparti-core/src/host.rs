@@ -323,11 +323,6 @@ impl<V> Timers<V> {
     pub fn iter(&self) -> impl Iterator<Item = (Timer, &V)> {
         self.pending.iter().map(|(t, v)| (*t, v))
     }
-
-    /// Forgets every timer (a crash).
-    pub fn clear(&mut self) {
-        self.pending.clear();
-    }
 }
 
 impl<V: Ord + Copy> Timers<V> {

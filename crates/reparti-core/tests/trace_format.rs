@@ -7,7 +7,10 @@ use reparti_core::trace::{
 };
 use reparti_core::{ClockMode, OutputValue, VectorOrder};
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
+
+mod common;
+use common::trace_header as header;
 
 const ALL_KINDS: [EventKind; 10] = [
     EventKind::Start,
@@ -21,24 +24,6 @@ const ALL_KINDS: [EventKind; 10] = [
     EventKind::Crash,
     EventKind::Log,
 ];
-
-fn header() -> TraceHeader {
-    TraceHeader {
-        trace: "reparti".into(),
-        version: TRACE_VERSION,
-        engine: "sim".into(),
-        algorithm: "chang-roberts".into(),
-        params: BTreeMap::from([("initiators".to_string(), "all".to_string())]),
-        seed: 1,
-        topology: "ring".into(),
-        nodes: 3,
-        idents: vec![2, 3, 1],
-        network: json!({"model": {"fifo": true, "delay": {"kind": "const", "value": 1.0}, "loss": 0.0}, "faults": []}),
-        clocks: ClockMode::LamportAndVector,
-        message_types: vec!["ELECT".into(), "ELECTED".into()],
-        spans: Vec::new(),
-    }
-}
 
 /// The events of docs/TRACE.md's table, one per kind, with that kind's fields.
 fn one_event_of_each_kind() -> Vec<TraceEvent> {

@@ -1,27 +1,10 @@
 //! A trace is untrusted input: a header that disagrees with itself, or an event that does
 //! not fit the header, is refused on its line before anything is sized by it.
 
-use reparti_core::trace::{read_trace, TraceHeader, TRACE_VERSION};
-use reparti_core::ClockMode;
-use serde_json::json;
+use reparti_core::trace::{read_trace, TraceHeader};
 
-fn header() -> TraceHeader {
-    TraceHeader {
-        trace: "reparti".into(),
-        version: TRACE_VERSION,
-        engine: "sim".into(),
-        algorithm: "chang-roberts".into(),
-        params: Default::default(),
-        seed: 1,
-        topology: "ring".into(),
-        nodes: 3,
-        idents: vec![2, 3, 1],
-        network: json!({}),
-        clocks: ClockMode::LamportAndVector,
-        message_types: vec!["ELECT".into(), "ELECTED".into()],
-        spans: Vec::new(),
-    }
-}
+mod common;
+use common::trace_header as header;
 
 #[test]
 fn headers_and_events_that_do_not_fit_are_refused_on_their_line() {

@@ -1,4 +1,5 @@
-//! Independent graph helpers shared by the topology tests.
+//! Independent graph helpers shared by the topology tests, and the trace header the
+//! trace tests write and read.
 #![allow(dead_code)] // each test binary uses a different subset
 
 use reparti_core::{NodeId, Topology};
@@ -37,4 +38,24 @@ pub fn my_strongly_connected(adj: &[Vec<u32>]) -> bool {
         }
     }
     bfs_reaches_all(adj) && bfs_reaches_all(&rev)
+}
+
+/// A trace header of a 3-node Chang–Roberts simulation.
+pub fn trace_header() -> reparti_core::trace::TraceHeader {
+    use reparti_core::trace::{TraceHeader, TRACE_VERSION};
+    TraceHeader {
+        trace: "reparti".into(),
+        version: TRACE_VERSION,
+        engine: "sim".into(),
+        algorithm: "chang-roberts".into(),
+        params: std::collections::BTreeMap::from([("initiators".to_string(), "all".to_string())]),
+        seed: 1,
+        topology: "ring".into(),
+        nodes: 3,
+        idents: vec![2, 3, 1],
+        network: serde_json::json!({"model": {"fifo": true, "delay": {"kind": "const", "value": 1.0}, "loss": 0.0}, "faults": []}),
+        clocks: reparti_core::ClockMode::LamportAndVector,
+        message_types: vec!["ELECT".into(), "ELECTED".into()],
+        spans: Vec::new(),
+    }
 }
