@@ -125,10 +125,10 @@ impl HappensBefore {
         let mut last_on_node: HashMap<u32, usize> = HashMap::new();
         let mut send_of: HashMap<u64, usize> = HashMap::new();
         for e in &trace.events {
-            if !matches!(
-                e.kind,
-                EventKind::Start | EventKind::Input | EventKind::Send | EventKind::Receive | EventKind::Timer
-            ) {
+            // The events the clocks date: sends, receives and declared local events.
+            // Starting and the arrival of an input are the framework's, not the
+            // algorithm's, and leave the clocks alone (TP6's rules).
+            if !matches!(e.kind, EventKind::Send | EventKind::Receive | EventKind::Local) {
                 continue;
             }
             let k = events.len();
@@ -285,4 +285,35 @@ fn the_happens_before_check_catches_a_receive_that_skipped_the_merge() {
     hb.events[k].vc[sender] = 0;
     let hb = std::panic::AssertUnwindSafe(hb);
     assert!(std::panic::catch_unwind(|| hb.check_pair(s, k)).is_err(), "send → receive without V(send) < V(receive)");
+}
+
+/// TP6's rules in the simulator: every event of runs on several topologies and
+/// networks carries the clocks the rules give (start at 0; a local event +1; a send +1
+/// then stamps; a receive max + 1; nothing else moves them).
+#[test]
+fn the_simulator_dates_every_event_by_the_sheets_rules() {
+    for network in networks() {
+        for (topology, seed) in [("complete", 1), ("ring", 2), ("random:3", 3)] {
+            let trace = trace_of(&config(5, topology, seed, &network, &[("events", "6")]));
+            reparti_core::audit_clocks(&trace).unwrap_or_else(|e| panic!("{topology}, seed {seed}: {e}"));
+            let first_send = trace.events.iter().find(|e| e.kind == EventKind::Send).expect("a send");
+            let earlier = trace.events.iter().take_while(|e| e.i < first_send.i);
+            let locals_before = earlier.filter(|e| e.node == first_send.node && e.kind == EventKind::Local).count();
+            assert_eq!(
+                first_send.lamport,
+                locals_before as u64 + 1,
+                "a node's first send is stamped 1 + its local events"
+            );
+        }
+    }
+}
+
+/// The audit is not a rubber stamp: a trace whose receive skipped the merge is caught.
+#[test]
+fn the_clock_audit_catches_a_receive_that_only_ticked() {
+    let mut trace = trace_of(&config(4, "complete", 5, &NetworkModel::default(), &[("events", "6")]));
+    let at = trace.events.iter().position(|e| e.kind == EventKind::Receive).expect("a receive");
+    trace.events[at].lamport += 1;
+    let err = reparti_core::audit_clocks(&trace).expect_err("a wrong receive clock");
+    assert!(err.contains("a receive takes the maximum"), "{err}");
 }

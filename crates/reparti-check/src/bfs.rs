@@ -5,25 +5,53 @@
 //! exploration and any number of threads gives the same set of states. The visited
 //! table grows between batches. The first violation found at depth d is a shortest
 //! one (every state of depth < d has been checked).
+//!
+//! Between batches the search judges its limits (interrupt, memory budget, states,
+//! time). The memory budget is judged before the table grows, and within a batch each
+//! thread stops once its output (packed successors) takes its share of the room left:
+//! a batch of wide states can produce far more bytes than the whole frontier before it,
+//! so judging only between batches would overshoot. A search that cannot fit thus
+//! stops with a partial report instead of being killed.
 
 use crate::config::CheckConfig;
 use crate::frontier::Frontier;
 use crate::model::{Action, Model, StateOf};
 use crate::por;
-use crate::search::{Found, Outcome, Progress, Shared, StopReason, Violated};
+use crate::search::{Found, Limits, Outcome, Progress, Shared, StopReason, Violated};
 use crate::state::{Fingerprint, NodeShares, State};
 use crate::visited::{Insert, Visited};
 use rayon::prelude::*;
 use reparti_core::Algorithm;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
 
 /// What one thread produced from a slice of the frontier.
 struct Chunk<S> {
     next: Frontier<S>,
-    retry: Vec<(Fingerprint, S)>,
+    /// New successors the table was too full to take during the batch (it grows only
+    /// between batches), packed like the frontier, with their fingerprints.
+    retry: Frontier<S>,
+    retry_fps: Vec<Fingerprint>,
     /// Spent successor states, recycled as buffers for the next ones.
     pool: Vec<S>,
+    /// States of the slice expanded.
+    expanded: u64,
+}
+
+impl<S: serde::Serialize + serde::de::DeserializeOwned + Clone + PartialEq> Chunk<S> {
+    fn new(packed: bool) -> Self {
+        Chunk {
+            next: Frontier::new(packed),
+            retry: Frontier::new(packed),
+            retry_fps: Vec::new(),
+            pool: Vec::new(),
+            expanded: 0,
+        }
+    }
+
+    /// Bytes this chunk holds besides its few recycled buffers.
+    fn bytes(&self) -> u64 {
+        (self.next.bytes() + self.retry.bytes() + std::mem::size_of_val(self.retry_fps.as_slice())) as u64
+    }
 }
 
 pub(crate) fn bfs<A: Algorithm>(
@@ -32,7 +60,7 @@ pub(crate) fn bfs<A: Algorithm>(
     use_por: bool,
     progress: &(dyn Fn(&Progress) + Sync),
 ) -> Outcome {
-    let started = Instant::now();
+    let limits = Limits::new(cfg);
     let mut visited = Visited::new(cfg.wide_fingerprints);
     let shared = Shared::new(use_por);
     let init = m.initial();
@@ -46,6 +74,13 @@ pub(crate) fn bfs<A: Algorithm>(
     let pool = rayon::ThreadPoolBuilder::new().num_threads(cfg.threads.max(1)).build().ok();
     let threads = cfg.threads.max(1);
     let mut peak_frontier = 0usize;
+    let mut peak_memory = 0u64;
+    // Bytes of output, and new states, per expanded state in the last batch: near the
+    // budget, or when the table could not take a whole batch (it grows only between
+    // batches, and what it cannot take waits, packed, in a retry list), batches shrink
+    // so that the next one is expected to fit.
+    let mut per_state = 0u64;
+    let mut new_per_state = 0.0f64;
     let mut stop = None;
 
     'levels: while !frontier.is_empty() {
@@ -54,64 +89,115 @@ pub(crate) fn bfs<A: Algorithm>(
             break;
         }
         let mut next = Frontier::new(packed);
-        let batch = 4096 * threads;
         let mut start = 0;
-        while start < frontier.len() {
-            let end = (start + batch).min(frontier.len());
+        // Slices a chunk left when it reached its share of the budget, to expand next.
+        let mut leftovers: Vec<std::ops::Range<usize>> = Vec::new();
+        while start < frontier.len() || !leftovers.is_empty() {
+            let in_use = (visited.bytes() + frontier.bytes() + next.bytes()) as u64;
+            // Half the room: appending a chunk to the next level holds its bytes twice
+            // for a moment. A batch aims at half of that, leaving a margin for error.
+            let room = limits.budget.saturating_sub(in_use) / 2;
+            let fits = (room / 2).checked_div(per_state).unwrap_or(u64::MAX);
+            if fits == 0 {
+                stop = Some(StopReason::Memory);
+                break 'levels;
+            }
+            let by_table = if new_per_state > 0.0 {
+                (visited.room() as f64 / (new_per_state * 1.25)).max(64.0) as usize
+            } else {
+                usize::MAX
+            };
+            let batch = (4096 * threads).min(usize::try_from(fits).unwrap_or(usize::MAX)).min(by_table);
+            let unique_before = visited.len();
+            let ranges: Vec<std::ops::Range<usize>> = if leftovers.is_empty() {
+                let end = (start + batch).min(frontier.len());
+                let step = if threads == 1 { end - start } else { (end - start).div_ceil(threads * 4).max(64) };
+                let ranges = (start..end).step_by(step.max(1)).map(|a| a..(a + step).min(end)).collect();
+                start = end;
+                ranges
+            } else {
+                std::mem::take(&mut leftovers)
+            };
+            // Past its share a chunk stops; the rest of its slice waits for a later batch.
+            let share = room / ranges.len().max(1) as u64;
+            shared.over_budget.store(false, Ordering::Relaxed);
             let work = |range: std::ops::Range<usize>| {
-                let mut out = Chunk { next: Frontier::new(packed), retry: Vec::new(), pool: Vec::new() };
+                let mut out = Chunk::new(packed);
                 let mut actions = Vec::new();
                 for i in range {
-                    if shared.stop.load(Ordering::Relaxed) {
+                    if shared.stop.load(Ordering::Relaxed)
+                        || shared.over_budget.load(Ordering::Relaxed)
+                        || limits.interrupted()
+                    {
                         break;
                     }
                     if let Some(s) = frontier.get(i) {
                         expand(m, cfg, &shared, &visited, &s, depth, &mut actions, &mut out);
                     }
+                    out.expanded += 1;
+                    if out.bytes() > share {
+                        shared.over_budget.store(true, Ordering::Relaxed);
+                        break;
+                    }
                 }
                 out
             };
-            let chunks: Vec<Chunk<StateOf<A>>> = if threads == 1 {
-                vec![work(start..end)]
-            } else {
-                let step = (end - start).div_ceil(threads * 4).max(64);
-                let ranges: Vec<std::ops::Range<usize>> =
-                    (start..end).step_by(step).map(|a| a..(a + step).min(end)).collect();
-                match &pool {
-                    Some(pool) => pool.install(|| ranges.into_par_iter().map(work).collect()),
-                    None => ranges.into_iter().map(work).collect(),
-                }
+            let chunks: Vec<Chunk<StateOf<A>>> = match &pool {
+                Some(pool) if threads > 1 => pool.install(|| ranges.clone().into_par_iter().map(work).collect()),
+                _ => ranges.iter().cloned().map(work).collect(),
             };
+            for (r, c) in ranges.iter().zip(&chunks) {
+                let done = r.start + usize::try_from(c.expanded).unwrap_or(usize::MAX).min(r.len());
+                if done < r.end {
+                    leftovers.push(done..r.end);
+                }
+            }
+            let expanded: u64 = chunks.iter().map(|c| c.expanded).sum();
+            if expanded == 0 && shared.over_budget.load(Ordering::Relaxed) {
+                // Not one state's successors fit in what is left.
+                stop = Some(StopReason::Memory);
+                break 'levels;
+            }
+            let produced: u64 = chunks.iter().map(Chunk::bytes).sum();
+            per_state = produced.div_ceil(expanded.max(1));
             for c in chunks {
                 next.append(c.next);
-                for (fp, s) in c.retry {
-                    visited.grow_if_needed();
+                for (k, &fp) in c.retry_fps.iter().enumerate() {
+                    let Some(s) = c.retry.get(k) else { continue };
+                    let lists = (frontier.bytes() + next.bytes()) as u64;
+                    if !limits.grow(&mut visited, lists, &mut peak_memory) {
+                        stop = Some(StopReason::Memory);
+                        break 'levels;
+                    }
                     if visited.insert(fp) == Insert::New {
                         shared.check_new(m, &s, fp, depth + 1);
                         next.push(&s);
                     }
                 }
             }
-            visited.grow_if_needed();
-            start = end;
+            let lists = (frontier.bytes() + next.bytes()) as u64;
+            if !limits.grow(&mut visited, lists, &mut peak_memory) {
+                stop = Some(StopReason::Memory);
+                break 'levels;
+            }
             peak_frontier = peak_frontier.max(frontier.bytes() + next.bytes());
+            let in_use = visited.bytes() as u64 + lists;
+            peak_memory = peak_memory.max(in_use);
             let unique = visited.len();
+            new_per_state = (unique - unique_before) as f64 / expanded.max(1) as f64;
             progress(&Progress {
                 states: shared.generated.load(Ordering::Relaxed),
                 unique,
                 depth: depth + 1,
-                seconds: started.elapsed().as_secs_f64(),
+                seconds: limits.started.elapsed().as_secs_f64(),
+                memory_bytes: in_use,
             });
             if shared.stop.load(Ordering::Relaxed) {
                 stop = Some(StopReason::Violation);
                 break 'levels;
             }
-            if cfg.max_states.is_some_and(|max| unique >= max) {
-                stop = Some(StopReason::MaxStates);
-                break 'levels;
-            }
-            if cfg.max_seconds.is_some_and(|max| started.elapsed().as_secs_f64() >= max) {
-                stop = Some(StopReason::Time);
+            if let Some(why) = limits.reached(unique, in_use) {
+                stop = Some(why);
                 break 'levels;
             }
         }
@@ -129,9 +215,10 @@ pub(crate) fn bfs<A: Algorithm>(
         unique: visited.len(),
         // A violation found while expanding level d lies at depth d + 1.
         max_depth: found.as_ref().map_or(depth, |f| f.depth.max(depth)),
-        seconds: started.elapsed().as_secs_f64(),
+        seconds: limits.started.elapsed().as_secs_f64(),
         table_bytes: visited.bytes(),
         frontier_bytes: peak_frontier,
+        memory_peak: peak_memory,
         collision_probability: visited.collision_probability(visited.len()),
         stop: stop.unwrap_or(if shared.cut.load(Ordering::Relaxed) {
             StopReason::Depth
@@ -189,9 +276,8 @@ fn expand<A: Algorithm>(
             }
             for (step, fp) in succs {
                 shared.generated.fetch_add(1, Ordering::Relaxed);
-                if let Some(spent) = admit(m, shared, visited, step.state, step.violation, fp, depth + 1, out) {
-                    out.pool.push(spent);
-                }
+                let spent = admit(m, shared, visited, step.state, step.violation, fp, depth + 1, out);
+                out.pool.push(spent);
             }
             if keep {
                 shared.reduced.store(true, Ordering::Relaxed);
@@ -224,14 +310,14 @@ fn expand<A: Algorithm>(
     }
     shared.generated.fetch_add(succs.len() as u64, Ordering::Relaxed);
     for (step, fp) in succs {
-        if let Some(spent) = admit(m, shared, visited, step.state, step.violation, fp, depth + 1, out) {
-            out.pool.push(spent);
-        }
+        let spent = admit(m, shared, visited, step.state, step.violation, fp, depth + 1, out);
+        out.pool.push(spent);
     }
 }
 
-/// Records a successor: a delivery violation, or a new state to check and expand later.
-/// Gives the state back when it is not kept, so that its buffer can be reused.
+/// Records a successor: a delivery violation, a new state to check and expand later
+/// (packed into the next level, or into the retry list when the table is too full), or
+/// a state seen before. Gives the state back, so that its buffer can be reused.
 #[allow(clippy::too_many_arguments)]
 fn admit<A: Algorithm>(
     m: &Model<A>,
@@ -242,21 +328,21 @@ fn admit<A: Algorithm>(
     fp: Fingerprint,
     depth: u64,
     out: &mut Chunk<StateOf<A>>,
-) -> Option<StateOf<A>> {
+) -> StateOf<A> {
     if let Some((k, why)) = violation {
         shared.report(Found { violated: Violated::Invariant(k), detail: why, fp, depth });
-        return Some(state);
+        return state;
     }
     match visited.insert(fp) {
         Insert::New => {
             shared.check_new(m, &state, fp, depth);
             out.next.push(&state);
-            Some(state)
         }
-        Insert::Seen => Some(state),
+        Insert::Seen => {}
         Insert::Full => {
-            out.retry.push((fp, state));
-            None
+            out.retry_fps.push(fp);
+            out.retry.push(&state);
         }
     }
+    state
 }

@@ -3,6 +3,8 @@
 use reparti_core::{IdAssignment, TopologyKind};
 use std::fmt;
 use std::str::FromStr;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 /// The channel model explored.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, serde::Serialize)]
@@ -88,6 +90,13 @@ pub struct CheckConfig {
     pub max_states: Option<u64>,
     /// Stop after this many seconds.
     pub max_seconds: Option<f64>,
+    /// Stop when the visited set and the frontier would take more bytes than this;
+    /// `None` for the default budget, a share of the memory available (see
+    /// [`MemoryBudget`](crate::MemoryBudget)).
+    pub max_memory: Option<u64>,
+    /// Set it (from a Ctrl-C handler, another thread) to stop the search cleanly with a
+    /// partial report; the search polls it between batches of states.
+    pub interrupt: Option<Arc<AtomicBool>>,
     /// Use 128-bit fingerprints instead of 64-bit ones.
     pub wide_fingerprints: bool,
     /// Partial-order reduction (where sound; the report says when it was not applied).
@@ -118,6 +127,8 @@ impl Default for CheckConfig {
             max_depth: None,
             max_states: None,
             max_seconds: None,
+            max_memory: None,
+            interrupt: None,
             wide_fingerprints: false,
             por: false,
             symmetry: false,

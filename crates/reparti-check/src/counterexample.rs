@@ -170,7 +170,7 @@ impl<A: Algorithm, W: Write> Writer<'_, A, W> {
         ClockSlot { lamport: &mut self.lamport[i], vector: Some(&mut self.vectors[i]) }
     }
 
-    /// A local event: its tick, its trace line, its handler.
+    /// A start, a timer or an input: its trace line, its handler.
     fn local(
         &mut self,
         host: &mut NodeHost<Msg<A>>,
@@ -179,7 +179,6 @@ impl<A: Algorithm, W: Write> Writer<'_, A, W> {
         fill: impl FnOnce(&mut TraceEvent),
         handler: impl FnOnce(&mut A::Node, &mut Context<'_, Msg<A>>),
     ) {
-        NodeHost::<Msg<A>>::tick(NodeId(node), self.clocks(node));
         self.event(node, kind, fill);
         self.handler(host, node, handler);
     }
@@ -282,6 +281,11 @@ impl<A: Algorithm, W: Write> EffectSink<Msg<A>> for Writer<'_, A, W> {
         let vc = at.vector.map(<[u64]>::to_vec).unwrap_or_default();
         self.event_at(node.0, EventKind::Log, at.lamport, &vc, |e| e.text = Some(text));
     }
+
+    fn local_event(&mut self, node: NodeId, at: ClockAt<'_>) {
+        let vc = at.vector.map(<[u64]>::to_vec).unwrap_or_default();
+        self.event_at(node.0, EventKind::Local, at.lamport, &vc, |_| {});
+    }
 }
 
 /// Writes a counterexample as a trace.
@@ -302,7 +306,7 @@ pub fn write_trace<A: Algorithm, W: Write>(
         network: serde_json::json!({ "checker": network, "fifo": m.fifo() }),
         clocks: ClockMode::LamportAndVector,
     });
-    let nodes = (0..n).map(|i| m.algorithm.init(&NodeSetup { me: NodeId(i as u32), ident: m.idents[i], n })).collect();
+    let nodes = (0..n).map(|i| m.algorithm.init(&NodeSetup::new(NodeId(i as u32), m.idents[i], n))).collect();
     let mut w = Writer {
         m,
         out: TraceWriter::new(out, &header)?,

@@ -102,8 +102,11 @@ impl<S: Serialize + DeserializeOwned + Clone + PartialEq> Frontier<S> {
         }
     }
 
-    /// Bytes used by the packed form (0 for plain values, whose size is not known).
+    /// Bytes used: the packed form exactly; plain values by their inline size only
+    /// (what they own on the heap is not known, so this undercounts them). Spare
+    /// capacity is not counted: the allocator grows large buffers by remapping pages,
+    /// and capacity never written is never resident.
     pub fn bytes(&self) -> usize {
-        self.bytes.len() + self.ends.len() * 8
+        self.bytes.len() + self.ends.len() * 8 + self.values.len() * std::mem::size_of::<S>()
     }
 }

@@ -17,7 +17,10 @@
 //! * a BFS frontier of postcard-packed states;
 //! * partial-order reduction by ample sets where it is sound ([`CheckConfig::por`]);
 //! * invariants, terminal properties and deadlocks on every state; liveness on the
-//!   explicit graph ([`CheckConfig::liveness`]).
+//!   explicit graph ([`CheckConfig::liveness`]);
+//! * honest endings: a search cut short (state or time limit, the memory budget of
+//!   [`MemoryBudget`], an interrupt) says so in [`CheckReport::cut_short`], and
+//!   establishes no property it did not check everywhere.
 
 #![warn(missing_docs)]
 
@@ -27,26 +30,32 @@ mod counterexample;
 mod dfs;
 mod frontier;
 mod liveness;
+pub mod memory;
 mod model;
 mod por;
 mod report;
 mod search;
 mod state;
 mod symmetry;
+mod verdicts;
 mod visited;
 
 // The public surface: what the CLI, the other crates and this crate's tests use, and the
 // types of the report's fields. The search's machinery stays inside.
 pub use config::{CheckConfig, NetworkKind, Strategy};
 pub use counterexample::{Counterexample, StepView};
+pub use memory::MemoryBudget;
 pub use model::Action;
 pub use report::{CheckReport, Reduction, Verdict};
 pub use search::{Progress, StopReason};
 
+use liveness::Skipped;
 use model::Model;
 use reparti_core::Algorithm;
-use search::{Outcome, Violated};
+use search::{Limits, Outcome, Violated};
 use std::io::Write;
+use std::time::Instant;
+use verdicts::{cut_reason, property_name, verdicts};
 
 /// Why a check could not start.
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +79,13 @@ fn search<A: Algorithm>(m: &Model<A>, cfg: &CheckConfig, por: bool, progress: &(
     }
 }
 
+/// Whether [`check`] would accept `cfg` for `A` (parameters, topology, identities,
+/// size), without searching: so that a caller can say something before a long search
+/// without saying it before a refusal.
+pub fn validate<A: Algorithm>(cfg: &CheckConfig) -> Result<(), CheckError> {
+    Model::<A>::new(cfg).map(|_| ())
+}
+
 /// Checks algorithm `A` as configured; writes the counterexample (if any) to `trace`.
 pub fn check<A: Algorithm>(
     cfg: &CheckConfig,
@@ -77,6 +93,10 @@ pub fn check<A: Algorithm>(
     progress: &(dyn Fn(&Progress) + Sync),
     trace: Option<&mut dyn Write>,
 ) -> Result<CheckReport, CheckError> {
+    let started = Instant::now();
+    // Resolved once, so that every search of this check (and the report) has the same.
+    let budget = MemoryBudget::resolve(cfg.max_memory);
+    let cfg = &CheckConfig { max_memory: Some(budget.bytes), ..cfg.clone() };
     let mut m = Model::<A>::new(cfg)?;
     let symmetry_group = symmetry::group(&m);
     let symmetry_note = match (&symmetry_group, cfg.symmetry) {
@@ -86,8 +106,11 @@ pub fn check<A: Algorithm>(
         (Err(why), false) => format!("off ({why})"),
     };
     let symmetry_applied = cfg.symmetry && symmetry_group.is_ok();
+    // A comparison search cut short (limits, budget, interrupt) counted only part of
+    // the space: its count is left out rather than shown as the unreduced size.
+    let counted = |o: Outcome| cut_reason(o.stop, cfg, &budget).is_none().then_some(o.unique);
     let unsymmetric = if symmetry_applied && compare_reductions {
-        Some(search(&m, &CheckConfig { symmetry: false, ..cfg.clone() }, false, &|_| {}).unique)
+        counted(search(&m, &CheckConfig { symmetry: false, ..cfg.clone() }, false, &|_| {}))
     } else {
         None
     };
@@ -112,15 +135,21 @@ pub fn check<A: Algorithm>(
         por_applied = false;
         por_note = "switched off: the algorithm sent a message along no channel of the topology, which the reduction assumes never happens".into();
     }
-    let unreduced_states = (compare_reductions && por_applied).then(|| search(&m, cfg, false, &|_| {}).unique);
+    let unreduced_states =
+        if compare_reductions && por_applied { counted(search(&m, cfg, false, &|_| {})) } else { None };
 
     let complete = matches!(out.stop, search::StopReason::Exhausted);
     let mut found = out.found.clone();
     let mut path = out.path.clone();
+    // The liveness graph, the counterexample's path: within the same limits, the clock
+    // counted from the start of the check.
+    let mut limits = Limits::new(cfg);
+    limits.started = started;
+    let mut liveness_skipped = None;
     // Liveness, on the full graph, when everything else held.
     let liveness_verdicts = if found.is_none() && complete && cfg.liveness {
-        match liveness::check(&m, cfg.liveness_limit, cfg.wide_fingerprints) {
-            Some(l) => {
+        match liveness::check(&m, cfg.liveness_limit, cfg.wide_fingerprints, &limits) {
+            Ok(l) => {
                 if let Some((kind, fp)) = l.failure() {
                     found = Some(search::Found {
                         violated: kind,
@@ -137,18 +166,28 @@ pub fn check<A: Algorithm>(
                 }
                 Some((l.stuck.is_none(), l.cycle.is_none(), format!("on the full graph of {} states", l.states)))
             }
-            None => None,
+            Err(why) => {
+                liveness_skipped = Some(why);
+                None
+            }
         }
     } else {
         None
     };
 
+    let mut path_missing = None;
     let counterexample = match &found {
         Some(f) => {
             let path = match path {
                 Some(p) => Some(p),
                 None => {
-                    search::shortest_path(&m, f.violated, f.fp, f.depth.max(out.max_depth) + 1, cfg.wide_fingerprints)
+                    let depth = f.depth.max(out.max_depth) + 1;
+                    search::shortest_path(&m, f.violated, f.fp, depth, cfg.wide_fingerprints, &limits).unwrap_or_else(
+                        |why| {
+                            path_missing = Some(why);
+                            None
+                        },
+                    )
                 }
             };
             path.map(|p| counterexample::build(&m, &p, property_name(&m, f.violated), f.detail.clone()))
@@ -159,7 +198,31 @@ pub fn check<A: Algorithm>(
         counterexample::write_trace(&m, cx, cfg.seed, &cfg.network.to_string(), out).map_err(CheckError::Trace)?;
     }
 
-    let properties = verdicts(&m, &out, found.as_ref(), complete, liveness_verdicts, cfg);
+    // Why the answer is partial, if it is: the search stopped early with nothing found,
+    // or the liveness check was interrupted or ran out of time.
+    let cut_short = match (&found, liveness_skipped) {
+        (Some(_), _) => None,
+        (None, Some(Skipped::Cut(why))) => {
+            cut_reason(why, cfg, &budget).map(|r| format!("{r}, during the liveness check"))
+        }
+        (None, _) => cut_reason(out.stop, cfg, &budget),
+    };
+    let liveness = match liveness_verdicts {
+        Some(judged) => Ok(judged),
+        None => Err(liveness_skipped),
+    };
+    let mut properties = verdicts(&m, &out, found.as_ref(), liveness, cfg, &budget);
+    if let Some(f) = found.as_ref().filter(|_| counterexample.is_none()) {
+        let name = property_name(&m, f.violated);
+        let why = match path_missing {
+            Some(search::StopReason::Memory) => "rebuilding the shortest path would outgrow the memory budget",
+            Some(_) => "rebuilding the shortest path was interrupted",
+            None => "its path could not be rebuilt",
+        };
+        if let Some(v) = properties.iter_mut().find(|v| v.name == name) {
+            v.note = format!("{}; no counterexample: {why}", v.note);
+        }
+    }
     let unique = out.unique.max(1);
     let spec = &m.spec;
     Ok(CheckReport {
@@ -186,8 +249,15 @@ pub fn check<A: Algorithm>(
         states_per_sec: out.unique as f64 / out.seconds.max(1e-9),
         bytes_per_state: out.table_bytes as f64 / unique as f64,
         frontier_peak_bytes: out.frontier_bytes,
+        memory_budget_bytes: budget.bytes,
+        memory_peak_bytes: out.memory_peak,
         complete,
-        stop: if found.is_some() { StopReason::Violation } else { out.stop },
+        stop: match (&found, liveness_skipped) {
+            (Some(_), _) => StopReason::Violation,
+            (None, Some(Skipped::Cut(why))) => why,
+            (None, _) => out.stop,
+        },
+        cut_short,
         properties,
         counterexample,
         fingerprint_bits: if cfg.wide_fingerprints { 128 } else { 64 },
@@ -210,108 +280,4 @@ pub fn check<A: Algorithm>(
             "left out of the state (the algorithm does not read them): runs differing only in clock values are one state".into()
         },
     })
-}
-
-fn property_name<A: Algorithm>(m: &Model<A>, v: Violated) -> String {
-    match v {
-        Violated::Invariant(k) => m.props.invariants[k].name().to_string(),
-        Violated::Terminal(k) => m.props.terminal[k].name.to_string(),
-        Violated::Liveness => LIVE_EVENTUALLY.into(),
-        Violated::Cycle => LIVE_TERMINATES.into(),
-    }
-}
-
-const LIVE_EVENTUALLY: &str = "eventually a correct end (AG EF done)";
-const LIVE_TERMINATES: &str = "every run terminates (no cycle avoids done)";
-
-fn verdicts<A: Algorithm>(
-    m: &Model<A>,
-    out: &Outcome,
-    found: Option<&search::Found>,
-    complete: bool,
-    liveness: Option<(bool, bool, String)>,
-    cfg: &CheckConfig,
-) -> Vec<Verdict> {
-    let scope = if complete {
-        format!("in all {} reachable states", out.unique)
-    } else {
-        format!("in the {} states explored (the search is incomplete)", out.unique)
-    };
-    let stopped = "not fully checked: the search stopped at the first violation".to_string();
-    // Liveness is checked after an exhaustive safety search that found nothing, so a
-    // liveness failure leaves every safety verdict standing.
-    let safety_found = found.filter(|f| !matches!(f.violated, Violated::Liveness | Violated::Cycle));
-    let judge = |this: Violated, kind: &'static str, name: &str| -> Verdict {
-        let (holds, note) = match safety_found {
-            Some(f) if f.violated == this => (Some(false), f.detail.clone()),
-            Some(_) => (None, stopped.clone()),
-            None => (Some(true), scope.clone()),
-        };
-        Verdict { name: name.to_string(), kind, holds, note }
-    };
-    let mut v: Vec<Verdict> = m
-        .props
-        .invariants
-        .iter()
-        .enumerate()
-        .map(|(k, i)| judge(Violated::Invariant(k), "invariant", i.name()))
-        .collect();
-    for (k, t) in m.props.terminal.iter().enumerate() {
-        let mut verdict = judge(Violated::Terminal(k), "terminal", t.name);
-        if verdict.holds == Some(true) {
-            verdict.note = if out.terminal_seen {
-                format!("in every final state {}", if complete { "reachable" } else { "explored" })
-            } else {
-                "no final state was reached".into()
-            };
-        }
-        v.push(verdict);
-    }
-    let terminal_failed = found.is_some_and(|f| matches!(f.violated, Violated::Terminal(_)));
-    v.push(Verdict {
-        name: "no deadlock".into(),
-        kind: "deadlock",
-        holds: if terminal_failed {
-            Some(false)
-        } else if found.is_some() {
-            None
-        } else {
-            Some(true)
-        },
-        note: if terminal_failed {
-            "a state with nothing left to do is not a correct final state".into()
-        } else {
-            "every state with nothing left to do is a correct final state".into()
-        },
-    });
-    match liveness {
-        Some((eventually, terminates, how)) => {
-            let live = |name: &str, ok: bool, this: Violated| Verdict {
-                name: name.into(),
-                kind: "liveness",
-                holds: Some(ok),
-                note: match found {
-                    Some(f) if f.violated == this => f.detail.clone(),
-                    _ => how.clone(),
-                },
-            };
-            v.push(live(LIVE_EVENTUALLY, eventually, Violated::Liveness));
-            v.push(live(LIVE_TERMINATES, terminates, Violated::Cycle));
-        }
-        None => {
-            let why = if !cfg.liveness {
-                "not checked (--no-liveness)".to_string()
-            } else if found.is_some() {
-                stopped.clone()
-            } else if !complete {
-                "not checked: the search did not exhaust the space".to_string()
-            } else {
-                format!("not checked: more than {} states (raise --liveness-limit)", cfg.liveness_limit)
-            };
-            for name in [LIVE_EVENTUALLY, LIVE_TERMINATES] {
-                v.push(Verdict { name: name.into(), kind: "liveness", holds: None, note: why.clone() });
-            }
-        }
-    }
-    v
 }

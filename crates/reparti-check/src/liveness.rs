@@ -9,10 +9,12 @@
 //!   algorithm promises). Computed by a topological sort of the other states.
 //!
 //! The graph is built by a plain (unreduced) breadth-first search and kept in memory,
-//! so this runs only on spaces up to the configured limit.
+//! so this runs only on spaces up to the configured limit, and only while the graph
+//! fits the memory budget (judged every 4096 states, the later passes' arrays
+//! included); it stops when interrupted or out of time.
 
 use crate::model::{Model, StateOf};
-use crate::search::Violated;
+use crate::search::{Limits, StopReason, Violated};
 use crate::state::{fingerprint, Fingerprint};
 use reparti_core::Algorithm;
 use std::collections::{HashMap, VecDeque};
@@ -34,8 +36,25 @@ impl Liveness {
     }
 }
 
-/// Builds the graph and checks both notions; `None` if it has more than `limit` states.
-pub fn check<A: Algorithm>(m: &Model<A>, limit: u64, wide: bool) -> Option<Liveness> {
+/// Why liveness was not judged.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Skipped {
+    /// More than the configured limit of states.
+    TooBig,
+    /// The graph would outgrow the memory budget.
+    Memory,
+    /// Interrupted, or out of time: the answer is cut short.
+    Cut(StopReason),
+}
+
+/// Bytes per state of the graph and of the passes over it (ids table, fingerprint,
+/// edge list header, predecessor list header, flags and counters), by their sizes.
+const PER_STATE: u64 = 40 + 16 + 24 + 24 + 1 + 1 + 4 + 4;
+/// Bytes per edge: once as a successor, once as a predecessor.
+const PER_EDGE: u64 = 8;
+
+/// Builds the graph and checks both notions, within `limit` states and `limits`.
+pub fn check<A: Algorithm>(m: &Model<A>, limit: u64, wide: bool, limits: &Limits) -> Result<Liveness, Skipped> {
     let init = m.initial();
     let mut ids: HashMap<Fingerprint, u32> = HashMap::new();
     let mut fps: Vec<Fingerprint> = Vec::new();
@@ -49,8 +68,19 @@ pub fn check<A: Algorithm>(m: &Model<A>, limit: u64, wide: bool) -> Option<Liven
     done.push(m.quiescent(&init) && m.violated_terminal(&init).is_none());
     queue.push_back((init, 0));
     let mut actions = Vec::new();
+    let mut edge_count = 0u64;
+    let queued = std::mem::size_of::<(StateOf<A>, u32)>() as u64;
     while let Some((s, id)) = queue.pop_front() {
+        if id % 4096 == 0 {
+            let bytes = fps.len() as u64 * PER_STATE + edge_count * PER_EDGE + queue.len() as u64 * queued;
+            match limits.reached(0, bytes) {
+                Some(StopReason::Memory) => return Err(Skipped::Memory),
+                Some(why @ (StopReason::Interrupted | StopReason::Time)) => return Err(Skipped::Cut(why)),
+                _ => {}
+            }
+        }
         m.actions(&s, &mut actions);
+        edge_count += actions.len() as u64;
         for &a in actions.iter() {
             let t = m.step(&s, a, None).state;
             let f = fingerprint(&t, wide, m.fifo());
@@ -58,7 +88,7 @@ pub fn check<A: Algorithm>(m: &Model<A>, limit: u64, wide: bool) -> Option<Liven
                 Some(&j) => j,
                 None => {
                     if fps.len() as u64 >= limit {
-                        return None;
+                        return Err(Skipped::TooBig);
                     }
                     let j = fps.len() as u32;
                     ids.insert(f, j);
@@ -133,5 +163,5 @@ pub fn check<A: Algorithm>(m: &Model<A>, limit: u64, wide: bool) -> Option<Liven
     } else {
         None
     };
-    Some(Liveness { stuck, cycle, states: n })
+    Ok(Liveness { stuck, cycle, states: n })
 }

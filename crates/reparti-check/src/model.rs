@@ -218,9 +218,7 @@ impl<A: Algorithm> Model<A> {
     /// The initial state: every start handler run, then every input scheduled at time 0.
     pub fn initial(&self) -> StateOf<A> {
         let n = self.n();
-        let nodes = (0..n)
-            .map(|i| self.algorithm.init(&NodeSetup { me: NodeId(i as u32), ident: self.idents[i], n }))
-            .collect();
+        let nodes = (0..n).map(|i| self.algorithm.init(&NodeSetup::new(NodeId(i as u32), self.idents[i], n))).collect();
         let mut s = State {
             nodes,
             net: Vec::new(),
@@ -235,11 +233,9 @@ impl<A: Algorithm> Model<A> {
             vectors: if self.vectors { vec![0; n * n] } else { Vec::new() },
         };
         for i in 0..n as u32 {
-            self.tick(&mut s, i);
             self.run(&mut s, i, |p, ctx| p.on_start(ctx), None);
         }
         for (node, input) in &self.initial_inputs {
-            self.tick(&mut s, *node);
             let given = input.clone();
             self.run(&mut s, *node, move |p, ctx| p.on_input(given, ctx), None);
         }
@@ -291,14 +287,6 @@ impl<A: Algorithm> Model<A> {
         match a {
             Action::Deliver(i) | Action::Drop(i) | Action::Duplicate(i) => s.net[i as usize].to,
             Action::Timer(node, _) | Action::Input(node) | Action::Crash(node) => node,
-        }
-    }
-
-    fn tick(&self, s: &mut StateOf<A>, node: u32) {
-        if self.clocks {
-            let (i, n) = (node as usize, self.n());
-            let v = if self.vectors { Some(&mut s.vectors[i * n..(i + 1) * n]) } else { None };
-            NodeHost::<Msg<A>>::tick(NodeId(node), ClockSlot { lamport: &mut s.lamport[i], vector: v });
         }
     }
 
@@ -385,7 +373,6 @@ impl<A: Algorithm> Model<A> {
                 if let Ok(at) = t.timers.binary_search(&(node, idx)) {
                     t.timers.remove(at);
                 }
-                self.tick(&mut t, node);
                 let name = self.timer_name(idx);
                 off_topology = self.run(&mut t, node, move |p, ctx| p.on_timer(name, ctx), log);
             }
@@ -393,7 +380,6 @@ impl<A: Algorithm> Model<A> {
                 let k = t.next_input[node as usize] as usize;
                 t.next_input[node as usize] += 1;
                 if let Some(input) = self.inputs[node as usize].get(k).cloned() {
-                    self.tick(&mut t, node);
                     off_topology = self.run(&mut t, node, move |p, ctx| p.on_input(input, ctx), log);
                 }
             }
@@ -544,4 +530,7 @@ impl<A: Algorithm> EffectSink<Msg<A>> for StateSink<'_, '_, '_, A> {
             l.logs.push((text, before));
         }
     }
+
+    // The context has already advanced the clocks in the state; nothing is traced here.
+    fn local_event(&mut self, _node: NodeId, _at: ClockAt<'_>) {}
 }

@@ -67,10 +67,20 @@ pub struct CheckReport {
     pub bytes_per_state: f64,
     /// The largest BFS frontier, in bytes (packed states).
     pub frontier_peak_bytes: usize,
+    /// The memory budget of the visited set and the frontier, in bytes.
+    pub memory_budget_bytes: u64,
+    /// The most the search stored at once (visited set, frontier or stack), in bytes,
+    /// as judged against the budget.
+    pub memory_peak_bytes: u64,
     /// Whether the whole reachable space was explored.
     pub complete: bool,
-    /// Why the search stopped.
+    /// Why the check ended: the search's stop, or an interrupt or the time limit
+    /// during the liveness check after a complete search.
     pub stop: StopReason,
+    /// Why the answer is partial when it is and no violation was found — "state limit
+    /// of 1000 states", "memory budget of 512.0 MiB reached", "interrupted", … — in
+    /// which case no property that needed the rest of the space is established.
+    pub cut_short: Option<String>,
     /// Every property's verdict.
     pub properties: Vec<Verdict>,
     /// The shortest (BFS) or found (DFS, walks) run that breaks a property.
@@ -88,7 +98,8 @@ pub struct CheckReport {
 }
 
 impl CheckReport {
-    /// Whether every checked property held.
+    /// Whether no property failed (a partial answer, see [`Self::cut_short`], is
+    /// "all good" without proving anything).
     pub fn all_good(&self) -> bool {
         self.properties.iter().all(|p| p.holds != Some(false))
     }

@@ -140,12 +140,30 @@ impl Visited {
         }
     }
 
+    /// How many more fingerprints it takes before an insertion answers `Full`.
+    pub fn room(&self) -> u64 {
+        ((FULL_AT * self.hi.len() as f64) as u64).saturating_sub(self.len())
+    }
+
+    /// Whether the table is past three quarters full, so the next
+    /// [`grow_if_needed`](Self::grow_if_needed) will grow it.
+    pub fn growth_due(&self) -> bool {
+        self.len() as f64 >= GROW_AT * self.hi.len() as f64
+    }
+
+    /// Bytes of the table that growing would allocate (the old one is freed only once
+    /// every fingerprint has moved, so growing needs both at once).
+    pub fn grown_bytes(&self) -> usize {
+        let cap = self.hi.len();
+        (cap + cap / 2) * if self.wide { 16 } else { 8 }
+    }
+
     /// Grows the table if it is past three quarters full (call when no thread inserts).
     pub fn grow_if_needed(&mut self) {
-        let cap = self.hi.len();
-        if (self.len() as f64) < GROW_AT * cap as f64 {
+        if !self.growth_due() {
             return;
         }
+        let cap = self.hi.len();
         let new_cap = cap + cap / 2;
         let old_hi = std::mem::replace(&mut self.hi, slots(new_cap));
         let old_lo = std::mem::replace(&mut self.lo, if self.wide { slots(new_cap) } else { Vec::new() });

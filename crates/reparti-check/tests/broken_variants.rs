@@ -245,8 +245,8 @@ fn a_counterexample_cut_short_does_not_replay_to_the_violation() {
 
 // ---------------------------------------------------------------------------------------
 // Two messages with the same content but different clock stamps. Node 0 sends M twice in
-// its start handler, stamped 2 and 3 (start ticks the clock to 1, each send ticks it).
-// The per-delivery invariant rejects the one stamped 3; on an unordered network it can
+// its start handler, stamped 1 and 2 (starting leaves the clock at 0, each send ticks it).
+// The per-delivery invariant rejects the one stamped 2; on an unordered network it can
 // be delivered first, which is a one-step counterexample. The trace must name that
 // message, not its older twin, or the replay delivers the wrong one.
 
@@ -310,8 +310,8 @@ impl Algorithm for Twins {
     fn properties(&self) -> Properties<TwinNode> {
         Properties {
             invariants: vec![Invariant::Delivery {
-                name: "the message stamped 3 is never delivered",
-                check: |d| if d.send_lamport == 3 { Err(format!("delivered at {}", d.recv_lamport)) } else { Ok(()) },
+                name: "the message stamped 2 is never delivered",
+                check: |d| if d.send_lamport == 2 { Err(format!("delivered at {}", d.recv_lamport)) } else { Ok(()) },
             }],
             terminal: vec![],
         }
@@ -322,7 +322,7 @@ impl Algorithm for Twins {
 fn the_trace_names_the_message_delivered_among_equal_ones() {
     let c = cfg(2, IdAssignment::Asc, NetworkKind::Unordered);
     let (r, trace) = run_traced::<Twins>(&c);
-    let property = "the message stamped 3 is never delivered";
+    let property = "the message stamped 2 is never delivered";
     assert_eq!(assert_violates(&r, property, "twins"), 1);
     assert_replays::<Twins>(&trace, property, "twins");
 }

@@ -1,6 +1,6 @@
 //! Lamport and vector clocks, maintained by the framework (TP6's rules).
 //!
-//! * a local event (start, timer, input): `L += 1`, `V[i] += 1`;
+//! * a local event the algorithm declares (`Context::local_event`): `L += 1`, `V[i] += 1`;
 //! * a send: increment, then stamp the message with the new values;
 //! * a receive: `L = max(L, stamp) + 1`; `V = max(V, stamp)` component-wise, then `V[i] += 1`.
 //!

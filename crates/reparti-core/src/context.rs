@@ -96,13 +96,23 @@ pub enum Effect<M> {
     },
     /// A free-form log line, kept in traces.
     Log(String),
+    /// A local event the algorithm declared: its clocks advanced by one.
+    Local {
+        /// The Lamport clock after the event's increment.
+        lamport: u64,
+        /// The vector clock after the event's increment, when vectors are kept.
+        vector: Option<Box<[u64]>>,
+    },
 }
 
 /// What a handler can see and do.
 ///
 /// A handler reads its own id, the number of nodes, its neighbours and its clocks, and
-/// records effects. The clocks are ticked by the send rule on each send, so a handler
-/// that reads [`Context::lamport`] after sending sees the incremented value.
+/// records effects. The clocks move only by Lamport's rules: a delivery takes the
+/// maximum plus one before the handler runs; inside it, each send and each
+/// [`Context::local_event`] adds one, so a handler that reads [`Context::lamport`] after
+/// sending sees the incremented value. Starting, a timer and an input are not events of
+/// the algorithm by themselves and leave the clocks alone.
 pub struct Context<'a, M> {
     me: NodeId,
     n: usize,
@@ -179,6 +189,15 @@ impl<'a, M: Clone> Context<'a, M> {
         clock::tick(self.lamport, self.vector.as_deref_mut(), self.me.index());
         let vector = self.vector.as_deref().map(Box::from);
         self.effects.push(Effect::Send { to, msg, lamport: *self.lamport, vector });
+    }
+
+    /// A local event (TP6's `lamport_local_event`): the clocks advance by one, and the
+    /// event is traced with its new values. Only the algorithm knows which of its steps
+    /// are events worth dating, so the engines tick for none on their own.
+    pub fn local_event(&mut self) {
+        clock::tick(self.lamport, self.vector.as_deref_mut(), self.me.index());
+        let vector = self.vector.as_deref().map(Box::from);
+        self.effects.push(Effect::Local { lamport: *self.lamport, vector });
     }
 
     /// Sends a copy of `msg` to every out-neighbour.

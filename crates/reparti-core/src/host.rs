@@ -4,8 +4,10 @@
 //! network runtime and the test kits — runs a node the same way, and this module is that
 //! way, written once:
 //!
-//! 1. the clock rule of the event ([`NodeHost::tick`] for a start, a timer or an input,
-//!    [`NodeHost::merge`] for a delivery);
+//! 1. the clock rule of the event: [`NodeHost::merge`] for a delivery (the maximum, plus
+//!    one); nothing for a start, a timer or an input, which are the framework's events,
+//!    not the algorithm's (Lamport's clocks count sends, receives and the local events an
+//!    algorithm declares with [`Context::local_event`]);
 //! 2. the handler, through a [`Context`] only the host can build ([`NodeHost::run`]);
 //! 3. the handler's effects, in the order it made them, reported to the engine through
 //!    the small [`EffectSink`] trait ([`NodeHost::apply`]): the engine decides what a send
@@ -90,6 +92,8 @@ pub trait EffectSink<M> {
     fn output(&mut self, node: NodeId, key: &'static str, value: OutputValue, at: ClockAt<'_>);
     /// `node` logged a line, at the clock `at`.
     fn log(&mut self, node: NodeId, text: String, at: ClockAt<'_>);
+    /// `node` performed a local event ([`Context::local_event`]); its clocks are now `at`.
+    fn local_event(&mut self, node: NodeId, at: ClockAt<'_>);
 }
 
 /// Where a node stands in the run: what its context lets it see.
@@ -120,19 +124,30 @@ pub struct NodeHost<M> {
 struct Moment {
     me: NodeId,
     n: usize,
-    /// The clock the handler started with (after its event's tick or merge).
+    /// The clock the handler started with (after its delivery's merge).
     start_lamport: u64,
     start_vector: Vec<u64>,
     has_vector: bool,
-    /// The last send's stamp, for outputs and logs after it.
-    sent_lamport: u64,
-    sent_vector: Vec<u64>,
+    /// The last send's or local event's stamp, for outputs and logs after it.
+    stamp_lamport: u64,
+    stamp_vector: Vec<u64>,
 }
 
 impl Moment {
-    fn at(&self, sent_yet: bool) -> ClockAt<'_> {
-        let (lamport, vector) =
-            if sent_yet { (self.sent_lamport, &self.sent_vector) } else { (self.start_lamport, &self.start_vector) };
+    fn stamp(&mut self, lamport: u64, vector: Option<&[u64]>) {
+        self.stamp_lamport = lamport;
+        self.stamp_vector.clear();
+        if let Some(v) = vector {
+            self.stamp_vector.extend_from_slice(v);
+        }
+    }
+
+    fn at(&self, ticked_yet: bool) -> ClockAt<'_> {
+        let (lamport, vector) = if ticked_yet {
+            (self.stamp_lamport, &self.stamp_vector)
+        } else {
+            (self.start_lamport, &self.start_vector)
+        };
         ClockAt { lamport, vector: self.has_vector.then_some(vector.as_slice()) }
     }
 }
@@ -154,12 +169,6 @@ impl<M> NodeHost<M> {
         self.reads_clocks
     }
 
-    /// The clock rule of a local event (start, timer, input) at node `me`.
-    #[inline]
-    pub fn tick(me: NodeId, clocks: ClockSlot<'_>) {
-        clock::tick(clocks.lamport, clocks.vector, me.index());
-    }
-
     /// The clock rule of a delivery at node `me` of a message stamped `lamport`/`vector`.
     #[inline]
     pub fn merge(me: NodeId, clocks: ClockSlot<'_>, lamport: u64, vector: Option<&[u64]>) {
@@ -168,7 +177,7 @@ impl<M> NodeHost<M> {
 }
 
 impl<M: Clone> NodeHost<M> {
-    /// Runs one handler of `node` (the event's clock rule already applied). Its effects
+    /// Runs one handler of `node` (a delivery's merge already applied). Its effects
     /// wait in the host until [`NodeHost::apply`].
     #[inline(always)]
     pub fn run<P: Process<Msg = M>>(
@@ -197,24 +206,25 @@ impl<M: Clone> NodeHost<M> {
             );
             handler(node, &mut ctx);
         }
-        // Only sends tick the clock inside a handler, each by one: the clock the handler
-        // started with is the one it ended with, less one per send. Rebuilding it here,
-        // and only when an output or a log needs it, keeps the common handler copy-free.
+        // Only sends and local events tick the clock inside a handler, each by one: the
+        // clock the handler started with is the one it ended with, less one per tick.
+        // Rebuilding it here, and only when an output or a log needs it, keeps the common
+        // handler copy-free.
         moment.has_vector = vector.is_some();
         if let Some(v) = vector.as_deref() {
-            let mut sends = 0;
+            let mut ticks = 0;
             let mut needed = false;
             for e in &self.effects {
                 match e {
-                    Effect::Send { .. } => sends += 1,
-                    Effect::Output { .. } | Effect::Log(_) if sends == 0 => needed = true,
+                    Effect::Send { .. } | Effect::Local { .. } => ticks += 1,
+                    Effect::Output { .. } | Effect::Log(_) if ticks == 0 => needed = true,
                     _ => {}
                 }
             }
             if needed {
                 moment.start_vector.clear();
                 moment.start_vector.extend_from_slice(v);
-                moment.start_vector[place.me.index()] -= sends;
+                moment.start_vector[place.me.index()] -= ticks;
             }
         }
     }
@@ -229,18 +239,14 @@ impl<M: Clone> NodeHost<M> {
         // An output or a log after a send is traced with that send's stamp, which moves
         // into the sink: keep a copy, but only when the handler made any output or log.
         let notes = self.effects.iter().any(|e| matches!(e, Effect::Output { .. } | Effect::Log(_)));
-        let mut sent_yet = false;
+        let mut ticked_yet = false;
         for effect in self.effects.drain(..) {
             match effect {
                 Effect::Send { to, msg, lamport, vector } => {
                     if notes {
-                        moment.sent_lamport = lamport;
-                        moment.sent_vector.clear();
-                        if let Some(v) = vector.as_deref() {
-                            moment.sent_vector.extend_from_slice(v);
-                        }
+                        moment.stamp(lamport, vector.as_deref());
                     }
-                    sent_yet = true;
+                    ticked_yet = true;
                     let sent = Sent { from: me, to, msg, lamport, vector };
                     if to.index() < moment.n {
                         sink.send(sent);
@@ -250,8 +256,15 @@ impl<M: Clone> NodeHost<M> {
                 }
                 Effect::SetTimer { timer, after } => sink.set_timer(me, timer, after),
                 Effect::CancelTimer { timer } => sink.cancel_timer(me, timer),
-                Effect::Output { key, value } => sink.output(me, key, value, moment.at(sent_yet)),
-                Effect::Log(text) => sink.log(me, text, moment.at(sent_yet)),
+                Effect::Output { key, value } => sink.output(me, key, value, moment.at(ticked_yet)),
+                Effect::Log(text) => sink.log(me, text, moment.at(ticked_yet)),
+                Effect::Local { lamport, vector } => {
+                    if notes {
+                        moment.stamp(lamport, vector.as_deref());
+                    }
+                    ticked_yet = true;
+                    sink.local_event(me, ClockAt { lamport, vector: vector.as_deref() });
+                }
             }
         }
     }
@@ -373,6 +386,10 @@ impl<M> EffectSink<M> for Recorder<M> {
     fn log(&mut self, _node: NodeId, text: String, _at: ClockAt<'_>) {
         self.effects.push(Effect::Log(text));
     }
+
+    fn local_event(&mut self, _node: NodeId, at: ClockAt<'_>) {
+        self.effects.push(Effect::Local { lamport: at.lamport, vector: at.vector.map(Box::from) });
+    }
 }
 
 #[cfg(test)]
@@ -411,6 +428,7 @@ mod tests {
         sent: Vec<(u32, u64)>,
         nowhere: Vec<u32>,
         moments: Vec<(u64, Vec<u64>)>,
+        locals: Vec<u64>,
     }
     impl EffectSink<Ping> for Seen {
         fn send(&mut self, s: Sent<Ping>) {
@@ -427,15 +445,17 @@ mod tests {
         fn log(&mut self, _: NodeId, _: String, at: ClockAt<'_>) {
             self.moments.push((at.lamport, at.vector.map(<[u64]>::to_vec).unwrap_or_default()));
         }
+        fn local_event(&mut self, _: NodeId, at: ClockAt<'_>) {
+            self.locals.push(at.lamport);
+        }
     }
 
     #[test]
     fn sends_outside_the_run_go_nowhere_and_outputs_carry_the_clock_of_their_moment() {
         let topology = Topology::build(&TopologyKind::Ring, 3, &mut crate::rng(0)).expect("a ring");
         let me = NodeId(1);
-        let (mut lamport, mut vector) = (0, vec![0; 3]);
+        let (mut lamport, mut vector) = (1, vec![0, 1, 0]);
         let mut host = NodeHost::new(false);
-        NodeHost::<Ping>::tick(me, ClockSlot { lamport: &mut lamport, vector: Some(&mut vector) });
         let place = Place { me, n: 3, neighbours: topology.neighbours(me) };
         let mut seen = Seen::default();
         let clocks = ClockSlot { lamport: &mut lamport, vector: Some(&mut vector) };
@@ -444,6 +464,44 @@ mod tests {
         assert_eq!(seen.nowhere, vec![9], "node 9 is outside the run");
         assert_eq!(seen.moments, vec![(1, vec![0, 1, 0]), (3, vec![0, 3, 0])], "start's clock, then the last send's");
         assert_eq!((lamport, vector), (3, vec![0, 3, 0]));
+    }
+
+    /// TP6's rules, as the host applies them: a start leaves the clocks at 0, a local
+    /// event adds one, a send adds one then stamps, a receive takes the maximum plus one.
+    #[test]
+    fn clocks_follow_the_sheet_start_local_send_receive() {
+        #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+        struct Dated;
+        impl Process for Dated {
+            type Msg = Ping;
+            type Input = ();
+            fn on_start(&mut self, ctx: &mut Context<'_, Ping>) {
+                ctx.output("start", 0);
+                ctx.local_event();
+                ctx.output("after_local", 0);
+                ctx.send(NodeId(0), Ping);
+            }
+            fn on_message(&mut self, _: NodeId, _: Ping, ctx: &mut Context<'_, Ping>) {
+                ctx.output("received", 0);
+            }
+        }
+        let topology = Topology::build(&TopologyKind::Ring, 2, &mut crate::rng(0)).expect("a ring");
+        let me = NodeId(1);
+        let place = Place { me, n: 2, neighbours: topology.neighbours(me) };
+        let (mut lamport, mut vector) = (0, vec![0; 2]);
+        let mut host = NodeHost::new(false);
+        let mut seen = Seen::default();
+        let clocks = ClockSlot { lamport: &mut lamport, vector: Some(&mut vector) };
+        host.handle(place, &mut Dated, clocks, |p, ctx| p.on_start(ctx), &mut seen);
+        assert_eq!(seen.moments[0], (0, vec![0, 0]), "starting is not an event: the clock is still 0");
+        assert_eq!(seen.locals, vec![1], "a local event adds one");
+        assert_eq!(seen.moments[1], (1, vec![0, 1]), "an output after it carries its clock");
+        assert_eq!(seen.sent, vec![(0, 2)], "a send adds one, then stamps");
+        // A message stamped 7 (vector [7, 0]) arrives: max(2, 7) + 1.
+        NodeHost::<Ping>::merge(me, ClockSlot { lamport: &mut lamport, vector: Some(&mut vector) }, 7, Some(&[7, 0]));
+        let clocks = ClockSlot { lamport: &mut lamport, vector: Some(&mut vector) };
+        host.handle(place, &mut Dated, clocks, |p, ctx| p.on_message(NodeId(0), Ping, ctx), &mut seen);
+        assert_eq!(seen.moments[2], (8, vec![7, 3]), "a receive takes the maximum, plus one");
     }
 
     #[test]

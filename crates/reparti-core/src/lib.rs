@@ -47,6 +47,7 @@
 
 pub mod algorithm;
 pub mod clock;
+pub mod clock_audit;
 pub mod context;
 pub mod expect;
 pub mod host;
@@ -64,6 +65,7 @@ pub use algorithm::{
     Symmetry, WorkloadSetup, TO_AND_TEXT,
 };
 pub use clock::{ClockMode, Clocks, VectorOrder};
+pub use clock_audit::audit_clocks;
 pub use context::{Context, Effect, OutputValue};
 pub use expect::{Expectation, ExpectationKind, RunFacts};
 pub use host::{ClockAt, ClockSlot, EffectSink, NodeHost, Place, Recorder, Sent, Timers};

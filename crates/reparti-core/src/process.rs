@@ -44,6 +44,22 @@ pub struct NodeSetup {
     pub ident: u64,
     /// The number of nodes (algorithms that assume n unknown simply ignore it).
     pub n: usize,
+    /// The port this node listens on, when it runs on a real network; `None` in the
+    /// simulator and the checker, where nodes have positions but no addresses. A lab
+    /// protocol that carries "my port" (TP7's `Port_elect`) reads it here.
+    pub port: Option<u16>,
+}
+
+impl NodeSetup {
+    /// Node `me` of `n`, with identity `ident` and no address.
+    pub fn new(me: NodeId, ident: u64, n: usize) -> Self {
+        NodeSetup { me, ident, n, port: None }
+    }
+
+    /// The same node, listening on `port`.
+    pub fn on_port(self, port: u16) -> Self {
+        NodeSetup { port: Some(port), ..self }
+    }
 }
 
 /// A node of a distributed algorithm.

@@ -44,6 +44,10 @@ pub struct TraceHeader {
     /// draw as bars; absent when it declares none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub spans: Vec<Span>,
+    /// The port each node listened on, by position, for a real run's merged trace
+    /// (`reparti run`): a replay tells each node its port again. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ports: Vec<u16>,
 }
 
 /// An interval on a node's lane between two outputs, as a trace header names it.
@@ -98,6 +102,7 @@ impl TraceHeader {
                 .iter()
                 .map(|s| Span { label: s.label.into(), opens: s.opens.into(), closes: s.closes.into() })
                 .collect(),
+            ports: Vec::new(),
         }
     }
 }
@@ -126,6 +131,9 @@ pub enum EventKind {
     Crash,
     /// The node logged a line (`text`).
     Log,
+    /// The node performed a local event it declared (`Context::local_event`): its
+    /// clocks advanced by one and nothing was sent.
+    Local,
 }
 
 /// One event line.

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 mod common;
 use common::trace_header as header;
 
-const ALL_KINDS: [EventKind; 10] = [
+const ALL_KINDS: [EventKind; 11] = [
     EventKind::Start,
     EventKind::Send,
     EventKind::Receive,
@@ -23,6 +23,7 @@ const ALL_KINDS: [EventKind; 10] = [
     EventKind::Output,
     EventKind::Crash,
     EventKind::Log,
+    EventKind::Local,
 ];
 
 /// The events of docs/TRACE.md's table, one per kind, with that kind's fields.
@@ -63,6 +64,7 @@ fn one_event_of_each_kind() -> Vec<TraceEvent> {
             }
             EventKind::Log => e.text = Some("hello \"world\"\n".into()),
             EventKind::Start | EventKind::Crash => e.vc = None,
+            EventKind::Local => {}
         }
         out.push(e);
     }
@@ -262,6 +264,7 @@ fn trace_header() -> impl Strategy<Value = TraceHeader> {
                 clocks,
                 message_types,
                 spans: Vec::new(),
+                ports: Vec::new(),
             }
         })
 }
@@ -378,7 +381,7 @@ fn every_event_kind_round_trips() {
     assert_eq!(t.events, events);
     assert_eq!(
         t.end,
-        Some(TraceEnd { stop: "violation".into(), events: 10, violation: Some("agreement: two leaders".into()) })
+        Some(TraceEnd { stop: "violation".into(), events: 11, violation: Some("agreement: two leaders".into()) })
     );
     let kinds: Vec<EventKind> = t.events.iter().map(|e| e.kind).collect();
     assert_eq!(kinds, ALL_KINDS.to_vec());
@@ -387,18 +390,22 @@ fn every_event_kind_round_trips() {
 #[test]
 fn kinds_and_fields_are_spelled_as_documented() {
     // docs/TRACE.md's example lines parse into the expected values.
-    let send = r#"{"i":1,"t":0.0,"node":0,"kind":"send","msg":0,"to":1,"type":"ELECT","payload":{"Elect":2},"lamport":2,"vc":[2,0,0]}"#;
+    let send = r#"{"i":1,"t":0.0,"node":0,"kind":"send","msg":0,"to":1,"type":"ELECT","payload":{"ELECT":3},"lamport":1,"vc":[1,0,0]}"#;
+    assert!(include_str!("../../../docs/TRACE.md").contains(send), "docs/TRACE.md's example send");
     let e: TraceEvent = serde_json::from_str(send).unwrap();
-    let mut expected = TraceEvent::new(1, 0.0, 0, EventKind::Send, 2);
+    let mut expected = TraceEvent::new(1, 0.0, 0, EventKind::Send, 1);
     expected.msg = Some(0);
     expected.to = Some(1);
     expected.msg_type = Some("ELECT".into());
-    expected.payload = Some(json!({"Elect": 2}));
-    expected.vc = Some(vec![2, 0, 0]);
+    expected.payload = Some(json!({"ELECT": 3}));
+    expected.vc = Some(vec![1, 0, 0]);
     assert_eq!(e, expected);
     let names: Vec<String> =
         ALL_KINDS.iter().map(|k| serde_json::to_value(k).unwrap().as_str().unwrap().into()).collect();
-    assert_eq!(names, ["start", "send", "receive", "drop", "duplicate", "timer", "input", "output", "crash", "log"]);
+    assert_eq!(
+        names,
+        ["start", "send", "receive", "drop", "duplicate", "timer", "input", "output", "crash", "log", "local"]
+    );
     // A bare event has only the common fields.
     let bare = serde_json::to_value(TraceEvent::new(0, 0.0, 0, EventKind::Start, 1)).unwrap();
     assert_eq!(bare, json!({"i": 0, "t": 0.0, "node": 0, "kind": "start", "lamport": 1}));
@@ -474,7 +481,7 @@ fn blank_lines_and_a_missing_final_newline_are_tolerated() {
 fn a_second_end_line_is_refused() {
     let text = write(&header(), &one_event_of_each_kind(), Some(("quiescence", None)));
     let end = text.lines().last().unwrap().to_string();
-    assert_eq!(format_error_line(&format!("{text}{end}\n")), 13);
+    assert_eq!(format_error_line(&format!("{text}{end}\n")), 14);
 }
 
 // ---------------------------------------------------------------------------------

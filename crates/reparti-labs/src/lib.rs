@@ -11,8 +11,12 @@
 //! * [`mesh`]: TP4's mesh, whose members find each other through a registry file or a
 //!   seed member, with TP6's Lamport clocks, behind `reparti node mesh`. Its datagrams
 //!   are sealed with [`reparti_net::secure`] when the members share a key.
+//! * [`ring`]: TP3's token ring, `node.py port_local port_prec [jeton]`: nodes named by
+//!   their port find their successor themselves and pass the token and hop-by-hop
+//!   messages over UDP, behind `reparti node token-ring LOCAL PREV [jeton]`.
 
 #![warn(missing_docs)]
 
 pub mod chat;
 pub mod mesh;
+pub mod ring;

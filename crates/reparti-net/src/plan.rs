@@ -117,6 +117,9 @@ pub struct NodePlan {
     pub seed: u64,
     /// When and how it starts.
     pub start: Start,
+    /// This node's own identity, instead of the one `ids` assigns it: a lab node that
+    /// draws its identity itself (TP7) knows no one else's.
+    pub own_ident: Option<u64>,
 }
 
 /// Each node draws its own fault pattern, repeatable from the run's seed: two nodes
@@ -155,6 +158,7 @@ impl NodePlan {
             ids: s.ids,
             seed: s.seed,
             start: s.start,
+            own_ident: None,
         }
     }
 }
@@ -202,7 +206,7 @@ pub struct Ran<A: Algorithm> {
 /// Runs the plan's node to its end; `attach` is called inside the async runtime (it
 /// may spawn tasks) just before the node starts, with its control channel.
 pub fn run<A: Algorithm>(plan: NodePlan, attach: impl FnOnce(Controls<A>)) -> Result<Ran<A>, PlanError> {
-    let NodePlan { n, mut cfg, listen, params, topology, ids, seed, start } = plan;
+    let NodePlan { n, mut cfg, listen, params, topology, ids, seed, start, own_ident } = plan;
     let instance =
         Instance::<A>::new(&params, topology.as_ref(), n, &ids, seed).map_err(|e| PlanError::Setup(e.to_string()))?;
     if instance.topology.len() != n {
@@ -212,12 +216,9 @@ pub fn run<A: Algorithm>(plan: NodePlan, attach: impl FnOnce(Controls<A>)) -> Re
         )));
     }
     let me = cfg.me;
-    let identity = instance
-        .idents
-        .get(me.index())
-        .copied()
-        .ok_or_else(|| PlanError::Setup(format!("node {me} has no identity among {n} nodes")))?;
-    let setup = NodeSetup { me, ident: identity, n };
+    let assigned = instance.idents.get(me.index()).copied();
+    let identity =
+        own_ident.or(assigned).ok_or_else(|| PlanError::Setup(format!("node {me} has no identity among {n} nodes")))?;
     // Only this node's inputs: every node drew the same workload from the same seed.
     let mine: Vec<_> = instance.workload.iter().filter(|w| w.node == me).cloned().collect();
     // Over UDP the node waits in `recvfrom` itself on this thread (two system calls a
@@ -279,6 +280,8 @@ pub fn run<A: Algorithm>(plan: NodePlan, attach: impl FnOnce(Controls<A>)) -> Re
         let addr = cfg.addrs.get(me.index()).copied().unwrap_or(local);
         Ok::<_, PlanError>((transport, rx, addr, started_unix_ms))
     })?;
+    // The port the others reach this node at: what a lab protocol calls "my port".
+    let setup = NodeSetup::new(me, identity, n).on_port(addr.port());
     let report = if blocking {
         run_node_blocking(transport, &instance.algorithm, setup, &instance.topology, cfg, rx, rt.handle())
     } else {

@@ -208,7 +208,7 @@ async fn a_port_in_use_is_a_clear_error() {
     let inst = instance::<ChangRoberts>(2, IdAssignment::Asc, 1);
     let (_tx, rx) = mpsc::channel(1);
     let cfg = NodeConfig::new(NodeId(0), vec![addr, loopback()]);
-    let setup = NodeSetup { me: NodeId(0), ident: 1, n: 2 };
+    let setup = NodeSetup::new(NodeId(0), 1, 2);
     let run = run_node(&inst.algorithm, setup, &inst.topology, cfg, rx);
     let err = tokio::time::timeout(LIMIT, run).await.expect("bounded").err().expect("the port is taken");
     assert!(matches!(err, NetError::Bind { .. }));
@@ -308,8 +308,9 @@ async fn timers_fire_in_order_and_cancelled_ones_do_not() {
         let fired: Vec<&OutputValue> = r.outputs_of("timer").collect();
         assert_eq!(fired, vec![&OutputValue::from("tick"); 3], "node {}: the cancelled timer never fires", r.me);
         assert_eq!((r.node.ticks, r.node.pings), (3, 3));
-        // Start, 3 timers, 3 receives are local events; 3 sends tick too; merges only raise.
-        assert!(r.lamport >= 10, "node {}: lamport {}", r.me, r.lamport);
+        // 3 sends and 3 receives each tick (a receive takes max + 1); starting and
+        // timers do not (TP6's rules): at least 6.
+        assert!(r.lamport >= 6, "node {}: lamport {}", r.me, r.lamport);
         let trace = r.trace.as_ref().expect("trace");
         let times: Vec<f64> =
             trace.iter().filter(|e| e.kind == reparti_core::trace::EventKind::Timer).map(|e| e.t).collect();
@@ -376,7 +377,7 @@ fn spawn_keyed_node(
     cfg.transport = transport.kind();
     cfg.key = Some(key.clone());
     cfg.reliable = Some(ReliableConfig::default());
-    let setup = NodeSetup { me: NodeId(0), ident: inst.idents[0], n: 2 };
+    let setup = NodeSetup::new(NodeId(0), inst.idents[0], 2);
     let alg = ChangRoberts::from_params(
         &reparti_core::Params::resolve("chang-roberts", ChangRoberts::spec().params, &[]).expect("params"),
     )
@@ -419,7 +420,7 @@ fn the_blocking_driver_elects_under_loss_and_answers_controls() {
         cfg.reliable = Some(ReliableConfig { initial_rto: Duration::from_millis(20), ..ReliableConfig::default() });
         cfg.idle_stop = IDLE;
         cfg.trace = true;
-        let setup = NodeSetup { me: NodeId(i as u32), ident: inst.idents[i], n };
+        let setup = NodeSetup::new(NodeId(i as u32), inst.idents[i], n);
         let (alg, topology) = (Arc::clone(&alg), Arc::clone(&topology));
         let handle = rt.handle().clone();
         threads

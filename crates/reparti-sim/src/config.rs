@@ -63,6 +63,9 @@ pub struct SimConfig {
     pub inputs: Vec<GivenInput>,
     /// Drop the algorithm's own workload (a scenario that gives every input itself).
     pub no_workload: bool,
+    /// The port each node listened on, when replaying a real run (empty otherwise): the
+    /// nodes are told theirs (`NodeSetup::port`), as they were on the network.
+    pub ports: Vec<u16>,
 }
 
 impl Default for SimConfig {
@@ -81,6 +84,7 @@ impl Default for SimConfig {
             stop_at_violation: true,
             inputs: Vec::new(),
             no_workload: false,
+            ports: Vec::new(),
         }
     }
 }

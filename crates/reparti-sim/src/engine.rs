@@ -133,8 +133,15 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         }
         let clock_mode = if vectors_on { ClockMode::LamportAndVector } else { ClockMode::Lamport };
         let spec_reads_clocks = spec.reads_clocks;
-        let nodes: Vec<A::Node> =
-            (0..n).map(|i| algorithm.init(&NodeSetup { me: NodeId(i as u32), ident: idents[i], n })).collect();
+        let nodes: Vec<A::Node> = (0..n)
+            .map(|i| {
+                let setup = NodeSetup::new(NodeId(i as u32), idents[i], n);
+                algorithm.init(&match cfg.ports.get(i) {
+                    Some(&port) => setup.on_port(port),
+                    None => setup,
+                })
+            })
+            .collect();
         let global_every = if n <= GLOBAL_CHECK_LIMIT { 1 } else { n as u64 };
         let global_note = if global_every == 1 {
             "every event".to_string()
@@ -341,7 +348,6 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
                 if self.crashed[node as usize] {
                     return false;
                 }
-                self.tick(node);
                 self.trace_simple(node, EventKind::Start, |_| {});
                 self.run_handler(node, |p, ctx| p.on_start(ctx));
             }
@@ -352,7 +358,6 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
                     return false;
                 }
                 timers.cancel(timer);
-                self.tick(node);
                 self.trace_simple(node, EventKind::Timer, |e| e.timer = Some(timer.to_string()));
                 self.run_handler(node, |p, ctx| p.on_timer(timer, ctx));
             }
@@ -360,7 +365,6 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
                 if self.crashed[node as usize] {
                     return false;
                 }
-                self.tick(node);
                 if self.tracer.is_some() {
                     let payload = serde_json::to_value(&input).ok();
                     self.trace_simple(node, EventKind::Input, |e| e.payload = payload);
@@ -432,14 +436,6 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             }
             Fault::Crash { .. } | Fault::DelayMessage { .. } => false,
         })
-    }
-
-    #[inline]
-    fn tick(&mut self, node: u32) {
-        let i = node as usize;
-        let n = self.nodes.len();
-        let vector = self.vectors.as_mut().map(|v| &mut v[i * n..(i + 1) * n]);
-        NodeHost::<Msg<A>>::tick(NodeId(node), ClockSlot { lamport: &mut self.lamport[i], vector });
     }
 
     fn vector_of(&self, node: u32) -> Option<&[u64]> {
@@ -557,5 +553,9 @@ impl<A: Algorithm, W: Write> EffectSink<Msg<A>> for Simulation<A, W> {
 
     fn log(&mut self, node: NodeId, text: String, at: ClockAt<'_>) {
         self.trace_at(node.0, EventKind::Log, at, |e| e.text = Some(text));
+    }
+
+    fn local_event(&mut self, node: NodeId, at: ClockAt<'_>) {
+        self.trace_at(node.0, EventKind::Local, at, |_| {});
     }
 }

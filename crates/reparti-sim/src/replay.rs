@@ -53,6 +53,7 @@ pub fn replay<A: Algorithm>(trace: &Trace) -> Result<Replayed, SimError> {
         // The trace records every input with its payload: replay those, not a workload
         // drawn again (the draws depend on how identities were assigned).
         no_workload: true,
+        ports: h.ports.clone(),
         ..SimConfig::default()
     };
     let mut sim = Simulation::<A>::new(&cfg)?;
@@ -110,7 +111,7 @@ pub fn replay<A: Algorithm>(trace: &Trace) -> Result<Replayed, SimError> {
                 sim.after_event();
                 continue;
             }
-            EventKind::Send | EventKind::Output | EventKind::Log => continue,
+            EventKind::Send | EventKind::Output | EventKind::Log | EventKind::Local => continue,
         };
         let Some(q) = event else {
             return Err(mismatch(e.i, format!("no pending {:?} at node {node} matches", e.kind)));

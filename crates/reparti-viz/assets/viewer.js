@@ -74,13 +74,12 @@
   }
   const graphCausal = (e) => ({ past: reach(e, pred), future: reach(e, succ) });
 
-  // ---- causality from vector clocks. Start, timer, input, send and receive tick the
-  // node's clock and carry the clock they made. Outputs, logs and crashes do not tick, and
-  // the simulator writes them with the node's clock at the end of the handler (after any
-  // send the handler made later), so their clock is taken from the last ticking event
-  // before them on the node instead. Then x -> e, for x on another node, iff e knows
+  // ---- causality from vector clocks. Send, receive and declared local events tick the
+  // node's clock and carry the clock they made (TP6's rules). Start, timer, input,
+  // output, log and crash do not tick; their clock is taken from the last ticking event
+  // before them on the node (the clock they found). Then x -> e, for x on another node, iff e knows
   // x's node's next tick at or after x: clock(e)[x.node] >= clock(x)[x.node] + (x ticks ? 0 : 1).
-  const ticks = (e) => ['start', 'timer', 'input', 'send', 'receive'].includes(e.kind);
+  const ticks = (e) => ['send', 'receive', 'local'].includes(e.kind);
   const clockOf = new Map();
   for (const e of events) {
     if (isNetwork(e) || !e.vc) continue;

@@ -90,6 +90,7 @@ pub fn kind_name(kind: EventKind) -> &'static str {
         EventKind::Output => "output",
         EventKind::Crash => "crash",
         EventKind::Log => "log",
+        EventKind::Local => "local",
     }
 }
 
@@ -119,6 +120,7 @@ pub fn describe(e: &TraceEvent, payload: Option<&Value>, max_payload: usize) -> 
         ),
         EventKind::Crash => "crash".to_string(),
         EventKind::Log => format!("log: {}", clip(e.text.as_deref().unwrap_or(""), max_payload)),
+        EventKind::Local => "local event".to_string(),
     };
     // Descriptions are single lines everywhere (tooltips, ShiViz's one-line events).
     text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()

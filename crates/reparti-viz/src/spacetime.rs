@@ -320,7 +320,7 @@ pub fn layout(trace: &Trace, opts: &Options) -> Layout {
             EventKind::Drop => Mark::Drop,
             EventKind::Duplicate => Mark::Duplicate,
             EventKind::Crash => Mark::Crash,
-            EventKind::Start | EventKind::Timer | EventKind::Input | EventKind::Log => Mark::Local,
+            EventKind::Start | EventKind::Timer | EventKind::Input | EventKind::Log | EventKind::Local => Mark::Local,
         };
         let mut label = None;
         if let (EventKind::Output, Some(key)) = (e.kind, &e.key) {

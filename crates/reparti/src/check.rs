@@ -1,4 +1,12 @@
 //! `reparti check`: the model checker from the command line.
+//!
+//! Exit status: 0 when the whole space was explored and every property checked holds;
+//! 1 when a property fails (also when found by a search that was cut short: a
+//! violation is real however little was explored); 2 for a usage error; 3 when the
+//! search was cut short (state or time limit, memory budget, Ctrl-C, depth bound,
+//! random walks) and found no violation, which proves nothing. A scenario file exits
+//! by its expectations, and 3 when they are met but the memory budget or Ctrl-C cut
+//! the search short (no scenario asks for those).
 
 use crate::cli::{CheckArgs, NetworkChoice, StrategyChoice};
 use crate::error::usage;
@@ -6,24 +14,49 @@ use crate::resolve::{self, Setup, SetupFlags};
 use crate::summary::{rate, thousands};
 use anyhow::Context as _;
 use indicatif::ProgressBar;
-use reparti_check::{CheckConfig, CheckError, CheckReport, NetworkKind, Progress, Strategy};
+use reparti_check::memory::human_bytes;
+use reparti_check::{CheckConfig, CheckError, CheckReport, MemoryBudget, NetworkKind, Progress, StopReason, Strategy};
 use reparti_core::{Algorithm, AlgorithmVisitor};
 use std::fmt::Write as _;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// The exit status of a search cut short with no violation found: neither 0, which
+/// would claim the properties hold, nor 1, which would claim one fails.
+const INCOMPLETE: u8 = 3;
+
+/// More nodes than the range the help recommends (3 to 6): the space may not fit, so
+/// the memory budget is said before the search starts.
+const LARGE: usize = 6;
 
 struct Check<'a> {
     cfg: CheckConfig,
     compare: bool,
     bar: Option<&'a ProgressBar>,
     trace: Option<&'a mut dyn Write>,
+    /// Whether the budget line was printed (at the start, or once the search grew).
+    budget_said: &'a AtomicBool,
+    /// The line said at the start for a large instance, once the model is accepted.
+    large_line: Option<&'a str>,
+    growing_line: &'a str,
 }
 
 impl AlgorithmVisitor for Check<'_> {
     type Output = anyhow::Result<CheckReport>;
     fn visit<A: Algorithm>(self) -> anyhow::Result<CheckReport> {
         let bar = self.bar;
+        let budget = self.cfg.max_memory.unwrap_or(u64::MAX);
+        let (said, line) = (self.budget_said, self.growing_line);
         let progress = move |p: &Progress| {
+            // A search that turns out large says its budget once, a quarter of the way.
+            if p.memory_bytes >= budget / 4 && !said.swap(true, Ordering::Relaxed) {
+                match bar {
+                    Some(bar) => bar.println(line),
+                    None => eprintln!("{line}"),
+                }
+            }
             if let Some(bar) = bar {
                 bar.set_message(format!(
                     "{} states, {} unique, depth {}, {}states/s",
@@ -34,10 +67,17 @@ impl AlgorithmVisitor for Check<'_> {
                 ));
             }
         };
-        reparti_check::check::<A>(&self.cfg, self.compare, &progress, self.trace).map_err(|e| match e {
+        let refused = |e: CheckError| match e {
             CheckError::Trace(io) => anyhow::Error::new(io).context("cannot write the counterexample trace"),
             other => usage(other.to_string()),
-        })
+        };
+        // Said after the model is accepted, so that a refusal stays one line.
+        if let Some(line) = self.large_line {
+            reparti_check::validate::<A>(&self.cfg).map_err(refused)?;
+            self.budget_said.store(true, Ordering::Relaxed);
+            eprintln!("{line}");
+        }
+        reparti_check::check::<A>(&self.cfg, self.compare, &progress, self.trace).map_err(refused)
     }
 }
 
@@ -86,6 +126,8 @@ fn config(args: &CheckArgs, setup: Setup) -> anyhow::Result<CheckConfig> {
         max_depth: args.max_depth,
         max_states: args.max_states,
         max_seconds: args.max_seconds,
+        max_memory: args.max_memory,
+        interrupt: None,
         wide_fingerprints: args.wide,
         por: args.por,
         symmetry: args.symmetry,
@@ -95,10 +137,40 @@ fn config(args: &CheckArgs, setup: Setup) -> anyhow::Result<CheckConfig> {
     })
 }
 
+/// Installs the Ctrl-C handler: the first press sets the flag the search polls, so it
+/// stops and prints its partial report; a second press quits at once (status 130, as
+/// for an unhandled SIGINT).
+fn catch_interrupt() -> Option<Arc<AtomicBool>> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let seen = Arc::clone(&flag);
+    let installed = ctrlc::set_handler(move || {
+        if seen.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("interrupted: finishing the partial report (press Ctrl-C again to quit at once)");
+    });
+    match installed {
+        Ok(()) => Some(flag),
+        Err(e) => {
+            eprintln!("note: Ctrl-C will stop the check without a report (cannot catch it: {e})");
+            None
+        }
+    }
+}
+
+/// The one line that says the memory budget and where it comes from.
+fn budget_line(budget: &MemoryBudget, nodes: usize, large: bool) -> String {
+    let what =
+        if large { format!("{nodes} nodes is a large instance") } else { "the search is growing large".to_string() };
+    format!(
+        "note: {what}; the check stops with a partial report when its visited set and frontier reach the memory budget of {budget}"
+    )
+}
+
 pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     // A scenario file in place of the algorithm: its [check] table gives the configuration.
     let scenario = crate::scenario::for_check(args)?;
-    let (name, cfg) = match &scenario {
+    let (name, mut cfg) = match &scenario {
         Some(s) => (s.algorithm.as_str(), s.config.clone()),
         None => {
             let setup = Setup::resolve(&args.algorithm, flags(args))?;
@@ -111,6 +183,16 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             (setup.spec.name, cfg)
         }
     };
+    // Resolved here rather than in the checker, so that the line below and the report
+    // show the same budget.
+    let budget = MemoryBudget::resolve(args.max_memory.or(cfg.max_memory));
+    cfg.max_memory = Some(budget.bytes);
+    // Before anything is said: a test (or a person) that sees the first line may press Ctrl-C.
+    cfg.interrupt = catch_interrupt();
+    let nodes = cfg.nodes.unwrap_or(4);
+    let large = (nodes > LARGE).then(|| budget_line(&budget, nodes, true));
+    let growing = budget_line(&budget, nodes, false);
+    let budget_said = AtomicBool::new(false);
     let bar = (!args.no_progress && std::io::stderr().is_terminal()).then(crate::progress::spinner);
     // --viz draws the counterexample from its trace: through --trace-out, or a scratch file.
     if let Some(picture) = &args.viz {
@@ -125,8 +207,17 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let trace = file.as_mut().map(|f| f as &mut dyn Write);
-    let report = reparti_algos::visit(name, Check { cfg, compare: args.compare_reductions, bar: bar.as_ref(), trace })
-        .unwrap_or_else(|| Err(usage(format!("unknown algorithm '{name}'"))))?;
+    let check = Check {
+        cfg,
+        compare: args.compare_reductions,
+        bar: bar.as_ref(),
+        trace,
+        budget_said: &budget_said,
+        large_line: large.as_deref(),
+        growing_line: &growing,
+    };
+    let report =
+        reparti_algos::visit(name, check).unwrap_or_else(|| Err(usage(format!("unknown algorithm '{name}'"))))?;
     if let Some(f) = file.as_mut() {
         f.flush().context("cannot write the counterexample trace")?;
     }
@@ -162,10 +253,22 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
             print!("{}", s.render(&report));
         }
     }
+    let cut_short = report.cut_short.is_some();
     Ok(match &scenario {
-        Some(s) => s.exit_code(&report),
-        None if report.all_good() => ExitCode::SUCCESS,
-        None => ExitCode::from(1),
+        // The scenario's expectations judge its own limits (`complete = false`, say);
+        // the memory budget and Ctrl-C are no part of any scenario.
+        Some(s) => {
+            let code = s.exit_code(&report);
+            let outside = cut_short && matches!(report.stop, StopReason::Memory | StopReason::Interrupted);
+            if outside && code == ExitCode::SUCCESS {
+                ExitCode::from(INCOMPLETE)
+            } else {
+                code
+            }
+        }
+        None if !report.all_good() => ExitCode::from(1),
+        None if cut_short => ExitCode::from(INCOMPLETE),
+        None => ExitCode::SUCCESS,
     })
 }
 
@@ -192,10 +295,10 @@ fn render(r: &CheckReport) -> String {
         r.strategy,
         r.threads
     );
-    let status = if r.complete {
-        "the whole reachable space".to_string()
-    } else {
-        format!("stopped: {:?}", r.stop).to_lowercase()
+    let status = match (&r.cut_short, r.stop) {
+        (Some(why), _) if !r.complete => format!("cut short ({why})"),
+        (_, StopReason::Violation) => "stopped at the first violation".to_string(),
+        _ => "the whole reachable space".to_string(),
     };
     let _ = writeln!(
         o,
@@ -212,6 +315,12 @@ fn render(r: &CheckReport) -> String {
         r.bytes_per_state,
         r.fingerprint_bits,
         r.collision_probability
+    );
+    let _ = writeln!(
+        o,
+        "memory: at most {} stored by the search (visited set, frontier or stack), of a budget of {}",
+        human_bytes(r.memory_peak_bytes),
+        human_bytes(r.memory_budget_bytes)
     );
     let _ = writeln!(o, "\nproperties");
     let width = r.properties.iter().map(|p| p.name.chars().count()).max().unwrap_or(0);
@@ -271,10 +380,32 @@ fn render(r: &CheckReport) -> String {
             );
         }
     }
-    let _ = writeln!(
-        o,
-        "\nverdict: {}",
-        if r.all_good() { "all properties hold" } else { "SOMETHING FAILED (see ✗ above)" }
-    );
+    let _ = writeln!(o, "\nverdict: {}", verdict(r));
     o
+}
+
+/// The last line: what was established, or that nothing was and why.
+fn verdict(r: &CheckReport) -> String {
+    if !r.all_good() {
+        return "SOMETHING FAILED (see ✗ above)".into();
+    }
+    if let Some(why) = &r.cut_short {
+        let fix = match r.stop {
+            StopReason::MaxStates => "raise --max-states",
+            StopReason::Time => "raise --max-seconds",
+            StopReason::Memory => "raise --max-memory, or try fewer nodes, --por or --symmetry",
+            StopReason::Depth => "raise --max-depth",
+            StopReason::Walks => "use --strategy bfs or dfs to explore every state",
+            _ => "let it run to the end",
+        };
+        return format!(
+            "no violation found in {} states — the search was cut short (reason: {why}), so no property is established ({fix})",
+            thousands(r.unique_states)
+        );
+    }
+    if r.properties.iter().all(|p| p.holds == Some(true)) {
+        "all properties hold".into()
+    } else {
+        "every property checked holds (– marks one not checked: see why beside it)".into()
+    }
 }

@@ -46,7 +46,7 @@ pub enum Command {
     Chat(ChatArgs),
     /// Run one node of an algorithm as this process, over UDP or TCP: start one per
     /// address of --peers or --cluster FILE (same algorithm, ids and seed on each), and
-    /// each prints what it did. Also the labs' shapes: `node token-ring 5001 5002 jeton`
+    /// each prints what it did. Also the labs' shapes: `node token-ring 5001 5003 jeton`
     /// (TP3), `node mesh 5001` (TP4).
     Node(Box<NodeArgs>),
     /// Run a whole cluster of real processes on this machine: one `reparti node` per node
@@ -344,6 +344,11 @@ pub struct CheckArgs {
     /// Stop cleanly after this many seconds (partial report).
     #[arg(long)]
     pub max_seconds: Option<f64>,
+
+    /// Stop cleanly (partial report) before the visited set and the frontier take more
+    /// than SIZE, e.g. 512M or 4G [default: half of the available memory].
+    #[arg(long, value_name = "SIZE", value_parser = reparti_check::memory::parse_size)]
+    pub max_memory: Option<u64>,
 
     /// Partial-order reduction: explore one node's steps when that provably suffices.
     #[arg(long)]

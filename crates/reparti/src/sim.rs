@@ -83,5 +83,6 @@ fn config(args: &SimArgs, setup: &Setup) -> anyhow::Result<SimConfig> {
         stop_at_violation: !args.keep_going,
         inputs: Vec::new(),
         no_workload: false,
+        ports: Vec::new(),
     })
 }

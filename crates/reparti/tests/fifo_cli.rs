@@ -30,7 +30,8 @@ fn catalogue() -> Vec<(String, bool)> {
 fn run(args: &[&str]) -> (Value, String) {
     let out = reparti().args(args).output().expect("reparti runs");
     let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    assert!(matches!(out.status.code(), Some(0 | 1)), "{args:?}: {stderr}");
+    // 3: a search cut short (here on purpose) with no violation found.
+    assert!(matches!(out.status.code(), Some(0 | 1 | 3)), "{args:?}: {stderr}");
     (serde_json::from_slice(&out.stdout).expect("--json prints one JSON document"), stderr)
 }
 

@@ -186,6 +186,52 @@ fn the_merged_trace_replays_and_draws() {
     assert_eq!(replayed["report"]["messages"]["by_type"]["ELECT"], 15);
 }
 
+/// TP7's `Port_elect` is the leader's real port, in the nodes and in the run's report
+/// (whose replay tells each node the port it had), not `port_base + position`.
+#[test]
+fn the_lab_election_reports_the_leaders_real_port() {
+    let report = run_json("chang-roberts-lab", &["--ids", "asc"]);
+    let ports: Vec<String> = report["real"]["addresses"]
+        .as_array()
+        .expect("addresses")
+        .iter()
+        .filter_map(|a| a.as_str()?.rsplit(':').next().map(String::from))
+        .collect();
+    // Ascending identities: the leader is the last node.
+    let reported: Vec<&String> = report["outputs"]["leader_port"].as_object().expect("leader_port").keys().collect();
+    assert_eq!(reported, vec![&ports[7]], "every node names the leader's real port");
+    assert_eq!(report["outputs"]["leader_port"][&ports[7]], 8);
+}
+
+/// TP6's rules on real processes: every event of the merged trace of a real run carries
+/// the clocks the sheet's rules give, a node's first send is stamped 1 plus its local
+/// events (never 3, as when starting and the workload's requests ticked too).
+#[test]
+fn real_processes_date_every_event_by_the_sheets_rules() {
+    let dir = tempfile::tempdir().expect("scratch folder");
+    let trace = dir.path().join("run.jsonl");
+    reparti()
+        .args(["run", "logical-clocks", "--nodes", "4", "--param", "events=5", "--trace"])
+        .arg(&trace)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&trace).expect("merged trace written");
+    let t = reparti_core::trace::read_trace(text.as_bytes()).expect("the merged trace reads back");
+    reparti_core::audit_clocks(&t).unwrap_or_else(|e| panic!("the runtime's clocks break the rules: {e}"));
+    use reparti_core::trace::EventKind;
+    assert!(t.events.iter().any(|e| e.kind == EventKind::Local), "the workload's local events are traced");
+    assert!(t.events.iter().all(|e| e.kind != EventKind::Start || e.lamport == 0), "starting leaves the clock at 0");
+    for node in 0..4 {
+        let mine: Vec<_> = t.events.iter().filter(|e| e.node == node).collect();
+        if let Some(k) = mine.iter().position(|e| e.kind == EventKind::Send) {
+            if mine[..k].iter().all(|e| e.kind != EventKind::Receive) {
+                let locals = mine[..k].iter().filter(|e| e.kind == EventKind::Local).count() as u64;
+                assert_eq!(mine[k].lamport, locals + 1, "node {node}'s first send");
+            }
+        }
+    }
+}
+
 #[test]
 fn without_the_reliable_layer_loss_shows() {
     let dir = tempfile::tempdir().expect("scratch folder");

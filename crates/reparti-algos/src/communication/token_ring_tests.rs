@@ -7,7 +7,7 @@ fn algo(laps: u32) -> TokenRing {
 }
 
 fn node(a: &TokenRing, me: u32, n: usize) -> Node {
-    a.init(&NodeSetup { me: NodeId(me), ident: me as u64 + 1, n })
+    a.init(&NodeSetup::new(NodeId(me), me as u64 + 1, n))
 }
 
 /// Runs one handler on `node` in a ring of `n` and returns its effects.

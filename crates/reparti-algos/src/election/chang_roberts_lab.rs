@@ -16,8 +16,10 @@
 //! There is no `ELECTED` announcement and no lost/leader state: a node simply stops
 //! once it has *seen its current leader twice* (the receipt that adopted it counts as
 //! the first), and outputs `leader` and `leader_port` at that moment (again later, if a
-//! larger identity reopens it). The ports are `port_base + position` (the lab's nodes
-//! listen on consecutive ports). The "next node" is position `i+1 mod n`: the successor
+//! larger identity reopens it). A node's port is the one it really listens on when it
+//! runs on a network (`reparti node`, `reparti run`); in the simulator and the checker,
+//! where nodes have no addresses, it is `port_base + position` (the lab's nodes listening
+//! on consecutive ports). The "next node" is position `i+1 mod n`: the successor
 //! on a `ring`, or the next port of the lab's `complete` mesh.
 //!
 //! ## What "stops" must mean: the `stop` parameter
@@ -214,7 +216,7 @@ impl Process for Node {
 pub struct ChangRobertsLab {
     /// Who starts: every node in the lab.
     pub initiators: Initiators,
-    /// The port of position 0; position i listens on `port_base + i`.
+    /// Without a network, the port of position 0; position i listens on `port_base + i`.
     pub port_base: u32,
     /// What a node that has seen its leader twice still does.
     pub stop: Stop,
@@ -222,7 +224,13 @@ pub struct ChangRobertsLab {
 
 const PARAMS: &[ParamSpec] = &[
     ParamSpec::text("initiators", "all", Initiators::HELP),
-    ParamSpec::int("port_base", "5000", 1, 65_535, "the port of position 0; position i uses port_base + i"),
+    ParamSpec::int(
+        "port_base",
+        "5000",
+        1,
+        65_535,
+        "without a network (sim, check), the port of position 0; position i uses port_base + i",
+    ),
     ParamSpec::choice(
         "stop",
         "leader",
@@ -268,7 +276,10 @@ impl Algorithm for ChangRobertsLab {
     }
 
     fn init(&self, setup: &NodeSetup) -> Node {
-        let port = self.port_base.saturating_add(setup.me.0);
+        let port = match setup.port {
+            Some(real) => u32::from(real),
+            None => self.port_base.saturating_add(setup.me.0),
+        };
         Node::new(setup.ident, port, self.initiators.contains(setup.me), self.stop)
     }
 

@@ -80,8 +80,7 @@ pub(crate) fn run<A: Algorithm>(
         Ok(t) => t,
         Err(e) => panic!("{e}"),
     };
-    let mut nodes: Vec<A::Node> =
-        (0..n).map(|i| alg.init(&NodeSetup { me: NodeId(i as u32), ident: idents[i], n })).collect();
+    let mut nodes: Vec<A::Node> = (0..n).map(|i| alg.init(&NodeSetup::new(NodeId(i as u32), idents[i], n))).collect();
     let mut lamports = vec![0u64; n];
     // Channels keyed by (from, to); the global sequence number gives the `Global` order.
     let mut channels: Channels<A::Node> = BTreeMap::new();
@@ -258,8 +257,7 @@ pub(crate) fn explore<A: Algorithm>(alg: &A, kind: TopologyKind, idents: &[u64])
     };
     let kinds = <Msg<A::Node> as Message>::KINDS.len();
     let properties = alg.properties();
-    let mut nodes: Vec<A::Node> =
-        (0..n).map(|i| alg.init(&NodeSetup { me: NodeId(i as u32), ident: idents[i], n })).collect();
+    let mut nodes: Vec<A::Node> = (0..n).map(|i| alg.init(&NodeSetup::new(NodeId(i as u32), idents[i], n))).collect();
     let mut flight = Vec::new();
     let mut initial = vec![0u64; kinds];
     for (i, node) in nodes.iter_mut().enumerate() {

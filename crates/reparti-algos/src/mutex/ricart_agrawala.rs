@@ -293,7 +293,7 @@ mod tests {
 
     fn nodes(n: usize) -> Vec<Node> {
         let a = RicartAgrawala { stay: Stay { requests: 2, cs_time: 1 } };
-        (0..n).map(|i| a.init(&NodeSetup { me: NodeId(i as u32), ident: 10 * (i as u64 + 1), n })).collect()
+        (0..n).map(|i| a.init(&NodeSetup::new(NodeId(i as u32), 10 * (i as u64 + 1), n))).collect()
     }
 
     fn run(node: &mut Node, f: impl FnOnce(&mut Node, &mut Context<'_, Msg>)) -> Vec<Effect<Msg>> {

@@ -6,7 +6,9 @@
 //! module: `reparti_core::clock` applies TP6's rules around every handler,
 //!
 //! * initialisation `HL = 0`;
-//! * local event (start, input, timer): `HL += 1`, `V[i] += 1`;
+//! * local event (this algorithm's `local` input, which calls `Context::local_event`):
+//!   `HL += 1`, `V[i] += 1` — starting, and the arrival of a request from the
+//!   workload or the console, are not events of the algorithm and leave the clocks alone;
 //! * send: increment, then stamp the message `(M, H)` with the new value;
 //! * receive `(M, H)`: `HL = max(HL, H) + 1`; `V = max(V, V_m)` then `V[i] += 1`.
 //!
@@ -90,7 +92,7 @@ pub enum Input {
     },
     /// A local event: it only advances the clocks.
     Local,
-    /// Show this node's clocks (itself a local event, so it advances them).
+    /// Show this node's clocks. Looking is not an event: they do not advance.
     Clock,
 }
 
@@ -103,7 +105,7 @@ pub struct Node {
     pub sent: u64,
     /// Messages received.
     pub received: u64,
-    /// Local events performed (inputs that sent nothing).
+    /// Local events performed (`local` inputs).
     pub local_events: u64,
 }
 
@@ -133,9 +135,11 @@ impl Process for Node {
                 ctx.broadcast(Msg { content: text });
                 self.sent += k as u64;
             }
-            Input::Local => self.local_events += 1,
-            Input::Clock => {
+            Input::Local => {
+                ctx.local_event();
                 self.local_events += 1;
+            }
+            Input::Clock => {
                 let lamport = ctx.lamport();
                 let line = match ctx.vector() {
                     Some(v) => format!("L = {lamport}, V = {v:?}"),
@@ -303,7 +307,7 @@ mod tests {
     #[test]
     fn a_send_is_stamped_with_the_incremented_clock() {
         let topo = complete(3);
-        let mut node = LogicalClocks { events: 1, send_prob: 1.0 }.init(&NodeSetup { me: NodeId(1), ident: 2, n: 3 });
+        let mut node = LogicalClocks { events: 1, send_prob: 1.0 }.init(&NodeSetup::new(NodeId(1), 2, 3));
         let (mut l, mut v) = (4, vec![0, 4, 0]);
         let eff = run(&mut node, &topo, &mut l, &mut v, |s, c| {
             s.on_input(Input::Send { to: NodeId(2), text: "hi".into() }, c)
@@ -320,7 +324,7 @@ mod tests {
     #[test]
     fn broadcast_sends_one_stamped_copy_per_neighbour_with_increasing_stamps() {
         let topo = complete(4);
-        let mut node = LogicalClocks { events: 1, send_prob: 1.0 }.init(&NodeSetup { me: NodeId(0), ident: 1, n: 4 });
+        let mut node = LogicalClocks { events: 1, send_prob: 1.0 }.init(&NodeSetup::new(NodeId(0), 1, 4));
         let (mut l, mut v) = (0, vec![0; 4]);
         let eff = run(&mut node, &topo, &mut l, &mut v, |s, c| s.on_input(Input::Broadcast { text: "b".into() }, c));
         let stamps: Vec<(NodeId, u64)> = eff
@@ -334,7 +338,7 @@ mod tests {
     #[test]
     fn sends_to_non_neighbours_are_refused() {
         let topo = Topology::build(&TopologyKind::Ring, 4, &mut reparti_core::rng(0)).expect("ring");
-        let mut node = LogicalClocks { events: 1, send_prob: 1.0 }.init(&NodeSetup { me: NodeId(0), ident: 1, n: 4 });
+        let mut node = LogicalClocks { events: 1, send_prob: 1.0 }.init(&NodeSetup::new(NodeId(0), 1, 4));
         let (mut l, mut v) = (0, vec![0; 4]);
         for to in [NodeId(2), NodeId(0), NodeId(99)] {
             let eff = run(&mut node, &topo, &mut l, &mut v, |s, c| s.on_input(Input::Send { to, text: "x".into() }, c));

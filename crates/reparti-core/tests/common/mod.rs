@@ -57,5 +57,6 @@ pub fn trace_header() -> reparti_core::trace::TraceHeader {
         clocks: reparti_core::ClockMode::LamportAndVector,
         message_types: vec!["ELECT".into(), "ELECTED".into()],
         spans: Vec::new(),
+        ports: Vec::new(),
     }
 }

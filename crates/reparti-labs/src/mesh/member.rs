@@ -1,9 +1,10 @@
-//! One member's shared half: its socket, its view of the mesh and its Lamport clock,
-//! used both by the [`super::MeshNode`] handle (sends) and by the task that receives
-//! and answers datagrams.
+//! One member's shared half: its socket, its view of the mesh and its clocks (Lamport
+//! and vector), used both by the [`super::MeshNode`] handle (sends) and by the task that
+//! receives and answers datagrams.
 
 use super::message::{self, MeshMessage};
-use super::{DropReason, MeshError, MeshEvent, MeshStats};
+use super::vclock::VectorClock;
+use super::{Clocks, DropReason, MeshError, MeshEvent, MeshStats, Receipt};
 use reparti_net::secure::{self, Key};
 use std::borrow::Cow;
 use std::collections::BTreeSet;
@@ -25,6 +26,7 @@ const MAX_RECV_ERRORS: u32 = 100;
 pub(super) struct State {
     pub(super) peers: BTreeSet<SocketAddr>,
     pub(super) clock: u64,
+    pub(super) vclock: VectorClock,
     pub(super) stats: MeshStats,
     /// The seed whose `PEERS` answer `join` is waiting for: the members it lists are the
     /// starting view, not news, so they raise no `Joined` event.
@@ -50,6 +52,12 @@ impl Member {
     /// consistent, so there is nothing to protect by refusing.
     pub(super) fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Both clocks, read together.
+    pub(super) fn clocks(&self) -> Clocks {
+        let state = self.state();
+        Clocks { lamport: state.clock, vector: state.vclock.clone() }
     }
 
     /// The datagram carrying `msg`: encoded, sealed with the key if any, size-checked.
@@ -87,7 +95,7 @@ impl Member {
 
     /// Receives and handles datagrams until the socket breaks; dropping `events` then
     /// tells the handle that nothing more will come.
-    pub(super) async fn receive_loop(&self, events: mpsc::Sender<MeshEvent>) {
+    pub(super) async fn receive_loop(&self, events: mpsc::Sender<Queued>) {
         let mut buf = vec![0u8; 1 << 16];
         let mut errors_in_a_row = 0u32;
         loop {
@@ -115,7 +123,7 @@ impl Member {
         }
     }
 
-    async fn handle(&self, bytes: &[u8], src: SocketAddr, events: &mpsc::Sender<MeshEvent>) {
+    async fn handle(&self, bytes: &[u8], src: SocketAddr, events: &mpsc::Sender<Queued>) {
         let plain = match &self.key {
             Some(key) => match secure::open(key, bytes, self.ttl) {
                 Ok(plain) => Cow::Owned(plain),
@@ -183,19 +191,39 @@ impl Member {
                     emit(&self.state, events, MeshEvent::Left(from));
                 }
             }
-            MeshMessage::Msg { text, clock: stamp } => {
-                // TP6, on receipt of (M, H): HL = max(HL, H) + 1.
-                let clock = {
-                    let mut state = self.state();
-                    state.clock = state.clock.max(stamp).saturating_add(1);
-                    state.clock
-                };
-                emit(&self.state, events, MeshEvent::Message { from, text, lamport: stamp, clock });
-            }
+            MeshMessage::Msg { text, clock } => self.deliver(from, text, clock, None, events),
+            MeshMessage::Stamped { text, clock, vclock } => self.deliver(from, text, clock, Some(vclock), events),
         }
     }
 
-    fn refuse(&self, src: SocketAddr, reason: DropReason, detail: String, events: &mpsc::Sender<MeshEvent>) {
+    /// Applies TP6's receive rules to a `MSG` and delivers it. A message without a vector
+    /// clock (from a member keeping only Lamport's) is merged as the zero vector: the
+    /// receive is still an event of ours, so our own entry still ticks.
+    fn deliver(
+        &self,
+        from: SocketAddr,
+        text: String,
+        stamp: u64,
+        vstamp: Option<VectorClock>,
+        events: &mpsc::Sender<Queued>,
+    ) {
+        let after = {
+            let mut state = self.state();
+            // On receipt of (M, H): HL = max(HL, H) + 1.
+            state.clock = state.clock.max(stamp).saturating_add(1);
+            // And of (M, W): V = max(V, W) entry by entry, then V[me] + 1.
+            if let Some(w) = &vstamp {
+                state.vclock.merge(w);
+            }
+            state.vclock.tick(self.me);
+            Clocks { lamport: state.clock, vector: state.vclock.clone() }
+        };
+        let event = MeshEvent::Message { from, text, lamport: stamp, clock: after.lamport };
+        let receipt = Receipt { lamport: stamp, vector: vstamp, after };
+        emit_with(&self.state, events, event, Some(receipt));
+    }
+
+    fn refuse(&self, src: SocketAddr, reason: DropReason, detail: String, events: &mpsc::Sender<Queued>) {
         {
             let mut state = self.state();
             match reason {
@@ -207,11 +235,19 @@ impl Member {
     }
 }
 
+/// An event on its way to the handle, with a message's clocks.
+pub(super) type Queued = (MeshEvent, Option<Receipt>);
+
+/// Queues an event without clocks for the handle.
+fn emit(state: &Mutex<State>, events: &mpsc::Sender<Queued>, event: MeshEvent) {
+    emit_with(state, events, event, None);
+}
+
 /// Queues an event for the handle. A handle that does not read its events must not make
 /// the member hoard memory: past the channel's capacity, events are counted and lost
 /// (the state they report is still applied).
-fn emit(state: &Mutex<State>, events: &mpsc::Sender<MeshEvent>, event: MeshEvent) {
-    if let Err(mpsc::error::TrySendError::Full(_)) = events.try_send(event) {
+fn emit_with(state: &Mutex<State>, events: &mpsc::Sender<Queued>, event: MeshEvent, receipt: Option<Receipt>) {
+    if let Err(mpsc::error::TrySendError::Full(_)) = events.try_send((event, receipt)) {
         state.lock().unwrap_or_else(PoisonError::into_inner).stats.events_lost += 1;
     }
 }

@@ -1,7 +1,13 @@
 //! The mesh's datagrams: one JSON object each, as written in the module doc of
 //! [`crate::mesh`]. Decoding treats its input as hostile: any byte string gives either a
 //! message or a one-line reason, never a panic.
+//!
+//! A `MSG` comes in two forms, both `"type":"MSG"`: with a vector clock (`vclock`, what
+//! reparti members send: [`MeshMessage::Stamped`]) or without one (a member that keeps
+//! only TP6's Lamport clock, exercise 1: [`MeshMessage::Msg`]). Its text is the sheet's
+//! `content`; `text`, the field's name before, is still read.
 
+use super::vclock::VectorClock;
 use reparti_net::wire::{MAX_DATAGRAM, VERSION};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -20,13 +26,24 @@ pub enum MeshMessage {
     Peers(Vec<SocketAddr>),
     /// `BYE`: "I am leaving, forget me".
     Bye,
-    /// `MSG`: an application message stamped with the sender's Lamport clock (TP6's
-    /// message object with `content` and `clock`).
+    /// `MSG`: an application message stamped with the sender's Lamport clock only (TP6's
+    /// message object with `content` and `clock`, exercise 1).
     Msg {
-        /// The content.
+        /// The content (`content` on the wire).
         text: String,
         /// The sender's Lamport clock, incremented for this send.
         clock: u64,
+    },
+    /// `MSG` with the sender's vector clock as well (TP6, exercise 2): what reparti's
+    /// members send.
+    Stamped {
+        /// The content (`content` on the wire).
+        text: String,
+        /// The sender's Lamport clock, incremented for this send.
+        clock: u64,
+        /// The sender's vector clock, its own entry incremented for this send (`vclock`
+        /// on the wire).
+        vclock: VectorClock,
     },
 }
 
@@ -37,7 +54,7 @@ impl MeshMessage {
             MeshMessage::Hello { .. } => "HELLO",
             MeshMessage::Peers(_) => "PEERS",
             MeshMessage::Bye => "BYE",
-            MeshMessage::Msg { .. } => "MSG",
+            MeshMessage::Msg { .. } | MeshMessage::Stamped { .. } => "MSG",
         }
     }
 }
@@ -71,7 +88,8 @@ struct Outgoing<'a> {
 enum OutgoingBody<'a> {
     Hello { ask_peers: bool },
     Peers(Vec<String>),
-    Msg { text: &'a str, clock: u64 },
+    Msg { content: &'a str, clock: u64 },
+    Stamped { content: &'a str, clock: u64, vclock: &'a VectorClock },
 }
 
 #[derive(Deserialize)]
@@ -82,8 +100,12 @@ struct HelloBody {
 
 #[derive(Deserialize)]
 struct MsgBody {
-    text: String,
+    /// `text` is the name reparti gave the field before following the sheet's.
+    #[serde(alias = "text")]
+    content: String,
     clock: u64,
+    #[serde(default)]
+    vclock: Value,
 }
 
 /// Encodes `msg` from the member at `from` as one JSON datagram.
@@ -92,10 +114,13 @@ pub fn encode(from: SocketAddr, msg: &MeshMessage) -> Vec<u8> {
         MeshMessage::Hello { ask_peers: false } | MeshMessage::Bye => None,
         MeshMessage::Hello { ask_peers: true } => Some(OutgoingBody::Hello { ask_peers: true }),
         MeshMessage::Peers(addrs) => Some(OutgoingBody::Peers(addrs.iter().map(ToString::to_string).collect())),
-        MeshMessage::Msg { text, clock } => Some(OutgoingBody::Msg { text, clock: *clock }),
+        MeshMessage::Msg { text, clock } => Some(OutgoingBody::Msg { content: text, clock: *clock }),
+        MeshMessage::Stamped { text, clock, vclock } => {
+            Some(OutgoingBody::Stamped { content: text, clock: *clock, vclock })
+        }
     };
     let out = Outgoing { v: VERSION, from: from.to_string(), kind: msg.kind(), body };
-    // Strings, integers and lists of strings always serialise.
+    // Strings, integers, lists of strings and maps of integers always serialise.
     serde_json::to_vec(&out).unwrap_or_default()
 }
 
@@ -126,8 +151,14 @@ pub fn decode(bytes: &[u8]) -> Result<(SocketAddr, MeshMessage), String> {
         }
         "BYE" => MeshMessage::Bye,
         "MSG" => {
-            let body: MsgBody = body_of("MSG", raw.body, "{\"text\":\"...\",\"clock\":N}")?;
-            MeshMessage::Msg { text: body.text, clock: body.clock }
+            let body: MsgBody = body_of("MSG", raw.body, "{\"content\":\"...\",\"clock\":N,\"vclock\":{...}}")?;
+            match body.vclock {
+                Value::Null => MeshMessage::Msg { text: body.content, clock: body.clock },
+                v => {
+                    let vclock = VectorClock::from_json(&v).map_err(|e| format!("MSG body, field `vclock`: {e}"))?;
+                    MeshMessage::Stamped { text: body.content, clock: body.clock, vclock }
+                }
+            }
         }
         other => return Err(format!("unknown message type {other:?}: the mesh speaks HELLO, PEERS, BYE and MSG")),
     };
@@ -150,6 +181,10 @@ mod tests {
         SocketAddr::from(([127, 0, 0, 1], port))
     }
 
+    fn vclock(entries: &[(u16, u64)]) -> VectorClock {
+        entries.iter().map(|(port, count)| (addr(*port), *count)).collect()
+    }
+
     #[test]
     fn every_message_round_trips() {
         let messages = [
@@ -159,6 +194,8 @@ mod tests {
             MeshMessage::Peers(vec![]),
             MeshMessage::Bye,
             MeshMessage::Msg { text: "bonjour \"à\" tous".into(), clock: 7 },
+            MeshMessage::Stamped { text: "v".into(), clock: 2, vclock: vclock(&[(5001, 2), (5002, 1)]) },
+            MeshMessage::Stamped { text: String::new(), clock: 1, vclock: VectorClock::new() },
         ];
         for msg in messages {
             assert_eq!(decode(&encode(addr(5001), &msg)), Ok((addr(5001), msg)));
@@ -167,10 +204,15 @@ mod tests {
 
     #[test]
     fn the_documented_forms_are_the_encoded_ones() {
-        let msg = MeshMessage::Msg { text: "hello".into(), clock: 3 };
+        let msg = MeshMessage::Stamped { text: "hello".into(), clock: 3, vclock: vclock(&[(5002, 1), (5001, 2)]) };
         assert_eq!(
             encode(addr(5001), &msg),
-            br#"{"v":1,"from":"127.0.0.1:5001","type":"MSG","body":{"text":"hello","clock":3}}"#
+            br#"{"v":1,"from":"127.0.0.1:5001","type":"MSG","body":{"content":"hello","clock":3,"vclock":{"127.0.0.1:5001":2,"127.0.0.1:5002":1}}}"#
+        );
+        let lamport_only = MeshMessage::Msg { text: "hello".into(), clock: 3 };
+        assert_eq!(
+            encode(addr(5001), &lamport_only),
+            br#"{"v":1,"from":"127.0.0.1:5001","type":"MSG","body":{"content":"hello","clock":3}}"#
         );
         assert_eq!(encode(addr(5001), &MeshMessage::Bye), br#"{"v":1,"from":"127.0.0.1:5001","type":"BYE"}"#);
         let peers = MeshMessage::Peers(vec![addr(5002)]);
@@ -185,6 +227,17 @@ mod tests {
         // Field order, spacing and an explicit null body are Python's business.
         let text = br#"{"type": "HELLO", "body": null, "from": "127.0.0.1:5003", "v": 1, "extra": 0}"#;
         assert_eq!(decode(text), Ok((addr(5003), MeshMessage::Hello { ask_peers: false })));
+        // TP6 exercise 1's message, without a vector clock (or with a null one).
+        let lamport_only = br#"{"v": 1, "from": "127.0.0.1:5003", "type": "MSG", "body": {"content": "hi", "clock": 4, "vclock": null}}"#;
+        assert_eq!(decode(lamport_only), Ok((addr(5003), MeshMessage::Msg { text: "hi".into(), clock: 4 })));
+    }
+
+    #[test]
+    fn the_old_text_field_is_still_read() {
+        let old = br#"{"v":1,"from":"127.0.0.1:5003","type":"MSG","body":{"text":"hello","clock":3}}"#;
+        assert_eq!(decode(old), Ok((addr(5003), MeshMessage::Msg { text: "hello".into(), clock: 3 })));
+        let both = br#"{"v":1,"from":"127.0.0.1:5003","type":"MSG","body":{"text":"a","content":"b","clock":3}}"#;
+        assert!(decode(both).is_err_and(|e| e.contains("duplicate field")), "one content, under one name");
     }
 
     #[test]
@@ -198,6 +251,15 @@ mod tests {
             (br#"{"v":1,"from":5001,"type":"BYE"}"#, "not a mesh envelope"),
             (br#"{"v":1,"from":"127.0.0.1:1","type":"ELECT"}"#, "unknown message type"),
             (br#"{"v":1,"from":"127.0.0.1:1","type":"MSG","body":{"text":"x"}}"#, "MSG body"),
+            (br#"{"v":1,"from":"127.0.0.1:1","type":"MSG","body":{"clock":1}}"#, "MSG body"),
+            (
+                br#"{"v":1,"from":"127.0.0.1:1","type":"MSG","body":{"content":"x","clock":1,"vclock":[1]}}"#,
+                "field `vclock`",
+            ),
+            (
+                br#"{"v":1,"from":"127.0.0.1:1","type":"MSG","body":{"content":"x","clock":1,"vclock":{"me":1}}}"#,
+                "field `vclock`",
+            ),
             (br#"{"v":1,"from":"127.0.0.1:1","type":"MSG","body":{"text":"x","clock":-1}}"#, "MSG body"),
             (br#"{"v":1,"from":"127.0.0.1:1","type":"PEERS","body":["nowhere"]}"#, "PEERS body"),
             (br#"{"v":1,"from":"127.0.0.1:1","type":"PEERS"}"#, "PEERS body"),

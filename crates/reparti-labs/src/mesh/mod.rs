@@ -1,5 +1,5 @@
 //! The TP4 mesh: members that find each other without a fixed list, and talk with
-//! Lamport-stamped messages (TP6).
+//! messages stamped with Lamport and vector clocks (TP6).
 //!
 //! Each member is a process (or a task) with one UDP socket for everything it sends and
 //! receives. It learns who the others are from a **registry file** (TP4's `BDD.txt`) or
@@ -13,7 +13,7 @@
 //! a key, exactly as `docs/PROTOCOL.md` describes for the algorithms' envelope:
 //!
 //! ```json
-//! {"v":1,"from":"127.0.0.1:5001","type":"MSG","body":{"text":"hello","clock":3}}
+//! {"v":1,"from":"127.0.0.1:5001","type":"MSG","body":{"content":"hello","clock":3,"vclock":{"127.0.0.1:5001":3,"127.0.0.1:5002":1}}}
 //! ```
 //!
 //! | field | type | meaning |
@@ -25,7 +25,7 @@
 //!
 //! The algorithms' envelope has integer `from`/`to` positions and a `lamport` field; a
 //! mesh has no positions (members are named by address, and `to` is where the datagram
-//! went), and its one clocked message carries its stamp in the body, as TP6's message
+//! went), and its one clocked message carries its stamps in the body, as TP6's message
 //! object has `content` and `clock`. Unknown extra fields are ignored.
 //!
 //! | `type` | `body` | sent by, when | the receiver |
@@ -34,7 +34,13 @@
 //! | `HELLO` | `{"ask_peers":true}` | a newcomer, to its seed, repeated until answered | records `from`, answers `PEERS` with itself and every member it knows; if `from` is new, sends `PEERS` `[from]` to each of those members |
 //! | `PEERS` | `["127.0.0.1:5001", ...]` | a seed: its answer, or news of a newcomer | records the sender and every listed address (but its own) |
 //! | `BYE` | none | a leaving member, to every member it knows and every one in the registry | forgets `from` |
-//! | `MSG` | `{"text":"...","clock":H}` | a member sending a text | applies TP6's receive rule, delivers the text |
+//! | `MSG` | `{"content":"...","clock":H,"vclock":{"IP:PORT":N,...}}` | a member sending a text | applies TP6's receive rules, delivers the text |
+//!
+//! In a `MSG`, `content` is the text (the sheet's name; `text`, reparti's name for it
+//! before, is still accepted on receipt, so older members and scripts keep working),
+//! `clock` the sender's Lamport stamp and `vclock` its vector clock (below). `vclock` may
+//! be left out (or `null`) by a member that keeps only a Lamport clock (TP6 exercise 1):
+//! the receiver then merges nothing and still ticks its own entry.
 //!
 //! ## Joining through the registry file
 //!
@@ -76,6 +82,23 @@
 //! same stamp); receiving `(M, H)` does `HL = max(HL, H) + 1`. `HELLO`, `PEERS` and `BYE`
 //! are the mesh's own plumbing, not events of the application: they leave clocks alone.
 //!
+//! Each member also has a vector clock `V` (exercise 2), ticked at the same events.
+//! Membership changes and members are named by address, so `V` is not an array by
+//! position but a map from address to count, absent entries being 0
+//! ([`VectorClock`]): it starts empty (`{}`, all zeros); a local event and a send do
+//! `V[me] += 1`, and a send stamps the message with `V` (`vclock`); receiving `(M, W)`
+//! does `V = max(V, W)` entry by entry, then `V[me] += 1`. Its entries always come in
+//! address order (a `BTreeMap`), on the wire and on screen. `e → f` exactly when
+//! `V(e) < V(f)`. The field is named `vclock` because `clock` is taken by the Lamport
+//! stamp, which the sheet names so, and a member that keeps both sends both.
+//!
+//! [`MeshNode::clocks`] reads both clocks at once; [`MeshNode::tick`],
+//! [`MeshNode::send_stamped`] and [`MeshNode::broadcast_stamped`] return both after the
+//! event, and [`MeshNode::next_stamped_event`] gives each message's [`Receipt`]: the
+//! sender's stamps and ours after the receive. ([`MeshNode::local_event`],
+//! [`MeshNode::send`], [`MeshNode::broadcast`] and [`MeshNode::next_event`] are the same
+//! with the Lamport clock alone.)
+//!
 //! ## What is refused
 //!
 //! A datagram that does not open under the key ([`DropReason::Crypto`]) or is not a mesh
@@ -93,24 +116,30 @@
 //! send = lambda kind, body=None: sock.sendto(json.dumps({"v": 1, "from": me, "type": kind, "body": body}).encode(), member)
 //! send("HELLO", {"ask_peers": True})          # 5001 answers PEERS and introduces us
 //! print(json.loads(sock.recvfrom(65536)[0]))  # {"v": 1, "from": "127.0.0.1:5001", "type": "PEERS", "body": [...]}
-//! send("MSG", {"text": "bonjour", "clock": 1})
+//! send("MSG", {"content": "bonjour", "clock": 1, "vclock": {me: 1}})
 //! send("BYE")
 //! ```
 
+mod join;
 mod member;
 pub mod message;
-mod registry;
+pub mod registry;
+mod vclock;
 
-use member::{Member, State};
+#[cfg(test)]
+mod clock_tests;
+
+pub use vclock::VectorClock;
+
+use join::{join_through_registry, join_through_seed, on_registry};
+use member::{Member, Queued, State};
 use message::MeshMessage;
 use registry::LockedRegistry;
-use reparti_net::runtime::bind;
 use reparti_net::secure::Key;
 use reparti_net::NetError;
 use std::collections::BTreeSet;
-use std::io;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
@@ -185,6 +214,27 @@ pub enum MeshEvent {
         /// Why, in full: the cause and what to check.
         detail: String,
     },
+}
+
+/// A member's two clocks at one instant.
+#[derive(Clone, PartialEq, Eq, Debug, Default)]
+pub struct Clocks {
+    /// The Lamport clock `HL`.
+    pub lamport: u64,
+    /// The vector clock `V`.
+    pub vector: VectorClock,
+}
+
+/// The clocks of a received message: the sender's stamps, and ours after TP6's receive
+/// rules.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Receipt {
+    /// The sender's Lamport stamp `H`.
+    pub lamport: u64,
+    /// The sender's vector stamp `W`; `None` from a member that keeps no vector clock.
+    pub vector: Option<VectorClock>,
+    /// Our clocks after receiving it: `max(HL, H) + 1` and `max(V, W)` with our entry + 1.
+    pub after: Clocks,
 }
 
 /// Why a datagram was refused.
@@ -266,7 +316,7 @@ pub enum MeshError {
 /// [`MeshNode::leave`] to leave properly.
 pub struct MeshNode {
     member: Arc<Member>,
-    events: mpsc::Receiver<MeshEvent>,
+    events: mpsc::Receiver<Queued>,
     receiver: JoinHandle<()>,
     registry: Option<PathBuf>,
 }
@@ -305,40 +355,73 @@ impl MeshNode {
         self.member.state().clock
     }
 
+    /// Our vector clock.
+    pub fn vclock(&self) -> VectorClock {
+        self.member.state().vclock.clone()
+    }
+
+    /// Both our clocks, read at the same instant.
+    pub fn clocks(&self) -> Clocks {
+        self.member.clocks()
+    }
+
     /// Counters since we joined.
     pub fn stats(&self) -> MeshStats {
         self.member.state().stats
     }
 
-    /// A local event (TP6's `lamport_local_event`): ticks the clock; returns its new value.
+    /// A local event (TP6's `lamport_local_event`): ticks both clocks; returns the new
+    /// Lamport clock.
     pub fn local_event(&self) -> u64 {
-        let mut state = self.member.state();
-        state.clock = state.clock.saturating_add(1);
-        state.clock
+        self.tick().lamport
     }
 
-    /// Sends `text` to `to` (a member or not); returns the stamp it carried.
+    /// A local event: `HL += 1` and `V[me] += 1`; returns both clocks after it.
+    pub fn tick(&self) -> Clocks {
+        let mut state = self.member.state();
+        state.clock = state.clock.saturating_add(1);
+        state.vclock.tick(self.member.me);
+        Clocks { lamport: state.clock, vector: state.vclock.clone() }
+    }
+
+    /// Sends `text` to `to` (a member or not); returns the Lamport stamp it carried.
     pub async fn send(&self, to: SocketAddr, text: &str) -> Result<u64, MeshError> {
-        let (stamp, bytes) = self.stamp(text)?;
+        Ok(self.send_stamped(to, text).await?.lamport)
+    }
+
+    /// Sends `text` to `to` (a member or not); returns both stamps it carried.
+    pub async fn send_stamped(&self, to: SocketAddr, text: &str) -> Result<Clocks, MeshError> {
+        let (stamps, bytes) = self.stamp(text)?;
         self.member.send_datagram(to, &bytes).await?;
-        Ok(stamp)
+        Ok(stamps)
     }
 
     /// Sends `text` to every member we know, all with the same stamp (one send event);
-    /// returns the stamp. Every member is tried; the first failure is returned.
+    /// returns the Lamport stamp. Every member is tried; the first failure is returned.
     pub async fn broadcast(&self, text: &str) -> Result<u64, MeshError> {
-        let (stamp, bytes) = self.stamp(text)?;
+        Ok(self.broadcast_stamped(text).await?.lamport)
+    }
+
+    /// [`MeshNode::broadcast`], returning both stamps the copies carried.
+    pub async fn broadcast_stamped(&self, text: &str) -> Result<Clocks, MeshError> {
+        let (stamps, bytes) = self.stamp(text)?;
         let mut first_error = None;
         for peer in self.peers() {
             if let Err(e) = self.member.send_datagram(peer, &bytes).await {
                 first_error.get_or_insert(e);
             }
         }
-        first_error.map_or(Ok(stamp), Err)
+        first_error.map_or(Ok(stamps), Err)
     }
 
     /// The next event, waiting for one; `None` once the socket has failed for good.
     pub async fn next_event(&mut self) -> Option<MeshEvent> {
+        self.next_stamped_event().await.map(|(event, _)| event)
+    }
+
+    /// The next event with, for a message, its [`Receipt`] (both clocks, the sender's and
+    /// ours after receiving it), waiting for one; `None` once the socket has failed.
+    pub async fn next_stamped_event(&mut self) -> Option<(MeshEvent, Option<Receipt>)> {
         self.events.recv().await
     }
 
@@ -366,14 +449,18 @@ impl MeshNode {
         outcome
     }
 
-    /// Ticks the clock for a send and builds the datagram stamped with it; a message too
-    /// long to send leaves the clock alone.
-    fn stamp(&self, text: &str) -> Result<(u64, Vec<u8>), MeshError> {
+    /// Ticks both clocks for a send and builds the datagram stamped with them; a message
+    /// too long to send leaves the clocks alone.
+    fn stamp(&self, text: &str) -> Result<(Clocks, Vec<u8>), MeshError> {
         let mut state = self.member.state();
-        let stamp = state.clock.saturating_add(1);
-        let bytes = self.member.datagram(&MeshMessage::Msg { text: text.to_string(), clock: stamp })?;
-        state.clock = stamp;
-        Ok((stamp, bytes))
+        let clock = state.clock.saturating_add(1);
+        let mut vclock = state.vclock.clone();
+        vclock.tick(self.member.me);
+        let msg = MeshMessage::Stamped { text: text.to_string(), clock, vclock: vclock.clone() };
+        let bytes = self.member.datagram(&msg)?;
+        state.clock = clock;
+        state.vclock = vclock.clone();
+        Ok((Clocks { lamport: clock, vector: vclock }, bytes))
     }
 
     /// Starts receiving on `socket` with `peers` as the starting view.
@@ -385,87 +472,11 @@ impl MeshNode {
         awaiting_seed: Option<SocketAddr>,
         registry: Option<PathBuf>,
     ) -> MeshNode {
-        let state = State { peers, clock: 0, stats: MeshStats::default(), awaiting_seed };
+        let state = State { peers, clock: 0, vclock: VectorClock::new(), stats: MeshStats::default(), awaiting_seed };
         let member = Arc::new(Member::new(socket, me, cfg.key.clone(), cfg.ttl, state));
         let (events_tx, events) = mpsc::channel(EVENT_BUFFER);
         let receiving = Arc::clone(&member);
         let receiver = tokio::spawn(async move { receiving.receive_loop(events_tx).await });
         MeshNode { member, events, receiver, registry }
-    }
-}
-
-async fn join_through_registry(path: PathBuf, cfg: MeshConfig) -> Result<MeshNode, MeshError> {
-    let (file, host) = (path.clone(), cfg.listen.ip());
-    let (mut registry, registered) = on_registry(&path, move || {
-        let mut registry = LockedRegistry::lock(&file, host)?;
-        let registered = registry.members()?;
-        Ok((registry, registered))
-    })
-    .await?;
-    // Bound while the file is locked, so that nobody else takes the address between
-    // our check and our line.
-    let socket = match bind(cfg.listen).await {
-        Ok(socket) => socket,
-        Err(NetError::Bind { detail, .. }) if registered.contains(&cfg.listen) => {
-            return Err(MeshError::AddressTaken { addr: cfg.listen, registry: path, detail });
-        }
-        Err(e) => return Err(MeshError::Bind(e)),
-    };
-    let me = bound_addr(&socket, cfg.listen)?;
-    if !registered.contains(&me) {
-        registry = on_registry(&path, move || registry.add(me).map(|()| registry)).await?;
-    }
-    drop(registry);
-    let peers: BTreeSet<SocketAddr> = registered.into_iter().filter(|addr| *addr != me).collect();
-    let node = MeshNode::start(socket, me, &cfg, peers.clone(), None, Some(path));
-    let hello = node.member.datagram(&MeshMessage::Hello { ask_peers: false })?;
-    for peer in peers {
-        // Counted on failure; a member we cannot reach is gone, or will hear us when it
-        // sends to us.
-        let _ = node.member.send_datagram(peer, &hello).await;
-    }
-    Ok(node)
-}
-
-async fn join_through_seed(cfg: MeshConfig) -> Result<MeshNode, MeshError> {
-    let socket = bind(cfg.listen).await.map_err(MeshError::Bind)?;
-    let me = bound_addr(&socket, cfg.listen)?;
-    let seed = match cfg.seed {
-        Some(seed) if !is_ourselves(seed, me) => seed,
-        _ => return Ok(MeshNode::start(socket, me, &cfg, BTreeSet::new(), None, None)),
-    };
-    let node = MeshNode::start(socket, me, &cfg, BTreeSet::new(), Some(seed), None);
-    let hello = node.member.datagram(&MeshMessage::Hello { ask_peers: true })?;
-    let wait = cfg.join_timeout / SEED_ATTEMPTS;
-    for _ in 0..SEED_ATTEMPTS {
-        // A failed send is retried like a lost one.
-        let _ = node.member.send_datagram(seed, &hello).await;
-        if tokio::time::timeout(wait, node.member.seed_answered.notified()).await.is_ok() {
-            return Ok(node);
-        }
-    }
-    Err(MeshError::SeedSilent { seed, waited: cfg.join_timeout })
-}
-
-/// Whether `seed` names the member bound at `me` (also when bound to every interface).
-fn is_ourselves(seed: SocketAddr, me: SocketAddr) -> bool {
-    seed == me || (seed.port() == me.port() && me.ip().is_unspecified())
-}
-
-fn bound_addr(socket: &UdpSocket, listen: SocketAddr) -> Result<SocketAddr, MeshError> {
-    socket.local_addr().map_err(|e| MeshError::Bind(NetError::Bind { addr: listen, detail: e.to_string() }))
-}
-
-/// Runs blocking work on the registry file (waiting for its lock, reading, writing) off
-/// the async executor.
-async fn on_registry<T: Send + 'static>(
-    path: &Path,
-    work: impl FnOnce() -> io::Result<T> + Send + 'static,
-) -> Result<T, MeshError> {
-    let error = |detail: String| MeshError::Registry { path: path.to_path_buf(), detail };
-    match tokio::task::spawn_blocking(work).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(e)) => Err(error(e.to_string())),
-        Err(e) => Err(error(format!("the registry task failed: {e}"))),
     }
 }

@@ -10,6 +10,10 @@
 //! A line is `HOST:PORT` (what reparti writes), or a bare port as the Python lab writes
 //! it, read as a port on this member's own host. Blank lines, `#` comments and lines that
 //! are neither are skipped when reading and kept as they are when rewriting.
+//!
+//! Public so that other lab programs meeting through the same kind of file (TP7's
+//! election, `reparti node chang-roberts-lab PORT`) share its format and its locking.
+//! Every method blocks (on the lock, on the disk): call it off an async executor.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -17,7 +21,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 
 /// The registry file, open and exclusively locked until dropped.
-pub(crate) struct LockedRegistry {
+pub struct LockedRegistry {
     file: File,
     /// The host of bare-port lines.
     default_ip: IpAddr,
@@ -26,14 +30,15 @@ pub(crate) struct LockedRegistry {
 impl LockedRegistry {
     /// Opens (creating it if missing) and locks the file, waiting for other holders.
     /// Blocking: call it off the async executor.
-    pub(crate) fn lock(path: &Path, default_ip: IpAddr) -> io::Result<LockedRegistry> {
+    /// `default_ip` is the host of bare-port lines: the caller's own.
+    pub fn lock(path: &Path, default_ip: IpAddr) -> io::Result<LockedRegistry> {
         let file = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)?;
         file.lock()?;
         Ok(LockedRegistry { file, default_ip })
     }
 
     /// The addresses registered, in file order, each once (TP4's `creat_my_list`).
-    pub(crate) fn members(&mut self) -> io::Result<Vec<SocketAddr>> {
+    pub fn members(&mut self) -> io::Result<Vec<SocketAddr>> {
         let text = self.text()?;
         let mut members = Vec::new();
         for line in text.lines() {
@@ -47,7 +52,7 @@ impl LockedRegistry {
     }
 
     /// Appends `addr` on a line of its own (TP4's `add_port`).
-    pub(crate) fn add(&mut self, addr: SocketAddr) -> io::Result<()> {
+    pub fn add(&mut self, addr: SocketAddr) -> io::Result<()> {
         let text = self.text()?;
         // A last line written without its newline (by hand, by another program) must not
         // be glued to ours.
@@ -58,7 +63,7 @@ impl LockedRegistry {
 
     /// Removes every line naming `addr`, keeping the others as they are; returns the
     /// members left.
-    pub(crate) fn remove(&mut self, addr: SocketAddr) -> io::Result<Vec<SocketAddr>> {
+    pub fn remove(&mut self, addr: SocketAddr) -> io::Result<Vec<SocketAddr>> {
         let text = self.text()?;
         let kept: String = text
             .lines()

@@ -105,20 +105,17 @@ impl<'a, A: Algorithm> Runner<'a, A> {
     }
 
     pub(super) fn start(&mut self) {
-        self.tick();
         self.trace_local(EventKind::Start, |_| {});
         self.run_handler(|p, ctx| p.on_start(ctx));
     }
 
     pub(super) fn fire(&mut self, timer: Timer) {
         self.timers.cancel(timer);
-        self.tick();
         self.trace_local(EventKind::Timer, |e| e.timer = Some(timer.to_string()));
         self.run_handler(|p, ctx| p.on_timer(timer, ctx));
     }
 
     pub(super) fn input(&mut self, input: Input<A>) {
-        self.tick();
         if self.trace.is_some() {
             let payload = serde_json::to_value(&input).ok();
             self.trace_local(EventKind::Input, |e| e.payload = payload);
@@ -156,11 +153,6 @@ impl<'a, A: Algorithm> Runner<'a, A> {
         });
         let body = env.body;
         self.run_handler(move |p, ctx| p.on_message(from, body, ctx));
-    }
-
-    pub(super) fn tick(&mut self) {
-        let clocks = ClockSlot { lamport: &mut self.lamport, vector: self.vector.as_deref_mut() };
-        NodeHost::<Msg<A>>::tick(self.me, clocks);
     }
 
     /// Runs one handler to completion through the node host, which then applies its
@@ -423,5 +415,9 @@ impl<A: Algorithm> EffectSink<Msg<A>> for Runner<'_, A> {
         let t = text.clone();
         self.trace_with(EventKind::Log, at.lamport, at.vector.map(<[u64]>::to_vec), |e| e.text = Some(t));
         self.logs.push(text);
+    }
+
+    fn local_event(&mut self, _node: NodeId, at: ClockAt<'_>) {
+        self.trace_with(EventKind::Local, at.lamport, at.vector.map(<[u64]>::to_vec), |_| {});
     }
 }

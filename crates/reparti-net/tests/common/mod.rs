@@ -79,7 +79,7 @@ pub async fn run_cluster_with<A: Algorithm, F: Future<Output = ()>>(
         cfg.idle_stop = IDLE;
         cfg.trace = true;
         configure(&mut cfg);
-        let setup = NodeSetup { me: NodeId(i as u32), ident: inst.idents[i], n };
+        let setup = NodeSetup::new(NodeId(i as u32), inst.idents[i], n);
         let (alg, topology) = (Arc::clone(&alg), Arc::clone(&topology));
         tasks.spawn(async move { run_node_on(socket, &*alg, setup, &topology, cfg, rx).await });
     }

@@ -139,6 +139,7 @@ impl Builder {
             } else {
                 Vec::new()
             },
+            ports: Vec::new(),
         };
         let end = TraceEnd { stop: stop.into(), events: self.events.len() as u64, violation: None };
         Trace { header, events: self.events, end: Some(end) }

@@ -14,10 +14,17 @@ pub struct NodeArgs {
     /// The algorithm to run (see `reparti list`); every node of the cluster runs the same.
     pub algorithm: Option<String>,
 
-    /// TP3's shape, for token-ring: LOCAL_PORT NEXT_PORT [jeton] (this node listens on
-    /// LOCAL_PORT, passes the token to NEXT_PORT, and starts with it if `jeton` is given).
+    /// TP3's shape, for token-ring: LOCAL_PORT PREV_PORT [jeton] (this node listens on
+    /// LOCAL_PORT, its predecessor on PREV_PORT; `jeton` starts it with the token).
+    /// TP7's, for chang-roberts-lab: PORT, with --nodes N (the nodes meet through
+    /// --registry, each draws its own identity).
     #[arg(value_name = "LAB_ARGS")]
     pub lab_args: Vec<String>,
+
+    /// TP3's shape: send TEXT to the node on PORT once this node holds the token
+    /// (PORT:TEXT). Repeatable.
+    #[arg(long, value_name = "PORT:TEXT")]
+    pub send: Vec<String>,
 
     /// This node's position (0-based) in --peers or the cluster file [default: the
     /// position of --listen there].
@@ -95,9 +102,20 @@ pub struct NodeArgs {
     #[arg(long, hide = true, requires = "nodes")]
     pub supervised: bool,
 
-    /// With --supervised: the number of nodes (the addresses come on stdin).
-    #[arg(long, hide = true)]
+    /// With --supervised: the number of nodes (the addresses come on stdin). In TP7's
+    /// shape (chang-roberts-lab PORT): how many nodes to wait for in the registry.
+    #[arg(long)]
     pub nodes: Option<usize>,
+
+    /// TP7's shape: the registry file the nodes meet through (TP4's BDD.txt), created if
+    /// missing [default: BDD.txt].
+    #[arg(long, value_name = "FILE")]
+    pub registry: Option<PathBuf>,
+
+    /// TP7's shape: how long to wait for --nodes members in the registry, then for the
+    /// election to end [default: 60000].
+    #[arg(long, value_name = "MS")]
+    pub wait_ms: Option<u64>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -46,7 +46,7 @@ impl NodeRun {
         } else {
             if peers.is_empty() {
                 return Err(usage(
-                    "give every node's address with --peers A0,A1,... or --cluster FILE (or use the lab shape: reparti node token-ring 5001 5002 jeton)",
+                    "give every node's address with --peers A0,A1,... or --cluster FILE (or use the lab shape: reparti node token-ring LOCAL_PORT PREV_PORT jeton)",
                 ));
             }
             let addrs = peers.iter().map(|p| parse_addr(p, "--peers")).collect::<anyhow::Result<Vec<_>>>()?;

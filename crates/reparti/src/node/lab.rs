@@ -3,6 +3,11 @@
 //! seed member), printing what happens in the mesh one line per event, and taking
 //! console commands (TP4's `broadcast`, TP6's clocks) from standard input.
 //!
+//! Both of TP6's clocks are shown wherever one is: `clock 3, vclock {"127.0.0.1:5001":3}`
+//! after `clock`, `local`, a send and a broadcast (the stamps the message carried), and on
+//! each message received, the sender's stamps then ours after the receive rules:
+//! `from 127.0.0.1:5002 (clock 4, vclock {…}; now clock 5, vclock {…}): TEXT`.
+//!
 //! The mesh itself is [`reparti_labs::mesh`]; this module turns flags into a
 //! [`MeshConfig`], events into lines and console lines into sends. Lines typed are parsed
 //! by [`super::console::parse`], so `send` takes a port, `#I` or `HOST:PORT` as it does
@@ -11,7 +16,7 @@
 use super::console::{self, Command, Show};
 use crate::error::usage;
 use clap::Args;
-use reparti_labs::mesh::{MeshConfig, MeshError, MeshEvent, MeshNode};
+use reparti_labs::mesh::{Clocks, MeshConfig, MeshError, MeshEvent, MeshNode, Receipt};
 use reparti_net::secure::Key;
 use serde::Deserialize;
 use std::io::{BufRead, IsTerminal};
@@ -65,10 +70,10 @@ pub struct MeshArgs {
 /// The console commands of a mesh member, one per line.
 const MESH_HELP: &str = "broadcast TEXT              send TEXT to every member\n\
 send PORT|#I|HOST:PORT TEXT send TEXT to one member (#I: its position in `peers`)\n\
-local                       a local event: advance the Lamport clock\n\
+local                       a local event: advance both clocks\n\
 peers                       list the members\n\
-clock                       show the Lamport clock\n\
-state                       show address, members, clock and counters\n\
+clock                       show the Lamport and vector clocks\n\
+state                       show address, members, clocks and counters\n\
 help, ?                     show this list\n\
 quit, exit, fin             leave the mesh and stop";
 
@@ -162,8 +167,8 @@ async fn session(args: &MeshArgs, cfg: MeshConfig) -> anyhow::Result<()> {
     let deadline = args.for_ms.map(|ms| Instant::now() + Duration::from_millis(ms));
     loop {
         tokio::select! {
-            event = node.next_event() => match event {
-                Some(event) => print_event(&node, event),
+            event = node.next_stamped_event() => match event {
+                Some((event, receipt)) => print_event(&node, event, receipt),
                 None => {
                     eprintln!("error: the socket of {} keeps failing: leaving the mesh", node.addr());
                     break;
@@ -218,11 +223,26 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-fn print_event(node: &MeshNode, event: MeshEvent) {
+/// `clock 3, vclock {"127.0.0.1:5001":3}`: both clocks, as every line shows them.
+fn clocks(c: &Clocks) -> String {
+    format!("clock {}, vclock {}", c.lamport, c.vector)
+}
+
+fn print_event(node: &MeshNode, event: MeshEvent, receipt: Option<Receipt>) {
     match event {
         MeshEvent::Joined(addr) => println!("joined {addr}"),
         MeshEvent::Left(addr) => println!("left {addr}"),
-        MeshEvent::Message { from, text, lamport, .. } => println!("from {from} (clock {lamport}): {text}"),
+        MeshEvent::Message { from, text, lamport, clock } => match receipt {
+            Some(r) => {
+                // A member that keeps only a Lamport clock (TP6 exercise 1) sends no vector.
+                let sent = match &r.vector {
+                    Some(v) => format!("clock {}, vclock {v}", r.lamport),
+                    None => format!("clock {}, no vclock", r.lamport),
+                };
+                println!("from {from} ({sent}; now {}): {text}", clocks(&r.after));
+            }
+            None => println!("from {from} (clock {lamport}; now clock {clock}): {text}"),
+        },
         MeshEvent::Dropped { from, detail, .. } => {
             let stats = node.stats();
             let dropped = stats.dropped_crypto + stats.dropped_malformed;
@@ -244,24 +264,24 @@ async fn run_command(node: &MeshNode, line: &str) -> Flow {
     match command {
         Command::Input(input) => match serde_json::from_value::<MeshInput>(input) {
             Ok(MeshInput::Send { to, text }) => match peers.get(to) {
-                Some(&addr) => match node.send(addr, &text).await {
-                    Ok(stamp) => println!("sent to {addr} (clock {stamp}): {text}"),
+                Some(&addr) => match node.send_stamped(addr, &text).await {
+                    Ok(stamps) => println!("sent to {addr} ({}): {text}", clocks(&stamps)),
                     Err(e) => eprintln!("error: {e}"),
                 },
                 None => eprintln!("error: no member #{to}: type `peers` to list them"),
             },
             Ok(MeshInput::Broadcast { text }) => broadcast(node, &text).await,
-            Ok(MeshInput::Local) => println!("local event (clock {})", node.local_event()),
+            Ok(MeshInput::Local) => println!("local event ({})", clocks(&node.tick())),
             Err(_) => eprintln!(
                 "error: `{}` is a command of algorithm nodes; a mesh member knows broadcast, send, local, peers, clock, state, help and quit",
                 line.trim()
             ),
         },
-        Command::Show(Show::Clock) => println!("clock {}", node.clock()),
+        Command::Show(Show::Clock) => println!("{}", clocks(&node.clocks())),
         Command::Show(Show::Peers) => println!("{}", describe_peers(&peers)),
         Command::Show(Show::State) => {
             let s = node.stats();
-            println!("member {}, clock {}, {}", node.addr(), node.clock(), describe_peers(&peers));
+            println!("member {}, {}, {}", node.addr(), clocks(&node.clocks()), describe_peers(&peers));
             println!(
                 "dropped: {} by the key, {} malformed; send errors: {}",
                 s.dropped_crypto, s.dropped_malformed, s.send_errors
@@ -278,8 +298,8 @@ async fn broadcast(node: &MeshNode, text: &str) {
         1 => "1 member".to_string(),
         n => format!("{n} members"),
     };
-    match node.broadcast(text).await {
-        Ok(stamp) => println!("broadcast to {members} (clock {stamp}): {text}"),
+    match node.broadcast_stamped(text).await {
+        Ok(stamps) => println!("broadcast to {members} ({}): {text}", clocks(&stamps)),
         Err(e) => eprintln!("error: {e}"),
     }
 }

@@ -1,99 +1,180 @@
-//! TP3's shape: `reparti node token-ring LOCAL_PORT NEXT_PORT [jeton]`.
+//! TP3's shape: `reparti node token-ring LOCAL_PORT PREV_PORT [jeton]`, the lab sheet's
+//! `node.py port_local port_prec [jeton]`.
 //!
-//! In the lab each node knows two ports only, its own and its successor's, never the
-//! size of the ring. Such a node runs the token ring as if the ring had two nodes: itself
-//! (position 0, on LOCAL_PORT) and "the next one" (position 1, on NEXT_PORT), and takes
-//! every message it receives as coming from its predecessor. The token goes round a ring
-//! of any number of such processes, each passing it to its own successor; `jeton` gives
-//! this node the token at the start. By default the token stays with a node until the
+//! Each process is one node of [`reparti_labs::ring`]: it listens on LOCAL_PORT, is told
+//! its predecessor PREV_PORT (a port on 127.0.0.1, or HOST:PORT), finds its successor by
+//! itself, and starts with the token if `jeton` is given. Nodes are named by their port;
+//! `send PORT TEXT` writes to any port, hop by hop. By default the token moves when the
 //! console says `release` (TP3's `menu_send`); `--param laps=K` passes it on
-//! automatically and stops it at the `jeton` node after K laps.
+//! automatically and stops it at the `jeton` node after K laps. `--send PORT:TEXT`
+//! scripts a `send`. The node prints what happens, then a summary (`--json`: one JSON
+//! object, the narrative on stderr), and exits 1 with one line per problem when the
+//! ring lost its token or something it was asked to send never left.
 //!
-//! The reliable layer is off in this shape: acknowledgements would go to the successor,
-//! not to the sender. Data messages need the whole ring (`--peers`), since a node that
-//! knows only its successor cannot address anyone else.
+//! The algorithm nodes' flags that would mean something else here (`--peers`,
+//! `--transport tcp`, `--wire binary`, injected faults, `--trace`, ...) are refused.
+//! `--start-delay-ms`, `--reliable` and `--give-up-after` are ignored: the `SUCCESSOR`
+//! handshake replaces the start delay, the lab ring has no acknowledgements, and their
+//! defaults cannot be told apart from values typed.
 
 use super::addr::parse_addr;
 use super::args::NodeArgs;
-use super::drive::NodeRun;
-use super::link::LinkFlags;
 use crate::error::usage;
-use reparti_core::{AlgorithmSpec, IdAssignment, NodeId, TopologyKind};
+use reparti_core::AlgorithmSpec;
+use reparti_labs::ring::{self, Level, RingConfig, RingError};
+use std::io::{BufRead, IsTerminal};
 use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+use tokio::sync::mpsc;
 
 /// The only algorithm with TP3's shape.
 const LAB_RING_ALGORITHM: &str = "token-ring";
 
-/// A port (`5001`, on 127.0.0.1) or a whole address.
-fn lab_addr(text: &str, what: &str) -> anyhow::Result<SocketAddr> {
-    match text.parse::<u16>() {
-        Ok(port) => Ok(SocketAddr::from(([127, 0, 0, 1], port))),
-        Err(_) => parse_addr(text, what),
+/// How the shape is written, for error messages.
+const SHAPE: &str = "LOCAL_PORT PREV_PORT [jeton]";
+
+/// Runs one lab node to its end; exit 1 if the ring has a problem to report.
+pub fn run_ring(args: &NodeArgs, spec: AlgorithmSpec) -> anyhow::Result<ExitCode> {
+    let cfg = config(args, spec)?;
+    let console = (args.interactive || std::io::stdin().is_terminal()).then(read_stdin_lines);
+    let json = args.json;
+    // With --json, stdout carries the summary alone; everything else goes to stderr.
+    let say = move |level: Level, line: &str| match level {
+        Level::Info if json => eprintln!("{line}"),
+        Level::Info => println!("{line}"),
+        Level::Warning => eprintln!("warning: {line}"),
+        Level::Error => eprintln!("error: {line}"),
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| anyhow::anyhow!("cannot start the tokio runtime: {e}"))?;
+    let report = rt.block_on(ring::run(cfg, console, say)).map_err(|e| match e {
+        RingError::Socket { .. } => anyhow::Error::new(e),
+        other => usage(other.to_string()),
+    })?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.render("stopped"));
     }
+    for problem in &report.problems {
+        eprintln!("error: {problem}");
+    }
+    Ok(if report.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-/// The plan of a TP3 node: a two-node view of the ring, the token at `jeton`.
-pub fn ring_plan(args: &NodeArgs, spec: AlgorithmSpec) -> anyhow::Result<NodeRun> {
+/// The flags, checked: the lab shape's own, and none that it would silently ignore.
+fn config(args: &NodeArgs, spec: AlgorithmSpec) -> anyhow::Result<RingConfig> {
     if spec.name != LAB_RING_ALGORITHM {
         return Err(usage(format!(
-            "the lab shape LOCAL_PORT NEXT_PORT [jeton] is TP3's token ring: write `reparti node token-ring {}`; for {} give every address with --peers",
+            "the lab shape {SHAPE} is TP3's token ring: write `reparti node token-ring {}`; for {} give every address with --peers",
             args.lab_args.join(" "),
             spec.name
         )));
     }
-    let (local, next, jeton) = match args.lab_args.as_slice() {
-        [local, next] => (local, next, false),
-        [local, next, j] if j.eq_ignore_ascii_case("jeton") || j.eq_ignore_ascii_case("token") => (local, next, true),
+    let (local, prev, jeton) = match args.lab_args.as_slice() {
+        [local, prev] => (local, prev, false),
+        [local, prev, j] if j.eq_ignore_ascii_case("jeton") || j.eq_ignore_ascii_case("token") => (local, prev, true),
         other => {
             return Err(usage(format!(
-            "token-ring takes LOCAL_PORT NEXT_PORT [jeton], got {:?}: e.g. `reparti node token-ring 5001 5002 jeton`",
-            other.join(" ")
-        )))
+                "token-ring takes {SHAPE}, got {:?}: e.g. `reparti node token-ring 5001 5003 jeton` (the sheet's node.py port_local port_prec jeton)",
+                other.join(" ")
+            )))
         }
     };
-    let local = lab_addr(local, "LOCAL_PORT")?;
-    let next = lab_addr(next, "NEXT_PORT")?;
-    if !args.peers.is_empty() || args.cluster.is_some() || args.me.is_some() {
-        return Err(usage("the lab shape names the ports itself: drop --peers, --cluster and --me"));
+    let listen = lab_addr(local, "LOCAL_PORT")?;
+    let predecessor = lab_addr(prev, "PREV_PORT")?;
+    refuse_unused_flags(args)?;
+    let mut laps = None;
+    for param in &args.param {
+        match param.split_once('=') {
+            Some(("laps", k)) => {
+                let k: u32 = k.trim().parse().map_err(|_| {
+                    usage(format!("--param laps={k}: give a number of laps, e.g. laps=3 (0: manual mode)"))
+                })?;
+                laps = (k > 0).then_some(k);
+            }
+            _ => {
+                return Err(usage(format!(
+                    "--param {param}: the lab ring takes laps=K only (automatic mode, K laps; without it the console's `release` moves the token)"
+                )))
+            }
+        }
     }
-    // The two-node view: this node is 0, its successor 1; the token starts at 0 only
-    // with `jeton`. `laps = 0` is TP3's manual mode, unless the command line says otherwise.
-    let mut lab_args = args.param.clone();
-    lab_args.retain(|p| !p.starts_with("holder="));
-    lab_args.push(format!("holder={}", if jeton { 0 } else { 1 }));
-    if !lab_args.iter().any(|p| p.starts_with("laps=")) {
-        lab_args.push("laps=0".into());
+    let sends = args
+        .send
+        .iter()
+        .map(|spec| ring::parse_send_spec(spec).map_err(|e| usage(format!("--send {e}"))))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if sends.iter().any(|s| matches!(s, ring::Command::Send { dest, .. } if *dest == listen.port())) {
+        return Err(usage(format!("--send: port {} is this node; send to another port", listen.port())));
     }
-    // No drawn workload: a node that knows only its successor has no one else to write to.
-    lab_args.retain(|p| !p.starts_with("sends="));
-    lab_args.push("sends=0".into());
-    let patched = NodeArgs {
-        lab: None,
-        algorithm: args.algorithm.clone(),
-        lab_args: Vec::new(),
-        me: Some(0),
-        peers: vec![local.to_string(), next.to_string()],
-        cluster: None,
-        listen: args.listen.clone(),
-        topology: Some(TopologyKind::Ring.to_string()),
-        ids: Some(IdAssignment::Asc.to_string()),
-        seed: args.seed,
-        param: lab_args,
-        transport: args.transport.clone(),
-        link: LinkFlags { reliable: "off".into(), ..args.link.clone() },
-        give_up_after: args.give_up_after,
-        idle_ms: args.idle_ms,
-        start_delay_ms: args.start_delay_ms,
-        trace: args.trace.clone(),
-        interactive: args.interactive,
-        json: args.json,
-        supervised: false,
-        nodes: None,
+    Ok(RingConfig {
+        jeton,
+        laps,
+        key: args.link.key()?,
+        idle: Some(Duration::from_millis(args.idle_ms)),
+        sends,
+        ..RingConfig::new(listen, predecessor)
+    })
+}
+
+/// A port (`5001`, on 127.0.0.1) or `HOST:PORT`; port 0 names no node.
+fn lab_addr(text: &str, what: &str) -> anyhow::Result<SocketAddr> {
+    let text = text.trim();
+    let addr = if text.bytes().all(|b| b.is_ascii_digit()) {
+        match text.parse::<u16>() {
+            Ok(port) => SocketAddr::from(([127, 0, 0, 1], port)),
+            Err(_) => return Err(usage(format!("{what} {text} is not a port: ports are 1..65535"))),
+        }
+    } else {
+        parse_addr(text, what)?
     };
-    let mut node = NodeRun::from_args(&patched, spec)?;
-    node.plan.cfg.incoming_from = Some(NodeId(1));
-    // In manual mode a node waits for its console; automatic laps end by idleness.
-    let manual = patched.param.iter().any(|p| p == "laps=0");
-    node.plan.cfg.never_idle = manual && node.interactive;
-    Ok(node)
+    if addr.port() == 0 {
+        return Err(usage(format!("{what} {text}: port 0 cannot name a node; ports are 1..65535")));
+    }
+    Ok(addr)
+}
+
+/// The algorithm nodes' flags that mean nothing to a lab node: refused rather than ignored.
+fn refuse_unused_flags(args: &NodeArgs) -> anyhow::Result<()> {
+    let refuse = |why: &str| Err(usage(why.to_string()));
+    if !args.peers.is_empty() || args.cluster.is_some() || args.me.is_some() {
+        return refuse("the lab shape names the ports itself: drop --peers, --cluster and --me");
+    }
+    if args.listen.is_some() {
+        return refuse("the lab shape listens on LOCAL_PORT, which may be HOST:PORT: drop --listen");
+    }
+    if args.transport.as_deref().is_some_and(|t| !t.eq_ignore_ascii_case("udp")) {
+        return refuse("the lab ring speaks UDP only: drop --transport");
+    }
+    if args.link.wire != "json" {
+        return refuse("the lab ring speaks JSON (sealed with --key-file): drop --wire");
+    }
+    let link = &args.link;
+    if link.drop != 0.0 || link.dup != 0.0 || link.delay.is_some() || link.reorder {
+        return refuse("the lab shape injects no faults: drop --drop, --dup, --delay and --reorder (stop a node to lose the token)");
+    }
+    if args.trace.is_some() || args.topology.is_some() || args.ids.is_some() || args.seed.is_some() {
+        return refuse("the lab shape writes no trace and has no topology, identities or seed: drop --trace, --topology, --ids and --seed");
+    }
+    Ok(())
+}
+
+/// Standard input's lines, read by a thread: reading a terminal blocks, which must not
+/// hold up the node. The thread ends at end of input, or at the first line after the
+/// node is over.
+fn read_stdin_lines() -> mpsc::UnboundedReceiver<String> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
 }

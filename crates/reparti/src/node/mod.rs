@@ -13,10 +13,13 @@
 //! faster peers already send. Under `reparti run` (`--supervised`) there is no guessing:
 //! the node announces its bound address and starts when told ([`crate::run`]).
 //!
-//! The labs' shapes are kept: `reparti node token-ring 5001 5002 jeton` is TP3's
-//! `node.py port_local port_next [jeton]` ([`lab`]), and `reparti node mesh 5001` is
-//! TP4's mesh with its `BDD.txt` registry. With `--interactive` (or a terminal on stdin)
-//! a console drives the node ([`console`]).
+//! The labs' shapes are kept: `reparti node token-ring 5001 5003 jeton` is TP3's
+//! `node.py port_local port_prec [jeton]` ([`lab_ring`], the lab's own ring protocol,
+//! not the catalogue algorithm), `reparti node mesh 5001` is TP4's mesh with its
+//! `BDD.txt` registry ([`lab`]), and `reparti node chang-roberts-lab 5001 --nodes 3` is
+//! TP7's election over that registry, each node drawing its own identity
+//! ([`lab_election`], the catalogue algorithm on the real runtime). With `--interactive`
+//! (or a terminal on stdin) a console drives the node ([`console`]).
 //!
 //! The flags ([`args`], with [`cluster_file`] and [`link`]) are resolved by [`drive`] into
 //! the plan that [`reparti_net::plan`] runs; [`attach`] is what the command line hooks to
@@ -29,6 +32,7 @@ mod cluster_file;
 mod console;
 mod drive;
 mod lab;
+mod lab_election;
 mod lab_ring;
 pub mod link;
 mod summary;
@@ -46,12 +50,25 @@ pub fn run(args: &NodeArgs) -> anyhow::Result<ExitCode> {
         usage("name an algorithm (see `reparti list`), or `mesh PORT` for TP4's mesh; see `reparti node --help`")
     })?;
     let spec = crate::resolve::algorithm(name)?;
+    let election = spec.name == lab_election::LAB_ELECTION_ALGORITHM;
+    if !election && (args.registry.is_some() || args.wait_ms.is_some()) {
+        return Err(usage(
+            "--registry and --wait-ms are for TP7's lab shape (`reparti node chang-roberts-lab PORT --nodes N`); TP4's mesh has its own (`reparti node mesh PORT --registry FILE`)",
+        ));
+    }
+    if election && !args.lab_args.is_empty() {
+        return lab_election::run_election(args, spec);
+    }
+    if !args.lab_args.is_empty() {
+        return lab_ring::run_ring(args, spec);
+    }
+    if !args.send.is_empty() {
+        return Err(usage(
+            "--send is for TP3's lab shape (`reparti node token-ring LOCAL_PORT PREV_PORT [jeton] --send PORT:TEXT`); an algorithm node draws its workload from --param",
+        ));
+    }
     let algorithm = spec.name;
-    let node = if args.lab_args.is_empty() {
-        drive::NodeRun::from_args(args, spec)?
-    } else {
-        lab_ring::ring_plan(args, spec)?
-    };
+    let node = drive::NodeRun::from_args(args, spec)?;
     let summary =
         reparti_algos::visit(algorithm, node).unwrap_or_else(|| Err(usage(format!("unknown algorithm '{name}'"))))?;
     if args.json {

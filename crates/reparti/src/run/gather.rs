@@ -156,6 +156,12 @@ pub fn gather(job: &Job, dir: &Path, addrs: &[String], finished: Finished) -> an
         "reliable": job.reliable,
         "injected": injected,
     });
+    // The replay must tell each node the port it really had (TP7 carries it).
+    merged.header.ports =
+        addrs.iter().filter_map(|a| a.parse::<std::net::SocketAddr>().ok()).map(|a| a.port()).collect();
+    if merged.header.ports.len() != job.n {
+        merged.header.ports.clear();
+    }
     let (mut report, steps) = replay(&merged)?;
     report.wall_seconds = finished.elapsed.as_secs_f64();
     report.events_per_sec = if report.wall_seconds > 0.0 { report.events as f64 / report.wall_seconds } else { 0.0 };

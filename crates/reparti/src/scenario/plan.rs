@@ -348,6 +348,7 @@ pub fn sim_plan(f: &ScenarioFile, nodes: Option<Spanned<usize>>) -> Result<SimPl
         stop_at_violation: !lim.keep_going,
         inputs: given,
         no_workload: f.workload.replace_workload,
+        ports: Vec::new(),
     };
     Ok(SimPlan { algorithm: c.spec.name.to_string(), config, expect })
 }

@@ -114,6 +114,10 @@ pub fn check_plan(f: &ScenarioFile, nodes: Option<Spanned<usize>>) -> Result<Che
         max_depth: ch.max_depth,
         max_states: ch.max_states,
         max_seconds: ch.max_seconds,
+        // The scenario format has no memory key: the machine's default budget, or
+        // --max-memory on the command line.
+        max_memory: None,
+        interrupt: None,
         wide_fingerprints: ch.wide,
         por: ch.por,
         symmetry: ch.symmetry,
