@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::usage_error;
+use common::{python_ready, usage_error};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::UdpSocket;
@@ -157,22 +157,6 @@ fn python(name: &str, args: &[String]) -> Node {
     let mut cmd = Command::new("python3");
     cmd.arg(example()).args(args);
     Node::spawn(name, cmd)
-}
-
-/// Whether `python3` (with `cryptography` when `crypto`) runs here; says why not.
-fn python_ready(crypto: bool) -> bool {
-    let check = if crypto { "import cryptography" } else { "pass" };
-    match Command::new("python3").args(["-c", check]).output() {
-        Ok(out) if out.status.success() => true,
-        Ok(out) => {
-            eprintln!("skipped: python3 cannot `{check}` ({})", String::from_utf8_lossy(&out.stderr).trim());
-            false
-        }
-        Err(e) => {
-            eprintln!("skipped: cannot run python3 ({e})");
-            false
-        }
-    }
 }
 
 fn keygen(dir: &Path, name: &str) -> PathBuf {

@@ -6,29 +6,13 @@
 
 mod common;
 
-use common::Cluster;
+use common::{python_ready, Cluster};
 use serde_json::Value;
 use std::io::Read;
 use std::net::UdpSocket;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// Whether `python3` (with `cryptography` when `crypto`) runs here; says why not.
-fn python_ready(crypto: bool) -> bool {
-    let check = if crypto { "import cryptography" } else { "pass" };
-    match Command::new("python3").args(["-c", check]).output() {
-        Ok(out) if out.status.success() => true,
-        Ok(out) => {
-            eprintln!("skipped: python3 cannot `{check}` ({})", String::from_utf8_lossy(&out.stderr).trim());
-            false
-        }
-        Err(e) => {
-            eprintln!("skipped: cannot run python3 ({e})");
-            false
-        }
-    }
-}
 
 fn example() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/python/token_ring_node.py")

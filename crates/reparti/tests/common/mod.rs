@@ -41,3 +41,19 @@ impl Drop for Cluster {
         }
     }
 }
+
+/// Whether `python3` (with `cryptography` when `crypto`) runs here; says why not.
+pub fn python_ready(crypto: bool) -> bool {
+    let check = if crypto { "import cryptography" } else { "pass" };
+    match std::process::Command::new("python3").args(["-c", check]).output() {
+        Ok(out) if out.status.success() => true,
+        Ok(out) => {
+            eprintln!("skipped: python3 cannot `{check}` ({})", String::from_utf8_lossy(&out.stderr).trim());
+            false
+        }
+        Err(e) => {
+            eprintln!("skipped: cannot run python3 ({e})");
+            false
+        }
+    }
+}
