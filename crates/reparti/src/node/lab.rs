@@ -194,9 +194,9 @@ async fn session(args: &MeshArgs, cfg: MeshConfig) -> anyhow::Result<()> {
 }
 
 /// Standard input's lines, read by a thread: reading a terminal blocks, which must not
-/// hold up the member's events. The thread ends at end of input, or at the first line
-/// after the session is over.
-fn read_stdin_lines() -> mpsc::UnboundedReceiver<String> {
+/// hold up the member's (or the ring node's) events. The thread ends at end of input, or
+/// at the first line after the session is over.
+pub(super) fn read_stdin_lines() -> mpsc::UnboundedReceiver<String> {
     let (tx, rx) = mpsc::unbounded_channel();
     std::thread::spawn(move || {
         for line in std::io::stdin().lock().lines() {

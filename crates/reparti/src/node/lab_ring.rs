@@ -19,14 +19,14 @@
 
 use super::addr::parse_addr;
 use super::args::NodeArgs;
+use super::lab::read_stdin_lines;
 use crate::error::usage;
 use reparti_core::AlgorithmSpec;
 use reparti_labs::ring::{self, Level, RingConfig, RingError};
-use std::io::{BufRead, IsTerminal};
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 /// The only algorithm with TP3's shape.
 const LAB_RING_ALGORITHM: &str = "token-ring";
@@ -161,20 +161,4 @@ fn refuse_unused_flags(args: &NodeArgs) -> anyhow::Result<()> {
         return refuse("the lab shape writes no trace and has no topology, identities or seed: drop --trace, --topology, --ids and --seed");
     }
     Ok(())
-}
-
-/// Standard input's lines, read by a thread: reading a terminal blocks, which must not
-/// hold up the node. The thread ends at end of input, or at the first line after the
-/// node is over.
-fn read_stdin_lines() -> mpsc::UnboundedReceiver<String> {
-    let (tx, rx) = mpsc::unbounded_channel();
-    std::thread::spawn(move || {
-        for line in std::io::stdin().lock().lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
 }
