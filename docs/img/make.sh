@@ -20,7 +20,7 @@ $R sim scenarios/mutex-ricart-agrawala.toml --trace $T/ra.jsonl >/dev/null
 $R viz $T/ra.jsonl -o $out/mutex-ricart-agrawala.svg >/dev/null
 $R sim scenarios/mutex-lamport.toml --trace $T/lm.jsonl >/dev/null
 $R viz $T/lm.jsonl -o $out/mutex-lamport.svg >/dev/null
-$R check lamport-mutex --nodes 2 --network unordered -p requests=1 --trace-out $T/lmcx.jsonl >/dev/null 2>&1 || true
+$R check lamport-mutex --nodes 2 --network unordered -p requests=1 --trace $T/lmcx.jsonl >/dev/null 2>&1 || true
 $R viz $T/lmcx.jsonl -o $out/check-lamport-mutex-unordered.svg >/dev/null
 $R sim scenarios/election-chang-roberts-worst.toml --trace $T/crw.jsonl >/dev/null
 $R viz $T/crw.jsonl -o $out/election-chang-roberts-worst.svg >/dev/null
@@ -28,7 +28,7 @@ $R sim scenarios/tp7-chang-roberts-lab.toml --trace $T/tp7.jsonl >/dev/null
 $R viz $T/tp7.jsonl -o $out/tp7-chang-roberts-lab.svg >/dev/null
 $R sim scenarios/communication-token-loss.toml --trace $T/loss.jsonl >/dev/null || true
 $R viz $T/loss.jsonl -o $out/communication-token-loss.svg >/dev/null
-$R check scenarios/check-franklin-broken.toml --trace-out $T/cx.jsonl >/dev/null || true
+$R check scenarios/check-franklin-broken.toml --trace $T/cx.jsonl >/dev/null || true
 $R viz $T/cx.jsonl -o $out/check-franklin-counterexample.svg >/dev/null
 
 $R eval chang-roberts --nodes 4..256 --runs 20 -o $out/eval-chang-roberts.svg >/dev/null

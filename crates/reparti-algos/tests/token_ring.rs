@@ -102,9 +102,10 @@ fn in_manual_mode_nobody_else_gets_the_token_and_the_terminal_check_says_so() {
 }
 
 #[test]
-fn a_holder_outside_the_ring_is_reported_as_no_token() {
-    let r = simulate::<TokenRing>(&config(3, 1, &NetworkModel::default(), &[("holder", "9")])).expect("the run starts");
-    assert_eq!(r.property(ONE_TOKEN).and_then(|p| p.holds), Some(false));
+fn a_holder_outside_the_ring_is_refused_before_the_run() {
+    // `holder` is declared as a node's position: every engine refuses one past the ring.
+    let e = simulate::<TokenRing>(&config(3, 1, &NetworkModel::default(), &[("holder", "9")])).expect_err("refused");
+    assert!(e.to_string().contains("holder=9: names node 9, but the nodes are numbered 0 to 2"), "{e}");
 }
 
 fn traced(n: usize, seed: u64, network: &NetworkModel) -> (Report, Trace) {

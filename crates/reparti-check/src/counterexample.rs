@@ -1,12 +1,14 @@
 //! Turning a path of actions into a readable counterexample and a trace file.
 //!
 //! The path is replayed from the initial state with every step's effects logged: the
-//! printed steps say which action ran at which node, how that node's state changed,
-//! what was sent, and what is left in flight. The trace uses the simulator's format
+//! printed steps say which action ran at which node, which fields of that node's state
+//! changed, what was sent, and what is left in flight — states and messages in the
+//! algorithm's own words ([`crate::words`]), not Rust debug dumps. The trace uses the simulator's format
 //! (engine `check`, one time unit per step), with message ids assigned in send order
 //! exactly as the simulator assigns them, so `reparti sim --replay` can follow it.
 
 use crate::model::{Action, Model, Msg, StateOf, StepLog};
+use crate::words;
 use reparti_core::host::NO_SUCH_NODE;
 use reparti_core::trace::{EventKind, RunDescription, TraceEvent, TraceHeader, TraceWriter};
 use reparti_core::{
@@ -25,9 +27,9 @@ pub struct StepView {
     pub action: String,
     /// The node it happened at.
     pub node: u32,
-    /// That node's state before and after, when it changed.
+    /// The fields of that node's state that changed, `field before → after`, when any did.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub change: Option<(String, String)>,
+    pub change: Option<String>,
     /// Messages sent by the step.
     pub sent: Vec<String>,
     /// Values output by the step.
@@ -55,37 +57,37 @@ pub struct Counterexample {
 }
 
 fn flight<A: Algorithm>(s: &StateOf<A>) -> Vec<String> {
-    s.net.iter().map(|p| format!("{:?} {}→{}", p.msg, p.from, p.to)).collect()
+    s.net.iter().map(|p| format!("{} {}→{}", words::message(&p.msg), p.from, p.to)).collect()
 }
 
 fn describe<A: Algorithm>(m: &Model<A>, s: &StateOf<A>, a: Action) -> String {
     match a {
         Action::Deliver(i) => {
             let p = &s.net[i as usize];
-            format!("deliver {:?} from {} to {}", p.msg, p.from, p.to)
+            format!("deliver {} from {} to {}", words::message(&p.msg), p.from, p.to)
         }
         Action::Timer(node, t) => format!("timer '{}' fires at node {node}", m.timer_name(t)),
         Action::Input(node) => {
             let k = s.next_input[node as usize] as usize;
             match m.inputs[node as usize].get(k) {
-                Some(input) => format!("input {input:?} at node {node}"),
+                Some(input) => format!("input {} at node {node}", words::message(input)),
                 None => format!("input at node {node}"),
             }
         }
         Action::Drop(i) => {
             let p = &s.net[i as usize];
-            format!("the network loses {:?} from {} to {}", p.msg, p.from, p.to)
+            format!("the network loses {} from {} to {}", words::message(&p.msg), p.from, p.to)
         }
         Action::Duplicate(i) => {
             let p = &s.net[i as usize];
-            format!("the network duplicates {:?} from {} to {}", p.msg, p.from, p.to)
+            format!("the network duplicates {} from {} to {}", words::message(&p.msg), p.from, p.to)
         }
         Action::Crash(node) => format!("node {node} crashes"),
     }
 }
 
-fn sends<M: std::fmt::Debug>(log: &StepLog<M>) -> Vec<String> {
-    log.sent.iter().map(|(to, msg)| format!("{msg:?} to {to}")).collect()
+fn sends<M: Serialize + std::fmt::Debug>(log: &StepLog<M>) -> Vec<String> {
+    log.sent.iter().map(|(to, msg)| format!("{} to {to}", words::message(msg))).collect()
 }
 
 fn outs<M>(log: &StepLog<M>) -> Vec<String> {
@@ -95,7 +97,7 @@ fn outs<M>(log: &StepLog<M>) -> Vec<String> {
 /// Replays `path` and describes every step.
 pub fn build<A: Algorithm>(m: &Model<A>, path: &[Action], property: String, detail: String) -> Counterexample {
     let s0 = m.initial();
-    let initial = s0.nodes.iter().enumerate().map(|(i, n)| format!("node {i}: {n:?}")).collect();
+    let initial = s0.nodes.iter().enumerate().map(|(i, n)| format!("node {i}: {}", words::state(n))).collect();
     let initial_in_flight = flight::<A>(&s0);
     let mut s = s0;
     let mut steps = Vec::new();
@@ -105,7 +107,7 @@ pub fn build<A: Algorithm>(m: &Model<A>, path: &[Action], property: String, deta
         let mut log = StepLog::default();
         let t = m.step(&s, a, Some(&mut log)).state;
         let (before, after) = (&s.nodes[node as usize], &t.nodes[node as usize]);
-        let change = (before != after).then(|| (format!("{before:?}"), format!("{after:?}")));
+        let change = if before == after { None } else { words::change(before, after) };
         steps.push(StepView {
             step: k + 1,
             action,

@@ -39,6 +39,7 @@ mod state;
 mod symmetry;
 mod verdicts;
 mod visited;
+pub mod words;
 
 // The public surface: what the CLI, the other crates and this crate's tests use, and the
 // types of the report's fields. The search's machinery stays inside.

@@ -121,17 +121,29 @@ pub struct Model<A: Algorithm> {
     pub(crate) symmetry: Option<Vec<Vec<u32>>>,
 }
 
+/// The most nodes a model may have: no exhaustive search of more would ever end, and
+/// refusing early spares building a huge instance just to refuse it.
+const MAX_NODES: usize = 64;
+
 impl<A: Algorithm> Model<A> {
     /// Builds the model a configuration describes.
     pub fn new(cfg: &CheckConfig) -> Result<Self, CheckError> {
-        let instance =
-            Instance::<A>::new(&cfg.params, cfg.topology.as_ref(), cfg.nodes.unwrap_or(4), &cfg.ids, cfg.seed)?;
+        let too_many = |n: usize| {
+            CheckError::Usage(format!(
+                "{n} nodes is far too many to explore every interleaving; the checker takes at most {MAX_NODES} (try 3 to 6)"
+            ))
+        };
+        // Before the instance is built: building 10^8 nodes' workload is itself too big.
+        let asked = cfg.nodes.unwrap_or(4);
+        if asked > MAX_NODES {
+            return Err(too_many(asked));
+        }
+        let instance = Instance::<A>::new(&cfg.params, cfg.topology.as_ref(), asked, &cfg.ids, cfg.seed)?;
         let Instance { algorithm, spec, params, topology, idents, workload, .. } = instance;
         let n = topology.len();
-        if n > 64 {
-            return Err(CheckError::Usage(format!(
-                "{n} nodes is far too many to explore every interleaving; the checker takes at most 64 (try 3 to 6)"
-            )));
+        // An edge-list file says its own number of nodes.
+        if n > MAX_NODES {
+            return Err(too_many(n));
         }
         let mut inputs: Vec<Vec<Input<A>>> = vec![Vec::new(); n];
         let mut initial_inputs = Vec::new();

@@ -24,7 +24,7 @@ pub enum SetupError {
     #[error(transparent)]
     Topology(#[from] TopologyError),
     /// The algorithm does not run on this topology.
-    #[error("{algorithm} does not run on a {topology}; it accepts: {accepted} (use --topology)")]
+    #[error("{algorithm} does not run on the topology '{topology}'; it accepts: {accepted} (use --topology)")]
     Unsupported {
         /// The algorithm.
         algorithm: String,
@@ -81,6 +81,7 @@ impl<A: Algorithm> Instance<A> {
             });
         }
         let topology = Topology::build(&kind, nodes, &mut rng)?;
+        params.check_positions(spec.params, topology.len())?;
         let idents = ids.assign(topology.len(), &mut rng)?;
         let mut workload =
             algorithm.workload(&WorkloadSetup { n: topology.len(), idents: &idents, topology: &topology }, &mut rng);

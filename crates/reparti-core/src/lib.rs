@@ -54,11 +54,13 @@ pub mod host;
 pub mod id;
 pub mod idents;
 pub mod instance;
+pub mod machine_memory;
 pub mod params;
 pub mod process;
 pub mod property;
 pub mod topology;
 pub mod trace;
+pub mod user_file;
 
 pub use algorithm::{
     Algorithm, AlgorithmSpec, AlgorithmVisitor, ArgKind, Chapter, Command, CommandArg, ScheduledInput, SpanSpec,

@@ -45,6 +45,10 @@ pub enum ParamKind {
     },
     /// Text the algorithm reads itself (and refuses itself, in one line).
     Text,
+    /// One node's position, `0..n` (checked once the number of nodes is known).
+    Node,
+    /// `all`, or a comma-separated list of node positions, each `0..n`.
+    Nodes,
 }
 
 impl std::fmt::Display for ParamKind {
@@ -56,6 +60,8 @@ impl std::fmt::Display for ParamKind {
             ParamKind::Bool => f.write_str("true|false"),
             ParamKind::Choice { of } => f.write_str(&of.join("|")),
             ParamKind::Text => f.write_str("text"),
+            ParamKind::Node => f.write_str("a node's position, 0..n-1"),
+            ParamKind::Nodes => f.write_str("all|positions like 0,3"),
         }
     }
 }
@@ -91,6 +97,40 @@ impl ParamSpec {
         ParamSpec { name, default, help, kind: ParamKind::Text }
     }
 
+    /// One node's position, `0..n`.
+    pub const fn node(name: &'static str, default: &'static str, help: &'static str) -> Self {
+        ParamSpec { name, default, help, kind: ParamKind::Node }
+    }
+
+    /// `all`, or a comma-separated list of node positions.
+    pub const fn nodes(name: &'static str, default: &'static str, help: &'static str) -> Self {
+        ParamSpec { name, default, help, kind: ParamKind::Nodes }
+    }
+
+    /// Whether `value` names only nodes of `0..n`; other kinds take any `n`.
+    pub fn check_positions(&self, value: &str, n: usize) -> Result<(), String> {
+        let positions: Vec<&str> = match self.kind {
+            ParamKind::Node => vec![value],
+            ParamKind::Nodes if value.trim().eq_ignore_ascii_case("all") => return Ok(()),
+            ParamKind::Nodes => value.split(',').collect(),
+            _ => return Ok(()),
+        };
+        for p in positions {
+            match p.trim().parse::<u64>() {
+                Ok(i) if (i as u128) < n as u128 => {}
+                Ok(i) => {
+                    return Err(format!(
+                        "names node {i}, but the {} are numbered 0 to {}",
+                        if n == 1 { "only node is" } else { "nodes" },
+                        n.saturating_sub(1)
+                    ))
+                }
+                Err(_) => return Err(format!("'{}' is not a node's position (0, 1, …)", p.trim())),
+            }
+        }
+        Ok(())
+    }
+
     /// Whether `value` is one this parameter takes; `Err` says which values it takes.
     pub fn check(&self, value: &str) -> Result<(), String> {
         match self.kind {
@@ -114,6 +154,9 @@ impl ParamSpec {
                 }
             }
             ParamKind::Text => Ok(()),
+            // Their range is known with the number of nodes: `check_positions`. Here,
+            // only their form.
+            ParamKind::Node | ParamKind::Nodes => self.check_positions(value, usize::MAX),
         }
     }
 }
@@ -178,6 +221,19 @@ impl Params {
             })?;
         }
         Ok(Params { values })
+    }
+
+    /// Refuses a value that names a node outside `0..n`, once the instance's size is known.
+    pub fn check_positions(&self, specs: &[ParamSpec], n: usize) -> Result<(), ParamError> {
+        for spec in specs {
+            let value = self.raw(spec.name).unwrap_or(spec.default);
+            spec.check_positions(value, n).map_err(|why| ParamError::Invalid {
+                name: spec.name.into(),
+                value: value.into(),
+                why,
+            })?;
+        }
+        Ok(())
     }
 
     /// Splits `K=V`.

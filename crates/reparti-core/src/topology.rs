@@ -134,7 +134,7 @@ pub enum TopologyError {
     #[error("unknown topology '{0}'; expected one of: ring, bidir-ring, complete, line, star, tree, grid, torus, hypercube, random[:DEGREE], file:PATH")]
     Unknown(String),
     /// The node count does not fit the shape.
-    #[error("a {kind} cannot have {n} nodes: {why}")]
+    #[error("a {kind} cannot have {n} {}: {why}", if *.n == 1 { "node" } else { "nodes" })]
     BadSize {
         /// The topology.
         kind: String,
@@ -290,6 +290,9 @@ fn undirected(n: usize, edges: impl IntoIterator<Item = (u32, u32)>) -> Adjacenc
     csr(lists)
 }
 
+/// An edge list may number its nodes up to this many even when most lie on no edge.
+const MAX_GAPPED_NODES: usize = 1 << 20;
+
 impl Topology {
     /// Builds `kind` with `n` nodes. `rng` is used only by random graphs.
     pub fn build(kind: &TopologyKind, n: usize, rng: &mut Rng) -> Result<Topology, TopologyError> {
@@ -382,11 +385,18 @@ impl Topology {
     }
 
     /// Builds a topology from an edge-list file. `n` = 0 means "as many as the file names".
+    /// The file must be a regular file of at most [`crate::user_file::TOPOLOGY`]'s size.
     pub fn from_edge_list_file(path: &str, n: usize) -> Result<Topology, TopologyError> {
-        let text = std::fs::read_to_string(path).map_err(|e| TopologyError::File {
-            path: path.into(),
-            why: format!("{e} (give an existing file: one edge `a b` or `a -> b` per line)"),
-        })?;
+        let text =
+            crate::user_file::read_text(std::path::Path::new(path), crate::user_file::TOPOLOGY).map_err(|e| {
+                let why = match e.problem {
+                    crate::user_file::Problem::Io(io) => {
+                        format!("{io} (give an existing file: one edge `a b` or `a -> b` per line)")
+                    }
+                    other => other.to_string(),
+                };
+                TopologyError::File { path: path.into(), why }
+            })?;
         Self::from_edge_list(&text, n).map_err(|why| TopologyError::File { path: path.into(), why })
     }
 
@@ -422,6 +432,18 @@ impl Topology {
         let count = max as usize + 1;
         if count > u32::MAX as usize / 2 {
             return Err(format!("node {max} is out of range: at most 2^31 nodes"));
+        }
+        // Nodes above twice the edge count lie on no edge; a few such gaps are harmless,
+        // but a file of one edge `0 2000000000` must not make two billion nodes.
+        let most = (2 * edges.len()).max(MAX_GAPPED_NODES);
+        if count > most {
+            let edges = match edges.len() {
+                1 => "1 edge names".to_string(),
+                e => format!("{e} edges name"),
+            };
+            return Err(format!(
+                "node {max} is out of range: {edges} at most {most} nodes, and the others would lie on no edge; number the nodes from 0 without gaps"
+            ));
         }
         if n != 0 && n != count {
             return Err(format!(

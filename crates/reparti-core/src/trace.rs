@@ -6,6 +6,7 @@
 
 use crate::clock::ClockMode;
 use crate::context::OutputValue;
+use crate::user_file;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
@@ -291,16 +292,19 @@ impl<W: Write> TraceWriter<W> {
 }
 
 /// Reads a whole trace.
-pub fn read_trace(input: impl BufRead) -> Result<Trace, TraceError> {
-    let mut lines = input.lines().enumerate();
-    let header: TraceHeader = match lines.next() {
-        Some((_, line)) => {
-            let line = line?;
-            serde_json::from_str(&line).map_err(|e| TraceError::Format {
-                line: 1,
-                why: format!("not a reparti trace header ({e}); traces are written by `reparti sim --trace FILE`"),
-            })?
-        }
+///
+/// A trace is untrusted input: each line is read within a cap
+/// ([`user_file::TRACE_HEADER_LINE`], [`user_file::TRACE_EVENT_LINE`]), so a header of
+/// gigabytes is refused without being held whole, and events are parsed straight into
+/// their types rather than through a generic JSON tree (which costs tens of bytes per
+/// number of a vector clock).
+pub fn read_trace(mut input: impl BufRead) -> Result<Trace, TraceError> {
+    let mut buf = Vec::new();
+    let header: TraceHeader = match next_line(&mut input, &mut buf, 1, user_file::TRACE_HEADER_LINE)? {
+        Some(line) => serde_json::from_str(line).map_err(|e| TraceError::Format {
+            line: 1,
+            why: format!("not a reparti trace header ({e}); traces are written by `reparti sim --trace FILE`"),
+        })?,
         None => return Err(TraceError::Format { line: 1, why: "the file is empty".into() }),
     };
     if header.trace != "reparti" || header.version > TRACE_VERSION {
@@ -312,8 +316,8 @@ pub fn read_trace(input: impl BufRead) -> Result<Trace, TraceError> {
             ),
         });
     }
-    // A trace is untrusted input: whatever reads it (pictures, replays, merges) sizes its
-    // tables by the header, so the header must agree with itself and every event with it.
+    // Whatever reads a trace (pictures, replays, merges) sizes its tables by the header,
+    // so the header must agree with itself and every event with it.
     if header.idents.len() != header.nodes {
         return Err(TraceError::Format {
             line: 1,
@@ -326,28 +330,64 @@ pub fn read_trace(input: impl BufRead) -> Result<Trace, TraceError> {
     }
     let mut events = Vec::new();
     let mut end = None;
-    for (k, line) in lines {
-        let line = line?;
+    let mut number = 1;
+    loop {
+        number += 1;
+        let Some(line) = next_line(&mut input, &mut buf, number, user_file::TRACE_EVENT_LINE)? else { break };
         if line.trim().is_empty() {
             continue;
         }
         if end.is_some() {
-            return Err(TraceError::Format { line: k + 1, why: "an event after the closing line".into() });
+            return Err(TraceError::Format { line: number, why: "an event after the closing line".into() });
         }
-        let value: serde_json::Value =
-            serde_json::from_str(&line).map_err(|e| TraceError::Format { line: k + 1, why: e.to_string() })?;
-        if value.get("stop").is_some() {
-            end = Some(
-                serde_json::from_value(value).map_err(|e| TraceError::Format { line: k + 1, why: e.to_string() })?,
-            );
+        let format = |e: serde_json::Error| TraceError::Format { line: number, why: e.to_string() };
+        if is_closing_line(line) {
+            end = Some(serde_json::from_str(line).map_err(format)?);
         } else {
-            let event: TraceEvent =
-                serde_json::from_value(value).map_err(|e| TraceError::Format { line: k + 1, why: e.to_string() })?;
-            check_event(&event, header.nodes).map_err(|why| TraceError::Format { line: k + 1, why })?;
+            let event: TraceEvent = serde_json::from_str(line).map_err(format)?;
+            check_event(&event, header.nodes).map_err(|why| TraceError::Format { line: number, why })?;
             events.push(event);
         }
     }
     Ok(Trace { header, events, end })
+}
+
+/// The next line as text, `None` at the end; a line over `limit` or not UTF-8 is a
+/// format error at line `number`.
+fn next_line<'b>(
+    input: &mut impl BufRead,
+    buf: &'b mut Vec<u8>,
+    number: usize,
+    limit: user_file::Limit,
+) -> Result<Option<&'b str>, TraceError> {
+    let cap = usize::try_from(limit.bytes).unwrap_or(usize::MAX);
+    match user_file::read_line_capped(input, buf, cap)? {
+        user_file::Line::End => Ok(None),
+        user_file::Line::TooLong => Err(TraceError::Format {
+            line: number,
+            why: format!(
+                "the line is longer than {}, the most a {} may be ({}); this is not a trace reparti wrote, or it is damaged",
+                crate::machine_memory::human_bytes(limit.bytes),
+                limit.what,
+                limit.why
+            ),
+        }),
+        user_file::Line::Read => std::str::from_utf8(buf).map(Some).map_err(|e| TraceError::Format {
+            line: number,
+            why: format!("the line is not UTF-8 text (byte {} starts an invalid sequence)", e.valid_up_to()),
+        }),
+    }
+}
+
+/// Whether a line is the closing line: a JSON object with a `stop` field. Read without
+/// building the object (the other fields are skipped, not kept); anything else is
+/// parsed as an event, which says what is wrong with it.
+fn is_closing_line(line: &str) -> bool {
+    #[derive(Deserialize)]
+    struct Probe {
+        stop: Option<serde::de::IgnoredAny>,
+    }
+    serde_json::from_str::<Probe>(line).is_ok_and(|p| p.stop.is_some())
 }
 
 /// An event fits a run of `nodes` nodes: it happens at one of them, its vector clock has

@@ -21,6 +21,14 @@ pub enum NetError {
     /// The configuration does not fit the run.
     #[error("bad node configuration: {0}")]
     Config(String),
+    /// The node's trace file cannot be created or written.
+    #[error("cannot write the trace file {}: {detail}", path.display())]
+    Trace {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What went wrong, and the fix.
+        detail: String,
+    },
     /// The socket keeps failing.
     #[error("receiving on {addr} keeps failing, last: {source}")]
     Recv {

@@ -6,7 +6,8 @@
 //! It holds what every such node agrees on, and the runtime that drives one:
 //!
 //! * [`wire`]: the envelope every datagram or frame carries (sender, destination,
-//!   Lamport and vector clock stamps, message type, body), in JSON by default or in a
+//!   Lamport and vector clock stamps, message type, body, and the run's identity when
+//!   the sender has one), in JSON by default or in a
 //!   compact binary form, and a decoder that refuses hostile input with clear errors
 //!   instead of panicking. The format is written down in `docs/PROTOCOL.md`.
 //! * [`secure`]: Fernet encryption and authentication of whole datagrams, byte for byte
@@ -14,7 +15,8 @@
 //!
 //! * [`transport`]: UDP datagrams or TCP length-prefixed frames, IPv4 or IPv6, with
 //!   seeded fault injection (drop, duplicate, delay, reorder) on the sending side, since
-//!   the machines we run on have no kernel netem.
+//!   the machines we run on have no kernel netem, and TCP listeners that bound what
+//!   strangers' connections can hold.
 //! * [`reliable`]: the reliable channel layer, sans-IO: sequence numbers, cumulative
 //!   acknowledgements, retransmission with backoff, duplicate suppression, FIFO delivery
 //!   when the algorithm needs it.

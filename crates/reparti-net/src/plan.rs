@@ -15,20 +15,23 @@
 //!    datagram, as the simulator applies them at time 0, the later ones at their time in
 //!    milliseconds since the start — and hands the caller the control channel (a console,
 //!    a supervisor's questions);
-//! 4. runs the node until it stops and returns its report with what a summary or a trace
-//!    of it needs ([`Ran`]).
+//! 4. runs the node until it stops, streaming its trace to [`NodePlan::trace_file`] as it
+//!    goes (the header written at the start, when what it says is known), and returns
+//!    its report with what a summary of it needs ([`Ran`]).
 //!
 //! What stays with the caller is its own input and output: reading a console or a
-//! supervisor's lines, printing, writing the trace file.
+//! supervisor's lines, printing.
 
 use crate::error::NetError;
 use crate::reliable::ReliableConfig;
-use crate::runtime::{run_node_blocking, run_node_on, Control, Input, NodeConfig, NodeReport};
+use crate::runtime::{run_node_blocking, run_node_on, Control, Input, NodeConfig, NodeReport, TraceFile, VECTOR_LIMIT};
 use crate::secure::Key;
 use crate::transport::{Faults, Transport, TransportKind};
 use crate::wire::Wire;
-use reparti_core::{Algorithm, AlgorithmSpec, IdAssignment, Instance, NodeId, NodeSetup, TopologyKind};
+use reparti_core::trace::{RunDescription, TraceHeader};
+use reparti_core::{Algorithm, AlgorithmSpec, ClockMode, IdAssignment, Instance, NodeId, NodeSetup, TopologyKind};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -120,6 +123,8 @@ pub struct NodePlan {
     /// This node's own identity, instead of the one `ids` assigns it: a lab node that
     /// draws its identity itself (TP7) knows no one else's.
     pub own_ident: Option<u64>,
+    /// Stream the node's trace to this file (`docs/TRACE.md`, engine `node`), as it runs.
+    pub trace_file: Option<PathBuf>,
 }
 
 /// Each node draws its own fault pattern, repeatable from the run's seed: two nodes
@@ -159,8 +164,36 @@ impl NodePlan {
             seed: s.seed,
             start: s.start,
             own_ident: None,
+            trace_file: None,
         }
     }
+}
+
+/// A node trace's header: the run as the node sees it, and, under `network`, what
+/// `reparti merge` needs to line the nodes up (its position, address and start time),
+/// and the run's identity (`null` without one).
+fn node_header<A: Algorithm>(
+    instance: &Instance<A>,
+    seed: u64,
+    cfg: &NodeConfig,
+    addr: SocketAddr,
+    started_unix_ms: f64,
+) -> TraceHeader {
+    TraceHeader::describe::<A>(RunDescription {
+        engine: "node",
+        params: &instance.params,
+        seed,
+        topology: &instance.topology,
+        idents: &instance.idents,
+        network: serde_json::json!({
+            "transport": cfg.transport.to_string(),
+            "me": cfg.me.0,
+            "addr": addr,
+            "started_unix_ms": started_unix_ms,
+            "run_id": cfg.run_id.as_ref().map(ToString::to_string),
+        }),
+        clocks: if instance.topology.len() <= VECTOR_LIMIT { ClockMode::LamportAndVector } else { ClockMode::Lamport },
+    })
 }
 
 /// Why a plan could not be carried out.
@@ -206,7 +239,7 @@ pub struct Ran<A: Algorithm> {
 /// Runs the plan's node to its end; `attach` is called inside the async runtime (it
 /// may spawn tasks) just before the node starts, with its control channel.
 pub fn run<A: Algorithm>(plan: NodePlan, attach: impl FnOnce(Controls<A>)) -> Result<Ran<A>, PlanError> {
-    let NodePlan { n, mut cfg, listen, params, topology, ids, seed, start, own_ident } = plan;
+    let NodePlan { n, mut cfg, listen, params, topology, ids, seed, start, own_ident, trace_file } = plan;
     let instance =
         Instance::<A>::new(&params, topology.as_ref(), n, &ids, seed).map_err(|e| PlanError::Setup(e.to_string()))?;
     if instance.topology.len() != n {
@@ -280,6 +313,10 @@ pub fn run<A: Algorithm>(plan: NodePlan, attach: impl FnOnce(Controls<A>)) -> Re
         let addr = cfg.addrs.get(me.index()).copied().unwrap_or(local);
         Ok::<_, PlanError>((transport, rx, addr, started_unix_ms))
     })?;
+    if let Some(path) = trace_file {
+        let header = node_header(&instance, seed, &cfg, addr, started_unix_ms);
+        cfg.trace_file = Some(TraceFile { path, header });
+    }
     // The port the others reach this node at: what a lab protocol calls "my port".
     let setup = NodeSetup::new(me, identity, n).on_port(addr.port());
     let report = if blocking {

@@ -113,9 +113,13 @@ impl Key {
     /// `open(path, "wb").write(Fernet.generate_key())`.
     pub fn from_file(path: impl AsRef<Path>) -> Result<Key, SecureError> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => SecureError::KeyFileMissing { path: path.to_path_buf() },
-            _ => SecureError::KeyFileUnreadable { path: path.to_path_buf(), detail: e.to_string() },
+        use reparti_core::user_file::{read_bytes, Problem, KEY};
+        // Bounded: `--key-file /dev/zero` is refused at once instead of read forever.
+        let bytes = read_bytes(path, KEY).map_err(|e| match e.problem {
+            Problem::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
+                SecureError::KeyFileMissing { path: path.to_path_buf() }
+            }
+            other => SecureError::KeyFileUnreadable { path: path.to_path_buf(), detail: other.to_string() },
         })?;
         let not_a_key = || SecureError::NotAKey { source_name: path.display().to_string() };
         let text = std::str::from_utf8(&bytes).map_err(|_| not_a_key())?;

@@ -5,7 +5,7 @@
 //! arrived, so UDP loopback loses nothing of its own and every missing datagram is one
 //! the injector dropped. Every wait is bounded by [`LIMIT`].
 
-use reparti_net::transport::{Faults, Transport, TransportKind, MAX_FRAME};
+use reparti_net::transport::{Faults, LinkDelay, Transport, TransportKind, MAX_FRAME};
 use reparti_net::NetError;
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -409,7 +409,12 @@ async fn reordering_changes_the_order_and_loses_nothing() {
 async fn delayed_frames_all_arrive_no_sooner_than_the_minimum() {
     let (min, max) = (Duration::from_millis(20), Duration::from_millis(40));
     for kind in KINDS {
-        let run = run_faulty(kind, Faults { delay: Some((min, max)), seed: 9, ..Faults::default() }, 100).await;
+        let run = run_faulty(
+            kind,
+            Faults { delay: Some(LinkDelay::Uniform { min, max }), seed: 9, ..Faults::default() },
+            100,
+        )
+        .await;
         assert_eq!(run.sorted_seqs(), (0..100).collect::<Vec<_>>(), "{kind}: everything arrives once");
         for (seq, delay) in &run.arrivals {
             assert!(*delay >= min, "{kind}: frame {seq} arrived after {delay:?}");

@@ -46,6 +46,7 @@ pub mod config;
 mod engine;
 mod fifo;
 mod finish;
+pub mod footprint;
 pub mod network;
 mod queue;
 mod radix;
@@ -56,6 +57,7 @@ mod tracer;
 
 pub use config::{SimConfig, VectorClocks};
 pub use engine::Simulation;
+pub use footprint::{estimate, Footprint};
 pub use network::{Delay, Fault, NetworkModel};
 pub use replay::{replay, Replayed};
 pub use report::{Report, Stop};

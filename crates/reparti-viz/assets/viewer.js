@@ -227,15 +227,12 @@
     vb = { x: cx - (cx - vb.x) / f, y: cy - (cy - vb.y) / f, w, h };
     apply();
   }
+  // The first view, and the fit button, show the whole diagram: the viewBox is the
+  // drawing's own box and `meet` scales it to the canvas's width or height, whichever
+  // binds, so a long run is never cut off on the right (the wheel zooms into its part).
+  // Top-aligned, so a wide run sits under the toolbar rather than in mid-air.
+  svg.setAttribute('preserveAspectRatio', 'xMidYMin meet');
   function fit() { vb = Object.assign({}, full); apply(); }
-  function initialView() {
-    // A long run fitted whole would be a smear: fit its height and start at the left.
-    const r = canvas.getBoundingClientRect();
-    if (r.width > 0 && r.height > 0 && full.w / full.h > 2 * (r.width / r.height)) {
-      vb = { x: 0, y: 0, w: full.h * (r.width / r.height), h: full.h };
-      apply();
-    } else fit();
-  }
   function reveal(el) {
     if (!el) return;
     const b = el.getBBox();
@@ -324,13 +321,28 @@
     label.append(box, swatch, `${t.name} (${t.sent})`);
     filters.appendChild(label);
   });
-  initialView();
+  fit();
 
   // ---- self-test (#selftest): click the first event with a real click, report what the
   // page shows, and check the vector-clock causality against graph reachability.
   function selftest() {
     const out = { events: eventEls.length, messages: msgEls.length, clicked: null, details: '', errors };
     try {
+      // The first view, measured by the browser before anything moves it: where the
+      // canvas is on screen, where the whole drawing (its background) and every event
+      // landed, in CSS pixels.
+      const rectOf = (r) => ({ left: r.left, top: r.top, right: r.right, bottom: r.bottom });
+      const drawn = eventEls.map((el) => el.getBoundingClientRect());
+      out.firstView = {
+        window: { width: window.innerWidth, height: window.innerHeight },
+        canvas: rectOf(canvas.getBoundingClientRect()),
+        drawing: rectOf(svg.querySelector('rect.bg').getBoundingClientRect()),
+        events: drawn.length ? {
+          left: Math.min(...drawn.map((r) => r.left)), top: Math.min(...drawn.map((r) => r.top)),
+          right: Math.max(...drawn.map((r) => r.right)), bottom: Math.max(...drawn.map((r) => r.bottom)),
+        } : null,
+        full: { w: full.w, h: full.h },
+      };
       const first = svg.querySelector('.event');
       if (first) {
         first.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true, view: window }));

@@ -38,14 +38,17 @@ pub fn is_host_event(e: &TraceEvent) -> bool {
 
 /// The recomputed vector clock of every event, as (node, count) pairs without zeros,
 /// ordered by node; `None` for network events.
-pub fn clocks(trace: &Trace) -> Vec<Option<Vec<(u32, u64)>>> {
+///
+/// Computed as the events are taken, so that a log stopped at its size limit has only
+/// built the clocks it wrote: a node's clock and a message's stamp are each a clock some
+/// written line holds, so what is kept is bounded by what was written (built all at
+/// once, the clocks of a 20,000-node trace of 58 MB took 24 GB).
+pub fn clocks(trace: &Trace) -> impl Iterator<Item = Option<Vec<(u32, u64)>>> + '_ {
     let mut current: HashMap<u32, BTreeMap<u32, u64>> = HashMap::new();
     let mut sent: HashMap<u64, BTreeMap<u32, u64>> = HashMap::new();
-    let mut out = Vec::with_capacity(trace.events.len());
-    for e in &trace.events {
+    trace.events.iter().map(move |e| {
         if !is_host_event(e) {
-            out.push(None);
-            continue;
+            return None;
         }
         let clock = current.entry(e.node).or_default();
         if e.kind == EventKind::Receive {
@@ -63,9 +66,8 @@ pub fn clocks(trace: &Trace) -> Vec<Option<Vec<(u32, u64)>>> {
                 sent.insert(m, clock.clone());
             }
         }
-        out.push(Some(clock.iter().map(|(&h, &c)| (h, c)).collect()));
-    }
-    out
+        Some(clock.iter().map(|(&h, &c)| (h, c)).collect())
+    })
 }
 
 /// The ShiViz log of a trace.

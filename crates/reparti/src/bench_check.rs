@@ -85,15 +85,24 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let mut results = Vec::new();
+    eprintln!(
+        "bench --checker: {} models, each on 1 and 2 threads in its own process; about a minute in a release build, \
+         far longer in a debug one (a line per measurement follows)",
+        CASES.len()
+    );
     for (name, nodes, _) in CASES {
         for threads in [1, 2] {
+            if args.json {
+                eprintln!("… {name} n={nodes}, {}", crate::summary::count(threads, "thread", "threads"));
+            }
             let m: Measure = measure_in_child(
                 &["bench", "--one-check", &format!("{name}:{nodes}:{threads}")],
                 &format!("{name} n={nodes}"),
             )?;
             if !args.json {
                 println!(
-                    "{name:<16} n={nodes} unordered, {threads} thread(s): {:>11} unique states ({:>11} generated) in {:>7.3} s = {}states/s; {:.1} bytes/state visited; frontier peak {:.1} MB; peak RSS {:.1} MB; {}",
+                    "{name:<16} n={nodes} unordered, {threads} thread{}: {:>11} unique states ({:>11} generated) in {:>7.3} s = {}states/s; {:.1} bytes/state visited; frontier peak {:.1} MB; peak RSS {:.1} MB; {}",
+                    if threads == 1 { "" } else { "s" },
                     thousands(m.unique_states),
                     thousands(m.states),
                     m.seconds,

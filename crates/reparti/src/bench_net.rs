@@ -66,33 +66,52 @@ pub struct NetBench {
     pub json: bool,
 }
 
+/// One line on stderr as a measurement starts (stdout keeps the table, or the JSON).
+fn stage(what: &str) {
+    eprintln!("… {what}");
+}
+
 pub fn run(opts: &NetBench) -> anyhow::Result<ExitCode> {
     let scratch = tempfile::tempdir().context("cannot create a scratch folder")?;
     let key = scratch.path().join("key");
     std::fs::write(&key, Key::generate().as_text()).context("cannot write a scratch key")?;
     let mut rows = Vec::new();
     let mut skipped = Vec::new();
+    // Several minutes of silence would look like a hang: say what comes, then each stage.
+    eprintln!(
+        "bench --net: rings of 8 and 2 processes and one-way streams, reparti then raw C then the Python lab node, \
+         the median of {} runs each; this takes several minutes (a line per measurement follows)",
+        opts.repeat.max(1)
+    );
     for n in [8, 2] {
         for encrypted in [false, true] {
             let k = encrypted.then_some(key.as_path());
+            let what = if encrypted { "Fernet" } else { "plaintext" };
+            stage(&format!("reparti ring of {n}, {what}, reliable layer on"));
             rows.push(median(opts.repeat, || reparti_ring(n, opts.hops, k, true, scratch.path()))?);
+            stage(&format!("reparti ring of {n}, {what}, reliable layer off"));
             rows.push(median(opts.repeat, || reparti_ring(n, opts.hops, k, false, scratch.path()))?);
         }
     }
+    stage("reparti one way, plaintext");
     rows.push(median(opts.repeat, || reparti_oneway(opts.hops, None, scratch.path()))?);
+    stage("reparti one way, Fernet");
     rows.push(median(opts.repeat, || reparti_oneway(opts.hops, Some(&key), scratch.path()))?);
     match build_c(&opts.c_source, scratch.path()) {
         Ok(binary) => {
             let secs = opts.seconds.to_string();
             for n in ["8", "2"] {
+                stage(&format!("raw C ring of {n}"));
                 rows.push(median(opts.repeat, || external(&binary, &["ring", n, &secs], "C (raw sockets)"))?);
             }
+            stage("raw C one way");
             rows.push(median(opts.repeat, || external(&binary, &["oneway", &secs], "C (raw sockets)"))?);
         }
         Err(why) => skipped.push(format!("C ring: {why}")),
     }
     if opts.python_ring.exists() {
         let py = |args: &[&str]| -> anyhow::Result<Row> {
+            stage(&format!("Python lab node: {}", args.join(" ")));
             let mut all = vec![opts.python_ring.display().to_string()];
             all.extend(args.iter().map(|s| s.to_string()));
             let refs: Vec<&str> = all.iter().map(String::as_str).collect();
@@ -184,7 +203,7 @@ fn run_nodes(
     if let Some(k) = key {
         common.extend(["--key-file".into(), k.display().to_string()]);
     }
-    let mut cluster = Cluster::spawn(n, dir, |i| {
+    let mut cluster = Cluster::spawn(n, dir, None, |i| {
         let mut a = vec!["node".to_string(), "token-ring".into(), "--me".into(), i.to_string()];
         a.extend(common.iter().cloned());
         a
@@ -192,7 +211,7 @@ fn run_nodes(
     let deadline = Instant::now() + Duration::from_secs(300);
     let addrs = cluster.wait_ready(deadline)?;
     cluster.start(&addrs)?;
-    let finished = cluster.wait_all(deadline, Duration::from_millis(500))?;
+    let finished = cluster.wait_all(deadline, Duration::from_millis(500), Duration::from_secs(300))?;
     finished
         .outputs
         .iter()

@@ -34,7 +34,7 @@ pub enum ChatCommand {
 #[derive(Args, Debug)]
 pub struct ServeArgs {
     /// The port to listen on (0 picks a free one, printed at start).
-    #[arg(short, long)]
+    #[arg(long)]
     pub port: u16,
 
     /// Use UDP datagrams (TP2) instead of a TCP connection (TP1).
@@ -74,7 +74,7 @@ pub struct ConnectArgs {
 
     /// Seconds to wait for the connection (TCP), for each answer (UDP), and, after `fin`,
     /// for the server's answer and close (TCP) before closing the connection ourselves.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(long, default_value_t = 5, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
 }
 

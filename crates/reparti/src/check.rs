@@ -21,7 +21,6 @@ use std::fmt::Write as _;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 
 /// The exit status of a search cut short with no violation found: neither 0, which
 /// would claim the properties hold, nor 1, which would claim one fails.
@@ -31,10 +30,16 @@ const INCOMPLETE: u8 = 3;
 /// the memory budget is said before the search starts.
 const LARGE: usize = 6;
 
+/// Without a terminal (output piped, a CI log), a line on stderr this often instead of
+/// the spinner, so a long search is never silent.
+const PLAIN_PROGRESS_EVERY: f64 = 10.0;
+
 struct Check<'a> {
     cfg: CheckConfig,
     compare: bool,
     bar: Option<&'a ProgressBar>,
+    /// Print a plain progress line every [`PLAIN_PROGRESS_EVERY`] seconds (no terminal).
+    plain_progress: bool,
     trace: Option<&'a mut dyn Write>,
     /// Whether the budget line was printed (at the start, or once the search grew).
     budget_said: &'a AtomicBool,
@@ -49,7 +54,26 @@ impl AlgorithmVisitor for Check<'_> {
         let bar = self.bar;
         let budget = self.cfg.max_memory.unwrap_or(u64::MAX);
         let (said, line) = (self.budget_said, self.growing_line);
+        let plain = self.plain_progress;
+        // The next plain line is due at this many seconds (as f64 bits: the closure is shared by threads).
+        let next_line = std::sync::atomic::AtomicU64::new(PLAIN_PROGRESS_EVERY.to_bits());
         let progress = move |p: &Progress| {
+            let due = f64::from_bits(next_line.load(Ordering::Relaxed));
+            if plain && p.seconds >= due {
+                let next = (p.seconds / PLAIN_PROGRESS_EVERY).floor() * PLAIN_PROGRESS_EVERY + PLAIN_PROGRESS_EVERY;
+                if next_line
+                    .compare_exchange(due.to_bits(), next.to_bits(), Ordering::Relaxed, Ordering::Relaxed)
+                    .is_ok()
+                {
+                    eprintln!(
+                        "… {:.0} s: {} unique states, depth {}, {}states/s (Ctrl-C stops with a partial report)",
+                        p.seconds,
+                        thousands(p.unique),
+                        p.depth,
+                        rate(p.unique as f64 / p.seconds.max(1e-9))
+                    );
+                }
+            }
             // A search that turns out large says its budget once, a quarter of the way.
             if p.memory_bytes >= budget / 4 && !said.swap(true, Ordering::Relaxed) {
                 match bar {
@@ -137,27 +161,6 @@ fn config(args: &CheckArgs, setup: Setup) -> anyhow::Result<CheckConfig> {
     })
 }
 
-/// Installs the Ctrl-C handler: the first press sets the flag the search polls, so it
-/// stops and prints its partial report; a second press quits at once (status 130, as
-/// for an unhandled SIGINT).
-fn catch_interrupt() -> Option<Arc<AtomicBool>> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let seen = Arc::clone(&flag);
-    let installed = ctrlc::set_handler(move || {
-        if seen.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-        eprintln!("interrupted: finishing the partial report (press Ctrl-C again to quit at once)");
-    });
-    match installed {
-        Ok(()) => Some(flag),
-        Err(e) => {
-            eprintln!("note: Ctrl-C will stop the check without a report (cannot catch it: {e})");
-            None
-        }
-    }
-}
-
 /// The one line that says the memory budget and where it comes from.
 fn budget_line(budget: &MemoryBudget, nodes: usize, large: bool) -> String {
     let what =
@@ -188,13 +191,17 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     let budget = MemoryBudget::resolve(args.max_memory.or(cfg.max_memory));
     cfg.max_memory = Some(budget.bytes);
     // Before anything is said: a test (or a person) that sees the first line may press Ctrl-C.
-    cfg.interrupt = catch_interrupt();
+    cfg.interrupt = crate::interrupt::catch(
+        "interrupted: finishing the partial report (press Ctrl-C again to quit at once)",
+        "Ctrl-C will stop the check without a report",
+    );
     let nodes = cfg.nodes.unwrap_or(4);
     let large = (nodes > LARGE).then(|| budget_line(&budget, nodes, true));
     let growing = budget_line(&budget, nodes, false);
     let budget_said = AtomicBool::new(false);
-    let bar = (!args.no_progress && std::io::stderr().is_terminal()).then(crate::progress::spinner);
-    // --viz draws the counterexample from its trace: through --trace-out, or a scratch file.
+    let terminal = std::io::stderr().is_terminal();
+    let bar = (!args.no_progress && terminal).then(crate::progress::spinner);
+    // --viz draws the counterexample from its trace: through --trace, or a scratch file.
     if let Some(picture) = &args.viz {
         reparti_viz::Format::from_path(picture).map_err(|e| usage(format!("--viz {e}")))?;
     }
@@ -211,6 +218,7 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         cfg,
         compare: args.compare_reductions,
         bar: bar.as_ref(),
+        plain_progress: !args.no_progress && !terminal,
         trace,
         budget_said: &budget_said,
         large_line: large.as_deref(),
@@ -285,15 +293,14 @@ fn render(r: &CheckReport) -> String {
     let faults: Vec<String> = r.faults.iter().filter(|(_, v)| **v > 0).map(|(k, v)| format!("{k}={v}")).collect();
     let _ = writeln!(
         o,
-        "{} on a {} of {} nodes · ids {:?} · {} network{} · {} search, {} thread(s)",
+        "{} on a {} · ids {:?} · {} network{} · {} search, {}",
         r.algorithm,
-        r.topology,
-        r.nodes,
+        crate::summary::topology_of(&r.topology, r.nodes),
         r.idents,
         r.network,
         if faults.is_empty() { String::new() } else { format!(" ({})", faults.join(", ")) },
         r.strategy,
-        r.threads
+        crate::summary::count(r.threads as u64, "thread", "threads")
     );
     let status = match (&r.cut_short, r.stop) {
         (Some(why), _) if !r.complete => format!("cut short ({why})"),
@@ -364,8 +371,8 @@ fn render(r: &CheckReport) -> String {
         );
         for s in &cx.steps {
             let _ = writeln!(o, "  {}. {}", s.step, s.action);
-            if let Some((before, after)) = &s.change {
-                let _ = writeln!(o, "       node {}: {before}\n            → {after}", s.node);
+            if let Some(change) = &s.change {
+                let _ = writeln!(o, "       node {}: {change}", s.node);
             }
             if !s.sent.is_empty() {
                 let _ = writeln!(o, "       sends {}", s.sent.join(", "));

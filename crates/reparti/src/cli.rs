@@ -12,7 +12,18 @@ use std::path::PathBuf;
 /// Start with `reparti list` to see the algorithms, then for instance
 /// `reparti sim chang-roberts --nodes 1000` to elect a leader on a simulated ring.
 #[derive(Parser, Debug)]
-#[command(name = "reparti", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "reparti",
+    version,
+    about = "Write a distributed algorithm once; simulate it (sim), model-check it (check), run it on real \
+             processes (run, node), and see its runs (viz, topo, eval).",
+    long_about = None,
+    propagate_version = true,
+    after_help = "Start with `reparti list` (the algorithms, by course chapter), then \
+                  `reparti sim chang-roberts --nodes 1000`. Every command teaches its flags: `reparti sim --help`.\n\
+                  The same names mean the same thing in every command: -n/--nodes, -t/--topology, -s/--seed, \
+                  -p/--param K=V, --ids, --loss, --delay, --trace FILE, -o/--output FILE, --viz FILE, --json."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -66,7 +77,7 @@ pub struct KeygenArgs {
 
 #[derive(Args, Debug)]
 pub struct VizArgs {
-    /// The trace to draw (written by `sim --trace`, `check --trace-out`, or a real run).
+    /// The trace to draw (written by `sim --trace`, `check --trace`, or a real run).
     pub trace: PathBuf,
 
     /// Where to write the picture: FILE.html (interactive viewer) or FILE.svg (static).
@@ -154,7 +165,9 @@ pub enum VectorChoice {
 
 #[derive(Args, Debug)]
 pub struct SimArgs {
-    /// The algorithm to run (see `reparti list`); not needed with --replay.
+    /// The algorithm to run (see `reparti list`), or a scenario file (FILE.toml, see
+    /// docs/SCENARIOS.md) that describes the whole run and its expectations; not needed
+    /// with --replay.
     #[arg(required_unless_present = "replay")]
     pub algorithm: Option<String>,
 
@@ -174,6 +187,8 @@ pub struct SimArgs {
 
     /// Identity assignment: random (a seeded permutation of 1..n), asc, desc (decreasing
     /// along the direction messages travel: Chang–Roberts' worst case), or a list 3,1,2.
+    /// The default is random here, a typical run; `check` defaults to desc, one fixed
+    /// instance (the worst case of the ring elections).
     #[arg(long, default_value = "random")]
     pub ids: String,
 
@@ -191,15 +206,15 @@ pub struct SimArgs {
     pub no_fifo: bool,
 
     /// Message delay: const:D, uniform:A,B or exp:MEAN.
-    #[arg(long, default_value = "const:1")]
+    #[arg(long, default_value = "const:1", value_name = "DELAY")]
     pub delay: String,
 
     /// Probability that a message is lost, in [0, 1].
-    #[arg(long, default_value_t = 0.0, value_parser = probability)]
+    #[arg(long, default_value_t = 0.0, value_name = "P", value_parser = probability)]
     pub loss: f64,
 
     /// Probability that a message is delivered twice, in [0, 1].
-    #[arg(long, default_value_t = 0.0, value_parser = probability)]
+    #[arg(long, default_value_t = 0.0, value_name = "P", value_parser = probability)]
     pub dup: f64,
 
     /// Synchronous rounds: messages sent in round r arrive at the start of round r+1.
@@ -238,9 +253,15 @@ pub struct SimArgs {
     #[arg(long)]
     pub keep_going: bool,
 
-    /// Run K seeds (seed, seed+1, …) in parallel and print min/mean/max of each figure.
-    #[arg(long, default_value_t = 1)]
+    /// Run K seeds (seed, seed+1, …) in parallel and print min/mean/max of each figure
+    /// (K at least 1).
+    #[arg(long, default_value_t = 1, value_parser = at_least_one_run)]
     pub runs: u64,
+
+    /// Refuse a run (or stop it) that would take more than SIZE of memory, e.g. 512M or
+    /// 4G [default: the memory available when it starts].
+    #[arg(long, value_name = "SIZE", value_parser = reparti_core::machine_memory::parse_size)]
+    pub max_memory: Option<u64>,
 
     /// Print one JSON object instead of the summary.
     #[arg(long)]
@@ -281,7 +302,8 @@ pub enum StrategyChoice {
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
-    /// The algorithm to check (see `reparti list`).
+    /// The algorithm to check (see `reparti list`), or a scenario file (FILE.toml, see
+    /// docs/SCENARIOS.md) whose [check] table and expectations describe the check.
     pub algorithm: String,
 
     /// Number of nodes: keep it small, the space grows exponentially (3 to 6).
@@ -292,7 +314,9 @@ pub struct CheckArgs {
     #[arg(short, long)]
     pub topology: Option<String>,
 
-    /// Identity assignment: random, asc, desc or a list 3,1,2.
+    /// Identity assignment: random (seeded), asc, desc or a list 3,1,2. The default is
+    /// desc here: a check explores one instance, and desc is the ring elections' worst
+    /// case (`sim` defaults to random, a typical run).
     #[arg(long, default_value = "desc")]
     pub ids: String,
 
@@ -379,7 +403,8 @@ pub struct CheckArgs {
     pub param: Vec<String>,
 
     /// Write the counterexample, if any, as a trace (replay it with `reparti sim --replay`).
-    #[arg(long, value_name = "FILE")]
+    /// `--trace-out` is read too.
+    #[arg(long = "trace", alias = "trace-out", value_name = "FILE")]
     pub trace_out: Option<PathBuf>,
 
     /// Print one JSON object instead of the summary.
@@ -398,15 +423,15 @@ pub struct CheckArgs {
 #[derive(Args, Debug)]
 pub struct BenchArgs {
     /// Ring sizes to measure, comma-separated.
-    #[arg(long, default_value = "100000,1000000", value_delimiter = ',')]
+    #[arg(short, long, default_value = "100000,1000000", value_delimiter = ',')]
     pub nodes: Vec<usize>,
 
     /// Delay model for the runs (const:1 uses the simulator's in-order fast path).
-    #[arg(long, default_value = "const:1")]
+    #[arg(long, default_value = "const:1", value_name = "DELAY")]
     pub delay: String,
 
     /// Seed.
-    #[arg(long, default_value_t = 1)]
+    #[arg(short, long, default_value_t = 1)]
     pub seed: u64,
 
     /// Print JSON.
@@ -453,5 +478,27 @@ fn probability(s: &str) -> Result<f64, String> {
         Ok(p)
     } else {
         Err(format!("{p} is not a probability; give a number between 0 and 1"))
+    }
+}
+
+/// Parses the command line. A negative number is read as a value (`--loss -0.1`,
+/// `--nodes -3`), never as an unknown flag, so that the flag itself refuses it with its
+/// own message instead of clap's misleading `unexpected argument '-0'`.
+pub fn parse() -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    fn accept_negative(cmd: clap::Command) -> clap::Command {
+        cmd.mut_args(|a| if a.get_action().takes_values() { a.allow_negative_numbers(true) } else { a })
+            .mut_subcommands(accept_negative)
+    }
+    let matches = accept_negative(Cli::command()).try_get_matches()?;
+    Cli::from_arg_matches(&matches)
+}
+
+/// `--runs K`: a whole number of runs, at least one.
+fn at_least_one_run(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(0) => Err("0 runs would simulate nothing: give 1 or more (1 is a single run)".into()),
+        Ok(k) => Ok(k),
+        Err(_) => Err(format!("'{text}' is not a number of runs: give a whole number, 1 or more")),
     }
 }

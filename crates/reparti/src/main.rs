@@ -8,6 +8,7 @@ mod check;
 mod cli;
 mod error;
 mod eval;
+mod interrupt;
 mod keygen;
 mod list;
 mod measure;
@@ -23,14 +24,30 @@ mod simulate;
 mod summary;
 mod topo;
 mod viz;
+mod vocabulary;
 
-use clap::Parser;
 use std::process::ExitCode;
 
 use error::UsageError;
 
 /// A command-line mistake caught by clap, on one line: the error, then what to do.
 fn one_line(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() == ErrorKind::ValueValidation {
+        // `--nodes -3`: clap says "invalid digit found in string"; say what is wrong.
+        if let (Some(ContextValue::String(arg)), Some(ContextValue::String(value))) =
+            (e.get(ContextKind::InvalidArg), e.get(ContextKind::InvalidValue))
+        {
+            let flag = arg.split_whitespace().next().unwrap_or(arg);
+            // Only where the flag wants a whole number: a flag with its own parser (a
+            // probability, say) has already said what is wrong.
+            if value.starts_with('-') && value[1..].parse::<f64>().is_ok() && e.to_string().contains("invalid digit") {
+                return format!(
+                    "error: {flag} {value}: a negative number; {flag} takes a whole number from 0 up (see --help)"
+                );
+            }
+        }
+    }
     e.render()
         .to_string()
         .lines()
@@ -99,7 +116,7 @@ fn exit_quietly_on_broken_pipe() {
 fn main() -> ExitCode {
     exit_quietly_on_broken_pipe();
     print_diagnostics_on_stderr();
-    let cli = match cli::Cli::try_parse() {
+    let cli = match cli::parse() {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind;
@@ -136,6 +153,8 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             if e.downcast_ref::<UsageError>().is_some() {
                 ExitCode::from(2)
+            } else if e.downcast_ref::<error::Interrupted>().is_some() {
+                ExitCode::from(interrupt::INTERRUPTED_STATUS)
             } else {
                 ExitCode::from(1)
             }

@@ -5,6 +5,7 @@ use crate::resolve::algorithm;
 use crate::simulate::sim_error;
 use crate::summary;
 use reparti_core::trace::{read_trace, Trace};
+use reparti_core::user_file::{open_regular, Problem};
 use reparti_core::{Algorithm, AlgorithmVisitor};
 use reparti_sim::Replayed;
 use std::io::BufReader;
@@ -21,9 +22,14 @@ impl AlgorithmVisitor for Replay<'_> {
 }
 
 pub fn run(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
-    let file = std::fs::File::open(path).map_err(|e| {
-        usage(format!("cannot open the trace {}: {e} (give a file written by --trace or --trace-out)", path.display()))
+    let file = open_regular(path, "trace").map_err(|e| match e.problem {
+        Problem::Io(io) => usage(format!(
+            "cannot open the trace {}: {io} (give a file written by `sim --trace` or `check --trace`)",
+            path.display()
+        )),
+        _ => usage(e.to_string()),
     })?;
+    crate::viz::refuse_if_trace_too_large(path, &file)?;
     let trace = read_trace(BufReader::new(file)).map_err(|e| usage(format!("{}: {e}", path.display())))?;
     algorithm(&trace.header.algorithm)?;
     let replayed = reparti_algos::visit(&trace.header.algorithm, Replay(&trace))
@@ -44,7 +50,7 @@ pub fn run(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
             trace.header.engine,
             replayed.steps
         );
-        print!("{}", summary::render(&replayed.report));
+        print!("{}", summary::render_replay(&replayed.report, &summary::recorded_network(&trace.header)));
         match (&replayed.expected, &replayed.reached) {
             (Some(e), Some(r)) if replayed.same_violation() => {
                 println!("replay: reached the same violation as the trace\n  trace:  {e}\n  replay: {r}")

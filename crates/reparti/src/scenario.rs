@@ -27,6 +27,8 @@ pub mod plan;
 pub mod plan_check;
 pub mod probe;
 #[cfg(test)]
+mod reader_props;
+#[cfg(test)]
 mod tests;
 
 pub use cli::{for_check, run_sim};
@@ -72,7 +74,8 @@ pub fn list_dir(dir: &Path) -> Vec<Listed> {
         .iter()
         .map(|p| {
             let name = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-            let table = std::fs::read_to_string(p).ok().and_then(|t| t.parse::<toml::Table>().ok());
+            let text = reparti_core::user_file::read_text(p, reparti_core::user_file::SCENARIO).ok();
+            let table = text.and_then(|t| t.parse::<toml::Table>().ok());
             match table {
                 Some(t) => Listed {
                     name,

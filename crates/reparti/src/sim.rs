@@ -3,6 +3,7 @@
 use crate::cli::{SimArgs, VectorChoice};
 use crate::error::usage;
 use crate::resolve::{self, Setup, SetupFlags, Subject};
+use crate::simulate::memory::Room;
 use crate::simulate::simulate_and_draw;
 use crate::summary;
 use reparti_sim::{Delay, Fault, NetworkModel, SimConfig, VectorClocks};
@@ -30,7 +31,8 @@ pub fn run(args: &SimArgs) -> anyhow::Result<ExitCode> {
         return crate::runs::run_many(args, name, &cfg);
     }
     let progress = !args.no_progress && std::io::stderr().is_terminal();
-    let report = simulate_and_draw(name, cfg, args.trace.clone(), args.viz.as_deref(), progress)?;
+    let room = Room::resolve(args.max_memory);
+    let report = simulate_and_draw(name, cfg, args.trace.clone(), args.viz.as_deref(), progress, room)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -18,6 +18,23 @@ pub fn rate(v: f64) -> String {
     }
 }
 
+/// "ring of 5 nodes", "complete graph of 1 node": the topology as a sentence names it.
+pub fn topology_of(topology: &str, n: usize) -> String {
+    let shape = match topology {
+        "complete" => "complete graph".to_string(),
+        "bidir-ring" => "bidirectional ring".to_string(),
+        t if t.starts_with("random") => format!("{t} graph"),
+        t if t.starts_with("file:") => format!("topology from {}", &t["file:".len()..]),
+        t => t.to_string(),
+    };
+    format!("{shape} of {}", count(n as u64, "node", "nodes"))
+}
+
+/// "1 node", "2 nodes", "1,000 nodes".
+pub fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
+}
+
 fn mark(holds: Option<bool>) -> &'static str {
     match holds {
         Some(true) => "✓",
@@ -27,9 +44,41 @@ fn mark(holds: Option<bool>) -> &'static str {
 }
 
 pub fn render(r: &Report) -> String {
+    render_as(r, None)
+}
+
+/// The summary of a run the simulator replayed from a trace: its network is the one the
+/// trace recorded (`recorded`, in words), not the replay's own, its speed is the
+/// replay's (not shown), and its clocks are the trace's.
+pub fn render_replay(r: &Report, recorded: &str) -> String {
+    render_as(r, Some(recorded))
+}
+
+/// The network a trace's header records, in words: `unordered (model checker)`,
+/// `non-FIFO channels, as recorded`.
+pub fn recorded_network(header: &reparti_core::trace::TraceHeader) -> String {
+    let net = &header.network;
+    if let Some(order) = net.get("checker").and_then(|v| v.as_str()) {
+        return format!("{order} channels, every schedule the model checker allows (this one from the trace)");
+    }
+    // A simulated run's header keeps its model under `model`; the others at the top.
+    let net = net.get("model").unwrap_or(net);
+    if net.get("sync").and_then(|v| v.as_bool()) == Some(true) {
+        return "synchronous rounds, as recorded".to_string();
+    }
+    match net.get("fifo").and_then(|v| v.as_bool()) {
+        Some(true) => "FIFO channels, as recorded".to_string(),
+        Some(false) => "non-FIFO channels, as recorded".to_string(),
+        None => "as the trace recorded it".to_string(),
+    }
+}
+
+fn render_as(r: &Report, recorded: Option<&str>) -> String {
     let mut o = String::new();
     let net = &r.network;
-    let order = if net.sync {
+    let order = if let Some(recorded) = recorded {
+        recorded.to_string()
+    } else if net.sync {
         "synchronous rounds".to_string()
     } else {
         format!("{}, delay {}", if net.fifo { "FIFO" } else { "non-FIFO" }, net.delay)
@@ -42,17 +91,9 @@ pub fn render(r: &Report) -> String {
         faults.push(format!("dup {}", net.dup));
     }
     if !r.faults.is_empty() {
-        faults.push(format!("{} scheduled fault(s)", r.faults.len()));
+        faults.push(format!("{} scheduled", count(r.faults.len() as u64, "fault", "faults")));
     }
-    let _ = writeln!(
-        o,
-        "{} on a {} of {} nodes · ids {} · seed {}",
-        r.algorithm,
-        r.topology,
-        thousands(r.nodes as u64),
-        r.ids,
-        r.seed
-    );
+    let _ = writeln!(o, "{} on a {} · ids {} · seed {}", r.algorithm, topology_of(&r.topology, r.nodes), r.ids, r.seed);
     let _ = write!(o, "network: {order}");
     if !faults.is_empty() {
         let _ = write!(o, " · {}", faults.join(", "));
@@ -141,18 +182,28 @@ pub fn render(r: &Report) -> String {
         let _ = writeln!(o, "  (expected counts not asserted: {why})");
     }
 
-    let clocks = match r.clocks {
-        ClockMode::Lamport => "Lamport only (vector clocks off: pass --vector-clocks on to keep them)",
-        ClockMode::LamportAndVector => "Lamport and vector",
+    let clocks = match (r.clocks, recorded) {
+        (ClockMode::Lamport, None) => "Lamport only (vector clocks off: pass --vector-clocks on to keep them)",
+        (ClockMode::Lamport, Some(_)) => {
+            "Lamport only (the trace has no vector clocks: record it again with --vector-clocks on)"
+        }
+        (ClockMode::LamportAndVector, _) => "Lamport and vector",
     };
     let _ = writeln!(o, "\nclocks kept: {clocks}");
-    let _ = writeln!(
-        o,
-        "speed: {} events in {:.3} s = {}events/s",
-        thousands(r.events),
-        r.wall_seconds,
-        rate(r.events_per_sec)
-    );
+    if recorded.is_some() {
+        // The replay's speed says nothing of the run it replays.
+    } else if r.wall_seconds < 0.001 {
+        // A rate over a few microseconds measures the clock, not the simulator.
+        let _ = writeln!(o, "speed: {} in under a millisecond", count(r.events, "event", "events"));
+    } else {
+        let _ = writeln!(
+            o,
+            "speed: {} in {:.3} s = {}events/s",
+            count(r.events, "event", "events"),
+            r.wall_seconds,
+            rate(r.events_per_sec)
+        );
+    }
     let verdict = if r.all_good() { "all properties hold" } else { "SOMETHING FAILED (see ✗ above)" };
     let _ = writeln!(o, "verdict: {verdict}");
     o
@@ -168,5 +219,14 @@ mod tests {
         assert_eq!(thousands(999), "999");
         assert_eq!(thousands(1000), "1,000");
         assert_eq!(thousands(1234567), "1,234,567");
+    }
+
+    #[test]
+    fn topologies_and_counts_read_as_english() {
+        assert_eq!(topology_of("complete", 5), "complete graph of 5 nodes");
+        assert_eq!(topology_of("ring", 1), "ring of 1 node");
+        assert_eq!(topology_of("random:3", 1000), "random:3 graph of 1,000 nodes");
+        assert_eq!(count(1, "event", "events"), "1 event");
+        assert_eq!(count(0, "event", "events"), "0 events");
     }
 }

@@ -8,7 +8,9 @@
 //! short) go to standard error.
 
 use crate::cli::VizArgs;
+use reparti_core::machine_memory::{available_bytes, human_bytes};
 use reparti_core::trace::{read_trace, Trace};
+use reparti_core::user_file::{open_regular, Problem};
 use reparti_viz::{render_with, spacetime, Axis, Format, Options};
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
@@ -76,12 +78,15 @@ fn default_output(trace: &Path) -> PathBuf {
 }
 
 fn load(path: &Path) -> anyhow::Result<Trace> {
-    const HINT: &str = "give a trace written by `reparti sim --trace FILE` or `reparti check --trace-out FILE`";
+    const HINT: &str = "give a trace written by `reparti sim --trace FILE` or `reparti check --trace FILE`";
     if path.is_dir() {
         return Err(crate::error::usage(format!("{} is a directory, not a trace; {HINT}", path.display())));
     }
-    let file = std::fs::File::open(path)
-        .map_err(|e| crate::error::usage(format!("cannot read the trace {}: {e}; {HINT}", path.display())))?;
+    let file = open_regular(path, "trace").map_err(|e| match e.problem {
+        Problem::Io(io) => crate::error::usage(format!("cannot read the trace {}: {io}; {HINT}", path.display())),
+        _ => crate::error::usage(e.to_string()),
+    })?;
+    refuse_if_trace_too_large(path, &file)?;
     read_trace(BufReader::new(file)).map_err(|e| {
         // The reader's own message may already say where traces come from.
         let e = e.to_string();
@@ -98,6 +103,28 @@ fn write(trace: &Trace, format: Format, opts: &Options, path: &Path) -> anyhow::
             path.display()
         ))
     })?;
-    println!("{}", path.display());
+    println!("written to {}", path.display());
     Ok(())
+}
+
+/// A trace in memory takes about this many times its size on disk (measured: a 58 MB
+/// trace of 512,000 events took 315 MB more to read, 5.4 times).
+const TRACE_IN_MEMORY: u64 = 6;
+
+/// Refuses to read a trace whose events would not fit in the memory available: every
+/// event is held (pictures and replays look at all of them), and a trace of many
+/// gigabytes would take several times that.
+pub fn refuse_if_trace_too_large(path: &Path, file: &std::fs::File) -> anyhow::Result<()> {
+    let (Ok(meta), Some(available)) = (file.metadata(), available_bytes()) else { return Ok(()) };
+    let need = meta.len().saturating_mul(TRACE_IN_MEMORY);
+    if need <= available {
+        return Ok(());
+    }
+    Err(crate::error::usage(format!(
+        "the trace {} holds {}; reading it would take about {}, but {} is available; record a shorter run (`reparti sim --max-events N`, fewer nodes)",
+        path.display(),
+        human_bytes(meta.len()),
+        human_bytes(need),
+        human_bytes(available)
+    )))
 }

@@ -88,7 +88,7 @@ fn a_counterexample_is_printed_written_and_replayed() {
     let f = dir.path().join("franklin.jsonl");
     let fs = f.to_str().expect("utf-8 path");
     let out = reparti()
-        .args(["check", "franklin", "--nodes", "3", "--ids", "3,1,2", "--param", "fixed=false", "--trace-out", fs])
+        .args(["check", "franklin", "--nodes", "3", "--ids", "3,1,2", "--param", "fixed=false", "--trace", fs])
         .output()
         .expect("runs");
     let text = String::from_utf8_lossy(&out.stdout);
@@ -96,6 +96,13 @@ fn a_counterexample_is_printed_written_and_replayed() {
     assert!(text.contains("✗ exactly one leader, the maximum identity"), "{text}");
     assert!(text.contains("counterexample: exactly one leader, the maximum identity — no leader"), "{text}");
     assert!(text.contains("  1. deliver "), "numbered steps: {text}");
+    // In the algorithm's words, as a teacher writes them: fields, not Rust debug dumps,
+    // and a step shows only the fields that changed.
+    assert!(text.contains("node 0: ident=3 leader=0 ") && text.contains("round=1 role=active"), "{text}");
+    assert!(text.contains("deliver ID(round=1, id=1, dir=left) from 1 to 0"), "{text}");
+    assert!(text.contains("node 0: got.ids [0, 0] → [0, 1], got.present [false, false] → [false, true]"), "{text}");
+    assert!(!text.contains("Node {") && !text.contains("Sides {") && !text.contains("Some("), "{text}");
+    assert!(text.contains("on a bidirectional ring of 3 nodes") && text.contains("1 thread\n"), "{text}");
     assert!(text.contains(&format!("counterexample trace written to {fs}")), "{text}");
     assert!(text.contains("SOMETHING FAILED"), "{text}");
     assert!(Path::new(&f).is_file(), "the trace file was not written");
@@ -106,6 +113,8 @@ fn a_counterexample_is_printed_written_and_replayed() {
     let out = reparti().args(["sim", "--replay", fs]).output().expect("runs");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("reached the same violation"), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    // The replay describes the network the counterexample was found on, not its own.
+    assert!(text.contains("network: unordered channels") && !text.contains("network: FIFO"), "{text}");
     assert_eq!(out.status.code(), Some(1), "the replayed run violates a property: {text}");
     let r = json_of_status(&["sim", "--replay", fs, "--json"], 1);
     assert_eq!(r["same_violation"], true);
@@ -135,7 +144,7 @@ fn usage_errors_exit_2_on_one_line() {
         (&["check", "chang-roberts", "--param", "noequals"], "NAME=VALUE"),
         (&["check", "franklin", "--nodes", "3", "--param", "fixed=maybe"], "fixed"),
         (&["check", "chang-roberts", "--ids", "1,1,2", "--nodes", "3"], "repeats identity 1"),
-        (&["check", "chang-roberts", "--topology", "complete"], "does not run on a complete"),
+        (&["check", "chang-roberts", "--topology", "complete"], "does not run on the topology 'complete'"),
         (&["check", "chang-roberts", "--nodes", "0"], "at least 1"),
     ] {
         let err = usage_error(args);

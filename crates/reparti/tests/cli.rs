@@ -138,7 +138,7 @@ fn unknown_algorithm_suggests_the_nearest_name() {
 #[test]
 fn topology_the_algorithm_does_not_accept_is_refused() {
     let err = usage_error(&["sim", "chang-roberts", "--topology", "complete"]);
-    assert!(err.contains("does not run on a complete") && err.contains("ring"), "{err}");
+    assert!(err.contains("does not run on the topology 'complete'") && err.contains("ring"), "{err}");
 }
 
 #[test]
@@ -278,4 +278,89 @@ fn keygen_prints_a_fernet_key_and_never_overwrites_one() {
     let again = reparti().args(["keygen", "-o", &path]).output().expect("runs");
     assert_eq!(again.status.code(), Some(2));
     assert_eq!(std::fs::read_to_string(&path).expect("still there"), written, "the old key is kept");
+}
+
+#[test]
+fn a_replay_gives_advice_that_fits_a_replay() {
+    let dir = tempfile::tempdir().expect("scratch folder");
+    let trace = dir.path().join("t.jsonl");
+    let t = trace.to_str().expect("utf-8 path");
+    let out = reparti()
+        .args(["sim", "chang-roberts", "--nodes", "4", "--no-fifo", "--vector-clocks", "off", "--trace", t])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    let out = reparti().args(["sim", "--replay", t]).output().expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    // Not `pass --vector-clocks on`, which a replay cannot use: the trace has none to give.
+    assert!(text.contains("the trace has no vector clocks: record it again with --vector-clocks on"), "{text}");
+    assert!(text.contains("network: non-FIFO channels, as recorded"), "{text}");
+    assert!(!text.contains("speed:"), "a replay's speed says nothing of the run: {text}");
+}
+
+#[test]
+fn summaries_count_in_english() {
+    let out = reparti().args(["sim", "token-ring", "--nodes", "2", "--param", "laps=1"]).output().expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("token-ring on a ring of 2 nodes"), "{text}");
+    assert!(!text.contains("0 events/s"), "a rate over a few microseconds measures nothing: {text}");
+    let out = reparti().args(["check", "ricart-agrawala", "--nodes", "2"]).output();
+    let text = String::from_utf8_lossy(&out.expect("runs").stdout).to_string();
+    assert!(text.contains("on a complete graph of 2 nodes") && text.contains(", 1 thread\n"), "{text}");
+}
+
+#[test]
+fn a_parameter_naming_a_node_that_does_not_exist_is_a_usage_error_in_every_engine() {
+    for engine in ["sim", "check", "run"] {
+        let e = usage_error(&[engine, "chang-roberts", "--nodes", "4", "--param", "initiators=42"]);
+        assert!(e.contains("initiators=42: names node 42, but the nodes are numbered 0 to 3"), "{engine}: {e}");
+        let e = usage_error(&[engine, "token-ring", "--nodes", "3", "--param", "holder=3"]);
+        assert!(e.contains("holder=3: names node 3"), "{engine}: {e}");
+    }
+    let e = usage_error(&["sim", "chang-roberts", "--param", "initiators=0,x"]);
+    assert!(e.contains("'x' is not a node's position"), "{e}");
+}
+
+#[test]
+fn negative_numbers_are_read_and_refused_by_their_flag() {
+    let e = usage_error(&["sim", "chang-roberts", "--loss", "-0.1"]);
+    assert!(e.contains("-0.1 is not a probability") && !e.contains("unexpected argument"), "{e}");
+    for (flag, value) in [("--nodes", "-3"), ("--seed", "-1")] {
+        let e = usage_error(&["sim", "chang-roberts", flag, value]);
+        assert!(e.contains(&format!("{flag} {value}: a negative number")), "{e}");
+        let e = usage_error(&["check", "chang-roberts", flag, value]);
+        assert!(e.contains(&format!("{flag} {value}: a negative number")), "{e}");
+    }
+    let e = usage_error(&["sim", "chang-roberts", "--runs", "0"]);
+    assert!(e.contains("0 runs would simulate nothing"), "{e}");
+}
+
+#[test]
+fn one_name_per_idea_old_spellings_still_read() {
+    let dir = tempfile::tempdir().expect("scratch folder");
+    let cx = dir.path().join("cx.jsonl");
+    // `check --trace` like `sim --trace`; the old `--trace-out` is still read.
+    for flag in ["--trace", "--trace-out"] {
+        let out = reparti()
+            .args(["check", "franklin", "--nodes", "3", "--ids", "3,1,2", "--param", "fixed=false", flag])
+            .arg(&cx)
+            .output()
+            .expect("runs");
+        assert_eq!(out.status.code(), Some(1), "{flag}");
+        assert!(cx.is_file(), "{flag} wrote no trace");
+        std::fs::remove_file(&cx).expect("remove");
+    }
+    let help = String::from_utf8_lossy(&reparti().args(["check", "--help"]).output().expect("runs").stdout).to_string();
+    assert!(help.contains("--trace <FILE>") && !help.contains("--trace-out <"), "{help}");
+    let help = String::from_utf8_lossy(&reparti().args(["run", "--help"]).output().expect("runs").stdout).to_string();
+    assert!(help.contains("--loss <P>") && !help.contains("--drop <"), "{help}");
+    let help = String::from_utf8_lossy(&reparti().args(["sim", "--help"]).output().expect("runs").stdout).to_string();
+    assert!(help.contains("or a scenario file"), "sim's help says it takes a scenario: {help}");
+    let top = String::from_utf8_lossy(&reparti().arg("--help").output().expect("runs").stdout).to_string();
+    // The one-line summary names every kind of command, not only list/sim/check/bench.
+    let summary = top.lines().next().unwrap_or_default();
+    for words in ["(sim)", "(check)", "(run, node)", "(viz, topo, eval)"] {
+        assert!(summary.contains(words), "{summary}");
+    }
 }

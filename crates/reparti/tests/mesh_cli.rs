@@ -226,7 +226,7 @@ fn members_meet_through_a_seed() {
         // Until the seed has bound its port, joining fails with a silent seed: try again.
         let out = reparti()
             .current_dir(dir.path())
-            .args(["node", "mesh", &pb.to_string(), "--seed", &loopback(ps).to_string()])
+            .args(["node", "mesh", &pb.to_string(), "--join", &loopback(ps).to_string()])
             .args(["--broadcast", "via the seed", "--for-ms", "300"])
             .output()
             .expect("reparti runs");
@@ -344,9 +344,9 @@ fn usage_errors_are_one_line() {
     let silent = free_port().to_string();
     let missing_key = dir.path().join("no.key");
     let cases: Vec<(Vec<&str>, &str)> = vec![
-        (vec!["node", "mesh", "5001", "--seed", "nowhere"], "--seed 'nowhere'"),
+        (vec!["node", "mesh", "5001", "--join", "nowhere"], "--join 'nowhere'"),
         (vec!["node", "mesh", "5001", "--seed", "5000", "--registry", "BDD.txt"], "cannot be used with"),
-        (vec!["node", "mesh", "0", "--seed", &silent], "did not answer"),
+        (vec!["node", "mesh", "0", "--join", &silent], "did not answer"),
         (vec!["node", "mesh", "0", "--key-file", missing_key.to_str().unwrap()], "key file"),
         (vec!["node", "mesh", "70000"], "70000"),
     ];

@@ -10,7 +10,7 @@
 //! port_prec [jeton]`, a boolean `token_held`, "a node may not send anything unless it
 //! holds the token", a `menu_send` that asks whether to send a message or release the
 //! token to the successor, and the advanced exercise where messages themselves follow
-//! the ring. See `shared/seed/LABS.md`.
+//! the ring.
 //!
 //! **How it runs.**
 //! * Param `holder` (default 0) is the node that starts with the token.
@@ -74,7 +74,7 @@ use std::collections::VecDeque;
 
 /// The algorithm's parameters.
 const PARAMS: &[ParamSpec] = &[
-    ParamSpec::int("holder", "0", 0, u32::MAX as i64, "the node that starts with the token (and where it rests)"),
+    ParamSpec::node("holder", "0", "the node that starts with the token (and where it rests)"),
     ParamSpec::int(
         "laps",
         "2",

@@ -199,7 +199,7 @@ pub struct ChangRoberts {
     pub initiators: Initiators,
 }
 
-const PARAMS: &[ParamSpec] = &[ParamSpec::text("initiators", "all", Initiators::HELP)];
+const PARAMS: &[ParamSpec] = &[ParamSpec::nodes("initiators", "all", Initiators::HELP)];
 
 impl Algorithm for ChangRoberts {
     type Node = Node;

@@ -223,7 +223,7 @@ pub struct ChangRobertsLab {
 }
 
 const PARAMS: &[ParamSpec] = &[
-    ParamSpec::text("initiators", "all", Initiators::HELP),
+    ParamSpec::nodes("initiators", "all", Initiators::HELP),
     ParamSpec::int(
         "port_base",
         "5000",

@@ -46,8 +46,9 @@ pub enum Initiators {
     All,
     /// The listed positions, sorted and without repeats (`initiators=0,3`).
     ///
-    /// Positions `≥ n` name no node and are ignored; a list naming no node leaves the
-    /// ring asleep, and the run's properties then say that nobody was elected.
+    /// Every engine refuses positions `≥ n` before the run (the parameter is declared
+    /// as node positions); an empty list leaves the ring asleep, and the run's
+    /// properties then say that nobody was elected.
     Listed(Vec<u32>),
 }
 
@@ -187,14 +188,15 @@ pub fn exactly_one_leader_the_max<N: Elector>(w: &World<'_, N>) -> Result<(), St
 /// Terminal: every live node knows that the largest identity leads.
 pub fn everyone_knows_the_max<N: Elector>(w: &World<'_, N>) -> Result<(), String> {
     let max = max_ident(w)?;
-    let wrong: Vec<(usize, Option<u64>)> =
-        w.live().map(|i| (i, w.nodes[i].known_leader())).filter(|&(_, l)| l != Some(max)).take(5).collect();
-    match wrong.first() {
-        None => Ok(()),
-        Some(&(i, l)) => {
-            Err(format!("node {i} knows leader {l:?}, expected {max} ({} such node(s) shown)", wrong.len()))
-        }
-    }
+    let mut wrong = w.live().map(|i| (i, w.nodes[i].known_leader())).filter(|&(_, l)| l != Some(max));
+    let Some((i, l)) = wrong.next() else { return Ok(()) };
+    let known = l.map_or("no leader".to_string(), |l| format!("leader {l}"));
+    let tail = match wrong.count() {
+        0 => String::new(),
+        1 => " (and 1 other node is wrong too)".to_string(),
+        k => format!(" (and {k} other nodes are wrong too)"),
+    };
+    Err(format!("node {i} knows {known}, expected {max}{tail}"))
 }
 
 #[cfg(test)]

@@ -20,6 +20,9 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 
+/// The most a registry file may hold: 1 MiB is tens of thousands of members.
+const REGISTRY_LIMIT: u64 = 1 << 20;
+
 /// The registry file, open and exclusively locked until dropped.
 pub struct LockedRegistry {
     file: File,
@@ -79,7 +82,16 @@ impl LockedRegistry {
     fn text(&mut self) -> io::Result<String> {
         let mut text = String::new();
         self.file.seek(SeekFrom::Start(0))?;
-        self.file.read_to_string(&mut text).map_err(|e| match e.kind() {
+        // A registry names a few members; one grown past this is not a registry (and a
+        // device given as one would be read forever).
+        let read = (&mut self.file).take(REGISTRY_LIMIT + 1).read_to_string(&mut text);
+        if read.as_ref().is_ok_and(|n| *n as u64 > REGISTRY_LIMIT) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("it is larger than {} KiB, far more than a registry of members", REGISTRY_LIMIT >> 10),
+            ));
+        }
+        read.map_err(|e| match e.kind() {
             io::ErrorKind::InvalidData => io::Error::new(e.kind(), "it is not UTF-8 text"),
             _ => e,
         })?;

@@ -20,7 +20,7 @@
 use super::node::Runner;
 use super::{check_setup, Control, Input, NodeConfig, NodeReport};
 use crate::error::NetError;
-use crate::transport::Transport;
+use crate::transport::{Origin, Transport};
 use reparti_core::{Algorithm, NodeSetup, Topology};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -55,7 +55,7 @@ pub fn run_node_blocking<A: Algorithm>(
     let asleep = Arc::new(AtomicBool::new(false));
     let (mut control, waker) = forward_controls(control, transport.local_addr(), Arc::clone(&asleep), runtime)?;
     let node = alg.init(&setup);
-    let mut runner = Runner::<A>::new(node, topology, &cfg, transport);
+    let mut runner = Runner::<A>::new(node, topology, &cfg, transport)?;
     runner.start();
     let mut control_open = true;
     let mut last_event = Instant::now();
@@ -74,7 +74,7 @@ pub fn run_node_blocking<A: Algorithm>(
                 Ok(Control::Show(what, reply)) => {
                     let _ = reply.send(runner.show(what));
                 }
-                Ok(Control::Quit) => return Ok(runner.finish()),
+                Ok(Control::Quit) => return runner.finish(),
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => control_open = false,
             }
@@ -123,12 +123,14 @@ pub fn run_node_blocking<A: Algorithm>(
             if peer == waker && bytes == WAKE {
                 continue;
             }
-            runner.datagram(&bytes, peer);
-            last_event = Instant::now();
-            last_datagram = last_event;
+            last_datagram = Instant::now();
+            // A refused datagram is not news (see the event-loop driver).
+            if runner.datagram(&bytes, Origin { addr: peer, connection: None }) {
+                last_event = last_datagram;
+            }
         }
     }
-    Ok(runner.finish())
+    runner.finish()
 }
 
 /// Forwards controls to an unbounded channel the node drains, waking it with a datagram

@@ -26,17 +26,30 @@
 //! Vector clocks are kept when there are at most [`VECTOR_LIMIT`] nodes.
 //!
 //! Datagrams are hostile input: one that does not open under the key, does not decode,
-//! names an unknown sender or is meant for another node is dropped, counted by reason in
-//! [`Drops`] and reported as a `tracing` warning (on stderr, in the CLI); it never stops the node.
+//! names an unknown sender, is meant for another node, belongs to another run
+//! ([`NodeConfig::run_id`]) or comes from an address other than its sender's
+//! (module `peers`) is dropped and counted by reason in [`Drops`]; it never stops the node,
+//! and it is not activity that keeps an idle node up. The first few refusals are
+//! reported as `tracing` warnings (on stderr, in the CLI), the rest summed up once a
+//! second ([`SUMMARY_EVERY`]); the first few are traced in full, the rest summed up in one
+//! line ([`REFUSALS_IN_FULL`]): a flood costs neither memory nor trace nor stderr in proportion.
+//!
+//! The trace is kept in memory ([`NodeConfig::trace`]) or streamed to a file as the node
+//! runs ([`NodeConfig::trace_file`]).
 
 mod blocking;
 mod node;
+mod peers;
 mod receive;
+mod refusals;
 mod report;
+mod tracer;
 
 pub use blocking::{run_node_blocking, CONTROL_POLL};
 
+pub use refusals::{SAID_IN_FULL, SUMMARY_EVERY};
 pub use report::{Drops, NodeReport};
+pub use tracer::{TraceFile, REFUSALS_IN_FULL};
 
 // Re-exported where it was first defined, so that `runtime::NetError` still names it.
 pub use crate::error::NetError;
@@ -44,7 +57,7 @@ pub use crate::error::NetError;
 use crate::reliable::ReliableConfig;
 use crate::secure::Key;
 use crate::transport::{Faults, Transport, TransportKind};
-use crate::wire::Wire;
+use crate::wire::{RunId, Wire};
 use node::Runner;
 use reparti_core::{Algorithm, NodeId, NodeSetup, Process, Topology};
 use std::net::SocketAddr;
@@ -111,8 +124,15 @@ pub struct NodeConfig {
     pub idle_stop: Duration,
     /// Never stop for idleness (an interactive node stops on [`Control::Quit`]).
     pub never_idle: bool,
-    /// Collect trace events into the report.
+    /// Collect trace events into the report, in memory.
     pub trace: bool,
+    /// Stream trace events to this file instead, as they happen (`reparti node --trace`).
+    pub trace_file: Option<TraceFile>,
+    /// This run's identity: stamped on everything the node sends, and required of
+    /// everything it accepts (what carries another run's, or none, is dropped as
+    /// `another_run`). `None`: the node neither stamps nor checks, as before runs had
+    /// identities (and as the Python lab scripts expect).
+    pub run_id: Option<RunId>,
     /// Print every delivered message (sender, type, body, both clocks) and output on
     /// stdout, for a person at a console.
     pub echo: bool,
@@ -123,7 +143,7 @@ pub struct NodeConfig {
 
 impl NodeConfig {
     /// UDP, JSON, no faults, no key, a 60 s TTL (Python's usual), no reliable layer,
-    /// 500 ms of idleness, no trace, no echo.
+    /// 500 ms of idleness, no trace, no run identity, no echo.
     pub fn new(me: NodeId, addrs: Vec<SocketAddr>) -> Self {
         NodeConfig {
             me,
@@ -137,6 +157,8 @@ impl NodeConfig {
             idle_stop: Duration::from_millis(500),
             never_idle: false,
             trace: false,
+            trace_file: None,
+            run_id: None,
             echo: false,
             incoming_from: None,
         }
@@ -233,7 +255,7 @@ pub async fn run_node_on<A: Algorithm>(
 ) -> Result<NodeReport<A>, NetError> {
     check_setup(&setup, topology, &cfg)?;
     let node = alg.init(&setup);
-    let mut runner = Runner::<A>::new(node, topology, &cfg, transport);
+    let mut runner = Runner::<A>::new(node, topology, &cfg, transport)?;
     runner.start();
     if let Some(e) = runner.fatal.take() {
         return Err(NetError::Config(e));
@@ -284,9 +306,13 @@ pub async fn run_node_on<A: Algorithm>(
                 Some(Control::Quit) => break,
                 None => control_open = false,
             },
-            received = runner.transport.recv() => {
-                let (bytes, peer) = received?;
-                runner.datagram(&bytes, peer);
+            received = runner.transport.recv_with_origin() => {
+                let (bytes, origin) = received?;
+                // A refused datagram is not news: a flood of junk must not keep an
+                // idle node up for ever.
+                if !runner.datagram(&bytes, origin) {
+                    continue;
+                }
             }
             _ = idle_alarm.ring(), if idle => {
                 let deadline = last_event + cfg.idle_stop;
@@ -302,5 +328,5 @@ pub async fn run_node_on<A: Algorithm>(
         }
         last_event = Instant::now();
     }
-    Ok(runner.finish())
+    runner.finish()
 }

@@ -2,8 +2,10 @@
 //! and how each kind of local event is handled and each effect applied. Receiving is in
 //! [`super::receive`].
 
-use super::report::Drops;
-use super::{Input, Msg, NodeConfig, NodeReport, Show, VECTOR_LIMIT};
+use super::peers::Peers;
+use super::refusals::Refusals;
+use super::tracer::Tracer;
+use super::{Input, Msg, NetError, NodeConfig, NodeReport, Show, VECTOR_LIMIT};
 use crate::reliable::{Outgoing, Reliable};
 use crate::secure;
 use crate::transport::Transport;
@@ -47,9 +49,12 @@ pub(super) struct Runner<'a, A: Algorithm> {
     logs: Vec<String>,
     sent_by_type: Vec<u64>,
     pub(super) received_by_type: Vec<u64>,
-    pub(super) dropped: Drops,
+    /// Refused datagrams: counted, and said on stderr within bounds.
+    pub(super) refusals: Refusals,
+    /// The registered addresses datagrams are checked against.
+    pub(super) peers: Peers,
     send_errors: u64,
-    trace: Option<Vec<TraceEvent>>,
+    pub(super) trace: Option<Tracer>,
     /// A mistake that makes running on pointless (a message the wire encoding cannot
     /// write): the run loop stops with it.
     pub(super) fatal: Option<String>,
@@ -59,10 +64,20 @@ pub(super) struct Runner<'a, A: Algorithm> {
 }
 
 impl<'a, A: Algorithm> Runner<'a, A> {
-    pub(super) fn new(node: A::Node, topology: &'a Topology, cfg: &'a NodeConfig, transport: Transport) -> Self {
+    /// A runner for `node`; fails only if its trace file cannot be created.
+    pub(super) fn new(
+        node: A::Node,
+        topology: &'a Topology,
+        cfg: &'a NodeConfig,
+        transport: Transport,
+    ) -> Result<Self, NetError> {
         let n = topology.len();
         let kinds = Msg::<A>::KINDS.len();
-        Runner {
+        let trace = match &cfg.trace_file {
+            Some(file) => Some(Tracer::to_file(file)?),
+            None => cfg.trace.then(Tracer::in_memory),
+        };
+        Ok(Runner {
             me: cfg.me,
             n,
             topology,
@@ -80,13 +95,14 @@ impl<'a, A: Algorithm> Runner<'a, A> {
             logs: Vec::new(),
             sent_by_type: vec![0; kinds],
             received_by_type: vec![0; kinds],
-            dropped: Drops::default(),
+            refusals: Refusals::default(),
+            peers: Peers::new(&cfg.addrs, cfg.key.is_some()),
             send_errors: 0,
-            trace: cfg.trace.then(Vec::new),
+            trace,
             fatal: None,
             binary_checked: vec![false; kinds],
             last_delivery_ms: None,
-        }
+        })
     }
 
     /// The earliest pending timer.
@@ -182,7 +198,7 @@ impl<'a, A: Algorithm> Runner<'a, A> {
         let vc = vector.map(Vec::from);
         let seq = self.next_seq[to.index()];
         let env = Envelope { from: self.me, to, lamport, vc: vc.clone(), seq: Some(seq), body: msg };
-        let bytes = match wire::try_encode(&env, self.cfg.wire) {
+        let bytes = match wire::encode_with_run(&env, self.cfg.wire, self.cfg.run_id.as_ref()) {
             Ok(bytes) => bytes,
             Err((e, _)) => {
                 self.send_errors += 1;
@@ -262,14 +278,17 @@ impl<'a, A: Algorithm> Runner<'a, A> {
                 Outgoing::Ack { to, upto } => {
                     if let Some(&addr) = self.cfg.addrs.get(to) {
                         let ack = wire::Ack { from: self.me, to: NodeId(to as u32), upto };
-                        self.emit(addr, wire::encode_ack(&ack, self.cfg.wire));
+                        self.emit(addr, wire::encode_ack_with_run(&ack, self.cfg.wire, self.cfg.run_id.as_ref()));
                     }
                 }
                 Outgoing::GaveUp { to, seq, .. } => {
                     self.send_errors += 1;
                     let addr = self.cfg.addrs.get(to).map(ToString::to_string).unwrap_or_default();
+                    // With a key, the likeliest silent peer is one that cannot open what
+                    // we send: say so beside the usual suspects.
+                    let key = if self.cfg.key.is_some() { ", with the same key file as this node" } else { "" };
                     tracing::warn!(
-                        "reparti node {}: gave up on message {seq} to node {to} at {addr}: never acknowledged; is that node running and reachable?",
+                        "reparti node {}: gave up on message {seq} to node {to} at {addr}: never acknowledged; is that node running and reachable{key}?",
                         self.me
                     );
                 }
@@ -333,29 +352,41 @@ impl<'a, A: Algorithm> Runner<'a, A> {
     ) {
         let t = self.started.elapsed().as_secs_f64() * 1000.0;
         let Some(trace) = &mut self.trace else { return };
-        let mut e = TraceEvent::new(trace.len() as u64, t, self.me.0, kind, lamport);
+        let mut e = TraceEvent::new(trace.next_index(), t, self.me.0, kind, lamport);
         e.vc = vc;
         fill(&mut e);
-        trace.push(e);
+        trace.record(e);
     }
 
-    pub(super) fn finish(self) -> NodeReport<A> {
-        NodeReport {
+    /// The report, once the node has stopped: what is pending on stderr is said, and
+    /// the trace is closed (an error if it could not be written).
+    pub(super) fn finish(mut self) -> Result<NodeReport<A>, NetError> {
+        self.refusals.finish(self.me);
+        if let Some(text) = self.trace.as_ref().and_then(Tracer::untraced_summary) {
+            self.trace_local(EventKind::Log, |e| e.text = Some(text));
+        }
+        let trace = match self.trace.take() {
+            Some(tracer) => tracer.finish()?,
+            None => None,
+        };
+        Ok(NodeReport {
             me: self.me,
             node: self.node,
             outputs: self.outputs,
             logs: self.logs,
             sent_by_type: self.sent_by_type,
             received_by_type: self.received_by_type,
-            dropped: self.dropped,
+            dropped: self.refusals.counts,
+            authentic: self.peers.authentic,
+            unauthentic_peers: self.peers.unauthentic(),
             send_errors: self.send_errors,
             transport: self.transport.stats(),
             reliable: self.reliable.as_ref().map(Reliable::stats),
             last_delivery_ms: self.last_delivery_ms,
             lamport: self.lamport,
             vector: self.vector,
-            trace: self.trace,
-        }
+            trace,
+        })
     }
 }
 
@@ -373,7 +404,7 @@ impl<A: Algorithm> EffectSink<Msg<A>> for Runner<'_, A> {
         if let Some(c) = self.sent_by_type.get_mut(kind) {
             *c += 1;
         }
-        self.dropped.no_such_node += 1;
+        self.refusals.counts.no_such_node += 1;
         let vc = vector.map(Vec::from);
         let name = Msg::<A>::KINDS.get(kind).copied().unwrap_or("?").to_string();
         let sender = self.me.0;

@@ -18,6 +18,13 @@ pub struct Drops {
     pub unknown_sender: u64,
     /// `to` is another node.
     pub wrong_destination: u64,
+    /// Sent from an address other than the one registered for its `from` (over TCP: from
+    /// another host, or on a connection that first spoke for another node): forged, or a
+    /// node registered under the wrong address.
+    pub wrong_source: u64,
+    /// Stamped with another run's identity, or with none, at a node given one: a replay
+    /// of an old run's traffic, or a node left over from one.
+    pub another_run: u64,
     /// Sent by this node to a node outside the run (never transmitted: no such node).
     pub no_such_node: u64,
 }
@@ -25,17 +32,43 @@ pub struct Drops {
 impl Drops {
     /// All drops.
     pub fn total(&self) -> u64 {
-        self.crypto + self.wire + self.unknown_sender + self.wrong_destination + self.no_such_node
+        self.by_reason().iter().map(|(_, n)| n).sum()
+    }
+
+    /// Every counter with its name, as the summaries print them, in a fixed order.
+    pub fn by_reason(&self) -> [(&'static str, u64); 7] {
+        [
+            ("crypto", self.crypto),
+            ("wire", self.wire),
+            ("unknown_sender", self.unknown_sender),
+            ("wrong_destination", self.wrong_destination),
+            ("wrong_source", self.wrong_source),
+            ("another_run", self.another_run),
+            ("no_such_node", self.no_such_node),
+        ]
+    }
+
+    /// The counters that are not zero, as `crypto 12, wire 3` (`none` when all are).
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> =
+            self.by_reason().iter().filter(|(_, n)| *n > 0).map(|(name, n)| format!("{name} {n}")).collect();
+        if parts.is_empty() {
+            "none".into()
+        } else {
+            parts.join(", ")
+        }
     }
 }
 
 /// Which counter of [`Drops`] a refused datagram goes to.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum DropReason {
     Crypto,
     Wire,
     UnknownSender,
     WrongDestination,
+    WrongSource,
+    AnotherRun,
 }
 
 impl DropReason {
@@ -45,6 +78,8 @@ impl DropReason {
             DropReason::Wire => "wire",
             DropReason::UnknownSender => "unknown_sender",
             DropReason::WrongDestination => "wrong_destination",
+            DropReason::WrongSource => "wrong_source",
+            DropReason::AnotherRun => "another_run",
         }
     }
 
@@ -54,6 +89,8 @@ impl DropReason {
             DropReason::Wire => &mut drops.wire,
             DropReason::UnknownSender => &mut drops.unknown_sender,
             DropReason::WrongDestination => &mut drops.wrong_destination,
+            DropReason::WrongSource => &mut drops.wrong_source,
+            DropReason::AnotherRun => &mut drops.another_run,
         };
         *counter += 1;
     }
@@ -76,6 +113,12 @@ pub struct NodeReport<A: Algorithm> {
     pub received_by_type: Vec<u64>,
     /// Datagrams dropped on receipt.
     pub dropped: Drops,
+    /// With a key: datagrams that opened under it (authentic, of any run).
+    pub authentic: u64,
+    /// With a key: the nodes whose registered address sent datagrams that all failed
+    /// authentication (and none that opened), with how many: they, or this node, have
+    /// another key. Over UDP only, where a datagram's address names its node.
+    pub unauthentic_peers: Vec<(NodeId, u64)>,
     /// Sends that failed before reaching the transport (unencodable message, unknown
     /// destination, a failed channel).
     pub send_errors: u64,
@@ -90,7 +133,9 @@ pub struct NodeReport<A: Algorithm> {
     pub lamport: u64,
     /// The final vector clock, when kept.
     pub vector: Option<Vec<u64>>,
-    /// The trace events, when asked for (`t` in ms since the node started).
+    /// The trace events, when kept in memory ([`NodeConfig::trace`](super::NodeConfig),
+    /// `t` in ms since the node started); `None` when not asked for, or streamed to a
+    /// file ([`NodeConfig::trace_file`](super::NodeConfig)).
     pub trace: Option<Vec<TraceEvent>>,
 }
 

@@ -7,6 +7,7 @@
 //! draws the same number of values whatever the outcome, so the drop pattern of a seed
 //! does not change when, say, duplication is switched on as well.
 
+use super::link_delay::LinkDelay;
 use rand::Rng as _;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -23,9 +24,9 @@ pub struct Faults {
     pub drop: f64,
     /// Probability of sending twice.
     pub dup: f64,
-    /// Send after a delay drawn uniformly in `[min, max]`. Delays reorder by themselves,
-    /// so `reorder` has no further effect when a delay is given.
-    pub delay: Option<(Duration, Duration)>,
+    /// Send after a delay drawn from this law. Delays reorder by themselves, so
+    /// `reorder` has no further effect when a delay is given.
+    pub delay: Option<LinkDelay>,
     /// Without a delay: hold each datagram with probability 1/2 and send it after the next
     /// one to the same destination (or after [`REORDER_HOLD`], whichever comes first).
     pub reorder: bool,
@@ -39,25 +40,9 @@ impl Faults {
         self.drop == 0.0 && self.dup == 0.0 && self.delay.is_none() && !self.reorder
     }
 
-    /// Parses a delay in milliseconds: `"5..20"` (uniform between 5 and 20 ms) or `"7"`
-    /// (always 7 ms).
-    pub fn parse_delay(text: &str) -> Result<(Duration, Duration), String> {
-        let millis = |part: &str| {
-            part.trim().parse::<u64>().map_err(|_| {
-                format!("bad delay {text:?}: give whole milliseconds, as MIN..MAX (e.g. 5..20) or a single N")
-            })
-        };
-        let (min, max) = match text.split_once("..") {
-            Some((min, max)) => (millis(min)?, millis(max)?),
-            None => {
-                let n = millis(text)?;
-                (n, n)
-            }
-        };
-        if min > max {
-            return Err(format!("bad delay {text:?}: MIN is above MAX; write it as {max}..{min}"));
-        }
-        Ok((Duration::from_millis(min), Duration::from_millis(max)))
+    /// Parses a delay: `const:5ms`, `uniform:5ms,20ms`, `exp:10ms` (see [`LinkDelay`]).
+    pub fn parse_delay(text: &str) -> Result<LinkDelay, String> {
+        LinkDelay::parse(text)
     }
 
     /// Parses a probability for the flag `name` (`"drop"`, `"dup"`): a number in `[0, 1]`.
@@ -72,9 +57,9 @@ impl Faults {
 
     /// Checks that the settings make sense, with a one-line error naming the fix.
     pub fn validate(&self) -> Result<(), String> {
-        check_probability("drop", self.drop)?;
+        check_probability("loss", self.drop)?;
         check_probability("dup", self.dup)?;
-        if let Some((min, max)) = self.delay {
+        if let Some(LinkDelay::Uniform { min, max }) = self.delay {
             if min > max {
                 return Err(format!("bad delay: the minimum {min:?} is above the maximum {max:?}; swap them"));
             }
@@ -153,9 +138,8 @@ impl Injector {
         plan.duplicated = dup_draw < self.faults.dup;
         let copies = if plan.duplicated { vec![bytes.clone(), bytes] } else { vec![bytes] };
         for (copy, (delay_draw, hold_draw)) in copies.into_iter().zip(copy_draws) {
-            if let Some((min, max)) = self.faults.delay {
-                let span = max.saturating_sub(min).as_secs_f64();
-                plan.steps.push(Step::After(min + Duration::from_secs_f64(span * delay_draw), copy));
+            if let Some(delay) = self.faults.delay {
+                plan.steps.push(Step::After(delay.sample(delay_draw), copy));
             } else if !self.faults.reorder {
                 plan.steps.push(Step::Now(copy));
             } else if let Some(held) = self.held.remove(&to) {
@@ -188,16 +172,6 @@ mod tests {
 
     fn to() -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], 9))
-    }
-
-    #[test]
-    fn delays_parse_as_ranges_or_single_values() {
-        let ms = Duration::from_millis;
-        assert_eq!(Faults::parse_delay("5..20"), Ok((ms(5), ms(20))));
-        assert_eq!(Faults::parse_delay(" 7 "), Ok((ms(7), ms(7))));
-        assert!(Faults::parse_delay("20..5").unwrap_err().contains("write it as 5..20"));
-        assert!(Faults::parse_delay("5ms").unwrap_err().contains("MIN..MAX"));
-        assert!(Faults::parse_delay("..").is_err());
     }
 
     #[test]
@@ -239,7 +213,8 @@ mod tests {
     #[test]
     fn delays_stay_within_bounds() {
         let (min, max) = (Duration::from_millis(5), Duration::from_millis(9));
-        let mut injector = Injector::new(Faults { delay: Some((min, max)), dup: 0.5, ..Faults::default() });
+        let mut injector =
+            Injector::new(Faults { delay: Some(LinkDelay::Uniform { min, max }), dup: 0.5, ..Faults::default() });
         for i in 0..500u32 {
             for step in injector.plan(to(), i.to_be_bytes().to_vec()).steps {
                 let Step::After(delay, _) = step else { panic!("every copy is delayed") };

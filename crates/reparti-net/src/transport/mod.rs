@@ -24,10 +24,12 @@
 //! # TCP details
 //!
 //! The `SocketAddr` that [`Transport::recv`] returns with a TCP frame is the address the
-//! connection came from: the sender's ephemeral port, not its listening address. The
-//! runtime identifies senders by the envelope's `from`, so this does not matter there;
-//! do not reply to that address. Incoming frames over [`MAX_FRAME`] close their
-//! connection; so does a connection cut mid-frame, losing the part received.
+//! connection came from: the sender's ephemeral port, not its listening address (so do
+//! not reply to it); [`Transport::recv_with_origin`] also says which connection, for a
+//! receiver that holds each connection to the sender it first claimed. Incoming frames
+//! over [`MAX_FRAME`] close their connection; so does a connection cut mid-frame, losing
+//! the part received. What strangers can make a listener hold — connections, silence,
+//! bytes of incomplete frames — is bounded by [`TcpLimits`] (see `tcp_in`).
 //!
 //! ```
 //! use reparti_net::transport::{Faults, Transport, TransportKind};
@@ -45,14 +47,19 @@
 //! ```
 
 mod faults;
+mod link_delay;
 mod outbound;
 mod schedule;
 mod shared;
 mod tcp;
+mod tcp_in;
+mod tcp_limits;
 mod udp;
 
 pub use faults::{Faults, REORDER_HOLD};
+pub use link_delay::LinkDelay;
 pub use shared::TransportStats;
+pub use tcp_limits::TcpLimits;
 
 use crate::error::NetError;
 use faults::{Injector, Step};
@@ -104,6 +111,16 @@ impl FromStr for TransportKind {
     }
 }
 
+/// Where a datagram or frame came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Origin {
+    /// The sender's address: for UDP, the socket it sent from; for TCP, the address the
+    /// connection came from (an ephemeral port).
+    pub addr: SocketAddr,
+    /// For TCP, the connection's number, unique for the transport's life.
+    pub connection: Option<u64>,
+}
+
 /// A bound UDP socket or TCP listener, with its background tasks (TCP readers and
 /// writers, the fault scheduler), which stop when it is dropped.
 pub struct Transport {
@@ -127,8 +144,7 @@ enum Inbound {
         errors_in_a_row: u32,
     },
     Tcp {
-        frames: mpsc::Receiver<tcp::Incoming>,
-        failure: Arc<Mutex<Option<io::Error>>>,
+        frames: mpsc::Receiver<tcp_in::Incoming>,
     },
 }
 
@@ -140,8 +156,19 @@ struct FaultPath {
 
 impl Transport {
     /// Binds `addr` (IPv4 or IPv6; port 0 picks a free port) for `kind`, with `faults`
-    /// applied to everything sent. Errors name the address and the fix.
+    /// applied to everything sent, and a TCP listener's default [`TcpLimits`]. Errors
+    /// name the address and the fix.
     pub async fn bind(kind: TransportKind, addr: SocketAddr, faults: Faults) -> Result<Transport, NetError> {
+        Transport::bind_with(kind, addr, faults, TcpLimits::default()).await
+    }
+
+    /// [`bind`](Self::bind), with these limits on what connections may hold (TCP only).
+    pub async fn bind_with(
+        kind: TransportKind,
+        addr: SocketAddr,
+        faults: Faults,
+        limits: TcpLimits,
+    ) -> Result<Transport, NetError> {
         faults.validate().map_err(NetError::Config)?;
         let (outbound, inbound, shared) = match kind {
             TransportKind::Udp => {
@@ -155,11 +182,11 @@ impl Transport {
                 let listener = TcpListener::bind(addr).await.map_err(|e| bind_error(kind, addr, e))?;
                 let local = listener.local_addr().map_err(|e| bind_error(kind, addr, e))?;
                 let shared = Shared::new(local);
-                let (tx, frames) = mpsc::channel(tcp::INCOMING_QUEUE);
-                let failure = Arc::new(Mutex::new(None));
-                shared.tasks.spawn(tcp::accept_loop(listener, tx, shared.clone(), failure.clone()));
+                let (tx, frames) = mpsc::channel(tcp_in::INCOMING_QUEUE);
+                let listening = tcp_in::Listening::new(shared.clone(), limits);
+                shared.tasks.spawn(tcp_in::accept_loop(listener, tx, listening));
                 let outbound = Outbound::Tcp(Arc::new(tcp::Connections::new(shared.clone())));
-                (outbound, Inbound::Tcp { frames, failure }, shared)
+                (outbound, Inbound::Tcp { frames }, shared)
             }
         };
         Ok(Transport::assemble(kind, shared, outbound, inbound, faults))
@@ -295,19 +322,25 @@ impl Transport {
     /// connection's: see the [module documentation](self#tcp-details)).
     ///
     /// Cancel-safe: when used in `tokio::select!` and another branch wins, nothing is lost.
-    /// Errors only when the socket or listener keeps failing (the node should stop).
+    /// Errors only when the socket keeps failing (the node should stop).
     pub async fn recv(&mut self) -> Result<(Vec<u8>, SocketAddr), NetError> {
+        self.recv_with_origin().await.map(|(bytes, origin)| (bytes, origin.addr))
+    }
+
+    /// [`recv`](Self::recv), saying which TCP connection a frame came on.
+    pub async fn recv_with_origin(&mut self) -> Result<(Vec<u8>, Origin), NetError> {
         let addr = self.shared.local;
         let received = match &mut self.inbound {
-            Inbound::Udp { socket, buf, errors_in_a_row } => udp::recv(socket, buf, errors_in_a_row, addr).await?,
+            Inbound::Udp { socket, buf, errors_in_a_row } => {
+                let (bytes, from) = udp::recv(socket, buf, errors_in_a_row, addr).await?;
+                (bytes, Origin { addr: from, connection: None })
+            }
             // Read by `recv_timeout`: nothing ever comes this way.
             Inbound::UdpBlocking { .. } => std::future::pending().await,
-            Inbound::Tcp { frames, failure } => match frames.recv().await {
+            Inbound::Tcp { frames } => match frames.recv().await {
                 Some(frame) => frame,
-                None => {
-                    let source = lock(failure).take().unwrap_or_else(|| io::Error::other("the TCP listener stopped"));
-                    return Err(NetError::Recv { addr, source });
-                }
+                // The accept loop never gives up: only a transport being dropped gets here.
+                None => return Err(NetError::Recv { addr, source: io::Error::other("the TCP listener stopped") }),
             },
         };
         bump(&self.shared.counters.received);

@@ -39,6 +39,16 @@ pub struct TransportStats {
     pub oversize_received: u64,
     /// Incoming TCP connections closed in the middle of a frame (the part is dropped).
     pub truncated: u64,
+    /// Incoming TCP connections closed for silence, or for a frame too slow to arrive.
+    pub idle_closed: u64,
+    /// Incoming TCP connections closed to make room (over the cap on connections, or
+    /// out of file descriptors): the one idle longest goes.
+    pub evicted: u64,
+    /// Incoming TCP connections closed because their frame would have overdrawn the
+    /// budget of bytes held for incomplete frames.
+    pub over_budget: u64,
+    /// Failed attempts to accept a TCP connection (each followed by a backoff).
+    pub accept_errors: u64,
 }
 
 /// The live counters behind [`TransportStats`].
@@ -56,6 +66,10 @@ pub struct Counters {
     pub connections: AtomicU64,
     pub oversize_received: AtomicU64,
     pub truncated: AtomicU64,
+    pub idle_closed: AtomicU64,
+    pub evicted: AtomicU64,
+    pub over_budget: AtomicU64,
+    pub accept_errors: AtomicU64,
 }
 
 /// Adds one to a counter. Counters are statistics, not synchronisation: relaxed is enough.
@@ -79,6 +93,10 @@ impl Counters {
             connections: get(&self.connections),
             oversize_received: get(&self.oversize_received),
             truncated: get(&self.truncated),
+            idle_closed: get(&self.idle_closed),
+            evicted: get(&self.evicted),
+            over_budget: get(&self.over_budget),
+            accept_errors: get(&self.accept_errors),
         }
     }
 }
@@ -126,6 +144,10 @@ impl Tasks {
     }
 }
 
+/// How many (peer, problem) pairs are reported one by one: a flood of connections from
+/// ever new ports must not turn into as many lines on stderr (nor a set that grows).
+pub const MAX_REPORTED: usize = 16;
+
 /// What the transport and its tasks share.
 pub struct Shared {
     /// The transport's own address, for messages.
@@ -147,14 +169,40 @@ impl Shared {
         self.report_once(to, "send", detail);
     }
 
-    /// Reports `detail` as a warning event (on stderr in the CLI) the first time `problem`
-    /// happens with `peer`.
-    pub fn report_once(&self, peer: SocketAddr, problem: &'static str, detail: &str) {
-        if lock(&self.reported).insert((peer, problem)) {
+    /// Reports `detail` as a warning event (on stderr in the CLI) the first time a
+    /// problem with strangers' connections happens, whoever the peer: incoming
+    /// connections come from ever new ports, and a flood of them must make one line per
+    /// kind of problem, not one per connection.
+    pub fn report_once_for_all(&self, problem: &'static str, detail: &str) {
+        if lock(&self.reported).insert((self.local, problem)) {
             tracing::warn!(
-                "reparti transport {}: {detail} (peer {peer}; further such problems with it are only counted)",
+                "reparti transport {}: {detail} (said once; further such problems are only counted)",
                 self.local
             );
         }
+    }
+
+    /// Reports `detail` as a warning event (on stderr in the CLI) the first time `problem`
+    /// happens with `peer`, for the first [`MAX_REPORTED`] such pairs; after them, says
+    /// once that the rest are only counted.
+    pub fn report_once(&self, peer: SocketAddr, problem: &'static str, detail: &str) {
+        let mut reported = lock(&self.reported);
+        if reported.len() > MAX_REPORTED || reported.contains(&(peer, problem)) {
+            return;
+        }
+        if reported.len() == MAX_REPORTED {
+            // The marker fills the last place: nothing is reported or added from now on.
+            reported.insert((self.local, "too many"));
+            tracing::warn!(
+                "reparti transport {}: {MAX_REPORTED} problems with peers reported; further ones are only counted (the node's summary has the counts)",
+                self.local
+            );
+            return;
+        }
+        reported.insert((peer, problem));
+        tracing::warn!(
+            "reparti transport {}: {detail} (peer {peer}; further such problems with it are only counted)",
+            self.local
+        );
     }
 }

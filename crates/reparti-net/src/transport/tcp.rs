@@ -1,40 +1,26 @@
-//! TCP: length-prefixed frames over kept connections.
+//! TCP, outgoing: length-prefixed frames over kept connections.
 //!
-//! A frame is a 4-byte big-endian length, then that many bytes. Outgoing, each
-//! destination address gets one connection, opened on the first frame for it by a writer
-//! task fed through a bounded queue, so a slow or dead peer fills its own queue (whose
-//! overflow is dropped and counted) and never stalls the node. A failed connect or write
-//! loses that frame, counted; the next frame opens a new connection.
-//!
-//! Incoming, an accept loop starts one reader task per connection; readers push
-//! `(bytes, peer)` into the channel that `Transport::recv` reads. `peer` is the address
-//! the connection comes from, the sender's ephemeral port rather than its listening
-//! address: the runtime identifies senders by the envelope, not by this address. Input is
-//! hostile: a frame announcing more than [`MAX_FRAME`] bytes is refused before anything
-//! is allocated, and closes its connection; a connection closed mid-frame loses the part
-//! received. Both are counted.
+//! A frame is a 4-byte big-endian length, then that many bytes. Each destination
+//! address gets one connection, opened on the first frame for it by a writer task fed
+//! through a bounded queue, so a slow or dead peer fills its own queue (whose overflow
+//! is dropped and counted) and never stalls the node. A failed connect or write loses
+//! that frame, counted; the next frame opens a new connection, as does a frame that
+//! finds its connection closed by the peer (which closes connections silent for a
+//! while: see [`super::tcp_in`], the incoming side).
 
 use super::shared::{bump, lock, Shared};
-use super::MAX_FRAME;
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 
 /// Frames waiting for one destination's writer: beyond, new ones are dropped.
 pub const WRITER_QUEUE: usize = 1024;
-
-/// Frames received and not yet taken by `recv`: when full, readers wait, and TCP's own
-/// flow control slows the senders down.
-pub const INCOMING_QUEUE: usize = 1024;
-
-/// Accept errors in a row after which the listener is taken to be broken.
-pub const MAX_ACCEPT_ERRORS: u32 = 100;
 
 /// A connect to an unreachable host can hang for minutes: give up sooner, the frame is
 /// lost either way.
@@ -43,9 +29,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// A write that cannot finish in this long means the peer stopped reading or vanished:
 /// the connection is dropped and the next frame opens a new one.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// One frame received: its bytes and the address of the connection it came on.
-pub type Incoming = (Vec<u8>, SocketAddr);
 
 /// The outgoing side: one writer task per destination.
 pub struct Connections {
@@ -151,109 +134,9 @@ pub fn encode_frame(bytes: &[u8]) -> Vec<u8> {
     frame
 }
 
-/// Accepts connections until the transport is dropped, or until accepting keeps failing;
-/// then the last error is left in `failure` for `recv` to report.
-pub async fn accept_loop(
-    listener: TcpListener,
-    frames: mpsc::Sender<Incoming>,
-    shared: Arc<Shared>,
-    failure: Arc<Mutex<Option<io::Error>>>,
-) {
-    let mut errors_in_a_row = 0u32;
-    loop {
-        match listener.accept().await {
-            Ok((stream, peer)) => {
-                errors_in_a_row = 0;
-                bump(&shared.counters.connections);
-                shared.tasks.spawn(read_loop(stream, peer, frames.clone(), shared.clone()));
-            }
-            Err(e) => {
-                // Usually out of file descriptors: wait for some to be freed.
-                errors_in_a_row += 1;
-                if errors_in_a_row >= MAX_ACCEPT_ERRORS {
-                    *lock(&failure) = Some(e);
-                    return;
-                }
-                if errors_in_a_row == 1 {
-                    tracing::warn!("reparti transport {}: accepting a TCP connection failed: {e}", shared.local);
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        }
-    }
-}
-
-/// Reads frames from one connection until it closes or misbehaves.
-async fn read_loop(mut stream: TcpStream, peer: SocketAddr, frames: mpsc::Sender<Incoming>, shared: Arc<Shared>) {
-    loop {
-        let mut prefix = [0u8; 4];
-        match read_full(&mut stream, &mut prefix).await {
-            Filled::All => {}
-            Filled::Nothing => return,
-            Filled::Part => {
-                bump(&shared.counters.truncated);
-                shared.report_once(peer, "truncated", "a TCP connection closed in the middle of a frame");
-                return;
-            }
-        }
-        let len = u32::from_be_bytes(prefix) as usize;
-        if len > MAX_FRAME {
-            bump(&shared.counters.oversize_received);
-            shared.report_once(
-                peer,
-                "oversize",
-                &format!("a TCP frame announced {len} bytes, over the limit of {MAX_FRAME}: closing the connection"),
-            );
-            return;
-        }
-        let mut bytes = vec![0u8; len];
-        if read_full(&mut stream, &mut bytes).await != Filled::All {
-            bump(&shared.counters.truncated);
-            shared.report_once(peer, "truncated", "a TCP connection closed in the middle of a frame");
-            return;
-        }
-        if frames.send((bytes, peer)).await.is_err() {
-            return;
-        }
-    }
-}
-
-/// How much of a buffer [`read_full`] filled.
-#[derive(Debug, PartialEq, Eq)]
-enum Filled {
-    All,
-    /// The connection ended (or failed) before the first byte.
-    Nothing,
-    /// The connection ended (or failed) after some bytes.
-    Part,
-}
-
-async fn read_full<R: AsyncRead + Unpin>(reader: &mut R, buf: &mut [u8]) -> Filled {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(&mut buf[filled..]).await {
-            Ok(0) | Err(_) => return if filled == 0 { Filled::Nothing } else { Filled::Part },
-            Ok(n) => filled += n,
-        }
-    }
-    Filled::All
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test]
-    async fn reads_tell_whole_frames_from_cut_ones() {
-        let mut whole: &[u8] = &[0, 0, 0, 2];
-        assert_eq!(read_full(&mut whole, &mut [0u8; 4]).await, Filled::All);
-        let mut empty: &[u8] = &[];
-        assert_eq!(read_full(&mut empty, &mut [0u8; 4]).await, Filled::Nothing);
-        let mut cut: &[u8] = &[0, 0];
-        assert_eq!(read_full(&mut cut, &mut [0u8; 4]).await, Filled::Part);
-        // A zero-length read needs nothing: empty frames are whole.
-        assert_eq!(read_full(&mut empty, &mut []).await, Filled::All);
-    }
 
     #[test]
     fn frames_carry_a_big_endian_length() {

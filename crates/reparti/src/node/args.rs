@@ -77,13 +77,20 @@ pub struct NodeArgs {
 
     /// Stop after this many milliseconds with nothing received, no timer pending and
     /// nothing unacknowledged.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_name = "MS")]
     pub idle_ms: u64,
 
     /// Wait this many milliseconds between binding the port and starting the algorithm,
     /// so that the other nodes' processes have bound theirs before the first messages.
     #[arg(long, default_value_t = 500)]
     pub start_delay_ms: u64,
+
+    /// This run's identity (1 to 64 characters, no spaces): stamped inside everything the
+    /// node sends, and required of everything it accepts, so that datagrams of another
+    /// run (a replay, a leftover node) are dropped. Give every node the same one, or
+    /// none (`reparti run` draws a fresh one for each run).
+    #[arg(long, value_name = "RUN")]
+    pub run_id: Option<String>,
 
     /// Write this node's trace here (JSON Lines, docs/TRACE.md; `reparti run` merges them).
     #[arg(long, value_name = "FILE")]
@@ -104,7 +111,7 @@ pub struct NodeArgs {
 
     /// With --supervised: the number of nodes (the addresses come on stdin). In TP7's
     /// shape (chang-roberts-lab PORT): how many nodes to wait for in the registry.
-    #[arg(long)]
+    #[arg(short, long)]
     pub nodes: Option<usize>,
 
     /// TP7's shape: the registry file the nodes meet through (TP4's BDD.txt), created if

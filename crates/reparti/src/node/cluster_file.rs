@@ -9,6 +9,7 @@
 //! transport = "udp"        # optional, as --transport
 //! ids = "asc"              # optional, as --ids
 //! seed = 7                 # optional, as --seed
+//! run_id = "lab-2024-05"   # optional, as --run-id
 //! [params]                 # optional, as --param K=V
 //! initiators = "0"
 //! ```
@@ -34,6 +35,8 @@ pub struct ClusterFile {
     pub ids: Option<String>,
     /// The seed.
     pub seed: Option<u64>,
+    /// The run's identity (checked when the node starts).
+    pub run_id: Option<String>,
     /// Algorithm parameters.
     #[serde(default)]
     pub params: BTreeMap<String, toml::Value>,
@@ -42,15 +45,20 @@ pub struct ClusterFile {
 impl ClusterFile {
     /// Reads and checks a cluster file; every error is one line naming the file.
     pub fn load(path: &Path) -> anyhow::Result<ClusterFile> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| usage(format!("--cluster {}: cannot read it ({e}); check the path", path.display())))?;
+        use reparti_core::user_file::{read_text, Problem, CLUSTER};
+        // Bounded: `--cluster /dev/zero` or a huge file is refused, not read until memory runs out.
+        let text = read_text(path, CLUSTER).map_err(|e| match e.problem {
+            Problem::Io(io) => usage(format!("--cluster {}: cannot read it ({io}); check the path", path.display())),
+            other => usage(format!("--cluster {}: {other}", path.display())),
+        })?;
         Self::parse(&text).map_err(|e| usage(format!("--cluster {}: {e}", path.display())))
     }
 
     /// Parses the text of a cluster file.
     pub fn parse(text: &str) -> Result<ClusterFile, String> {
         let file: ClusterFile = toml::from_str(text).map_err(|e| {
-            let msg = e.message().to_string();
+            // toml's messages may span lines; an error here is one line.
+            let msg = e.message().trim().replace('\n', ": ");
             let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
             match line {
                 Some(l) => format!("line {l}: {msg} (see docs/PROTOCOL.md, cluster files)"),
@@ -91,11 +99,12 @@ mod tests {
     #[test]
     fn a_full_file_parses() {
         let f = ClusterFile::parse(
-            "nodes = [\"10.0.0.1:5000\", \"10.0.0.2:5000\"]\ntopology = \"ring\"\nseed = 7\n[params]\nlaps = 3\nholder = \"1\"\n",
+            "nodes = [\"10.0.0.1:5000\", \"10.0.0.2:5000\"]\ntopology = \"ring\"\nseed = 7\nrun_id = \"r1\"\n[params]\nlaps = 3\nholder = \"1\"\n",
         )
         .expect("valid");
         assert_eq!(f.nodes.len(), 2);
         assert_eq!(f.seed, Some(7));
+        assert_eq!(f.run_id.as_deref(), Some("r1"));
         assert_eq!(f.param_pairs(), vec![("holder".into(), "1".into()), ("laps".into(), "3".into())]);
     }
 

@@ -1,6 +1,6 @@
 //! `reparti node ALGO`: the flags (and a cluster file) resolved into the plan that
-//! [`reparti_net::plan`] runs, the console and the supervisor attached ([`super::attach`]),
-//! and, when the node stops, its trace written.
+//! [`reparti_net::plan`] runs (which streams the trace to its file as the node runs),
+//! and the console and the supervisor attached ([`super::attach`]).
 
 use super::addr::parse_addr;
 use super::args::NodeArgs;
@@ -9,15 +9,14 @@ use super::cluster_file::ClusterFile;
 use super::summary::{summarise, Summary};
 use crate::error::usage;
 use crate::resolve::{self, Setup, SetupFlags};
-use reparti_core::trace::{RunDescription, TraceHeader, TraceWriter};
-use reparti_core::{Algorithm, AlgorithmSpec, AlgorithmVisitor, ClockMode, NodeId};
+use reparti_core::{Algorithm, AlgorithmSpec, AlgorithmVisitor, NodeId};
 use reparti_net::plan::{self, NodePlan, NodeSettings, PlanError, Ran, Start};
-use reparti_net::runtime::{NodeReport, VECTOR_LIMIT};
 use reparti_net::transport::TransportKind;
+use reparti_net::wire::RunId;
 use reparti_net::NetError;
 use std::io::IsTerminal;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 /// A node to run, and what the command line does around it.
@@ -28,8 +27,6 @@ pub struct NodeRun {
     pub interactive: bool,
     /// Under `reparti run`: the supervisor's protocol on stdin and stdout.
     pub supervised: bool,
-    /// Where to write the node's trace.
-    pub trace_path: Option<PathBuf>,
 }
 
 impl NodeRun {
@@ -90,6 +87,17 @@ impl NodeRun {
         )?;
         let transport = args.transport.as_deref().or(file.and_then(|c| c.transport.as_deref())).unwrap_or("udp");
         let transport: TransportKind = transport.parse().map_err(|e| usage(format!("--transport: {e}")))?;
+        let run_id = args
+            .run_id
+            .as_deref()
+            .or(file.and_then(|c| c.run_id.as_deref()))
+            .map(|r| RunId::new(r).map_err(|e| usage(format!("--run-id {r:?}: {e}"))))
+            .transpose()?;
+        if let Some(path) = &args.trace {
+            // Created now, so that a bad path is said before anything binds; the node
+            // writes it from its start.
+            check_trace_path(path)?;
+        }
         let interactive = !args.supervised && (args.interactive || std::io::stdin().is_terminal());
         let start = if args.supervised {
             Start::WhenTold(Box::new(move |local| attach::handshake(local, n)))
@@ -112,58 +120,43 @@ impl NodeRun {
             faults: args.link.faults(setup.seed)?,
             reliable: args.link.reliable()?.then_some(args.give_up_after),
             idle_stop: Duration::from_millis(args.idle_ms),
-            trace: args.trace.is_some(),
+            // Streamed to the file by the plan, not kept in memory.
+            trace: false,
             interactive,
             start,
         };
-        Ok(NodeRun {
-            plan: NodePlan::new(&setup.spec, settings),
-            interactive,
-            supervised: args.supervised,
-            trace_path: args.trace.clone(),
-        })
+        let mut plan = NodePlan::new(&setup.spec, settings);
+        plan.trace_file = args.trace.clone();
+        plan.cfg.run_id = run_id;
+        Ok(NodeRun { plan, interactive, supervised: args.supervised })
     }
 }
+
+fn check_trace_path(path: &Path) -> anyhow::Result<()> {
+    std::fs::File::create(path).map(drop).map_err(|e| {
+        usage(format!("cannot create the trace file {} ({e}): check the folder exists and is writable", path.display()))
+    })
+}
+
+/// Said once, when the node starts: without a key anyone who reaches the port reads
+/// everything, and can forge messages from any address a peer sends from.
+const PLAINTEXT_NOTICE: &str = "note: this node runs without --key-file: its messages are neither encrypted nor authenticated (datagrams from unregistered addresses are dropped, but a forger who can send from a peer's address is believed); give every node the same --key-file (`reparti keygen -o lab.key`) to fix that";
 
 impl AlgorithmVisitor for NodeRun {
     type Output = anyhow::Result<Summary>;
     fn visit<A: Algorithm>(self) -> anyhow::Result<Summary> {
-        let NodeRun { plan, interactive, supervised, trace_path } = self;
-        let (n, seed, transport, me) = (plan.n, plan.seed, plan.cfg.transport, plan.cfg.me);
-        let ran: Ran<A> =
-            plan::run(plan, |controls| attach::attach(controls, supervised, interactive)).map_err(plan_error)?;
-        if let Some(path) = &trace_path {
-            let inst = &ran.instance;
-            let header = TraceHeader::describe::<A>(RunDescription {
-                engine: "node",
-                params: &inst.params,
-                seed,
-                topology: &inst.topology,
-                idents: &inst.idents,
-                network: serde_json::json!({
-                    "transport": transport.to_string(),
-                    "me": me.0,
-                    "addr": ran.addr,
-                    "started_unix_ms": ran.started_unix_ms,
-                }),
-                clocks: if n <= VECTOR_LIMIT { ClockMode::LamportAndVector } else { ClockMode::Lamport },
-            });
-            write_trace(path, &header, &ran.report)?;
-        }
-        Ok(summarise(A::spec().name, n, ran.identity, ran.addr, ran.started_unix_ms, &ran.report))
+        let NodeRun { plan, interactive, supervised } = self;
+        let (n, keyed) = (plan.n, plan.cfg.key.is_some());
+        let ran: Ran<A> = plan::run(plan, |controls| {
+            // Bound and about to start: past every mistake that is said in one line.
+            if !keyed {
+                eprintln!("{PLAINTEXT_NOTICE}");
+            }
+            attach::attach(controls, supervised, interactive)
+        })
+        .map_err(plan_error)?;
+        Ok(summarise(A::spec().name, n, ran.identity, ran.addr, ran.started_unix_ms, keyed, &ran.report))
     }
-}
-
-fn write_trace<A: Algorithm>(path: &Path, header: &TraceHeader, report: &NodeReport<A>) -> anyhow::Result<()> {
-    let file = std::fs::File::create(path).map_err(|e| {
-        usage(format!("cannot create the trace file {} ({e}): check the folder exists and is writable", path.display()))
-    })?;
-    let mut w = TraceWriter::new(std::io::BufWriter::new(file), header)?;
-    for e in report.trace.iter().flatten() {
-        w.event(e)?;
-    }
-    w.finish("quiescence", None)?;
-    Ok(())
 }
 
 /// A plan that does not fit, or an address that cannot be bound, is the caller's to fix

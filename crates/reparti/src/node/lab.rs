@@ -27,7 +27,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-/// The registry file when neither --registry nor --seed is given: TP4's name.
+/// The registry file when neither --registry nor --join is given: TP4's name.
 const DEFAULT_REGISTRY: &str = "BDD.txt";
 
 #[derive(Args, Debug)]
@@ -37,13 +37,14 @@ pub struct MeshArgs {
 
     /// The registry file the members share (TP4's BDD.txt), created if missing
     /// [default: BDD.txt].
-    #[arg(long, value_name = "FILE", conflicts_with = "seed")]
+    #[arg(long, value_name = "FILE", conflicts_with = "join")]
     pub registry: Option<PathBuf>,
 
-    /// Join through this running member instead of a registry file: HOST:PORT, or a port
-    /// on --host. The first member gives its own address (or no --seed and no --registry).
-    #[arg(long, value_name = "ADDR")]
-    pub seed: Option<String>,
+    /// Join through this running member (a "seed" member) instead of a registry file:
+    /// HOST:PORT, or a port on --host. The first member gives its own address (or no
+    /// --join and no --registry). `--seed ADDR` is read too.
+    #[arg(long, value_name = "ADDR", alias = "seed")]
+    pub join: Option<String>,
 
     /// The address to listen on, which is also this member's name in the mesh: one the
     /// others can reach.
@@ -113,7 +114,7 @@ pub fn run_mesh(args: &MeshArgs) -> anyhow::Result<ExitCode> {
         Some(path) => Some(Key::from_file(path).map_err(|e| usage(e.to_string()))?),
         None => None,
     };
-    let seed = args.seed.as_deref().map(|text| parse_seed(text, args.host)).transpose()?;
+    let seed = args.join.as_deref().map(|text| parse_seed(text, args.host)).transpose()?;
     let registry = match seed {
         Some(_) => None,
         None => Some(args.registry.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_REGISTRY))),
@@ -138,7 +139,7 @@ fn parse_seed(text: &str, host: IpAddr) -> anyhow::Result<SocketAddr> {
     }
     let bad = |why: String| {
         usage(format!(
-            "--seed '{text}' is not a member's address ({why}): write HOST:PORT, e.g. 127.0.0.1:5000, or a port"
+            "--join '{text}' is not a member's address ({why}): write HOST:PORT, e.g. 127.0.0.1:5000, or a port"
         ))
     };
     text.to_socket_addrs().map_err(|e| bad(e.to_string()))?.next().ok_or_else(|| bad("it resolves to nothing".into()))

@@ -154,8 +154,8 @@ fn refuse_unused_flags(args: &NodeArgs) -> anyhow::Result<()> {
         return refuse("the lab ring speaks JSON (sealed with --key-file): drop --wire");
     }
     let link = &args.link;
-    if link.drop != 0.0 || link.dup != 0.0 || link.delay.is_some() || link.reorder {
-        return refuse("the lab shape injects no faults: drop --drop, --dup, --delay and --reorder (stop a node to lose the token)");
+    if link.loss != 0.0 || link.dup != 0.0 || link.delay.is_some() || link.reorder {
+        return refuse("the lab shape injects no faults: drop --loss, --dup, --delay and --reorder (stop a node to lose the token)");
     }
     if args.trace.is_some() || args.topology.is_some() || args.ids.is_some() || args.seed.is_some() {
         return refuse("the lab shape writes no trace and has no topology, identities or seed: drop --trace, --topology, --ids and --seed");

@@ -24,16 +24,18 @@ pub struct LinkFlags {
     #[arg(long, default_value = "on", value_name = "on|off")]
     pub reliable: String,
 
-    /// Inject loss: drop each datagram or frame sent with probability P.
-    #[arg(long, default_value_t = 0.0, value_name = "P")]
-    pub drop: f64,
+    /// Inject loss: lose each datagram or frame sent with probability P, in [0, 1] (as
+    /// `sim --loss`). `--drop` is read too.
+    #[arg(long = "loss", alias = "drop", default_value_t = 0.0, value_name = "P")]
+    pub loss: f64,
 
-    /// Inject duplication: send each datagram or frame twice with probability P.
+    /// Inject duplication: send each datagram or frame twice with probability P, in [0, 1].
     #[arg(long, default_value_t = 0.0, value_name = "P")]
     pub dup: f64,
 
-    /// Inject delay: hold each datagram or frame a uniform MIN..MAX milliseconds.
-    #[arg(long, value_name = "MIN..MAX")]
+    /// Inject delay, in `sim --delay`'s forms with units: const:5ms, uniform:5ms,20ms or
+    /// exp:10ms (units ms, s or us; a plain number is milliseconds).
+    #[arg(long, value_name = "DELAY")]
     pub delay: Option<String>,
 
     /// Inject reordering: let datagrams overtake each other.
@@ -67,8 +69,8 @@ impl LinkFlags {
             Some(d) => Some(Faults::parse_delay(d).map_err(|e| usage(format!("--delay: {e}")))?),
             None => None,
         };
-        let faults = Faults { drop: self.drop, dup: self.dup, delay, reorder: self.reorder, seed };
-        faults.validate().map_err(|e| usage(format!("{e} (--drop and --dup take probabilities in [0, 1])")))?;
+        let faults = Faults { drop: self.loss, dup: self.dup, delay, reorder: self.reorder, seed };
+        faults.validate().map_err(|e| usage(format!("{e} (--loss and --dup take probabilities in [0, 1])")))?;
         Ok(faults)
     }
 
@@ -89,8 +91,8 @@ impl LinkFlags {
             self.wire.clone(),
             "--reliable".into(),
             self.reliable.clone(),
-            "--drop".into(),
-            self.drop.to_string(),
+            "--loss".into(),
+            self.loss.to_string(),
             "--dup".into(),
             self.dup.to_string(),
         ];

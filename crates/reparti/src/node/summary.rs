@@ -1,5 +1,6 @@
 //! What `reparti node` prints when it stops: a few readable lines, or one JSON object
-//! (`--json`) that `reparti run` reads back.
+//! (`--json`) that `reparti run` reads back; and what kept the node from finishing its
+//! algorithm ([`Summary::problems`]), each said on stderr, making the exit status 1.
 
 use reparti_core::{Algorithm, Message, OutputValue};
 use reparti_net::runtime::{Msg, NodeReport};
@@ -34,6 +35,9 @@ pub struct Summary {
     pub vector: Option<Vec<u64>>,
     /// The node's final state, as the algorithm serialises it.
     pub state: serde_json::Value,
+    /// Why the node could not finish its algorithm, one line each (empty: it could).
+    #[serde(skip)]
+    pub problems: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -48,6 +52,7 @@ pub fn summarise<A: Algorithm>(
     identity: u64,
     addr: SocketAddr,
     started_unix_ms: f64,
+    keyed: bool,
     r: &NodeReport<A>,
 ) -> Summary {
     let by_kind = |counts: &[u64]| -> BTreeMap<&'static str, u64> {
@@ -64,13 +69,7 @@ pub fn summarise<A: Algorithm>(
             },
         })
         .collect();
-    let dropped = BTreeMap::from([
-        ("crypto", r.dropped.crypto),
-        ("wire", r.dropped.wire),
-        ("unknown_sender", r.dropped.unknown_sender),
-        ("wrong_destination", r.dropped.wrong_destination),
-        ("no_such_node", r.dropped.no_such_node),
-    ]);
+    let dropped = BTreeMap::from(r.dropped.by_reason());
     let reliable = r.reliable.map(|s| {
         serde_json::json!({
             "sent": s.sent,
@@ -103,7 +102,37 @@ pub fn summarise<A: Algorithm>(
         lamport: r.lamport,
         vector: r.vector.clone(),
         state: serde_json::to_value(&r.node).unwrap_or(serde_json::Value::Null),
+        problems: problems(keyed, r),
     }
+}
+
+/// What kept the node from finishing its algorithm: messages given up, and traffic it
+/// could not open — all of it (its own key is then the likely culprit), or all of some
+/// peers' (one side has another key). Datagrams from strangers that fail authentication
+/// are junk, not a problem of the run: only counted.
+fn problems<A: Algorithm>(keyed: bool, r: &NodeReport<A>) -> Vec<String> {
+    let mut out = Vec::new();
+    let given_up = r.reliable.map_or(0, |s| s.given_up);
+    if given_up > 0 {
+        out.push(format!(
+            "{given_up} message(s) were never acknowledged and were given up: is every peer running and reachable (see the lines above)?"
+        ));
+    }
+    // Last: the line a supervisor quotes is a node's last, and this one names the cause.
+    let crypto = r.dropped.crypto;
+    if keyed && crypto > 0 && r.authentic == 0 {
+        out.push(format!(
+            "this node's key is probably wrong: all {crypto} datagram(s) it received failed authentication, and none opened; give every node the same --key-file"
+        ));
+    } else if keyed && !r.unauthentic_peers.is_empty() {
+        let peers: Vec<String> =
+            r.unauthentic_peers.iter().map(|(node, count)| format!("node {node} ({count})")).collect();
+        out.push(format!(
+            "every datagram from {} failed authentication: that node, or this one, uses another key; give every node the same --key-file",
+            peers.join(", ")
+        ));
+    }
+    out
 }
 
 pub fn render(s: &Summary) -> String {

@@ -20,16 +20,28 @@
 //! running (an error, a timeout, a panic), and a child whose stdin closes — the
 //! supervisor died, even by SIGKILL, or was stopped by Ctrl-C — exits at once.
 
+use super::stalled::{self, NodeView, Totals};
+use crate::error::Interrupted;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
 
 /// How long the end condition must hold before the run is stopped: a node's status is
 /// sampled every 10 ms, so this covers a message between two samples, twice over.
 const SETTLE: Duration = Duration::from_millis(40);
+
+/// How long a node's process may stay stopped (SIGSTOP, a debugger) before the
+/// supervisor says so on stderr: a short pause is a legitimate experiment, a long one
+/// is why the run will time out.
+const STOPPED_NOTICE: Duration = Duration::from_secs(1);
+
+/// How often the supervisor looks up its children's process states, and polls the
+/// interrupt flag while it waits for a line.
+const POLL: Duration = Duration::from_millis(100);
 
 /// A child's last `STATUS`.
 #[derive(Clone, Copy, PartialEq, Eq, Default)]
@@ -70,6 +82,8 @@ pub struct Cluster {
     /// What each child printed after `READY` (its JSON summary).
     outputs: Vec<String>,
     stderr_files: Vec<PathBuf>,
+    /// Set by Ctrl-C or SIGTERM: stop the nodes, and let the scratch folder be removed.
+    interrupt: Option<Arc<AtomicBool>>,
 }
 
 /// How the run of the cluster ended.
@@ -81,11 +95,19 @@ pub struct Finished {
 }
 
 impl Cluster {
-    /// Starts `n` children; `args(i)` are node `i`'s arguments after the executable.
-    /// Their stderr goes to `dir/node-i.err`.
-    pub fn spawn(n: usize, dir: &Path, args: impl Fn(usize) -> Vec<String>) -> anyhow::Result<Cluster> {
+    /// Starts `n` children; `args(i)` are node `i`'s arguments after the executable,
+    /// followed by `--run-id` and this run's fresh identity, so that no node accepts a
+    /// datagram of another run (a replay, a node left over). Their stderr goes to
+    /// `dir/node-i.err`.
+    pub fn spawn(
+        n: usize,
+        dir: &Path,
+        interrupt: Option<Arc<AtomicBool>>,
+        args: impl Fn(usize) -> Vec<String>,
+    ) -> anyhow::Result<Cluster> {
         let exe = std::env::current_exe()
             .map_err(|e| anyhow::anyhow!("cannot find the reparti executable to start the nodes: {e}"))?;
+        let run_id = reparti_net::wire::RunId::fresh();
         let (tx, lines) = mpsc::channel();
         let mut cluster = Cluster {
             children: Vec::new(),
@@ -93,13 +115,17 @@ impl Cluster {
             lines,
             outputs: vec![String::new(); n],
             stderr_files: Vec::new(),
+            interrupt,
         };
         for i in 0..n {
+            cluster.check_interrupt()?;
             let err_path = dir.join(format!("node-{i}.err"));
             let err = std::fs::File::create(&err_path)
                 .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", err_path.display()))?;
             let mut child = Command::new(&exe)
                 .args(args(i))
+                // One argument `--run-id=ID`: an identity is never read as a flag.
+                .arg(format!("--run-id={}", run_id.as_str()))
                 .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::from(err))
@@ -135,19 +161,20 @@ impl Cluster {
         let n = self.children.len();
         let mut addrs: Vec<Option<String>> = vec![None; n];
         while addrs.iter().any(Option::is_none) {
+            self.check_interrupt()?;
             let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
+            match self.lines.recv_timeout(left.min(POLL)) {
                 Ok(Line::Text(i, l)) => match l.strip_prefix("READY ") {
                     Some(addr) => addrs[i] = Some(addr.trim().to_string()),
                     None => self.outputs[i].push_str(&format!("{l}\n")),
                 },
                 Ok(Line::Closed(i)) => return Err(self.failure(i, "failed: it exited before it was ready")),
+                Err(_) if Instant::now() < deadline => {}
                 Err(_) => {
-                    let late: Vec<String> = (0..n).filter(|i| addrs[*i].is_none()).map(|i| i.to_string()).collect();
-                    anyhow::bail!(
-                        "node(s) {} did not bind their port in time: is the machine overloaded? try a longer --timeout",
-                        late.join(", ")
-                    );
+                    let late: Vec<usize> = (0..n).filter(|i| addrs[*i].is_none()).collect();
+                    let stopped: Vec<usize> =
+                        late.iter().copied().filter(|i| stalled::is_stopped(self.children[*i].id())).collect();
+                    anyhow::bail!(stalled::not_ready(&late, &stopped));
                 }
             }
         }
@@ -170,7 +197,7 @@ impl Cluster {
     /// Waits until every child has exited (successfully, else an error naming the first
     /// node that failed and its last stderr line), or the deadline passes (an error; the
     /// children are killed when the cluster is dropped).
-    pub fn wait_all(mut self, deadline: Instant, idle: Duration) -> anyhow::Result<Finished> {
+    pub fn wait_all(mut self, deadline: Instant, idle: Duration, timeout: Duration) -> anyhow::Result<Finished> {
         let started = Instant::now();
         let n = self.children.len();
         let mut closed = vec![false; n];
@@ -178,7 +205,11 @@ impl Cluster {
         let mut reports: Vec<Option<Status>> = vec![None; n];
         let mut last_change = Instant::now();
         let mut stopped = false;
+        let mut paused_since: Vec<Option<Instant>> = vec![None; n];
+        let mut paused_said = vec![false; n];
+        let mut last_look = Instant::now();
         loop {
+            self.check_interrupt()?;
             while let Ok(line) = self.lines.try_recv() {
                 match line {
                     Line::Text(i, l) => match l.strip_prefix("STATUS ").and_then(Status::parse) {
@@ -212,17 +243,63 @@ impl Cluster {
             if status.iter().all(Option::is_some) && closed.iter().all(|c| *c) {
                 break;
             }
+            if last_look.elapsed() >= POLL {
+                last_look = Instant::now();
+                self.look_for_paused(&status, &mut paused_since, &mut paused_said, timeout);
+            }
             if Instant::now() >= deadline {
-                let running: Vec<String> = (0..n).filter(|i| status[*i].is_none()).map(|i| i.to_string()).collect();
-                anyhow::bail!(
-                    "timed out: node(s) {} still running; they were stopped. A perpetual algorithm needs a bounded workload (e.g. --param laps=3), or raise --timeout",
-                    running.join(", ")
-                );
+                let views: Vec<NodeView> = (0..n)
+                    .map(|i| NodeView {
+                        exited: status[i].is_some(),
+                        stopped: status[i].is_none() && stalled::is_stopped(self.children[i].id()),
+                        quiet: reports[i].map(|s| s.quiet()),
+                    })
+                    .collect();
+                let totals = Totals {
+                    sent: reports.iter().flatten().map(|s| s.sent).sum(),
+                    delivered: reports.iter().flatten().map(|s| s.delivered).sum(),
+                };
+                anyhow::bail!(stalled::diagnose(&views, totals, stopped, timeout));
             }
             thread::sleep(Duration::from_millis(5));
         }
         let outputs = std::mem::take(&mut self.outputs);
         Ok(Finished { outputs, elapsed: started.elapsed() })
+    }
+
+    /// Says once on stderr when a node's process has been stopped for a while: the run
+    /// cannot end without it, and the user may not know it was paused.
+    fn look_for_paused(
+        &self,
+        status: &[Option<ExitStatus>],
+        since: &mut [Option<Instant>],
+        said: &mut [bool],
+        timeout: Duration,
+    ) {
+        for (i, child) in self.children.iter().enumerate() {
+            if status[i].is_some() || !stalled::is_stopped(child.id()) {
+                since[i] = None;
+                continue;
+            }
+            let first = *since[i].get_or_insert_with(Instant::now);
+            if !said[i] && first.elapsed() >= STOPPED_NOTICE {
+                said[i] = true;
+                eprintln!(
+                    "note: node {i} (pid {}) is stopped (SIGSTOP or a debugger); the run waits for it until --timeout ({} s)",
+                    child.id(),
+                    timeout.as_secs_f64()
+                );
+            }
+        }
+    }
+
+    /// Ends the wait with [`Interrupted`] once Ctrl-C or SIGTERM came; the caller's
+    /// drops then stop the nodes and remove the scratch folder.
+    fn check_interrupt(&self) -> anyhow::Result<()> {
+        if self.interrupt.as_ref().is_some_and(|f| f.load(Ordering::SeqCst)) {
+            return Err(anyhow::Error::new(Interrupted("interrupted: every node was stopped".to_string())));
+        }
+        Ok(())
     }
 
     /// Tells every child the run is over.

@@ -45,6 +45,8 @@ impl Job {
             },
         )?;
         let n = setup.nodes.unwrap_or(setup.spec.default_nodes);
+        // Before the instance is built: building a ring of 10^8 nodes is itself too big.
+        super::limits::check_cluster_fits(n)?;
         if !(args.timeout > 0.0 && args.timeout.is_finite()) {
             return Err(usage(format!("--timeout {} must be a positive number of seconds", args.timeout)));
         }
@@ -146,7 +148,7 @@ pub fn gather(job: &Job, dir: &Path, addrs: &[String], finished: Finished) -> an
     let injected = serde_json::json!({
         "drop": job.faults.drop,
         "dup": job.faults.dup,
-        "delay_ms": job.faults.delay.map(|(a, b)| [a.as_secs_f64() * 1e3, b.as_secs_f64() * 1e3]),
+        "delay": job.faults.delay.map(|d| d.describe()),
         "reorder": job.faults.reorder,
     });
     merged.header.network = serde_json::json!({

@@ -28,7 +28,7 @@ pub struct MergeArgs {
     pub traces: Vec<PathBuf>,
 
     /// Write the merged trace here.
-    #[arg(short, long, value_name = "FILE")]
+    #[arg(short = 'o', long = "output", alias = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
 
     /// Draw the merged run into FILE.html or FILE.svg.
@@ -60,14 +60,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         println!("merged {} node traces; the simulator replays the run ({steps} steps)\n", args.traces.len());
-        for line in summary::render(&report).lines() {
-            // The replay's own network and speed say nothing of the real run.
-            if line.starts_with("network: ") {
-                println!("network: a real one, as the nodes' traces recorded it");
-            } else if !line.starts_with("speed: ") {
-                println!("{line}");
-            }
-        }
+        print!("{}", summary::render_replay(&report, "a real one, as the nodes' traces recorded it"));
     }
     Ok(if report.all_good() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -76,8 +69,14 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<ExitCode> {
 pub fn merge_files(paths: &[PathBuf]) -> anyhow::Result<Trace> {
     let mut traces: Vec<(PathBuf, Trace)> = Vec::with_capacity(paths.len());
     for path in paths {
-        let file =
-            std::fs::File::open(path).map_err(|e| usage(format!("cannot open the trace {}: {e}", path.display())))?;
+        // A regular file only (a FIFO would block), of a size this machine can parse.
+        let file = reparti_core::user_file::open_regular(path, "trace").map_err(|e| match e.problem {
+            reparti_core::user_file::Problem::Io(io) => {
+                usage(format!("cannot open the trace {}: {io}", path.display()))
+            }
+            _ => usage(e.to_string()),
+        })?;
+        crate::viz::refuse_if_trace_too_large(path, &file)?;
         let t = read_trace(BufReader::new(file)).map_err(|e| usage(format!("{}: {e}", path.display())))?;
         traces.push((path.clone(), t));
     }

@@ -15,8 +15,10 @@ mod args;
 pub mod cluster;
 mod execute;
 mod gather;
+mod limits;
 pub mod merge_traces;
 mod scenario_run;
+mod stalled;
 mod trace_file;
 
 pub use args::RunArgs;

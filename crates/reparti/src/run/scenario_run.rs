@@ -55,7 +55,7 @@ pub fn run(path: &Path, args: &RunArgs) -> anyhow::Result<ExitCode> {
     // A scenario's lossy or duplicating network is what the algorithm must face: the
     // faults go into the transport, with no reliable layer to hide them.
     if cfg.network.loss > 0.0 || cfg.network.dup > 0.0 {
-        real.link.drop = cfg.network.loss;
+        real.link.loss = cfg.network.loss;
         real.link.dup = cfg.network.dup;
         real.link.reliable = "off".into();
     }

@@ -131,7 +131,7 @@ pub fn run_sim(path: &Path, args: &SimArgs) -> anyhow::Result<ExitCode> {
             ("--param", !args.param.is_empty()),
             ("--runs", t.has("runs", args.runs != d.runs)),
         ],
-        "--seed, --nodes, --max-events, --max-time, --vector-clocks, --keep-going, --trace, --viz, --json, --no-progress",
+        "--seed, --nodes, --max-events, --max-time, --vector-clocks, --keep-going, --trace, --viz, --json, --no-progress, --max-memory",
     )?;
     let s = Scenario::load(path)?;
     let plan = plan::sim_plan(&s.file, nodes_override(&s, args.nodes)?).map_err(|e| s.error(&e))?;
@@ -151,8 +151,15 @@ pub fn run_sim(path: &Path, args: &SimArgs) -> anyhow::Result<ExitCode> {
     };
     cfg.stop_at_violation &= !args.keep_going;
     let progress = !args.no_progress && std::io::stderr().is_terminal();
-    let report: Report =
-        crate::simulate::simulate_and_draw(&plan.algorithm, cfg, args.trace.clone(), args.viz.as_deref(), progress)?;
+    let room = crate::simulate::memory::Room::resolve(args.max_memory);
+    let report: Report = crate::simulate::simulate_and_draw(
+        &plan.algorithm,
+        cfg,
+        args.trace.clone(),
+        args.viz.as_deref(),
+        progress,
+        room,
+    )?;
     let outcomes = expect::judge_sim(&plan.expect, &report);
     if args.json {
         print_json(&report, &s.path, &outcomes)?;
@@ -218,7 +225,7 @@ pub fn for_check(args: &CheckArgs) -> anyhow::Result<Option<CheckScenario>> {
             ("--depth", t.has("depth", args.depth != d.depth)),
             ("--param", !args.param.is_empty()),
         ],
-        "--nodes, --seed, --threads, --max-depth, --max-states, --max-seconds, --por, --symmetry, --wide, --no-liveness, --liveness-limit, --compare-reductions, --trace-out, --viz, --json, --no-progress",
+        "--nodes, --seed, --threads, --max-depth, --max-states, --max-seconds, --por, --symmetry, --wide, --no-liveness, --liveness-limit, --compare-reductions, --trace, --viz, --json, --no-progress",
     )?;
     let s = Scenario::load(&path)?;
     let nodes = t.has("nodes", args.nodes != d.nodes).then_some(args.nodes);

@@ -38,9 +38,15 @@ impl Located {
 /// A TOML syntax or type error, at the place toml gives (the file's start if none).
 pub fn from_toml(e: &toml::de::Error) -> Located {
     let span = e.span().unwrap_or(0..0);
-    // toml's message is sometimes several lines; the first says what is wrong.
-    let message = e.message().trim().to_string();
-    let help = if message.contains("unknown field") {
+    // toml's message is sometimes several lines; the first says what is wrong. At the
+    // very end of the file it is empty: say what that means.
+    let message = match e.message().trim() {
+        "" => "the file ends in the middle of an entry: a value, a closing quote or a bracket is missing".to_string(),
+        m => m.to_string(),
+    };
+    let help = if let Some(table) = misplaced_top_level_key(&message) {
+        Some(table)
+    } else if message.contains("unknown field") {
         Some("see docs/SCENARIOS.md for every table and field".to_string())
     } else if message.contains("missing field `algorithm`") {
         Some("name the algorithm at the top of the file, e.g. algorithm = \"chang-roberts\"".to_string())
@@ -48,6 +54,25 @@ pub fn from_toml(e: &toml::de::Error) -> Located {
         None
     };
     Located { span, message, label: "here".into(), help }
+}
+
+/// A key written at the top of the file that belongs in a table (`nodes = 8` instead of
+/// under `[topology]`): the table to put it in, in words.
+fn misplaced_top_level_key(message: &str) -> Option<String> {
+    // The top level's own list of fields names `algorithm`: the key was written there.
+    if !message.contains("unknown field") || !message.contains("`algorithm`") {
+        return None;
+    }
+    let key = message.split('`').nth(1)?;
+    let table = match key {
+        "nodes" | "kind" | "ids" => "topology",
+        "fifo" | "delay" | "loss" | "dup" | "sync" => "network",
+        "max_events" | "max_time" => "limits",
+        "crash" | "partition" => "faults",
+        "inputs" | "replace_workload" => "workload",
+        _ => return None,
+    };
+    Some(format!("`{key}` belongs in the [{table}] table: write it under a line `[{table}]` (see docs/SCENARIOS.md)"))
 }
 
 /// The picture of the mistake: `[FILE:LINE:COL]`, the line, a caret and the hint.

@@ -3,6 +3,7 @@
 use super::diag::{self, Located};
 use super::file::ScenarioFile;
 use crate::error::usage;
+use reparti_core::user_file::{read_text, Problem, SCENARIO};
 use std::path::Path;
 
 /// A scenario file, read and parsed, with its text kept to draw errors.
@@ -23,11 +24,14 @@ impl Scenario {
         Ok(Scenario { path: path.to_string(), text, file })
     }
 
-    /// Reads and parses the file at `path`; errors are usage errors (exit status 2).
+    /// Reads and parses the file at `path` (a regular file of at most
+    /// [`SCENARIO`]'s size); errors are usage errors (exit status 2).
     pub fn load(path: &Path) -> anyhow::Result<Scenario> {
         let shown = path.display().to_string();
-        let text =
-            std::fs::read_to_string(path).map_err(|e| usage(format!("cannot read the scenario file {shown}: {e}")))?;
+        let text = read_text(path, SCENARIO).map_err(|e| match e.problem {
+            Problem::Io(io) => usage(format!("cannot read the scenario file {shown}: {io}")),
+            _ => usage(e.to_string()),
+        })?;
         Scenario::parse(&shown, text.clone()).map_err(|e| diag::render(&shown, &text, &e))
     }
 

@@ -8,7 +8,7 @@
 use super::diag::Located;
 use super::expect::{PropExpect, SimExpect};
 use super::file::{ScenarioFile, TopologySection};
-use super::probe::{Facts, Probe};
+use super::probe::{Facts, Probe, ProbeError};
 use reparti_core::{AlgorithmSpec, IdAssignment, NodeId, ParamError, SetupError, TopologyKind};
 use reparti_sim::config::GivenInput;
 use reparti_sim::{Delay, Fault, NetworkModel, SimConfig, VectorClocks};
@@ -125,7 +125,13 @@ pub(super) fn probe(
     };
     let result = reparti_algos::visit(c.spec.name, probe)
         .ok_or_else(|| at(&f.algorithm, format!("unknown algorithm '{}'", c.spec.name), "here"))?;
-    result.map_err(|e| setup_error(f, nodes, check, e))
+    result.map_err(|e| match e {
+        ProbeError::Setup(e) => setup_error(f, nodes, check, e),
+        ProbeError::TooLarge(why) => match nodes {
+            Some(n) => at(n, why, "too many"),
+            None => at(&f.algorithm, why, "here"),
+        },
+    })
 }
 
 fn setup_error(f: &ScenarioFile, nodes: Option<&Spanned<usize>>, check: bool, e: SetupError) -> Located {

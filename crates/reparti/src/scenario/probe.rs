@@ -1,10 +1,12 @@
 //! What the loader must ask the algorithm itself: builds the instance the scenario
 //! describes (parameters, topology, identities) and tries every given input against the
 //! algorithm's `Input` type, so that a mistake is reported at its place in the file
-//! before anything runs.
+//! before anything runs — and refuses first an instance too large for the memory.
 
+use crate::simulate::memory::{refuse_if_too_large, Room};
 use reparti_core::TopologyKind;
 use reparti_core::{Algorithm, AlgorithmVisitor, IdAssignment, Instance, Message, NodeId, Process, SetupError};
+use reparti_sim::SimConfig;
 
 /// What the scenario needs to know about the algorithm and the instance.
 pub struct Facts {
@@ -40,11 +42,34 @@ pub struct Probe<'a> {
     pub channels: &'a [(u32, u32)],
 }
 
+/// Why the instance was not made.
+pub enum ProbeError {
+    /// The scenario's parameters, topology or identities do not make an instance.
+    Setup(SetupError),
+    /// The instance (its workload, its topology) would not fit in memory: the refusal.
+    TooLarge(String),
+}
+
 impl AlgorithmVisitor for Probe<'_> {
-    type Output = Result<Facts, SetupError>;
-    fn visit<A: Algorithm>(self) -> Result<Facts, SetupError> {
+    type Output = Result<Facts, ProbeError>;
+    fn visit<A: Algorithm>(self) -> Result<Facts, ProbeError> {
         let nodes = self.nodes.unwrap_or(A::spec().default_nodes);
-        let inst = Instance::<A>::new(self.params, self.topology, nodes, self.ids, self.seed)?;
+        // Making the instance draws the whole workload: judge its size first, as a run
+        // of it would be (`nodes = 100000000` must not allocate before it is refused).
+        if let Some(room) = Room::resolve(None) {
+            let cfg = SimConfig {
+                nodes: Some(nodes),
+                topology: self.topology.cloned(),
+                ids: self.ids.clone(),
+                seed: self.seed,
+                params: self.params.to_vec(),
+                ..SimConfig::default()
+            };
+            refuse_if_too_large::<A>(A::spec().name, &cfg, false, room)
+                .map_err(|e| ProbeError::TooLarge(e.to_string()))?;
+        }
+        let inst =
+            Instance::<A>::new(self.params, self.topology, nodes, self.ids, self.seed).map_err(ProbeError::Setup)?;
         let props = inst.algorithm.properties();
         let mut properties: Vec<&'static str> = props.invariants.iter().map(|i| i.name()).collect();
         properties.extend(props.terminal.iter().map(|t| t.name));

@@ -36,7 +36,7 @@ algorithm = "chang-roberts"
 seed = 7
 
 [params]
-initiators = [0, 3]
+initiators = [0, 2]
 
 [topology]
 kind = "ring"
@@ -113,7 +113,7 @@ fn every_table_maps_onto_the_simulation_config() {
     assert_eq!((c.nodes, c.seed), (Some(6), 7));
     assert_eq!(c.topology.as_ref().map(|t| t.to_string()), Some("ring".to_string()));
     assert_eq!(c.ids, IdAssignment::List(vec![6, 5, 4, 3, 2, 1]));
-    assert_eq!(c.params, vec![("initiators".to_string(), "0,3".to_string())]);
+    assert_eq!(c.params, vec![("initiators".to_string(), "0,2".to_string())]);
     assert!(!c.network.fifo && !c.network.sync);
     assert_eq!(c.network.delay, Delay::Uniform { min: 1.0, max: 3.0 });
     assert_eq!((c.network.loss, c.network.dup), (0.25, 0.5));
@@ -175,7 +175,7 @@ fn the_check_table_maps_onto_the_check_config() {
     assert_eq!(c.strategy, Strategy::Random { walks: 10, depth: 20 });
     assert_eq!((c.max_crashes, c.max_drops, c.max_dups), (1, 1, 1));
     assert!(c.por && !c.symmetry && !c.liveness && !c.wide_fingerprints);
-    assert_eq!(c.params, vec![("initiators".to_string(), "0,3".to_string())]);
+    assert_eq!(c.params, vec![("initiators".to_string(), "0,2".to_string())]);
     let e = &plan.expect;
     assert_eq!(e.props.fail, vec!["no deadlock".to_string()]);
     assert!(e.props.others_hold);
@@ -245,7 +245,7 @@ fn semantic_errors_point_at_the_value() {
         ("algorithm = \"frankln\"", (1, 13), "unknown algorithm 'frankln'"),
         ("algorithm = \"franklin\"\n[params]\nfixd = true", (3, 1), "no parameter 'fixd'"),
         ("algorithm = \"franklin\"\n[params]\nfixed = \"maybe\"", (3, 9), "fixed=maybe"),
-        ("algorithm = \"franklin\"\n[topology]\nkind = \"ring\"", (3, 8), "does not run on a ring"),
+        ("algorithm = \"franklin\"\n[topology]\nkind = \"ring\"", (3, 8), "does not run on the topology 'ring'"),
         ("algorithm = \"franklin\"\n[topology]\nnodes = 3\nids = [1, 2]", (4, 7), "2 identities for 3 nodes"),
         ("algorithm = \"franklin\"\n[topology]\nnodes = 0", (3, 9), "at least one node"),
         ("algorithm = \"franklin\"\n[[faults.crash]]\nnode = 8\nat = 1", (3, 8), "node 8 does not exist"),
@@ -358,4 +358,14 @@ fn listing_reads_descriptions_and_says_nothing_without_a_folder() {
     assert_eq!((listed[0].commands.as_str(), listed[0].description.as_str()), ("sim", "first"));
     assert_eq!(listed[1].commands, "check");
     assert!(listed[2].description.contains("does not parse"));
+}
+
+#[test]
+fn a_key_written_at_the_top_is_pointed_to_its_table() {
+    for (key, table) in [("nodes = 8", "[topology]"), ("loss = 0.1", "[network]"), ("max_events = 9", "[limits]")] {
+        let text = format!("algorithm = \"chang-roberts\"\n{key}\n");
+        let e = parse(&text).expect_err("refused");
+        let help = e.help.unwrap_or_default();
+        assert!(help.contains(&format!("belongs in the {table} table")), "{key}: {help}");
+    }
 }

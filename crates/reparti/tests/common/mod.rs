@@ -4,6 +4,8 @@
 
 use assert_cmd::Command;
 use serde_json::Value;
+use std::path::Path;
+use std::time::{Duration, Instant};
 
 /// The `reparti` binary under test.
 pub fn reparti() -> Command {
@@ -55,5 +57,42 @@ pub fn python_ready(crypto: bool) -> bool {
             eprintln!("skipped: cannot run python3 ({e})");
             false
         }
+    }
+}
+
+/// The node processes (not their supervisor) whose command line mentions `dir`.
+pub fn nodes_of(dir: &Path) -> Vec<u32> {
+    let needle = dir.display().to_string();
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()))
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .map(|raw| {
+                    let cmdline = String::from_utf8_lossy(&raw).replace('\0', " ");
+                    cmdline.contains(&needle) && cmdline.contains("--supervised")
+                })
+                .unwrap_or(false)
+        })
+        .filter(|pid| {
+            // A zombie already exited; only its parent's reaping is missing.
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .map(|s| !s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+/// Waits (bounded) until no node process of `dir` is alive.
+pub fn assert_none_left(dir: &Path, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = nodes_of(dir);
+        if left.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: node processes left behind: {left:?}");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }

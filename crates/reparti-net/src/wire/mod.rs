@@ -10,6 +10,17 @@
 //! [`decode`] tells the two apart by the first byte, so a node accepts both whatever it
 //! sends. Decoding treats its input as hostile: any byte string gives either a valid
 //! envelope or a [`WireError`] naming the cause and the fix, never a panic.
+//!
+//! A datagram may also carry its run's identity ([`RunId`], the optional `run` field):
+//! [`encode_with_run`] and [`encode_ack_with_run`] write it, [`decode_with_run`] reads it
+//! back beside the datagram. It is kept out of [`Envelope`] since only the runtime, which
+//! drops the datagrams of other runs, has any use for it.
+
+mod error;
+mod run;
+
+pub use error::WireError;
+pub use run::{RunId, MAX_RUN_ID};
 
 use reparti_core::{Message, NodeId};
 use serde::de::DeserializeOwned;
@@ -18,7 +29,6 @@ use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
-use thiserror::Error;
 
 /// The wire format version this crate speaks (the envelope's `v`).
 pub const VERSION: u64 = 1;
@@ -104,83 +114,6 @@ pub enum Datagram<M> {
     Ack(Ack),
 }
 
-/// Why a datagram was refused. Each message names the cause and the fix on one line.
-#[derive(Clone, PartialEq, Eq, Debug, Error)]
-pub enum WireError {
-    /// Over [`MAX_DATAGRAM`].
-    #[error("datagram of {len} bytes is over the 65536-byte (64 KiB) limit: send smaller messages")]
-    TooLarge {
-        /// Its length.
-        len: usize,
-    },
-    /// Zero bytes.
-    #[error("empty datagram: a sender must put one whole envelope in each datagram or frame")]
-    Empty,
-    /// The data ends before the envelope does.
-    #[error(
-        "truncated {encoding} envelope: the data ends early; send whole envelopes (over TCP, read the whole frame)"
-    )]
-    Truncated {
-        /// Which encoding was being read.
-        encoding: Wire,
-    },
-    /// Not JSON text at all.
-    #[error("not JSON ({detail}): send one JSON object per datagram as in docs/PROTOCOL.md")]
-    NotJson {
-        /// serde_json's description, with line and column.
-        detail: String,
-    },
-    /// Well-formed, but a field is missing, of the wrong type, or extra bytes follow.
-    #[error("bad envelope ({detail}): an envelope has v, from, to, lamport, type and body (docs/PROTOCOL.md)")]
-    BadEnvelope {
-        /// What is wrong.
-        detail: String,
-    },
-    /// A version other than [`VERSION`].
-    #[error("wire format version {found}, but this node speaks version 1: run the same reparti version everywhere")]
-    Version {
-        /// The version found, as written.
-        found: String,
-    },
-    /// A `type` the algorithm does not have.
-    #[error(
-        "unknown message type {found:?} (this algorithm has {expected:?}): check both ends run the same algorithm"
-    )]
-    UnknownType {
-        /// The type found (`#3` for a binary type index).
-        found: String,
-        /// The algorithm's message types.
-        expected: &'static [&'static str],
-    },
-    /// The body does not deserialize into the algorithm's message.
-    #[error("body of a {kind} message does not fit the algorithm's message ({detail}): see the body forms in docs/PROTOCOL.md")]
-    BadBody {
-        /// The declared type.
-        kind: &'static str,
-        /// The deserializer's description.
-        detail: String,
-    },
-    /// `type` names a different message than the body is.
-    #[error("the type field says {declared} but the body is a {actual} message: make `type` name the body's message")]
-    TypeMismatch {
-        /// What `type` says.
-        declared: &'static str,
-        /// What the body is.
-        actual: &'static str,
-    },
-    /// The datagram is a Fernet token: the sender encrypts, we do not.
-    #[error("this datagram is encrypted (a Fernet token): start this node with --key-file and the sender's key")]
-    Encrypted,
-    /// The message cannot be written in this encoding (sender side only).
-    #[error("cannot encode the message in {encoding} ({detail}): its serde form is not supported there, use the other encoding")]
-    Encode {
-        /// The encoding asked for.
-        encoding: Wire,
-        /// The serializer's description.
-        detail: String,
-    },
-}
-
 /// The JSON envelope as written: borrows everything, so encoding copies nothing twice.
 #[derive(Serialize)]
 struct JsonOut<'a, M> {
@@ -192,18 +125,22 @@ struct JsonOut<'a, M> {
     vc: Option<&'a [u64]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     seq: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run: Option<&'a str>,
     #[serde(rename = "type")]
     kind: &'static str,
     body: &'a M,
 }
 
 /// The JSON acknowledgement: no `type`, no `body`, an `ack`.
-#[derive(Serialize, Deserialize)]
-struct JsonAck {
+#[derive(Serialize)]
+struct JsonAck<'a> {
     v: u64,
     from: u32,
     to: u32,
     ack: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run: Option<&'a str>,
 }
 
 /// The JSON envelope or acknowledgement as read. The body stays raw until the type is
@@ -222,6 +159,9 @@ struct JsonIn<'a> {
     seq: Option<u64>,
     #[serde(default)]
     ack: Option<u64>,
+    // A string or an integer, read by `run_of` (raw, so that either form is accepted).
+    #[serde(default, borrow)]
+    run: Option<&'a RawValue>,
     #[serde(default, rename = "type", borrow)]
     kind: Option<Cow<'a, str>>,
     // `null` is a body (a unit message), not a missing one: only absence is `None`.
@@ -262,6 +202,17 @@ pub fn encode<M: Message>(env: &Envelope<M>, wire: Wire) -> Vec<u8> {
 /// log and send anyway).
 #[allow(clippy::type_complexity)]
 pub fn try_encode<M: Message>(env: &Envelope<M>, wire: Wire) -> Result<Vec<u8>, (WireError, Option<Vec<u8>>)> {
+    encode_with_run(env, wire, None)
+}
+
+/// [`try_encode`], stamping the envelope with its run's identity: the `run` field in
+/// JSON, a postcard string after the body in binary (`docs/PROTOCOL.md`).
+#[allow(clippy::type_complexity)]
+pub fn encode_with_run<M: Message>(
+    env: &Envelope<M>,
+    wire: Wire,
+    run: Option<&RunId>,
+) -> Result<Vec<u8>, (WireError, Option<Vec<u8>>)> {
     let kind = env.body.kind_name();
     let encoded = match wire {
         Wire::Json => serde_json::to_vec(&JsonOut {
@@ -271,6 +222,7 @@ pub fn try_encode<M: Message>(env: &Envelope<M>, wire: Wire) -> Result<Vec<u8>, 
             lamport: env.lamport,
             vc: env.vc.as_deref(),
             seq: env.seq,
+            run: run.map(RunId::as_str),
             kind,
             body: &env.body,
         })
@@ -284,7 +236,9 @@ pub fn try_encode<M: Message>(env: &Envelope<M>, wire: Wire) -> Result<Vec<u8>, 
                 seq: env.seq,
                 kind: env.body.kind() as u32,
             };
-            postcard::to_extend(&(VERSION, header, &env.body), vec![BINARY_MAGIC]).map_err(|e| e.to_string())
+            postcard::to_extend(&(VERSION, header, &env.body), vec![BINARY_MAGIC])
+                .and_then(|bytes| with_binary_run(bytes, run))
+                .map_err(|e| e.to_string())
         }
     };
     match encoded {
@@ -294,16 +248,32 @@ pub fn try_encode<M: Message>(env: &Envelope<M>, wire: Wire) -> Result<Vec<u8>, 
     }
 }
 
+/// A binary envelope or acknowledgement's optional last field: the run, as a postcard
+/// string. Left out without a run, so that older readers still read what we send then.
+fn with_binary_run(bytes: Vec<u8>, run: Option<&RunId>) -> postcard::Result<Vec<u8>> {
+    match run {
+        Some(run) => postcard::to_extend(run.as_str(), bytes),
+        None => Ok(bytes),
+    }
+}
+
 /// Encodes an acknowledgement: `{"v":1,"from":3,"to":2,"ack":12}` in JSON, or
 /// [`BINARY_ACK_MAGIC`] then postcard.
 pub fn encode_ack(ack: &Ack, wire: Wire) -> Vec<u8> {
+    encode_ack_with_run(ack, wire, None)
+}
+
+/// [`encode_ack`], stamped with the run's identity as [`encode_with_run`] does.
+pub fn encode_ack_with_run(ack: &Ack, wire: Wire, run: Option<&RunId>) -> Vec<u8> {
     match wire {
         Wire::Json => {
-            let json = JsonAck { v: VERSION, from: ack.from.0, to: ack.to.0, ack: ack.upto };
-            // Four integers: serde_json cannot fail on them.
+            let json =
+                JsonAck { v: VERSION, from: ack.from.0, to: ack.to.0, ack: ack.upto, run: run.map(RunId::as_str) };
+            // Four integers and a checked string: serde_json cannot fail on them.
             serde_json::to_vec(&json).unwrap_or_default()
         }
         Wire::Binary => postcard::to_extend(&(VERSION, ack.from.0, ack.to.0, ack.upto), vec![BINARY_ACK_MAGIC])
+            .and_then(|bytes| with_binary_run(bytes, run))
             .unwrap_or_else(|_| vec![BINARY_ACK_MAGIC]),
     }
 }
@@ -320,15 +290,22 @@ pub fn decode<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<Envelope<M>
 
 /// Decodes one datagram or frame, JSON or binary, message or acknowledgement, checking
 /// everything a peer could get wrong: size, syntax, completeness, version, message type,
-/// body, and that the type and the body agree.
+/// body, and that the type and the body agree. A run identity it carries is checked and
+/// ignored: see [`decode_with_run`].
 pub fn decode_datagram<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<Datagram<M>, WireError> {
+    decode_with_run(bytes).map(|(datagram, _)| datagram)
+}
+
+/// [`decode_datagram`], with the run identity the datagram carries (`None`: it names no
+/// run, as a Python lab script's do not).
+pub fn decode_with_run<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<(Datagram<M>, Option<RunId>), WireError> {
     if bytes.len() > MAX_DATAGRAM {
         return Err(WireError::TooLarge { len: bytes.len() });
     }
     match bytes.first() {
         None => Err(WireError::Empty),
-        Some(&BINARY_MAGIC) => decode_binary(&bytes[1..]).map(Datagram::Message),
-        Some(&BINARY_ACK_MAGIC) => decode_binary_ack(&bytes[1..]).map(Datagram::Ack),
+        Some(&BINARY_MAGIC) => decode_binary(&bytes[1..]).map(|(env, run)| (Datagram::Message(env), run)),
+        Some(&BINARY_ACK_MAGIC) => decode_binary_ack(&bytes[1..]).map(|(ack, run)| (Datagram::Ack(ack), run)),
         // A Fernet token is base64 of 0x80 then a 64-bit timestamp whose top bytes are
         // zero until the year 10^12: it always starts with "gAAAAA". JSON cannot.
         Some(b'g') if bytes.starts_with(b"gAAAAA") => Err(WireError::Encrypted),
@@ -336,15 +313,18 @@ pub fn decode_datagram<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<Da
     }
 }
 
-fn decode_json<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<Datagram<M>, WireError> {
+fn decode_json<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<(Datagram<M>, Option<RunId>), WireError> {
     let raw: JsonIn<'_> = serde_json::from_slice(bytes).map_err(|e| json_error(bytes, e))?;
     if raw.v != VERSION {
         return Err(WireError::Version { found: raw.v.to_string() });
     }
+    let run = raw.run.map(json_run).transpose()?;
     let missing = |field: &str| WireError::BadEnvelope { detail: format!("missing field `{field}`") };
     let kind = match (raw.kind, raw.ack) {
         (Some(kind), _) => kind,
-        (None, Some(upto)) => return Ok(Datagram::Ack(Ack { from: NodeId(raw.from), to: NodeId(raw.to), upto })),
+        (None, Some(upto)) => {
+            return Ok((Datagram::Ack(Ack { from: NodeId(raw.from), to: NodeId(raw.to), upto }), run));
+        }
         (None, None) => return Err(missing("type")),
     };
     let lamport = raw.lamport.ok_or_else(|| missing("lamport"))?;
@@ -354,26 +334,48 @@ fn decode_json<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<Datagram<M
     let body: M = serde_json::from_str(raw_body.get())
         .map_err(|e| WireError::BadBody { kind: M::KINDS[declared], detail: e.to_string() })?;
     check_kind(&body, declared)?;
-    Ok(Datagram::Message(Envelope {
-        from: NodeId(raw.from),
-        to: NodeId(raw.to),
-        lamport,
-        vc: raw.vc,
-        seq: raw.seq,
-        body,
-    }))
+    let env = Envelope { from: NodeId(raw.from), to: NodeId(raw.to), lamport, vc: raw.vc, seq: raw.seq, body };
+    Ok((Datagram::Message(env), run))
 }
 
-fn decode_binary_ack(bytes: &[u8]) -> Result<Ack, WireError> {
+/// The JSON `run`: a string, or an integer taken as its decimal text.
+fn json_run(raw: &RawValue) -> Result<RunId, WireError> {
+    let bad = |detail: String| WireError::BadEnvelope { detail: format!("`run`: {detail}") };
+    let text = raw.get();
+    let run = if text.starts_with('"') {
+        let s: Cow<'_, str> = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+        RunId::new(&s)
+    } else {
+        let n: u64 =
+            serde_json::from_str(text).map_err(|_| bad(format!("{text} is neither a string nor an integer")))?;
+        RunId::new(&n.to_string())
+    };
+    run.map_err(bad)
+}
+
+/// What follows a binary envelope or acknowledgement: nothing, or its run.
+fn binary_run(rest: &[u8], what: &str) -> Result<Option<RunId>, WireError> {
+    if rest.is_empty() {
+        return Ok(None);
+    }
+    let bad = || WireError::BadEnvelope {
+        detail: format!("{} bytes after the {what} that are not a run identity", rest.len()),
+    };
+    let (text, after) = postcard::take_from_bytes::<&str>(rest).map_err(|_| bad())?;
+    if !after.is_empty() {
+        return Err(bad());
+    }
+    RunId::new(text).map(Some).map_err(|detail| WireError::BadEnvelope { detail: format!("`run`: {detail}") })
+}
+
+fn decode_binary_ack(bytes: &[u8]) -> Result<(Ack, Option<RunId>), WireError> {
     let (v, rest) = postcard::take_from_bytes::<u64>(bytes).map_err(binary_error)?;
     if v != VERSION {
         return Err(WireError::Version { found: v.to_string() });
     }
     let ((from, to, upto), rest) = postcard::take_from_bytes::<(u32, u32, u64)>(rest).map_err(binary_error)?;
-    if !rest.is_empty() {
-        return Err(WireError::BadEnvelope { detail: format!("{} bytes after the acknowledgement", rest.len()) });
-    }
-    Ok(Ack { from: NodeId(from), to: NodeId(to), upto })
+    let run = binary_run(rest, "acknowledgement")?;
+    Ok((Ack { from: NodeId(from), to: NodeId(to), upto }, run))
 }
 
 /// Classifies a failed envelope parse. Only on this error path do we parse a second time,
@@ -394,7 +396,7 @@ fn json_error(bytes: &[u8], e: serde_json::Error) -> WireError {
     }
 }
 
-fn decode_binary<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<Envelope<M>, WireError> {
+fn decode_binary<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<(Envelope<M>, Option<RunId>), WireError> {
     // The version comes alone first, so that a future header layout is reported as a
     // version mismatch rather than as garbage.
     let (v, rest) = postcard::take_from_bytes::<u64>(bytes).map_err(binary_error)?;
@@ -410,18 +412,17 @@ fn decode_binary<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<Envelope
         postcard::Error::DeserializeUnexpectedEnd => WireError::Truncated { encoding: Wire::Binary },
         e => WireError::BadBody { kind: M::KINDS[declared], detail: e.to_string() },
     })?;
-    if !rest.is_empty() {
-        return Err(WireError::BadEnvelope { detail: format!("{} bytes after the body", rest.len()) });
-    }
+    let run = binary_run(rest, "body")?;
     check_kind(&body, declared)?;
-    Ok(Envelope {
+    let env = Envelope {
         from: NodeId(header.from),
         to: NodeId(header.to),
         lamport: header.lamport,
         vc: header.vc,
         seq: header.seq,
         body,
-    })
+    };
+    Ok((env, run))
 }
 
 fn binary_error(e: postcard::Error) -> WireError {
