@@ -364,3 +364,13 @@ fn one_name_per_idea_old_spellings_still_read() {
         assert!(summary.contains(words), "{summary}");
     }
 }
+
+#[test]
+fn a_violation_counts_every_node_it_concerns() {
+    // Every message lost: no node learns the leader. The detail names the first and
+    // counts the others, instead of "(5 such node(s) shown)" with one shown.
+    let out = reparti().args(["sim", "chang-roberts", "--nodes", "8", "--loss", "1"]).output().expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("node 0 knows no leader, expected 8 (and 7 other nodes are wrong too)"), "{text}");
+}
