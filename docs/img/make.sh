@@ -14,6 +14,8 @@ $R topo ricart-agrawala --nodes 5 -o $out/topology-complete.svg >/dev/null
 
 $R sim scenarios/tp3-token-ring.toml --trace $T/tp3.jsonl >/dev/null
 $R viz $T/tp3.jsonl -o $out/tp3-token-ring.svg >/dev/null
+$R sim scenarios/producer-consumer-full.toml --trace $T/tp5.jsonl >/dev/null
+$R viz $T/tp5.jsonl -o $out/tp5-producer-consumer.svg >/dev/null
 $R sim scenarios/time-clocks.toml --trace $T/clocks.jsonl >/dev/null
 $R viz $T/clocks.jsonl -o $out/time-clocks.svg >/dev/null
 $R sim scenarios/mutex-ricart-agrawala.toml --trace $T/ra.jsonl >/dev/null
@@ -33,5 +35,12 @@ $R viz $T/cx.jsonl -o $out/check-franklin-counterexample.svg >/dev/null
 
 $R eval chang-roberts --nodes 4..256 --runs 20 -o $out/eval-chang-roberts.svg >/dev/null
 $R eval franklin --nodes 4..256 --runs 20 -o $out/eval-franklin.svg >/dev/null
+$R eval producer-consumer --nodes 2..64 --runs 5 -o $out/eval-producer-consumer.svg >/dev/null
+$R sim scenarios/communication-credit-flow.toml --trace $T/cf.jsonl >/dev/null
+$R viz $T/cf.jsonl -o $out/communication-credit-flow.svg >/dev/null
+$R check scenarios/check-credit-ring-broken.toml --trace $T/crcx.jsonl >/dev/null 2>&1 || true
+$R viz $T/crcx.jsonl -o $out/check-credit-ring-broken.svg >/dev/null
+$R eval credit-flow --nodes 2..64 -p buffer=128 -p batch=4 --runs 5 -o $out/eval-credit-flow.svg >/dev/null
+$R eval credit-ring --nodes 2..64 -p buffer=128 --runs 5 -o $out/eval-credit-ring.svg >/dev/null
 rm -rf "$T"
 echo "pictures written to $out"

@@ -29,6 +29,9 @@ macro_rules! algorithms {
 
 algorithms![
     crate::communication::TokenRing,
+    crate::communication::ProducerConsumer,
+    crate::communication::CreditFlow,
+    crate::communication::CreditRing,
     crate::time::LogicalClocks,
     crate::mutex::LamportMutex,
     crate::mutex::RicartAgrawala,

@@ -213,6 +213,14 @@ pub trait Algorithm: Sized + Send + Sync + 'static {
     /// Builds the algorithm from resolved parameters.
     fn from_params(params: &Params) -> Result<Self, ParamError>;
 
+    /// Whether the parameters suit an instance of `n` nodes (a buffer of 4 slots shared
+    /// by 7 producers does not); `Err` says why and what to give instead, in one line.
+    /// Every engine asks before it builds anything, so a mismatch is a usage error
+    /// (exit 2), never a run that fails for a reason the user cannot see.
+    fn check_size(&self, _n: usize) -> Result<(), String> {
+        Ok(())
+    }
+
     /// The initial state of one node.
     fn init(&self, setup: &NodeSetup) -> Self::Node;
 

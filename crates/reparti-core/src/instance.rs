@@ -36,6 +36,9 @@ pub enum SetupError {
     /// The identity assignment is unusable.
     #[error(transparent)]
     Ids(#[from] IdError),
+    /// The parameters do not suit this number of nodes ([`Algorithm::check_size`]).
+    #[error("{0}")]
+    Size(String),
 }
 
 /// A concrete instance of an algorithm.
@@ -82,6 +85,7 @@ impl<A: Algorithm> Instance<A> {
         }
         let topology = Topology::build(&kind, nodes, &mut rng)?;
         params.check_positions(spec.params, topology.len())?;
+        algorithm.check_size(topology.len()).map_err(SetupError::Size)?;
         let idents = ids.assign(topology.len(), &mut rng)?;
         let mut workload =
             algorithm.workload(&WorkloadSetup { n: topology.len(), idents: &idents, topology: &topology }, &mut rng);

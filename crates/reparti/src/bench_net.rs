@@ -209,7 +209,7 @@ fn run_nodes(
         a
     })?;
     let deadline = Instant::now() + Duration::from_secs(300);
-    let addrs = cluster.wait_ready(deadline)?;
+    let addrs = cluster.wait_ready(deadline, Duration::from_secs(300))?;
     cluster.start(&addrs)?;
     let finished = cluster.wait_all(deadline, Duration::from_millis(500), Duration::from_secs(300))?;
     finished

@@ -84,6 +84,10 @@ pub struct Cluster {
     stderr_files: Vec<PathBuf>,
     /// Set by Ctrl-C or SIGTERM: stop the nodes, and let the scratch folder be removed.
     interrupt: Option<Arc<AtomicBool>>,
+    /// Since when each child's process has been seen stopped, and whether that was said.
+    paused_since: Vec<Option<Instant>>,
+    paused_said: Vec<bool>,
+    last_look: Instant,
 }
 
 /// How the run of the cluster ended.
@@ -116,6 +120,9 @@ impl Cluster {
             outputs: vec![String::new(); n],
             stderr_files: Vec::new(),
             interrupt,
+            paused_since: vec![None; n],
+            paused_said: vec![false; n],
+            last_look: Instant::now(),
         };
         for i in 0..n {
             cluster.check_interrupt()?;
@@ -157,11 +164,13 @@ impl Cluster {
     }
 
     /// Waits for every child's `READY ADDR` and returns the addresses by position.
-    pub fn wait_ready(&mut self, deadline: Instant) -> anyhow::Result<Vec<String>> {
+    pub fn wait_ready(&mut self, deadline: Instant, timeout: Duration) -> anyhow::Result<Vec<String>> {
         let n = self.children.len();
         let mut addrs: Vec<Option<String>> = vec![None; n];
+        let running = vec![None; n];
         while addrs.iter().any(Option::is_none) {
             self.check_interrupt()?;
+            self.look_for_paused(&running, timeout);
             let left = deadline.saturating_duration_since(Instant::now());
             match self.lines.recv_timeout(left.min(POLL)) {
                 Ok(Line::Text(i, l)) => match l.strip_prefix("READY ") {
@@ -205,9 +214,6 @@ impl Cluster {
         let mut reports: Vec<Option<Status>> = vec![None; n];
         let mut last_change = Instant::now();
         let mut stopped = false;
-        let mut paused_since: Vec<Option<Instant>> = vec![None; n];
-        let mut paused_said = vec![false; n];
-        let mut last_look = Instant::now();
         loop {
             self.check_interrupt()?;
             while let Ok(line) = self.lines.try_recv() {
@@ -243,10 +249,7 @@ impl Cluster {
             if status.iter().all(Option::is_some) && closed.iter().all(|c| *c) {
                 break;
             }
-            if last_look.elapsed() >= POLL {
-                last_look = Instant::now();
-                self.look_for_paused(&status, &mut paused_since, &mut paused_said, timeout);
-            }
+            self.look_for_paused(&status, timeout);
             if Instant::now() >= deadline {
                 let views: Vec<NodeView> = (0..n)
                     .map(|i| NodeView {
@@ -269,21 +272,20 @@ impl Cluster {
 
     /// Says once on stderr when a node's process has been stopped for a while: the run
     /// cannot end without it, and the user may not know it was paused.
-    fn look_for_paused(
-        &self,
-        status: &[Option<ExitStatus>],
-        since: &mut [Option<Instant>],
-        said: &mut [bool],
-        timeout: Duration,
-    ) {
+    /// Looks at most every [`POLL`], before and after the nodes are ready.
+    fn look_for_paused(&mut self, status: &[Option<ExitStatus>], timeout: Duration) {
+        if self.last_look.elapsed() < POLL {
+            return;
+        }
+        self.last_look = Instant::now();
         for (i, child) in self.children.iter().enumerate() {
             if status[i].is_some() || !stalled::is_stopped(child.id()) {
-                since[i] = None;
+                self.paused_since[i] = None;
                 continue;
             }
-            let first = *since[i].get_or_insert_with(Instant::now);
-            if !said[i] && first.elapsed() >= STOPPED_NOTICE {
-                said[i] = true;
+            let first = *self.paused_since[i].get_or_insert_with(Instant::now);
+            if !self.paused_said[i] && first.elapsed() >= STOPPED_NOTICE {
+                self.paused_said[i] = true;
                 eprintln!(
                     "note: node {i} (pid {}) is stopped (SIGSTOP or a debugger); the run waits for it until --timeout ({} s)",
                     child.id(),

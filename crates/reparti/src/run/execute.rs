@@ -39,7 +39,7 @@ pub fn execute(args: &RunArgs) -> anyhow::Result<Outcome> {
     let timeout = Duration::from_secs_f64(args.timeout);
     let deadline = Instant::now() + timeout;
     let mut cluster = Cluster::spawn(n, &dir, interrupt, |i| job.node_args(i, &dir))?;
-    let addrs = cluster.wait_ready(deadline)?;
+    let addrs = cluster.wait_ready(deadline, timeout)?;
     cluster.start(&addrs)?;
     let finished = cluster.wait_all(deadline, Duration::from_millis(args.idle_ms), timeout)?;
     gather::gather(&job, &dir, &addrs, finished)

@@ -147,6 +147,8 @@ fn setup_error(f: &ScenarioFile, nodes: Option<&Spanned<usize>>, check: bool, e:
         SetupError::Param(ParamError::Syntax(_)) => None,
         SetupError::Topology(_) => kind.as_ref().map(|k| k.span()).or(nodes.map(|n| n.span())),
         SetupError::Unsupported { .. } => kind.as_ref().map(|k| k.span()),
+        // The parameters against the size: point at the node count, where the size is set.
+        SetupError::Size(_) => nodes.map(|n| n.span()),
         SetupError::Ids(_) => f
             .check
             .as_ref()

@@ -1,0 +1,94 @@
+//! The consumer's side of flow control, shared by [`credit_flow`](super::credit_flow)
+//! and [`credit_ring`](super::credit_ring): a buffer of `N` slots that the consumer
+//! drains one item per tick of its `consume` timer, and the record that lets a terminal
+//! property say "every item consumed exactly once, in its producer's order".
+//!
+//! The consumer drains on a timer rather than on an input so that a run is finite and
+//! the checker explores every speed of consumption: a pending timer may fire at any
+//! step, so the consumer may be slower or faster than any producer. The timer is set
+//! only while the buffer holds something, hence quiescence once everything is consumed.
+
+use reparti_core::{Context, Message, NodeId, Timer};
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+
+/// The consumer's timer: one item consumed per tick.
+pub const CONSUME: Timer = "consume";
+
+/// An item in the buffer: who produced it and its number at that producer.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+pub struct Item {
+    /// The producer's position.
+    pub from: u32,
+    /// Its number among that producer's items, from 0.
+    pub seq: u32,
+}
+
+/// The consumer's buffer and what it has consumed.
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Default, Serialize, Deserialize)]
+pub struct Buffer {
+    /// Items received, not yet consumed, oldest first.
+    pub buf: VecDeque<Item>,
+    /// Items consumed, per producer position (index 0, the consumer, stays 0).
+    pub consumed: Vec<u32>,
+    /// The first item consumed out of its producer's order, if any (kept, not
+    /// panicked on: the terminal property reports it).
+    pub misordered: Option<(Item, u32)>,
+}
+
+impl Buffer {
+    /// An empty buffer for a run of `n` nodes.
+    pub fn new(n: usize) -> Self {
+        Buffer { buf: VecDeque::new(), consumed: vec![0; n], misordered: None }
+    }
+
+    /// Stores an item; starts the consumption timer when the buffer was empty (a
+    /// non-empty buffer already has one pending).
+    pub fn receive<M: Message>(&mut self, item: Item, ctx: &mut Context<'_, M>) {
+        if self.buf.is_empty() {
+            ctx.set_timer(CONSUME, 1.0);
+        }
+        self.buf.push_back(item);
+    }
+
+    /// Consumes the oldest item (one timer tick); re-arms the timer while items remain.
+    /// Returns the item consumed, `None` on a stray tick.
+    pub fn consume<M: Message>(&mut self, ctx: &mut Context<'_, M>) -> Option<Item> {
+        let item = self.buf.pop_front()?;
+        if let Some(count) = self.consumed.get_mut(item.from as usize) {
+            if item.seq != *count && self.misordered.is_none() {
+                self.misordered = Some((item, *count));
+            }
+            *count += 1;
+        }
+        ctx.output("consume", item.from as u64);
+        if !self.buf.is_empty() {
+            ctx.set_timer(CONSUME, 1.0);
+        }
+        Some(item)
+    }
+
+    /// The terminal check, given what each producer sent (by position; the consumer's
+    /// own entry ignored) and what each still has pending.
+    pub fn all_consumed_in_order(&self, sent: &[u32], pending: &[usize]) -> Result<(), String> {
+        if let Some((item, expected)) = self.misordered {
+            return Err(format!(
+                "item {}#{} was consumed when {}#{expected} was due: out of the producer's order",
+                item.from, item.seq, item.from
+            ));
+        }
+        if !self.buf.is_empty() {
+            return Err(format!("{} item(s) are still in the buffer", self.buf.len()));
+        }
+        for (p, (&s, &left)) in sent.iter().zip(pending).enumerate().skip(1) {
+            if left > 0 {
+                return Err(format!("producer {} still has {left} item(s) it never sent", NodeId(p as u32)));
+            }
+            let got = self.consumed.get(p).copied().unwrap_or(0);
+            if got != s {
+                return Err(format!("producer {p} sent {s} item(s) but {got} were consumed"));
+            }
+        }
+        Ok(())
+    }
+}
