@@ -258,14 +258,12 @@ fn the_sheets_server_hears_fin_from_reparti() {
     );
     let ready = sheet_server.wait_for("serveur en écoute sur le port");
     let port = ready.rsplit(' ').next().unwrap_or_default();
-    let started = Instant::now();
     let (code, out, err) = connect(&[&format!("127.0.0.1:{port}"), "--timeout", "5"], "bonjour\nça va ?\nfin\n");
     assert_eq!(code, Some(0), "stderr: {err}");
     assert!(out.contains("salut\nbien\n"), "{out}");
     // The server answered bare, so reparti sent `fin` bare too: the sheet's `msg.lower()
     // == 'fin'` saw it and closed at once — no wait for the timeout, no note.
     assert!(!out.contains("did not close"), "{out}");
-    assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
     sheet_server.wait_for("fin du dialogue");
     let log = sheet_server.transcript();
     assert!(log.contains("reçu : fin") && !log.lines().any(|l| l == "reçu : "), "{log}");

@@ -194,11 +194,13 @@ mod tests {
     #[test]
     fn lines_split_and_bare_chunks_end_at_a_pause() {
         let (mut peer, mut incoming) = pair();
+        // Measured from before the bytes are sent: the pause runs from their arrival,
+        // so a slow machine between the send and the reads cannot make it look short.
+        let started = Instant::now();
         peer.write_all(b"un\r\ndeux\ntrois").expect("send");
         let (a, b) = (message(&mut incoming), message(&mut incoming));
         assert_eq!((a.text.as_str(), a.framing), ("un", Framing::Line));
         assert_eq!((b.text.as_str(), b.framing), ("deux", Framing::Line));
-        let started = Instant::now();
         let c = message(&mut incoming);
         assert_eq!((c.text.as_str(), c.framing, c.cut), ("trois", Framing::Bare, false));
         assert!(started.elapsed() >= QUIET, "a bare chunk waits for the pause");
