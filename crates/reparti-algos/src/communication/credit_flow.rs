@@ -294,14 +294,7 @@ impl Algorithm for CreditFlow {
     }
 
     fn check_size(&self, n: usize) -> Result<(), String> {
-        let producers = n.saturating_sub(1);
-        if (self.buffer as usize) < producers {
-            return Err(format!(
-                "buffer={} gives {producers} producers fewer slots than one each: give -p buffer={producers} or more, or fewer nodes",
-                self.buffer
-            ));
-        }
-        Ok(())
+        super::flow_consumer::slot_for_each_producer(self.buffer, n)
     }
 
     fn init(&self, setup: &NodeSetup) -> Node {

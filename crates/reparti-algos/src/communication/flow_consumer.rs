@@ -12,6 +12,19 @@ use reparti_core::{Context, Message, NodeId, Timer};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
+/// Refuses a buffer of `slots` that cannot give each of the `n − 1` producers a slot:
+/// some producer could never send (static quotas), or a lap could not serve them all
+/// (the token ring). Both algorithms' [`check_size`](reparti_core::Algorithm::check_size).
+pub fn slot_for_each_producer(slots: u32, n: usize) -> Result<(), String> {
+    let producers = n.saturating_sub(1);
+    if (slots as usize) < producers {
+        return Err(format!(
+            "buffer={slots} gives {producers} producers fewer slots than one each: give -p buffer={producers} or more, or fewer nodes"
+        ));
+    }
+    Ok(())
+}
+
 /// The consumer's timer: one item consumed per tick.
 pub const CONSUME: Timer = "consume";
 
