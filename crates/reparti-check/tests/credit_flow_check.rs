@@ -6,10 +6,10 @@
 
 mod common;
 
-use common::{assert_all_hold, assert_replays, assert_violates, cfg, run, run_traced, with_params};
+use common::{assert_all_hold, caught_shortest, cfg, run, with_params};
 use reparti_algos::communication::credit_flow::{Input, Node};
 use reparti_algos::communication::CreditFlow;
-use reparti_check::{CheckConfig, NetworkKind, StopReason};
+use reparti_check::{CheckConfig, NetworkKind};
 use reparti_core::{
     Algorithm, AlgorithmSpec, IdAssignment, NodeSetup, ParamError, Params, Properties, RunFacts, ScheduledInput,
     WorkloadSetup,
@@ -20,17 +20,6 @@ const NO_OVERFLOW: &str = "no overflow: |buf| <= N";
 
 fn check_cfg(n: usize, params: &[(&str, &str)]) -> CheckConfig {
     with_params(cfg(n, IdAssignment::Asc, NetworkKind::Fifo), params)
-}
-
-/// BFS finds `property` violated in `len` steps, not in `len − 1`, and the trace replays.
-fn caught_shortest<A: Algorithm>(c: &CheckConfig, property: &str, what: &str) -> usize {
-    let (r, trace) = run_traced::<A>(c);
-    let len = assert_violates(&r, property, what);
-    assert_replays::<A>(&trace, property, what);
-    let shorter = run::<A>(&CheckConfig { max_depth: Some(len as u64 - 1), ..c.clone() });
-    assert!(shorter.counterexample.is_none(), "{what}: a shorter counterexample exists");
-    assert_eq!(shorter.stop, StopReason::Depth, "{what}");
-    len
 }
 
 #[test]

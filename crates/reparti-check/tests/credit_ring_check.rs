@@ -7,26 +7,15 @@
 
 mod common;
 
-use common::{assert_all_hold, assert_replays, assert_violates, cfg, run, run_traced, with_params};
+use common::{assert_all_hold, caught_shortest, cfg, run, with_params};
 use reparti_algos::communication::CreditRing;
-use reparti_check::{CheckConfig, NetworkKind, StopReason};
+use reparti_check::{CheckConfig, NetworkKind};
 use reparti_core::IdAssignment;
 
 const FAIR_LAP: &str = "a lap that starts with all N slots free serves every producer with items";
 
 fn check_cfg(n: usize, params: &[(&str, &str)]) -> CheckConfig {
     with_params(cfg(n, IdAssignment::Asc, NetworkKind::Fifo), params)
-}
-
-/// BFS finds `property` violated in `len` steps, not in `len − 1`, and the trace replays.
-fn caught_shortest(c: &CheckConfig, property: &str, what: &str) -> usize {
-    let (r, trace) = run_traced::<CreditRing>(c);
-    let len = assert_violates(&r, property, what);
-    assert_replays::<CreditRing>(&trace, property, what);
-    let shorter = run::<CreditRing>(&CheckConfig { max_depth: Some(len as u64 - 1), ..c.clone() });
-    assert!(shorter.counterexample.is_none(), "{what}: a shorter counterexample exists");
-    assert_eq!(shorter.stop, StopReason::Depth, "{what}");
-    len
 }
 
 #[test]
@@ -51,7 +40,7 @@ fn a_token_without_its_cap_passes_the_last_producer_over() {
     for n in [3usize, 4] {
         let c = check_cfg(n, &[("buffer", "3"), ("items", "3"), ("fixed", "false")]);
         let what = format!("credit-ring fixed=false n={n}");
-        let len = caught_shortest(&c, FAIR_LAP, &what);
+        let len = caught_shortest::<CreditRing>(&c, FAIR_LAP, &what);
         // The token's first two hops: P_1 takes all 3 slots, P_2 finds none.
         assert_eq!(len, 2, "{what}");
         let r = run::<CreditRing>(&c);
@@ -65,7 +54,7 @@ fn a_token_without_its_cap_passes_the_last_producer_over() {
 fn the_references_ceiling_cap_can_leave_the_last_producer_out() {
     // N = 4, m = 3: ⌈4/3⌉ = 2, so P_1 and P_2 take two each and P_3 none.
     let c = check_cfg(4, &[("buffer", "4"), ("items", "2"), ("cap", "2")]);
-    let len = caught_shortest(&c, FAIR_LAP, "credit-ring cap=⌈N/m⌉");
+    let len = caught_shortest::<CreditRing>(&c, FAIR_LAP, "credit-ring cap=⌈N/m⌉");
     assert_eq!(len, 3);
     // The default, ⌊4/3⌋ = 1: every property, liveness included.
     let r = run::<CreditRing>(&check_cfg(4, &[("buffer", "4"), ("items", "2")]));
@@ -78,7 +67,7 @@ fn the_references_ceiling_cap_can_leave_the_last_producer_out() {
 fn unordered_channels_consume_out_of_order() {
     let c = with_params(cfg(2, IdAssignment::Asc, NetworkKind::Unordered), &[("buffer", "2"), ("items", "2")]);
     let property = "the token rests; every item consumed exactly once, in its producer's order";
-    let len = caught_shortest(&c, property, "credit-ring on unordered channels");
+    let len = caught_shortest::<CreditRing>(&c, property, "credit-ring on unordered channels");
     // The token to P_1 (which sends both items), DATA#1 then DATA#0, two ticks, and the
     // token home, where it rests: the order is judged at the end.
     assert_eq!(len, 6);

@@ -110,3 +110,15 @@ pub fn assert_replays<A: Algorithm>(trace: &[u8], property: &str, what: &str) {
     assert!(r.same_violation(), "{what}: trace says «{expected}», replay reached «{reached}»");
     assert!(r.steps > 0, "{what}: nothing was replayed");
 }
+
+/// BFS finds `property` violated in `len` steps and not in `len − 1` (the counterexample
+/// is the shortest), and the trace replays to the same violation; returns `len`.
+pub fn caught_shortest<A: Algorithm>(c: &CheckConfig, property: &str, what: &str) -> usize {
+    let (r, trace) = run_traced::<A>(c);
+    let len = assert_violates(&r, property, what);
+    assert_replays::<A>(&trace, property, what);
+    let shorter = run::<A>(&CheckConfig { max_depth: Some(len as u64 - 1), ..c.clone() });
+    assert!(shorter.counterexample.is_none(), "{what}: a shorter counterexample exists");
+    assert_eq!(shorter.stop, reparti_check::StopReason::Depth, "{what}");
+    len
+}
