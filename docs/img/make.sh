@@ -42,5 +42,22 @@ $R check scenarios/check-credit-ring-broken.toml --trace $T/crcx.jsonl >/dev/nul
 $R viz $T/crcx.jsonl -o $out/check-credit-ring-broken.svg >/dev/null
 $R eval credit-flow --nodes 2..64 -p buffer=128 -p batch=4 --runs 5 -o $out/eval-credit-flow.svg >/dev/null
 $R eval credit-ring --nodes 2..64 -p buffer=128 --runs 5 -o $out/eval-credit-ring.svg >/dev/null
+$R sim scenarios/communication-rendezvous.toml --trace $T/rdv.jsonl >/dev/null
+$R viz $T/rdv.jsonl -o $out/communication-rendezvous.svg >/dev/null
+$R sim scenarios/communication-rendezvous-symmetric.toml --trace $T/rdvs.jsonl >/dev/null
+$R viz $T/rdvs.jsonl -o $out/communication-rendezvous-symmetric.svg >/dev/null
+$R check scenarios/check-rendezvous-naive.toml --trace $T/rdvcx.jsonl >/dev/null 2>&1 || true
+$R viz $T/rdvcx.jsonl -o $out/check-rendezvous-naive.svg >/dev/null
+$R eval rendezvous --nodes 2..64 -p choice=3 --runs 5 -o $out/eval-rendezvous.svg >/dev/null
+$R eval rendezvous-symmetric --nodes 2..64 -p choice=3 --runs 5 -o $out/eval-rendezvous-symmetric.svg >/dev/null
+$R sim scenarios/communication-credit-allocator.toml --trace $T/ca.jsonl >/dev/null
+$R viz $T/ca.jsonl -o $out/communication-credit-allocator.svg >/dev/null
+$R eval credit-allocator --nodes 2..64 -p buffer=32 -p ask=4 --runs 5 -o $out/eval-credit-allocator.svg >/dev/null
+$R eval credit-flow credit-allocator credit-ring producer-consumer --nodes 2,3,4,6,8,12,16 -p buffer=16 -p items=6 --delay uniform:0.5,1.5 --runs 10 --per consumed --since produced -o $out/eval-flow-control.svg >/dev/null
+$R sim scenarios/communication-fifo-layer.toml --trace $T/fifo.jsonl >/dev/null
+$R viz $T/fifo.jsonl -o $out/communication-fifo-layer.svg >/dev/null
+$R check scenarios/check-fifo-stream-unordered.toml --trace $T/fscx.jsonl >/dev/null 2>&1 || true
+$R viz $T/fscx.jsonl -o $out/check-fifo-stream-unordered.svg >/dev/null
+$R eval lamport-mutex+fifo --nodes 2..32 --runs 5 -p fifo_window=4 -o $out/eval-lamport-mutex-fifo.svg >/dev/null
 rm -rf "$T"
 echo "pictures written to $out"

@@ -4,14 +4,20 @@
 //! type ([`visit`]), the names in catalogue order ([`names`]) and the self-descriptions
 //! ([`specs`]); an algorithm's name is the one its own `AlgorithmSpec` gives, so it is
 //! written in one place too. Adding an algorithm is one line here.
+//!
+//! Layers compose by name: `NAME+fifo` is the algorithm `NAME` run over the FIFO layer
+//! ([`FifoLayer`]), so that every path that carries an algorithm's name — a trace's
+//! header, a counterexample, the processes of `reparti run`, a scenario file — carries
+//! the layer too, and no engine or command needs to know about it.
 
+use crate::communication::fifo_layer::{self, FifoLayer};
 use reparti_core::{Algorithm, AlgorithmSpec, AlgorithmVisitor};
 
 /// The catalogue, in the order `reparti list` shows it (by chapter, then by age).
 macro_rules! algorithms {
     ($($algorithm:ty),* $(,)?) => {
-        /// Calls `visitor.visit::<A>()` for the algorithm named `name`; `None` if there is none.
-        pub fn visit<V: AlgorithmVisitor>(name: &str, visitor: V) -> Option<V::Output> {
+        /// Calls `visitor.visit::<A>()` for the algorithm of the catalogue named `name`.
+        fn visit_listed<V: AlgorithmVisitor>(name: &str, visitor: V) -> Option<V::Output> {
             $(
                 if <$algorithm as Algorithm>::spec().name == name {
                     return Some(visitor.visit::<$algorithm>());
@@ -31,7 +37,11 @@ algorithms![
     crate::communication::TokenRing,
     crate::communication::ProducerConsumer,
     crate::communication::CreditFlow,
+    crate::communication::CreditAllocator,
     crate::communication::CreditRing,
+    crate::communication::Rendezvous,
+    crate::communication::RendezvousSymmetric,
+    crate::communication::FifoStream,
     crate::time::LogicalClocks,
     crate::mutex::LamportMutex,
     crate::mutex::RicartAgrawala,
@@ -40,14 +50,44 @@ algorithms![
     crate::election::Franklin,
 ];
 
+/// Calls `visitor.visit::<A>()` for the algorithm named `name`, a layer included
+/// (`lamport-mutex+fifo`); `None` if there is none.
+pub fn visit<V: AlgorithmVisitor>(name: &str, visitor: V) -> Option<V::Output> {
+    match name.strip_suffix(fifo_layer::SUFFIX) {
+        Some(app) => visit_listed(app, OverFifo(visitor)),
+        None => visit_listed(name, visitor),
+    }
+}
+
+/// Hands a visitor the algorithm it is given, run over the FIFO layer.
+struct OverFifo<V>(V);
+
+impl<V: AlgorithmVisitor> AlgorithmVisitor for OverFifo<V> {
+    type Output = V::Output;
+    fn visit<A: Algorithm>(self) -> V::Output {
+        self.0.visit::<FifoLayer<A>>()
+    }
+}
+
+/// The layers an algorithm of the catalogue can be run under, as name suffixes.
+pub const LAYERS: &[(&str, &str)] =
+    &[(fifo_layer::SUFFIX, "FIFO channels over a network that reorders (sequence numbers, hold-back)")];
+
 /// Every algorithm's name, in catalogue order.
 pub fn names() -> Vec<&'static str> {
     specs().into_iter().map(|s| s.name).collect()
 }
 
-/// The self-description of the algorithm named `name`.
+/// The self-description of the algorithm named `name`, layers included.
 pub fn find(name: &str) -> Option<AlgorithmSpec> {
-    specs().into_iter().find(|s| s.name == name)
+    struct Spec;
+    impl AlgorithmVisitor for Spec {
+        type Output = AlgorithmSpec;
+        fn visit<A: Algorithm>(self) -> AlgorithmSpec {
+            A::spec()
+        }
+    }
+    visit(name, Spec)
 }
 
 /// The catalogue name closest to `name`, to suggest after a typo (normalized
@@ -96,6 +136,18 @@ mod tests {
             let resolved = reparti_core::Params::resolve(spec.name, spec.params, &[]);
             assert!(resolved.is_ok(), "{}: {resolved:?}", spec.name);
         }
+    }
+
+    #[test]
+    fn a_layer_suffix_names_the_algorithm_over_the_layer() {
+        let spec = find("lamport-mutex+fifo").expect("the FIFO layer composes with any algorithm");
+        assert_eq!(spec.name, "lamport-mutex+fifo");
+        assert!(!spec.needs_fifo, "the layer gives FIFO: the run needs no FIFO network");
+        assert!(spec.params.iter().any(|p| p.name == "fifo_window"));
+        assert!(spec.params.iter().any(|p| p.name == "requests"), "the application's parameters stay");
+        assert!(find("lamport-mutex").is_some_and(|s| s.needs_fifo));
+        assert!(find("no-such+fifo").is_none());
+        assert!(find("lamport-mutex+fifo+fifo").is_none(), "one FIFO layer is enough");
     }
 
     #[test]

@@ -19,4 +19,5 @@ pub mod mutex;
 pub mod testing;
 pub mod time;
 
-pub use catalogue::{find, names, specs, suggest, visit};
+pub use catalogue::{find, names, specs, suggest, visit, LAYERS};
+pub use communication::fifo_layer::SUFFIX as FIFO_SUFFIX;

@@ -84,9 +84,9 @@ impl Algorithm for Stray {
         Properties {
             invariants: Vec::new(),
             terminal: vec![if self.wrong {
-                Terminal { name: "each node received two pings (wrong)", check: two_pings_each }
+                Terminal::<StrayNode>::new("each node received two pings (wrong)", two_pings_each)
             } else {
-                Terminal { name: "each node received its predecessor's ping", check: one_ping_each }
+                Terminal::<StrayNode>::new("each node received its predecessor's ping", one_ping_each)
             }],
         }
     }

@@ -57,7 +57,7 @@ fn conservation_and_exact_counts_across_seeds_sizes_batches_and_delays() {
     println!("credit-flow: {runs} simulated runs, every property and count held");
 }
 
-/// One producer, b = 1: two messages per item, as §1.1 says.
+/// One producer, b = 1: two messages per item (one DATA, one CREDIT).
 #[test]
 fn one_producer_batch_one_costs_two_messages_per_item() {
     let network = NetworkModel::default();

@@ -432,7 +432,7 @@ impl<A: Algorithm> Model<A> {
             let verdict = match inv {
                 Invariant::Count { node, msg, min, max, .. } => {
                     let total: u64 =
-                        s.nodes.iter().map(node).sum::<u64>() + s.net.iter().map(|p| msg(&p.msg)).sum::<u64>();
+                        s.nodes.iter().map(|x| node(x)).sum::<u64>() + s.net.iter().map(|p| msg(&p.msg)).sum::<u64>();
                     if total < *min || total > *max {
                         let range =
                             if min == max { format!("exactly {min}") } else { format!("between {min} and {max}") };
@@ -441,8 +441,8 @@ impl<A: Algorithm> Model<A> {
                         Ok(())
                     }
                 }
-                Invariant::Local { check, .. } => s.nodes.iter().try_for_each(check),
-                Invariant::Global { check, .. } => self.with_world(s, check),
+                Invariant::Local { check, .. } => s.nodes.iter().try_for_each(|x| check(x)),
+                Invariant::Global { check, .. } => self.with_world(s, |w| check(w)),
                 Invariant::Delivery { .. } => Ok(()),
             };
             if let Err(why) = verdict {

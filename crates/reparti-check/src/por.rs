@@ -62,8 +62,9 @@ pub fn candidate<A: Algorithm>(m: &Model<A>, s: &StateOf<A>, enabled: &[Action])
 pub fn invisible<A: Algorithm>(m: &Model<A>, before: &StateOf<A>, after: &StateOf<A>, p: u32) -> bool {
     m.props.invariants.iter().all(|inv| match inv {
         Invariant::Count { node, msg, .. } => {
-            let total =
-                |s: &StateOf<A>| s.nodes.iter().map(node).sum::<u64>() + s.net.iter().map(|k| msg(&k.msg)).sum::<u64>();
+            let total = |s: &StateOf<A>| {
+                s.nodes.iter().map(|x| node(x)).sum::<u64>() + s.net.iter().map(|k| msg(&k.msg)).sum::<u64>()
+            };
             total(before) == total(after)
         }
         Invariant::Local { check, .. } => {

@@ -134,7 +134,9 @@ struct RacyNode {
 struct Never;
 
 impl Message for Never {
-    const KINDS: &'static [&'static str] = &["NEVER"];
+    fn kinds() -> &'static [&'static str] {
+        &["NEVER"]
+    }
     fn kind(&self) -> usize {
         0
     }
@@ -198,14 +200,20 @@ impl Algorithm for Racy {
 
     fn properties(&self) -> Properties<RacyNode> {
         Properties {
-            invariants: vec![Invariant::Local {
-                name: "x is never 2",
-                check: |s| if s.x == 2 { Err("x = 2".into()) } else { Ok(()) },
-            }],
-            terminal: vec![Terminal {
-                name: "x is not 3 at the end",
-                check: |w| if w.nodes[0].x == 3 { Err("x = 3".into()) } else { Ok(()) },
-            }],
+            invariants: vec![Invariant::<RacyNode>::local("x is never 2", |s| {
+                if s.x == 2 {
+                    Err("x = 2".into())
+                } else {
+                    Ok(())
+                }
+            })],
+            terminal: vec![Terminal::<RacyNode>::new("x is not 3 at the end", |w| {
+                if w.nodes[0].x == 3 {
+                    Err("x = 3".into())
+                } else {
+                    Ok(())
+                }
+            })],
         }
     }
 }
@@ -261,7 +269,9 @@ struct TwinNode {
 struct M;
 
 impl Message for M {
-    const KINDS: &'static [&'static str] = &["M"];
+    fn kinds() -> &'static [&'static str] {
+        &["M"]
+    }
     fn kind(&self) -> usize {
         0
     }
@@ -309,10 +319,13 @@ impl Algorithm for Twins {
 
     fn properties(&self) -> Properties<TwinNode> {
         Properties {
-            invariants: vec![Invariant::Delivery {
-                name: "the message stamped 2 is never delivered",
-                check: |d| if d.send_lamport == 2 { Err(format!("delivered at {}", d.recv_lamport)) } else { Ok(()) },
-            }],
+            invariants: vec![Invariant::<TwinNode>::delivery("the message stamped 2 is never delivered", |d| {
+                if d.send_lamport == 2 {
+                    Err(format!("delivered at {}", d.recv_lamport))
+                } else {
+                    Ok(())
+                }
+            })],
             terminal: vec![],
         }
     }

@@ -25,7 +25,9 @@ struct LocalThenSend;
 struct Hello;
 
 impl Message for Hello {
-    const KINDS: &'static [&'static str] = &["HELLO"];
+    fn kinds() -> &'static [&'static str] {
+        &["HELLO"]
+    }
     fn kind(&self) -> usize {
         0
     }
@@ -74,10 +76,13 @@ impl Algorithm for LocalThenSend {
 
     fn properties(&self) -> Properties<Listener> {
         Properties {
-            invariants: vec![Invariant::Local {
-                name: NOBODY_HEARD,
-                check: |s| if s.heard { Err("a node heard".into()) } else { Ok(()) },
-            }],
+            invariants: vec![Invariant::<Listener>::local(NOBODY_HEARD, |s| {
+                if s.heard {
+                    Err("a node heard".into())
+                } else {
+                    Ok(())
+                }
+            })],
             terminal: vec![],
         }
     }

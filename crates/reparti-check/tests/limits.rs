@@ -162,7 +162,9 @@ enum Ball {
 }
 
 impl Message for Ball {
-    const KINDS: &'static [&'static str] = &["PING", "PONG"];
+    fn kinds() -> &'static [&'static str] {
+        &["PING", "PONG"]
+    }
     fn kind(&self) -> usize {
         match self {
             Ball::Ping => 0,
@@ -231,10 +233,13 @@ impl Algorithm for Loop {
     fn properties(&self) -> Properties<LoopNode> {
         Properties {
             invariants: vec![],
-            terminal: vec![Terminal {
-                name: "node 1 stopped",
-                check: |w| if w.nodes[1].stopped { Ok(()) } else { Err("node 1 did not stop".into()) },
-            }],
+            terminal: vec![Terminal::<LoopNode>::new("node 1 stopped", |w| {
+                if w.nodes[1].stopped {
+                    Ok(())
+                } else {
+                    Err("node 1 did not stop".into())
+                }
+            })],
         }
     }
 }

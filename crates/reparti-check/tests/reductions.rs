@@ -163,7 +163,9 @@ enum Hop {
 }
 
 impl Message for Hop {
-    const KINDS: &'static [&'static str] = &["TICK", "BACK"];
+    fn kinds() -> &'static [&'static str] {
+        &["TICK", "BACK"]
+    }
     fn kind(&self) -> usize {
         match self {
             Hop::Tick => 0,
@@ -217,17 +219,14 @@ impl Algorithm for Shortcut {
 
     fn properties(&self) -> Properties<ShortcutNode> {
         Properties {
-            invariants: vec![Invariant::Count {
-                name: "at most 4 receptions",
-                node: |s| s.got as u64,
-                msg: |_| 0,
-                min: 0,
-                max: 4,
-            }],
-            terminal: vec![Terminal {
-                name: "node 0 got its TICK and the BACK",
-                check: |w| if w.nodes[0].got == 2 { Ok(()) } else { Err(format!("node 0 got {}", w.nodes[0].got)) },
-            }],
+            invariants: vec![Invariant::<ShortcutNode>::count("at most 4 receptions", |s| s.got as u64, |_| 0, 0, 4)],
+            terminal: vec![Terminal::<ShortcutNode>::new("node 0 got its TICK and the BACK", |w| {
+                if w.nodes[0].got == 2 {
+                    Ok(())
+                } else {
+                    Err(format!("node 0 got {}", w.nodes[0].got))
+                }
+            })],
         }
     }
 }

@@ -18,7 +18,9 @@ use serde::{Deserialize, Serialize};
 struct Hello;
 
 impl Message for Hello {
-    const KINDS: &'static [&'static str] = &["HELLO"];
+    fn kinds() -> &'static [&'static str] {
+        &["HELLO"]
+    }
     fn kind(&self) -> usize {
         0
     }
@@ -82,27 +84,24 @@ impl Algorithm for Greetings {
     fn properties(&self) -> Properties<Greeter> {
         let mut props = Properties {
             invariants: Vec::new(),
-            terminal: vec![Terminal {
-                name: "everyone was greeted by every neighbour",
-                check: |w: &reparti_core::World<'_, Greeter>| {
-                    let want = (w.nodes.len() - 1) as u32;
-                    match w.nodes.iter().all(|g| g.greeted_by == want || g.greeted_by == 1) {
-                        true => Ok(()),
-                        false => Err("a greeting is missing".into()),
-                    }
-                },
-            }],
+            terminal: vec![Terminal::<Greeter>::new("everyone was greeted by every neighbour", |w| {
+                let want = (w.nodes.len() - 1) as u32;
+                match w.nodes.iter().all(|g| g.greeted_by == want || g.greeted_by == 1) {
+                    true => Ok(()),
+                    false => Err("a greeting is missing".into()),
+                }
+            })],
         };
         if self.limit < 100 {
-            // A bound the configuration can make too tight: fn pointers cannot capture,
-            // so the tight variant is fixed at 2.
-            props.invariants.push(Invariant::Count {
-                name: "no node greeted more than twice",
-                node: |g| u64::from(g.greeted_by > 2),
-                msg: |_| 0,
-                min: 0,
-                max: 0,
-            });
+            // A bound the configuration can make too tight.
+            let limit = self.limit;
+            props.invariants.push(Invariant::<Greeter>::count(
+                "no node greeted more than the limit",
+                move |g| u64::from(g.greeted_by > limit),
+                |_| 0,
+                0,
+                0,
+            ));
         }
         props
     }
@@ -154,7 +153,7 @@ fn symmetry_never_changes_a_verdict() {
         let mut c = cfg(4, TopologyKind::Complete, "full", reduce);
         c.params.push(("limit".into(), "2".into()));
         let r = check::<Greetings>(&c, false, &|_| {}, None).expect("the model builds");
-        let p = r.property("no node greeted more than twice").expect("declared");
+        let p = r.property("no node greeted more than the limit").expect("declared");
         assert_eq!(p.holds, Some(false), "reduce = {reduce}");
         let cx = r.counterexample.expect("a counterexample");
         assert_eq!(cx.steps.len(), 3, "three deliveries to one node, the shortest way to break the bound");

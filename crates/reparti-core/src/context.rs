@@ -228,4 +228,45 @@ impl<'a, M: Clone> Context<'a, M> {
     pub fn log(&mut self, line: impl Into<String>) {
         self.effects.push(Effect::Log(line.into()));
     }
+
+    /// Runs `handler` — a handler of a process this one wraps, as a control layer wraps
+    /// an application (see [`crate::layer`]) — with a context over the wrapped process's
+    /// messages, then records its effects here, in the order it made them: each send as
+    /// the message `wrap(to, msg)` returns, with the stamp the wrapped send got, and every
+    /// other effect unchanged. The clocks are this node's: a wrapped send ticks them
+    /// as any send does. When `wrap` returns `None` the layer has kept the message (to
+    /// send it later, as a window does) and nothing is recorded for it.
+    pub fn lift<N: Clone>(
+        &mut self,
+        handler: impl FnOnce(&mut Context<'_, N>),
+        mut wrap: impl FnMut(NodeId, N) -> Option<M>,
+    ) {
+        let mut inner = Vec::new();
+        {
+            let mut ctx = Context::new(
+                self.me,
+                self.n,
+                self.neighbours,
+                &mut *self.lamport,
+                self.vector.as_deref_mut(),
+                &mut inner,
+                self.clocks_declared,
+            );
+            handler(&mut ctx);
+        }
+        for effect in inner {
+            let lifted = match effect {
+                Effect::Send { to, msg, lamport, vector } => match wrap(to, msg) {
+                    Some(msg) => Effect::Send { to, msg, lamport, vector },
+                    None => continue,
+                },
+                Effect::SetTimer { timer, after } => Effect::SetTimer { timer, after },
+                Effect::CancelTimer { timer } => Effect::CancelTimer { timer },
+                Effect::Output { key, value } => Effect::Output { key, value },
+                Effect::Log(line) => Effect::Log(line),
+                Effect::Local { lamport, vector } => Effect::Local { lamport, vector },
+            };
+            self.effects.push(lifted);
+        }
+    }
 }

@@ -122,10 +122,13 @@ impl RunFacts<'_> {
 
     /// What an [`Expectation`] with this `counts` measures in the run: `total` (every
     /// message sent), `output:KEY` (the largest value output under `KEY`, 0 if none), or
-    /// a message type (how many of that type were sent).
+    /// a message type (how many of that type were sent), or types joined by `+` (how
+    /// many of any of them: a layer's count of its application's messages).
     pub fn measured(&self, counts: &str) -> u64 {
         if counts == "total" {
             self.sent_by_type.values().sum()
+        } else if counts.contains('+') {
+            counts.split('+').map(|kind| self.sent_by_type.get(kind).copied().unwrap_or(0)).sum()
         } else if let Some(key) = counts.strip_prefix("output:") {
             self.output_max(key).unwrap_or(0).max(0) as u64
         } else {

@@ -26,7 +26,7 @@
 //! #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 //! struct Hello;
 //! impl Message for Hello {
-//!     const KINDS: &'static [&'static str] = &["HELLO"];
+//!     fn kinds() -> &'static [&'static str] { &["HELLO"] }
 //!     fn kind(&self) -> usize { 0 }
 //! }
 //!
@@ -54,6 +54,7 @@ pub mod host;
 pub mod id;
 pub mod idents;
 pub mod instance;
+pub mod layer;
 pub mod machine_memory;
 pub mod params;
 pub mod process;
@@ -74,6 +75,7 @@ pub use host::{ClockAt, ClockSlot, EffectSink, NodeHost, Place, Recorder, Sent, 
 pub use id::NodeId;
 pub use idents::IdAssignment;
 pub use instance::{Instance, SetupError};
+pub use layer::{lift_properties, Layer};
 pub use params::{ParamError, ParamKind, ParamSpec, Params};
 pub use process::{Message, NodeSetup, Process, Timer};
 pub use property::{Invariant, Properties, Terminal, World};

@@ -17,17 +17,20 @@ pub type Timer = &'static str;
 
 /// A message type of an algorithm.
 ///
-/// `KINDS` lists the message type names (`"ELECT"`, `"ELECTED"`, ...); `kind` says which
+/// `kinds()` lists the message type names (`"ELECT"`, `"ELECTED"`, ...); `kind` says which
 /// one a message is. Engines count messages by kind with a plain array index, which keeps
 /// the counting off the hot path's hash tables.
 pub trait Message: StateBounds {
     /// Every message type name of the algorithm, in a fixed order.
-    const KINDS: &'static [&'static str];
-    /// The index in [`Message::KINDS`] of this message's type.
+    ///
+    /// A function rather than a constant so that a layer generic over an application's
+    /// messages (a FIFO layer, a snapshot) can list the application's kinds and its own.
+    fn kinds() -> &'static [&'static str];
+    /// The index in [`Message::kinds()`] of this message's type.
     fn kind(&self) -> usize;
     /// This message's type name.
     fn kind_name(&self) -> &'static str {
-        Self::KINDS[self.kind()]
+        Self::kinds()[self.kind()]
     }
 
     /// Renames every node this message names: node `i` becomes `map[i]`. Needed only by

@@ -12,6 +12,18 @@
 
 use crate::id::NodeId;
 use crate::process::Process;
+use std::sync::Arc;
+
+/// A weight of one node (for [`Invariant::Count`]).
+pub type NodeWeight<N> = Arc<dyn Fn(&N) -> u64 + Send + Sync>;
+/// A weight of one message in transit (for [`Invariant::Count`]).
+pub type MsgWeight<M> = Arc<dyn Fn(&M) -> u64 + Send + Sync>;
+/// A predicate on one node: `Err(why)` when violated.
+pub type NodeCheck<N> = Arc<dyn Fn(&N) -> Result<(), String> + Send + Sync>;
+/// A predicate on one delivery's clocks: `Err(why)` when violated.
+pub type DeliveryCheck = Arc<dyn Fn(&Delivery<'_>) -> Result<(), String> + Send + Sync>;
+/// A predicate on the global state: `Err(why)` when violated.
+pub type WorldCheck<N> = Arc<dyn Fn(&World<'_, N>) -> Result<(), String> + Send + Sync>;
 
 /// A visitor over the messages in transit: it calls its argument once per message with
 /// `(from, to, message)`.
@@ -66,9 +78,9 @@ pub enum Invariant<N: Process> {
         /// What it says, e.g. "exactly one token".
         name: &'static str,
         /// A node's weight (e.g. 1 if it holds the token).
-        node: fn(&N) -> u64,
+        node: NodeWeight<N>,
         /// A message's weight while in transit (e.g. 1 for a token message).
-        msg: fn(&N::Msg) -> u64,
+        msg: MsgWeight<N::Msg>,
         /// The least total allowed.
         min: u64,
         /// The greatest total allowed.
@@ -79,25 +91,57 @@ pub enum Invariant<N: Process> {
         /// What it says.
         name: &'static str,
         /// `Err(why)` when violated.
-        check: fn(&N) -> Result<(), String>,
+        check: NodeCheck<N>,
     },
     /// A predicate on each delivery's clocks.
     Delivery {
         /// What it says, e.g. "clock condition C(send) < C(receive)".
         name: &'static str,
         /// `Err(why)` when violated.
-        check: fn(&Delivery<'_>) -> Result<(), String>,
+        check: DeliveryCheck,
     },
     /// A predicate on the whole global state (O(n) or more per check).
     Global {
         /// What it says.
         name: &'static str,
         /// `Err(why)` when violated.
-        check: fn(&World<'_, N>) -> Result<(), String>,
+        check: WorldCheck<N>,
     },
 }
 
 impl<N: Process> Invariant<N> {
+    /// `min ≤ Σ node(s) + Σ msg(m in transit) ≤ max`, maintained incrementally.
+    pub fn count(
+        name: &'static str,
+        node: impl Fn(&N) -> u64 + Send + Sync + 'static,
+        msg: impl Fn(&N::Msg) -> u64 + Send + Sync + 'static,
+        min: u64,
+        max: u64,
+    ) -> Self {
+        Invariant::Count { name, node: Arc::new(node), msg: Arc::new(msg), min, max }
+    }
+
+    /// A predicate on one node, checked after each of its events.
+    pub fn local(name: &'static str, check: impl Fn(&N) -> Result<(), String> + Send + Sync + 'static) -> Self {
+        Invariant::Local { name, check: Arc::new(check) }
+    }
+
+    /// A predicate on each delivery's clocks.
+    pub fn delivery(
+        name: &'static str,
+        check: impl Fn(&Delivery<'_>) -> Result<(), String> + Send + Sync + 'static,
+    ) -> Self {
+        Invariant::Delivery { name, check: Arc::new(check) }
+    }
+
+    /// A predicate on the whole global state.
+    pub fn global(
+        name: &'static str,
+        check: impl Fn(&World<'_, N>) -> Result<(), String> + Send + Sync + 'static,
+    ) -> Self {
+        Invariant::Global { name, check: Arc::new(check) }
+    }
+
     /// The property's name.
     pub fn name(&self) -> &'static str {
         match self {
@@ -114,7 +158,17 @@ pub struct Terminal<N: Process> {
     /// What it says, e.g. "exactly one leader, the maximum identity".
     pub name: &'static str,
     /// `Err(why)` when violated.
-    pub check: fn(&World<'_, N>) -> Result<(), String>,
+    pub check: WorldCheck<N>,
+}
+
+impl<N: Process> Terminal<N> {
+    /// A property of the final state.
+    pub fn new(
+        name: &'static str,
+        check: impl Fn(&World<'_, N>) -> Result<(), String> + Send + Sync + 'static,
+    ) -> Self {
+        Terminal { name, check: Arc::new(check) }
+    }
 }
 
 /// All the properties of an algorithm.

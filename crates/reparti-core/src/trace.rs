@@ -97,7 +97,7 @@ impl TraceHeader {
             idents: run.idents.to_vec(),
             network: run.network,
             clocks: run.clocks,
-            message_types: <<A::Node as Process>::Msg as Message>::KINDS.iter().map(|s| s.to_string()).collect(),
+            message_types: <<A::Node as Process>::Msg as Message>::kinds().iter().map(|s| s.to_string()).collect(),
             spans: spec
                 .spans
                 .iter()

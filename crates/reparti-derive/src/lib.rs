@@ -58,7 +58,9 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
     };
     Ok(quote! {
         impl #impl_generics ::reparti_core::Message for #name #ty_generics #where_clause {
-            const KINDS: &'static [&'static str] = &[#(#kinds),*];
+            fn kinds() -> &'static [&'static str] {
+        &[#(#kinds),*]
+    }
             #[inline]
             fn kind(&self) -> usize {
                 #kind_body

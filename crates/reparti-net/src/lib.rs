@@ -42,7 +42,7 @@
 //! #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 //! enum Msg { #[serde(rename = "ELECT")] Elect(u64) }
 //! impl Message for Msg {
-//!     const KINDS: &'static [&'static str] = &["ELECT"];
+//!     fn kinds() -> &'static [&'static str] { &["ELECT"] }
 //!     fn kind(&self) -> usize { 0 }
 //! }
 //!

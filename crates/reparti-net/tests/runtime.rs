@@ -229,7 +229,9 @@ mod ticker {
     pub struct Ping;
 
     impl Message for Ping {
-        const KINDS: &'static [&'static str] = &["PING"];
+        fn kinds() -> &'static [&'static str] {
+            &["PING"]
+        }
         fn kind(&self) -> usize {
             0
         }

@@ -204,7 +204,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             vectors: vectors_on.then(|| vec![0; n * n]),
             chain: vec![0; n],
             crashed: vec![false; n],
-            sent_by_type: vec![0; Msg::<A>::KINDS.len()],
+            sent_by_type: vec![0; Msg::<A>::kinds().len()],
             sent_by_node: vec![0; n],
             algorithm,
             spec,

@@ -25,7 +25,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
     }
 
     fn report(&self, stop: Stop) -> Report {
-        let kinds = <<A::Node as reparti_core::Process>::Msg as Message>::KINDS;
+        let kinds = <<A::Node as reparti_core::Process>::Msg as Message>::kinds();
         let by_type: BTreeMap<String, u64> =
             kinds.iter().zip(&self.sent_by_type).map(|(k, c)| (k.to_string(), *c)).collect();
         let total: u64 = self.sent_by_type.iter().sum();

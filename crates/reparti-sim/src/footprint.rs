@@ -347,7 +347,9 @@ mod tests {
     #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
     struct Ping;
     impl Message for Ping {
-        const KINDS: &'static [&'static str] = &["PING"];
+        fn kinds() -> &'static [&'static str] {
+            &["PING"]
+        }
         fn kind(&self) -> usize {
             0
         }

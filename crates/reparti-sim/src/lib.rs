@@ -16,7 +16,7 @@
 //! # use serde::{Serialize, Deserialize};
 //! # #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 //! # struct Ping;
-//! # impl Message for Ping { const KINDS: &'static [&'static str] = &["PING"]; fn kind(&self) -> usize { 0 } }
+//! # impl Message for Ping { fn kinds() -> &'static [&'static str] { &["PING"] } fn kind(&self) -> usize { 0 } }
 //! # #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 //! # struct Node { got: bool }
 //! # impl Process for Node {

@@ -121,12 +121,26 @@ pub struct TopoArgs {
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
-    /// The algorithm to evaluate.
-    pub algorithm: String,
+    /// The algorithm to evaluate; name several to compare them on one workload, per unit
+    /// of work (see --per): `eval credit-flow credit-ring --per consumed --since produced`.
+    #[arg(required = true, value_name = "ALGORITHM")]
+    pub algorithms: Vec<String>,
 
-    /// Sizes: A..B (powers of two from A to B, e.g. 4..1024) or a list 4,8,16.
-    #[arg(short, long, default_value = "4..256")]
-    pub nodes: String,
+    /// Sizes: A..B (powers of two from A to B, e.g. 4..1024) or a list 4,8,16
+    /// [default: 4..256; comparing: 2,3,4,5].
+    #[arg(short, long)]
+    pub nodes: Option<String>,
+
+    /// Compare per unit of work: the output that marks one unit done (`consumed`,
+    /// `enter_cs`); the plot shows messages per unit, one curve per algorithm.
+    #[arg(long, value_name = "OUTPUT")]
+    pub per: Option<String>,
+
+    /// With --per: a unit's wait is the simulated time from this output to its --per
+    /// output (`produced`); matched by the unit's name `P#K` (node P's K-th), else the
+    /// K-th of each at the same node.
+    #[arg(long, value_name = "OUTPUT", requires = "per")]
+    pub since: Option<String>,
 
     /// Seeds per size (random identities) for the mean curve.
     #[arg(long, default_value_t = 20)]
@@ -135,6 +149,10 @@ pub struct EvalArgs {
     /// First seed.
     #[arg(short, long, default_value_t = 1)]
     pub seed: u64,
+
+    /// Message delay of every run: const:D, uniform:A,B or exp:MEAN (channels stay FIFO).
+    #[arg(long, default_value = "const:1", value_name = "DELAY")]
+    pub delay: String,
 
     /// An algorithm parameter, e.g. --param initiators=0. Repeatable.
     #[arg(short, long, value_name = "K=V")]
@@ -170,6 +188,12 @@ pub struct SimArgs {
     /// with --replay.
     #[arg(required_unless_present = "replay")]
     pub algorithm: Option<String>,
+
+    /// Run the algorithm over the FIFO layer (sequence numbers and a hold-back queue, so
+    /// FIFO channels on a network that reorders); the same as naming it `NAME+fifo`.
+    /// Its window: --param fifo_window=W.
+    #[arg(long)]
+    pub fifo_layer: bool,
 
     /// Replay a trace (a model checker's counterexample, or a simulation's trace):
     /// follow its schedule step by step and check the properties along the way.
@@ -305,6 +329,12 @@ pub struct CheckArgs {
     /// The algorithm to check (see `reparti list`), or a scenario file (FILE.toml, see
     /// docs/SCENARIOS.md) whose [check] table and expectations describe the check.
     pub algorithm: String,
+
+    /// Run the algorithm over the FIFO layer (sequence numbers and a hold-back queue, so
+    /// FIFO channels on a network that reorders); the same as naming it `NAME+fifo`.
+    /// Its window: --param fifo_window=W.
+    #[arg(long)]
+    pub fifo_layer: bool,
 
     /// Number of nodes: keep it small, the space grows exponentially (3 to 6).
     #[arg(short, long, default_value_t = 4)]

@@ -22,7 +22,7 @@ pub fn run(args: &ListArgs) -> anyhow::Result<ExitCode> {
         let mut facts =
             vec![format!("topologies: {}", s.topologies.join(", ")), format!("default n = {}", s.default_nodes)];
         if s.needs_fifo {
-            facts.push("needs FIFO channels".into());
+            facts.push(format!("needs FIFO channels (or {}{})", s.name, reparti_algos::FIFO_SUFFIX));
         }
         if !s.commands.is_empty() {
             let words: Vec<&str> = s.commands.iter().map(|c| c.word).collect();
@@ -33,6 +33,10 @@ pub fn run(args: &ListArgs) -> anyhow::Result<ExitCode> {
             let pair = format!("{}={}", p.name, p.default);
             println!("  {:<20}   --param {pair:<18} {} ({})", "", p.help, p.kind);
         }
+    }
+    println!("\nLayers (any algorithm, by suffixing its name: lamport-mutex+fifo)");
+    for (suffix, what) in reparti_algos::LAYERS {
+        println!("  NAME{suffix:<15} {what}");
     }
     println!("\nTopologies: {}", TOPOLOGY_NAMES.join(", "));
     print_scenarios();

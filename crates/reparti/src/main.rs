@@ -134,8 +134,17 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         cli::Command::List(args) => list::run(&args),
-        cli::Command::Sim(args) => sim::run(&args),
-        cli::Command::Check(args) => check::run(&args),
+        cli::Command::Sim(mut args) => {
+            args.algorithm.take().map(|a| resolve::over_layers(a, args.fifo_layer)).transpose().and_then(|name| {
+                args.algorithm = name;
+                sim::run(&args)
+            })
+        }
+        cli::Command::Check(mut args) => resolve::over_layers(std::mem::take(&mut args.algorithm), args.fifo_layer)
+            .and_then(|name| {
+                args.algorithm = name;
+                check::run(&args)
+            }),
         cli::Command::Viz(args) => viz::run(&args),
         cli::Command::Topo(args) => topo::run(&args),
         cli::Command::Eval(args) => eval::run(&args),
@@ -143,7 +152,11 @@ fn main() -> ExitCode {
         cli::Command::Bench(args) => bench::run(&args),
         cli::Command::Chat(args) => chat::run(&args),
         cli::Command::Node(args) => node::run(&args),
-        cli::Command::Run(args) => run::run(&args),
+        cli::Command::Run(mut args) => resolve::over_layers(std::mem::take(&mut args.algorithm), args.fifo_layer)
+            .and_then(|name| {
+                args.algorithm = name;
+                run::run(&args)
+            }),
         cli::Command::Merge(args) => run::merge_traces::run(&args),
     };
     match result {

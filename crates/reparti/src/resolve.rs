@@ -44,6 +44,22 @@ pub fn scenario_path(arg: &str) -> Option<PathBuf> {
     named.then(|| p.to_path_buf())
 }
 
+/// The algorithm `name` names, run over the layers the flags ask for (`--fifo-layer`
+/// makes `NAME+fifo`, which the catalogue resolves to the algorithm over the FIFO
+/// layer). A scenario file says its layers in its own `algorithm` line.
+pub fn over_layers(name: String, fifo_layer: bool) -> anyhow::Result<String> {
+    let suffix = reparti_algos::communication::fifo_layer::SUFFIX;
+    if !fifo_layer || name.ends_with(suffix) {
+        return Ok(name);
+    }
+    if scenario_path(&name).is_some() {
+        return Err(usage(format!(
+            "--fifo-layer applies to an algorithm, not to the scenario file '{name}': write `algorithm = \"NAME{suffix}\"` in the file instead"
+        )));
+    }
+    Ok(format!("{name}{suffix}"))
+}
+
 /// The catalogue entry for `name`, or a usage error suggesting the nearest name.
 pub fn algorithm(name: &str) -> anyhow::Result<AlgorithmSpec> {
     reparti_algos::find(name).ok_or_else(|| {

@@ -163,7 +163,12 @@ fn render_as(r: &Report, recorded: Option<&str>) -> String {
         }
         let _ = writeln!(o, "  {kind:<12} {:>12}   {}", thousands(count), claims.join(" · "));
     }
-    for e in r.expected.values().filter(|e| e.expectation.counts.starts_with("output:")) {
+    // Outputs, and sums of kinds (a layer's count of its application's messages).
+    for e in r
+        .expected
+        .values()
+        .filter(|e| e.expectation.counts.starts_with("output:") || e.expectation.counts.contains('+'))
+    {
         let _ = writeln!(
             o,
             "  {:<12} {:>12}   {} {} {}",

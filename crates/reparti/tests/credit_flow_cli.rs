@@ -5,28 +5,8 @@
 
 mod common;
 
-use common::{assert_none_left, reparti, usage_error};
+use common::{key_file, links, reparti, run_report, usage_error};
 use serde_json::Value;
-
-/// Runs `reparti run ALGO --nodes 8 --json` with `params` and `extra`; checks that the
-/// run succeeded with 8 processes and left none behind.
-fn run_json(algorithm: &str, params: &[&str], extra: &[&str]) -> Value {
-    let dir = tempfile::tempdir().expect("scratch folder");
-    let keep = dir.path().join("nodes");
-    let keep_text = keep.display().to_string();
-    let mut args = vec!["run", algorithm, "--nodes", "8", "--json", "--timeout", "60", "--keep", &keep_text];
-    for p in params {
-        args.extend(["-p", p]);
-    }
-    args.extend_from_slice(extra);
-    let out = reparti().args(&args).output().expect("reparti runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{args:?} failed: {stderr}");
-    assert_none_left(&keep, &format!("{args:?}"));
-    let report: Value = serde_json::from_slice(&out.stdout).expect("--json prints one document");
-    assert_eq!(report["real"]["processes"], 8);
-    report
-}
 
 /// Every property and every judged count holds, at quiescence; returns the count of
 /// messages of `kind` sent.
@@ -51,29 +31,14 @@ fn sent(report: &Value, kind: &str) -> u64 {
 
 /// UDP and TCP, plain and encrypted, clean and lossy: the same verdicts as simulation.
 fn matrix(algorithm: &str, params: &[&str], check_counts: impl Fn(&Value, &str)) {
-    let dir = tempfile::tempdir().expect("scratch folder");
-    let key = dir.path().join("key");
-    reparti().args(["keygen", "-o"]).arg(&key).assert().success();
-    let key = key.display().to_string();
-    for transport in ["udp", "tcp"] {
-        for encrypted in [false, true] {
-            for lossy in [false, true] {
-                let mut extra = vec!["--transport", transport];
-                if encrypted {
-                    extra.extend(["--key-file", &key]);
-                }
-                if lossy {
-                    extra.extend(["--loss", "0.2", "--dup", "0.1"]);
-                    extra.extend(if transport == "udp" { vec!["--reorder"] } else { vec!["--delay", "exp:1ms"] });
-                }
-                let what = format!("{algorithm} {params:?} {extra:?}");
-                let report = run_json(algorithm, params, &extra);
-                assert_all_hold(&report, &what);
-                assert_eq!(report["real"]["transport"], transport, "{what}");
-                assert_eq!(report["real"]["encrypted"], encrypted, "{what}");
-                check_counts(&report, &what);
-            }
-        }
+    let (_dir, key) = key_file();
+    for link in links(&key) {
+        let what = format!("{algorithm} {params:?} {:?}", link.args);
+        let report = run_report(algorithm, 8, params, &link.args);
+        assert_all_hold(&report, &what);
+        assert_eq!(report["real"]["transport"], link.transport, "{what}");
+        assert_eq!(report["real"]["encrypted"], link.encrypted, "{what}");
+        check_counts(&report, &what);
     }
 }
 

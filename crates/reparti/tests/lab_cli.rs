@@ -75,7 +75,8 @@ fn tp3_ring_of_processes_that_know_only_their_predecessor() {
 fn lab_shape_mistakes_are_one_line() {
     let e = usage_error(&["node", "chang-roberts", "5001", "5002"]);
     assert!(e.contains("token-ring"), "{e}");
-    let e = usage_error(&["node", "token-ring", "5001"]);
+    // One port alone is TP4 exercise 3's ring from the registry (tests/registry_ring.rs).
+    let e = usage_error(&["node", "token-ring", "5001", "5002", "5003", "5004"]);
     assert!(e.contains("LOCAL_PORT PREV_PORT"), "{e}");
     let e = usage_error(&["node", "token-ring", "5001", "5002", "jetons"]);
     assert!(e.contains("jeton"), "{e}");

@@ -448,7 +448,8 @@ fn nodes_with_different_keys_say_so() {
 
 #[test]
 fn lab_shape_mistakes_are_one_line_with_exit_2() {
-    let e = usage_error(&["node", "token-ring", "5001"]);
+    // One port alone is TP4 exercise 3's ring from the registry (tests/registry_ring.rs).
+    let e = usage_error(&["node", "token-ring", "5001", "5002", "5003", "5004"]);
     assert!(e.contains("LOCAL_PORT PREV_PORT [jeton]"), "{e}");
     let e = usage_error(&["node", "token-ring", "70000", "5001"]);
     assert!(e.contains("not a port"), "{e}");

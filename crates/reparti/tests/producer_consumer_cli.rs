@@ -5,26 +5,8 @@
 
 mod common;
 
-use common::{assert_none_left, reparti, usage_error};
+use common::{free_peers, reparti, run_report, usage_error, Console};
 use serde_json::Value;
-
-/// Runs `reparti run producer-consumer --nodes N --json` with `extra` in a fresh folder,
-/// checks that nothing is left behind, and returns the report.
-fn run_json(nodes: usize, extra: &[&str]) -> Value {
-    let dir = tempfile::tempdir().expect("scratch folder");
-    let keep = dir.path().join("nodes");
-    let keep_text = keep.display().to_string();
-    let n = nodes.to_string();
-    let mut args = vec!["run", "producer-consumer", "--nodes", &n, "--json", "--timeout", "60", "--keep", &keep_text];
-    args.extend_from_slice(extra);
-    let out = reparti().args(&args).output().expect("reparti runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{args:?} failed: {stderr}");
-    assert_none_left(&keep, &format!("{args:?}"));
-    let report: Value = serde_json::from_slice(&out.stdout).expect("--json prints one document");
-    assert_eq!(report["real"]["processes"], nodes);
-    report
-}
 
 /// Every property and every judged count holds, at quiescence.
 fn assert_all_hold(report: &Value, what: &str) {
@@ -69,7 +51,7 @@ fn four_processes_over_udp_and_tcp_plain_and_encrypted() {
                 extra.extend(["--key-file", &key]);
             }
             let what = format!("producer-consumer {extra:?}");
-            let report = run_json(4, &extra);
+            let report = run_report("producer-consumer", 4, &[], &extra);
             assert_all_hold(&report, &what);
             assert_default_counts(&report, 4, &what);
             assert_eq!(report["real"]["transport"], transport);
@@ -86,7 +68,7 @@ fn eight_processes_with_loss_under_the_reliable_layer() {
             extra.push("--reorder");
         }
         let what = format!("producer-consumer n=8 {extra:?}");
-        let report = run_json(8, &extra);
+        let report = run_report("producer-consumer", 8, &[], &extra);
         assert_all_hold(&report, &what);
         assert_default_counts(&report, 8, &what);
         let nodes = report["real"]["nodes"].as_array().expect("per-node summaries");
@@ -144,86 +126,11 @@ fn eval_measures_the_costs_against_their_formulas() {
     }
 }
 
-/// A `reparti node` whose stdout and stderr lines are read as they come, and which is
-/// killed and reaped when dropped.
-struct Console {
-    child: std::process::Child,
-    stdin: Option<std::process::ChildStdin>,
-    lines: std::sync::mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Console {
-    fn start(me: u32, peers: &str) -> Console {
-        use std::io::{BufRead, BufReader};
-        use std::process::Stdio;
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_reparti"))
-            .args(["node", "producer-consumer", "--me", &me.to_string(), "--peers", peers])
-            .args(["-p", "items=0", "--interactive", "--idle-ms", "20000"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the node starts");
-        let (tx, lines) = std::sync::mpsc::channel();
-        let stdout = child.stdout.take().expect("piped stdout");
-        let stderr = child.stderr.take().expect("piped stderr");
-        let out_tx = tx.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = out_tx.send(line);
-            }
-        });
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let stdin = child.stdin.take();
-        Console { child, stdin, lines, seen: Vec::new() }
-    }
-
-    fn type_line(&mut self, line: &str) {
-        use std::io::Write;
-        let stdin = self.stdin.as_mut().expect("stdin open");
-        writeln!(stdin, "{line}").expect("the node reads its console");
-    }
-
-    /// Reads lines until one contains `text` (bounded: a stuck node fails the test).
-    fn wait_for(&mut self, text: &str) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    let found = line.contains(text);
-                    self.seen.push(line);
-                    if found {
-                        return;
-                    }
-                }
-                Err(_) => break,
-            }
-        }
-        panic!("never printed «{text}»; printed:\n{}", self.seen.join("\n"));
-    }
-}
-
-impl Drop for Console {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn the_console_produces_an_item_and_wakes_the_resting_token() {
-    let addrs: Vec<String> = (0..2)
-        .map(|_| std::net::UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).expect("a free port"))
-        .map(|a| a.to_string())
-        .collect();
-    let peers = addrs.join(",");
-    let mut consumer = Console::start(0, &peers);
-    let mut producer = Console::start(1, &peers);
+    let peers = free_peers(2);
+    let mut consumer = Console::start("producer-consumer", 0, &peers, &["items=0"]);
+    let mut producer = Console::start("producer-consumer", 1, &peers, &["items=0"]);
     // No item at the start: after one idle revolution the token rests at the consumer.
     consumer.wait_for("lap = 1");
     producer.type_line("produce 42");

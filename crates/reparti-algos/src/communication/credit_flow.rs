@@ -5,12 +5,15 @@
 //! as it *frees* slots by consuming — never before — so the buffer cannot overflow
 //! whatever the speeds of producers, network and consumer.
 //!
-//! **Source.** `ALGORITHMS.md` §1.1 (one producer) and §1.2(a) (several producers, a
-//! static partition of the buffer); H. T. Kung, T. Blackwell, A. Chapman, "Credit-based
-//! flow control for ATM networks", SIGCOMM 1994 (credits per virtual circuit, returned
-//! in batches as the receiver forwards cells); A. S. Tanenbaum and D. Wetherall,
-//! *Computer Networks*, 5th ed., §6.2 (dynamic buffer allocation: the receiver grants
-//! the sender buffers, decoupled from acknowledgements).
+//! **Source.** H. T. Kung and R. Morris, "Credit-based flow control for ATM networks",
+//! IEEE Network 9(2), 1995 (one sender's credits; with several senders, a static
+//! partition of the receiver's buffer, one quota per virtual circuit); H. T. Kung,
+//! T. Blackwell, A. Chapman, "Credit-based flow control for ATM networks", SIGCOMM 1994
+//! (credits per virtual circuit, returned in batches as the receiver forwards cells);
+//! A. S. Tanenbaum, *Computer Networks*, ch. 3 (sliding windows: the sender's window as
+//! the receiver's free buffers), and Tanenbaum and D. Wetherall, 5th ed., §6.2 (dynamic
+//! buffer allocation: the receiver grants the sender buffers, decoupled from
+//! acknowledgements).
 //!
 //! ```text
 //! P.produce(x):   pending.push(x); while credit > 0 ∧ pending ≠ ∅: credit -= 1; send DATA(x) to C
@@ -20,17 +23,17 @@
 //! ```
 //!
 //! **How it runs here.** Node 0 is the consumer C, nodes 1..n−1 the producers, on a
-//! star (or complete graph). With one producer (`--nodes 2`, the default) this is §1.1;
-//! with more it is §1.2(a): producer `i` owns a static quota `q_i` of the `buffer` slots
+//! star (or complete graph). With one producer (`--nodes 2`, the default) this is plain
+//! credit flow; with more it is the static partition: producer `i` owns a static quota `q_i` of the `buffer` slots
 //! (`⌊N/m⌋`, the first `N mod m` producers one more), keeps its own credit, and C keeps
 //! a `freed` count per producer and returns credit to the producer the freed item came
 //! from. Each producer receives `items` inputs `produce X` at time 0 (the console's
 //! `produce X` adds more). C consumes one item per tick of its `consume` timer (see
-//! [`flow_consumer`](super::flow_consumer)), outputting `consume` = the producer.
+//! [`flow_consumer`](super::flow_consumer)), outputting `consumed` = `P#K` (producer P's item K).
 //!
 //! **Departure.** The batch a producer is credited in is `min(b, q_i)`, not `b`: with
 //! `b > q_i` the producer spends its whole quota, C frees `q_i < b` slots and never
-//! reaches a batch, and both wait forever (see Pitfalls). §1.1 leaves `b` free.
+//! reaches a batch, and both wait forever (see Pitfalls). Kung and Morris leave `b` free.
 //! Leftover frees (fewer than a batch at the end) stay at C: the run ends with them.
 //!
 //! **Pitfalls.**
@@ -46,17 +49,17 @@
 //!
 //! **Properties.** After every event: `Σ credit + DATA in transit + |buf| + Σ freed +
 //! Σ CREDIT in transit = N` (with CREDIT(k) weighing k), the same per producer with
-//! `q_i` (§1.2(a)), and `|buf| ≤ N`. At quiescence: every item produced was consumed
+//! `q_i` (the static partition), and `|buf| ≤ N`. At quiescence: every item produced was consumed
 //! exactly once, in its producer's order, nothing left pending or buffered.
 //!
 //! **Costs.** DATA = items produced, exactly; CREDIT = `Σ_i ⌊consumed_i / min(b, q_i)⌋`,
 //! exactly (`⌊items/b⌋` for one producer: `items` when `b = 1`, two messages per item).
 
-use super::flow_consumer::{Buffer, Item, CONSUME};
+use super::flow_consumer::{consumed_by_producer, items_at_start, Buffer, Item, CONSUME, PRODUCED};
 use reparti_core::{
     Algorithm, AlgorithmSpec, ArgKind, Chapter, Command, CommandArg, Context, Expectation, Invariant, Message, NodeId,
-    NodeSetup, OutputValue, ParamError, ParamSpec, Params, Process, Properties, RunFacts, ScheduledInput, Terminal,
-    Timer, WorkloadSetup, World,
+    NodeSetup, ParamError, ParamSpec, Params, Process, Properties, RunFacts, ScheduledInput, Terminal, Timer,
+    WorkloadSetup, World,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -125,7 +128,7 @@ pub struct Node {
     pub buffer: Buffer,
 }
 
-/// Credit-based flow control (§1.1, §1.2(a)). See the [module documentation](self).
+/// Credit-based flow control (one producer, or several with a static partition). See the [module documentation](self).
 #[derive(Clone, Debug)]
 pub struct CreditFlow {
     buffer: u32,
@@ -209,13 +212,13 @@ impl Process for Node {
             ctx.log("node 0 is the consumer: `produce` goes to a producer (1..n-1)");
             return;
         }
-        ctx.output("produce", x);
+        ctx.output(PRODUCED, x);
         self.pending.push_back(x);
         self.send_pending(ctx);
     }
 }
 
-/// The per-producer conservation of §1.2(a): `credit + DATA + buffered + freed + CREDIT = q_i`.
+/// The per-producer conservation of the static partition: `credit + DATA + buffered + freed + CREDIT = q_i`.
 fn per_producer_conservation(w: &World<'_, Node>) -> Result<(), String> {
     let n = w.nodes.len();
     let Some(c) = w.nodes.first() else { return Ok(()) };
@@ -279,7 +282,7 @@ impl Algorithm for CreditFlow {
             ..AlgorithmSpec::new(
                 "credit-flow",
                 Chapter::Communication,
-                "credit-based flow control: producers send only on credit, the consumer returns it as slots free (§1.1, §1.2a)",
+                "credit-based flow control: producers send only on credit, the consumer returns it as slots free",
             )
         }
     }
@@ -317,17 +320,7 @@ impl Algorithm for CreditFlow {
 
     /// `items` inputs `produce X` per producer at time 0, X = 100·producer + k.
     fn workload(&self, setup: &WorkloadSetup<'_>, _rng: &mut reparti_core::Rng) -> Vec<ScheduledInput<Input>> {
-        let mut inputs = Vec::new();
-        for p in 1..setup.n as u32 {
-            for k in 0..self.items {
-                inputs.push(ScheduledInput {
-                    at: 0.0,
-                    node: NodeId(p),
-                    input: Input::Produce { x: 100 * i64::from(p) + i64::from(k) },
-                });
-            }
-        }
-        inputs
+        items_at_start(setup.n, self.items, |x| Input::Produce { x })
     }
 
     fn properties(&self) -> Properties<Node> {
@@ -336,48 +329,38 @@ impl Algorithm for CreditFlow {
         };
         Properties {
             invariants: vec![
-                Invariant::Count {
-                    name: "credit conservation: credit + DATA + |buf| + freed + CREDIT = N",
-                    node: conservation,
-                    msg: |m| match m {
+                Invariant::<Node>::count(
+                    "credit conservation: credit + DATA + |buf| + freed + CREDIT = N",
+                    conservation,
+                    |m| match m {
                         Msg::Data { .. } => 1,
                         Msg::Credit { k } => u64::from(*k),
                     },
-                    min: u64::from(self.buffer),
-                    max: u64::from(self.buffer),
-                },
-                Invariant::Global {
-                    name: "per-producer conservation (static quotas)",
-                    check: per_producer_conservation,
-                },
-                Invariant::Local {
-                    name: "no overflow: |buf| <= N",
-                    check: |s| {
-                        if s.buffer.buf.len() as u64 > u64::from(s.slots) {
-                            Err(format!("the buffer holds {} items for {} slots", s.buffer.buf.len(), s.slots))
-                        } else {
-                            Ok(())
-                        }
-                    },
-                },
+                    u64::from(self.buffer),
+                    u64::from(self.buffer),
+                ),
+                Invariant::<Node>::global("per-producer conservation (static quotas)", per_producer_conservation),
+                Invariant::<Node>::local("no overflow: |buf| <= N", |s| {
+                    if s.buffer.buf.len() as u64 > u64::from(s.slots) {
+                        Err(format!("the buffer holds {} items for {} slots", s.buffer.buf.len(), s.slots))
+                    } else {
+                        Ok(())
+                    }
+                }),
             ],
-            terminal: vec![Terminal {
-                name: "every item consumed exactly once, in its producer's order",
-                check: every_item_consumed,
-            }],
+            terminal: vec![Terminal::<Node>::new(
+                "every item consumed exactly once, in its producer's order",
+                every_item_consumed,
+            )],
         }
     }
 
     fn expected(&self, facts: &RunFacts<'_>) -> Vec<Expectation> {
-        let produced = facts.output_count("produce") as f64;
-        let mut credits = 0u64;
-        if let Some(by_producer) = facts.outputs.get("consume") {
-            for (v, count) in by_producer {
-                if let OutputValue::Int(p) = v {
-                    credits += count / u64::from(batch_of(self.batch, self.buffer, facts.n, *p as usize));
-                }
-            }
-        }
+        let produced = facts.output_count(PRODUCED) as f64;
+        let credits: u64 = consumed_by_producer(facts)
+            .into_iter()
+            .map(|(p, count)| count / u64::from(batch_of(self.batch, self.buffer, facts.n, p)))
+            .sum();
         let credits = credits as f64;
         vec![
             Expectation::exact("DATA", "items produced", produced),

@@ -5,14 +5,16 @@
 //! slots free and not yet allotted. A producer that receives it takes
 //! `k = min(free, pending, cap)` slots, sends its `k` oldest items straight to C, and
 //! passes the token on with `free − k`; C adds the slots it freed since the token's
-//! last visit. Slots move to whoever needs them, unlike a static partition (§1.2(a),
+//! last visit. Slots move to whoever needs them, unlike a static partition (
 //! `credit-flow` with several producers), and `cap` keeps early producers on the ring
 //! from taking everything.
 //!
-//! **Source.** `ALGORITHMS.md` §1.2(c), a design rather than one paper. The token as a
-//! circulating permit is the token of token-passing access control (IEEE 802.5, whose
-//! token-holding time bounds a station's turn as `cap` bounds a producer's); the
-//! credits it carries are those of §1.1 (Kung, Blackwell and Chapman, SIGCOMM 1994).
+//! **Source.** A design of the course (chapter 2, « contrôle de flux ») rather than one
+//! paper. The token as a circulating permit is the token of token-passing access
+//! control (IEEE 802.5, whose token-holding time bounds a station's turn as `cap` bounds
+//! a producer's); the credits it carries are those of credit-based flow control
+//! (H. T. Kung and R. Morris, "Credit-based flow control for ATM networks", IEEE
+//! Network 9(2), 1995; Kung, Blackwell and Chapman, SIGCOMM 1994).
 //!
 //! ```text
 //! C init:           send TOKEN(free = N) to P_1; freed = 0
@@ -62,14 +64,14 @@
 //! **Liveness, and how the missing cap is caught.** With finite workloads every run
 //! ends with everything consumed, cap or no cap: the checker's liveness verdicts (AG EF
 //! done, no cycle avoiding done) hold for both, so they cannot show starvation. What
-//! the cap buys is *bounded* waiting, which `ALGORITHMS.md` §0 says to check on token
-//! rings as bounded progress: here "a lap that starts with all N slots free serves
+//! the cap buys is *bounded* waiting, which on a token ring is checked as bounded
+//! progress: here "a lap that starts with all N slots free serves
 //! every producer with items", an invariant, which the uncapped token breaks on its
 //! first lap. Starvation proper (a producer that always has items keeps the last one
 //! waiting for ever) is a property of fair infinite runs with an unbounded workload,
 //! which the checker does not judge.
 
-use super::flow_consumer::{Buffer, Item, CONSUME};
+use super::flow_consumer::{items_at_start, Buffer, Item, CONSUME, PRODUCED};
 use reparti_core::{
     Algorithm, AlgorithmSpec, ArgKind, Chapter, Command, CommandArg, Context, Expectation, Invariant, Message, NodeId,
     NodeSetup, ParamError, ParamSpec, Params, Process, Properties, RunFacts, ScheduledInput, Terminal, Timer,
@@ -167,7 +169,7 @@ impl Node {
     }
 }
 
-/// The credit-carrying token ring (§1.2(c)). See the [module documentation](self).
+/// The credit-carrying token ring. See the [module documentation](self).
 #[derive(Clone, Debug)]
 pub struct CreditRing {
     buffer: u32,
@@ -240,7 +242,7 @@ impl Process for Node {
             ctx.log("node 0 is the consumer: `produce` goes to a producer (1..n-1)");
             return;
         }
-        ctx.output("produce", x);
+        ctx.output(PRODUCED, x);
         self.pending.push_back(x);
     }
 }
@@ -273,7 +275,7 @@ impl Algorithm for CreditRing {
             ..AlgorithmSpec::new(
                 "credit-ring",
                 Chapter::Communication,
-                "a token carries the consumer's free slots round the producers, each taking at most cap (§1.2c)",
+                "a token carries the consumer's free slots round the producers, each taking at most cap",
             )
         }
     }
@@ -315,69 +317,58 @@ impl Algorithm for CreditRing {
 
     /// `items` inputs `produce X` per producer at time 0, X = 100·producer + k.
     fn workload(&self, setup: &WorkloadSetup<'_>, _rng: &mut reparti_core::Rng) -> Vec<ScheduledInput<Input>> {
-        let mut inputs = Vec::new();
-        for p in 1..setup.n as u32 {
-            for k in 0..self.items {
-                inputs.push(ScheduledInput {
-                    at: 0.0,
-                    node: NodeId(p),
-                    input: Input::Produce { x: 100 * i64::from(p) + i64::from(k) },
-                });
-            }
-        }
-        inputs
+        items_at_start(setup.n, self.items, |x| Input::Produce { x })
     }
 
     fn properties(&self) -> Properties<Node> {
         Properties {
             invariants: vec![
-                Invariant::Count {
-                    name: "exactly one token",
-                    node: |s| u64::from(s.held != Held::No),
-                    msg: |m| u64::from(matches!(m, Msg::Token { .. })),
-                    min: 1,
-                    max: 1,
-                },
-                Invariant::Count {
-                    name: "slot conservation: free in token + DATA + |buf| + freed = N",
-                    node: |s| {
+                Invariant::<Node>::count(
+                    "exactly one token",
+                    |s| u64::from(s.held != Held::No),
+                    |m| u64::from(matches!(m, Msg::Token { .. })),
+                    1,
+                    1,
+                ),
+                Invariant::<Node>::count(
+                    "slot conservation: free in token + DATA + |buf| + freed = N",
+                    |s| {
                         let held = if let Held::Resting { free } = s.held { u64::from(free) } else { 0 };
                         held + s.buffer.buf.len() as u64 + u64::from(s.freed)
                     },
-                    msg: |m| match m {
+                    |m| match m {
                         Msg::Token { free, .. } => u64::from(*free),
                         Msg::Data { .. } => 1,
                     },
-                    min: u64::from(self.buffer),
-                    max: u64::from(self.buffer),
-                },
-                Invariant::Local {
-                    name: "no overflow: |buf| <= N",
-                    check: |s| match s.buffer.buf.len() as u64 > u64::from(s.slots) {
+                    u64::from(self.buffer),
+                    u64::from(self.buffer),
+                ),
+                Invariant::<Node>::local("no overflow: |buf| <= N", |s| {
+                    match s.buffer.buf.len() as u64 > u64::from(s.slots) {
                         true => Err(format!("the buffer holds {} items for {} slots", s.buffer.buf.len(), s.slots)),
                         false => Ok(()),
-                    },
-                },
-                Invariant::Local {
-                    name: "a lap that starts with all N slots free serves every producer with items",
-                    check: |s| match s.passed_over {
+                    }
+                }),
+                Invariant::<Node>::local(
+                    "a lap that starts with all N slots free serves every producer with items",
+                    |s| match s.passed_over {
                         true => Err(format!(
                             "producer {} had items but got no slot on a lap that left the consumer with all {} free",
                             s.me, s.slots
                         )),
                         false => Ok(()),
                     },
-                },
+                ),
             ],
-            terminal: vec![Terminal {
-                name: "the token rests; every item consumed exactly once, in its producer's order",
-                check: every_item_consumed,
-            }],
+            terminal: vec![Terminal::<Node>::new(
+                "the token rests; every item consumed exactly once, in its producer's order",
+                every_item_consumed,
+            )],
         }
     }
 
     fn expected(&self, facts: &RunFacts<'_>) -> Vec<Expectation> {
-        let produced = facts.output_count("produce") as f64;
+        let produced = facts.output_count(PRODUCED) as f64;
         let laps = facts.output_count("lap") as f64;
         let n = facts.n as f64;
         let token = if facts.n < 2 { 0.0 } else { n * laps };

@@ -2,13 +2,16 @@
 //! and [`credit_ring`](super::credit_ring): a buffer of `N` slots that the consumer
 //! drains one item per tick of its `consume` timer, and the record that lets a terminal
 //! property say "every item consumed exactly once, in its producer's order".
+//! Consuming outputs `consumed` = `P#K` (producer P's item number K), the name
+//! `producer-consumer` gives its items too, so that `reparti eval … --per consumed
+//! --since produced` measures every flow-control design on one scale.
 //!
 //! The consumer drains on a timer rather than on an input so that a run is finite and
 //! the checker explores every speed of consumption: a pending timer may fire at any
 //! step, so the consumer may be slower or faster than any producer. The timer is set
 //! only while the buffer holds something, hence quiescence once everything is consumed.
 
-use reparti_core::{Context, Message, NodeId, Timer};
+use reparti_core::{Context, Message, NodeId, ScheduledInput, Timer};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 
@@ -25,8 +28,42 @@ pub fn slot_for_each_producer(slots: u32, n: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// The workload every flow-control design here starts from: `items` inputs per producer
+/// (nodes 1..n−1) at time 0, producer p's item k being `produce(100·p + k)`, so that a
+/// value says whose it is.
+pub fn items_at_start<I>(n: usize, items: u32, produce: impl Fn(i64) -> I) -> Vec<ScheduledInput<I>> {
+    (1..n as u32)
+        .flat_map(|p| (0..items).map(move |k| (p, k)))
+        .map(|(p, k)| ScheduledInput { at: 0.0, node: NodeId(p), input: produce(100 * i64::from(p) + i64::from(k)) })
+        .collect()
+}
+
 /// The consumer's timer: one item consumed per tick.
 pub const CONSUME: Timer = "consume";
+
+/// The producers' output on producing an item (its value: the item).
+pub const PRODUCED: &str = "produced";
+
+/// The consumer's output on consuming an item; its value names it: [`item_name`].
+pub const CONSUMED: &str = "consumed";
+
+/// `P#K`: producer P's item number K (from 0), as the `consumed` output names it.
+pub fn item_name(from: u32, seq: u32) -> String {
+    format!("{from}#{seq}")
+}
+
+/// How many items of each producer the run's `consumed` outputs name, by position
+/// (read back from [`item_name`]s; the cost formulas are written per producer).
+pub fn consumed_by_producer(facts: &reparti_core::RunFacts<'_>) -> std::collections::BTreeMap<usize, u64> {
+    let mut by_producer = std::collections::BTreeMap::new();
+    for (value, count) in facts.outputs.get(CONSUMED).into_iter().flatten() {
+        let producer = value.to_string().split_once('#').and_then(|(p, _)| p.parse::<usize>().ok());
+        if let Some(p) = producer {
+            *by_producer.entry(p).or_insert(0) += count;
+        }
+    }
+    by_producer
+}
 
 /// An item in the buffer: who produced it and its number at that producer.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
@@ -74,7 +111,7 @@ impl Buffer {
             }
             *count += 1;
         }
-        ctx.output("consume", item.from as u64);
+        ctx.output(CONSUMED, item_name(item.from, item.seq));
         if !self.buf.is_empty() {
             ctx.set_timer(CONSUME, 1.0);
         }

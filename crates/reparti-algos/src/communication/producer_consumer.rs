@@ -9,11 +9,13 @@
 //!
 //! **Source.** Lab TP5 of the seed course (producers/consumer on the mesh: "the consumer
 //! creates the token; only its holder sends, as many as it wants until it receives
-//! 'memory full'; when the memory is full the consumer empties it"), and the design of
-//! `ALGORITHMS.md` §1.3 (token variant with "memory full" answers), a design written
-//! for this lab (no paper states it). The two differ on one point: the sheet's holder
-//! writes "as many as it wants", §1.3 caps it at Q per visit so that nobody starves;
-//! the quota is kept (`quota` as large as the workload gives the sheet's behaviour).
+//! 'memory full'; when the memory is full the consumer empties it"), and the token
+//! variant with "memory full" answers, a design of the course's lab TP5 (no paper
+//! states it; called *the TP5 design* below) of the bounded buffer of E. W. Dijkstra,
+//! "Cooperating sequential processes", EWD123, 1965. The two differ on one point: the
+//! sheet's holder writes "as many as it wants", the TP5 design caps it at Q per visit so
+//! that nobody starves; the quota is kept (`quota` as large as the workload gives the
+//! sheet's behaviour).
 //!
 //! ```text
 //! C init:        send TOKEN to P1
@@ -39,20 +41,25 @@
 //!   of them at time 0) queues an item at a producer.
 //! * Emptying the memory takes `drain_time` time units (a timer): C is *draining*
 //!   between its `FULL` and its `RESUME`, drawn as a bar on its lane.
-//! * **Departures from §1.3, and why.**
-//!   - The token passes through C on every revolution (§1.3 keeps it among the
+//! * **Departures from the TP5 design, and why.**
+//!   - The token passes through C on every revolution (the TP5 design keeps it among the
 //!     producers): one more hop per revolution, `n` instead of `m`. C uses the passage
 //!     to consume what its memory holds (nothing can be on its way then: the last holder
-//!     had its answer before it let the token go). §1.3 drains only a *full* memory, so
-//!     items in a memory that never fills would never be consumed and the liveness
-//!     "every produced item is consumed" would fail; here it holds.
+//!     had its answer before it let the token go). The TP5 design drains only a *full*
+//!     memory, so items in a memory that never fills would never be consumed and the
+//!     liveness "every produced item is consumed" would fail; here it holds.
 //!   - A real token never stops, a simulation needs an end: C keeps the token (it
 //!     *rests*) after `idle_laps` revolutions in a row during which no item arrived.
 //!     Items typed later at a producer then wait; `wake` at C sends the token round again.
 //!   - A RESUME that overtakes its FULL (non-FIFO channels) is remembered, not lost
-//!     (see *Pitfalls*); §1.3 silently assumes FIFO there.
-//!   - §1.3's `draining` is atomic in one handler, so "no DATA arrives while draining"
-//!     could not fail; a timed drain makes it a property worth checking.
+//!     (see *Pitfalls*); the TP5 design silently assumes FIFO there.
+//!   - The TP5 design's `draining` is atomic in one handler, so "no DATA arrives while
+//!     draining" could not fail; a timed drain makes it a property worth checking.
+//! * TP5 exercise 2 (the sheet blocks the sending thread on a `threading.Event` until
+//!   the token arrives) is visible in the outputs a console prints: `waiting` when an
+//!   item is queued without the token, `token` ("sending 3 waiting items") when it
+//!   arrives with items queued, and at C `memory` ("full (3 items): emptying it") with
+//!   the item that fills the memory. They change no state.
 //! * Param `suspend=false` is the classic mistake, kept for the checker's tests: C
 //!   answers `ACK` instead of `FULL` when the memory fills and empties it meanwhile, so
 //!   the holder writes into a memory being emptied.
@@ -60,7 +67,7 @@
 //! **Pitfalls.**
 //! * Popping the item when DATA is *sent* instead of when it is answered: an item whose
 //!   answer is lost in a crash is gone. Here the item leaves the queue on ACK/FULL only.
-//! * FULL must still store the item it answers (§1.3: the item filled the memory); a
+//! * FULL must still store the item it answers (in the TP5 design the item filled the memory); a
 //!   producer that sends it again after RESUME stores it twice.
 //! * A holder that writes its next item without waiting for the answer (pipelining)
 //!   overflows the memory: at most one DATA may be in transit.
@@ -141,6 +148,11 @@ const PRODUCED: &str = "produced";
 const CONSUMED: &str = "consumed";
 const LAP: &str = "lap";
 const WOKEN: &str = "wake";
+/// What a person at a console reads (TP5 exercise 2): an item queued without the token,
+/// the token arriving with items waiting, and the memory filling.
+const WAITING: &str = "waiting";
+const TOKEN_ARRIVED: &str = "token";
+const MEMORY: &str = "memory";
 
 /// The drain, drawn as a bar on the consumer's lane.
 const SPANS: &[SpanSpec] = &[SpanSpec { label: "emptying the memory", opens: DRAIN_START, closes: DRAIN_END }];
@@ -245,6 +257,15 @@ pub struct Node {
     pub idle: u32,
 }
 
+/// "s" for any count but one.
+fn plural(count: usize) -> &'static str {
+    if count == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
 impl Node {
     fn is_consumer(&self) -> bool {
         self.me == CONSUMER
@@ -260,7 +281,7 @@ impl Node {
         ctx.send(self.successor(), Msg::Token);
     }
 
-    /// §1.3's `try_send`.
+    /// The TP5 design's `try_send`.
     fn try_send(&mut self, ctx: &mut Context<'_, Msg>) {
         if !self.has_token || self.waiting || self.suspended {
             return;
@@ -313,6 +334,7 @@ impl Node {
             ctx.send(from, Msg::Ack);
             return;
         }
+        ctx.output(MEMORY, format!("full ({} items): emptying it", self.buf.len()));
         ctx.output(DRAIN_START, self.buf.len());
         ctx.set_timer(DRAIN, self.settings.drain_time as f64);
         self.draining = true;
@@ -358,6 +380,17 @@ impl Process for Node {
             (false, Msg::Token) => {
                 self.has_token = true;
                 self.sent_this_visit = 0;
+                let waiting = self.queue.len();
+                if waiting > 0 {
+                    let quota = self.settings.quota as usize;
+                    ctx.output(
+                        TOKEN_ARRIVED,
+                        match waiting <= quota {
+                            true => format!("sending {waiting} waiting item{}", plural(waiting)),
+                            false => format!("sending {quota} of {waiting} waiting items (the quota)"),
+                        },
+                    );
+                }
                 self.try_send(ctx);
             }
             (false, Msg::Ack) => {
@@ -402,6 +435,10 @@ impl Process for Node {
                 self.queue.push_back(value);
                 self.produced += 1;
                 ctx.output(PRODUCED, value);
+                if !self.has_token {
+                    let queued = self.queue.len();
+                    ctx.output(WAITING, format!("for the token ({queued} item{} queued)", plural(queued)));
+                }
                 self.try_send(ctx);
             }
             (true, Input::Produce { .. }) => ctx.log("produce: node 0 is the consumer; producers are nodes 1.."),

@@ -8,38 +8,31 @@ use reparti_core::{Expectation, Invariant, NodeId, Properties, RunFacts, Termina
 pub(super) fn all() -> Properties<Node> {
     Properties {
         invariants: vec![
-            Invariant::Count {
-                name: "exactly one token",
-                node: |s| s.has_token as u64,
-                msg: |m| matches!(m, Msg::Token) as u64,
-                min: 1,
-                max: 1,
-            },
-            Invariant::Count {
-                name: "at most one DATA in transit",
-                node: |_| 0,
-                msg: |m| matches!(m, Msg::Data { .. }) as u64,
-                min: 0,
-                max: 1,
-            },
-            Invariant::Global { name: "a DATA in transit comes from the token holder", check: data_from_holder },
-            Invariant::Local {
-                name: "the memory holds at most N items",
-                check: |s| match s.buf.len() as u64 > s.settings.buffer as u64 {
+            Invariant::<Node>::count(
+                "exactly one token",
+                |s| s.has_token as u64,
+                |m| matches!(m, Msg::Token) as u64,
+                1,
+                1,
+            ),
+            Invariant::<Node>::count(
+                "at most one DATA in transit",
+                |_| 0,
+                |m| matches!(m, Msg::Data { .. }) as u64,
+                0,
+                1,
+            ),
+            Invariant::<Node>::global("a DATA in transit comes from the token holder", data_from_holder),
+            Invariant::<Node>::local("the memory holds at most N items", |s| {
+                match s.buf.len() as u64 > s.settings.buffer as u64 {
                     true => Err(format!("{} items in a memory of {}", s.buf.len(), s.settings.buffer)),
                     false => Ok(()),
-                },
-            },
-            Invariant::Global {
-                name: "no DATA arrives while the consumer empties its memory",
-                check: no_data_while_draining,
-            },
-            Invariant::Global { name: "every item stored once, in production order", check: conservation },
+                }
+            }),
+            Invariant::<Node>::global("no DATA arrives while the consumer empties its memory", no_data_while_draining),
+            Invariant::<Node>::global("every item stored once, in production order", conservation),
         ],
-        terminal: vec![Terminal {
-            name: "every produced item was consumed exactly once, in order",
-            check: all_consumed,
-        }],
+        terminal: vec![Terminal::<Node>::new("every produced item was consumed exactly once, in order", all_consumed)],
     }
 }
 
@@ -172,6 +165,6 @@ pub(super) fn expected(s: &Settings, items: u32, facts: &RunFacts<'_>) -> Vec<Ex
         out.push(Expectation::exact("TOKEN", "n per revolution (revolutions counted at C)", (n * laps) as f64));
         out.push(Expectation::exact("total", "2·DATA + FULL + TOKEN", 2.0 * data + full + (n * laps) as f64));
     }
-    out.push(Expectation::reference("RESUME", "≈ items/N (§1.3: one per N items)", data / s.buffer.max(1) as f64));
+    out.push(Expectation::reference("RESUME", "≈ items/N (one per N items)", data / s.buffer.max(1) as f64));
     out
 }

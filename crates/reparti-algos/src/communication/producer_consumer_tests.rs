@@ -105,3 +105,41 @@ fn a_resume_that_overtakes_its_full_is_remembered() {
     assert_eq!(sends(&eff), vec![(CONSUMER, Msg::Data { seq: 1, value: 5 })], "not suspended forever");
     assert!(!p.suspended && !p.early_resume);
 }
+
+/// The outputs a console shows for TP5 exercise 2, keyed and worded as printed.
+fn outputs(effects: &[Effect<Msg>], key: &str) -> Vec<String> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Output { key: k, value } if *k == key => Some(value.to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn items_typed_without_the_token_say_they_wait_and_the_token_says_what_it_sends() {
+    let a = algo(2, 2, true);
+    let mut p = node(&a, 1, 2);
+    let mut waiting = Vec::new();
+    for v in [4, 5, 6] {
+        waiting.extend(outputs(&run(&mut p, 2, |s, x| s.on_input(Input::Produce { value: v }, x)), "waiting"));
+    }
+    assert_eq!(
+        waiting,
+        ["for the token (1 item queued)", "for the token (2 items queued)", "for the token (3 items queued)"]
+    );
+    let eff = run(&mut p, 2, |s, x| s.on_message(CONSUMER, Msg::Token, x));
+    assert_eq!(outputs(&eff, "token"), ["sending 2 of 3 waiting items (the quota)"]);
+    assert_eq!(sends(&eff), vec![(CONSUMER, Msg::Data { seq: 0, value: 4 })], "sent the moment it arrives");
+    let eff = run(&mut p, 2, |s, x| s.on_input(Input::Produce { value: 7 }, x));
+    assert!(outputs(&eff, "waiting").is_empty(), "the holder does not wait for the token");
+
+    let mut c = node(&a, 0, 2);
+    let eff = run(&mut c, 2, |s, x| s.on_message(NodeId(1), Msg::Data { seq: 0, value: 4 }, x));
+    assert!(outputs(&eff, "memory").is_empty());
+    let eff = run(&mut c, 2, |s, x| s.on_message(NodeId(1), Msg::Data { seq: 1, value: 5 }, x));
+    assert_eq!(outputs(&eff, "memory"), ["full (2 items): emptying it"]);
+    let mut idle = node(&a, 1, 2);
+    assert!(outputs(&run(&mut idle, 2, |s, x| s.on_message(CONSUMER, Msg::Token, x)), "token").is_empty());
+}

@@ -405,17 +405,17 @@ impl Algorithm for TokenRing {
 
     fn properties(&self) -> Properties<Node> {
         Properties {
-            invariants: vec![Invariant::Count {
-                name: "exactly one token",
-                node: |s| s.has_token as u64,
-                msg: |m| matches!(m, Msg::Token) as u64,
-                min: 1,
-                max: 1,
-            }],
-            terminal: vec![Terminal {
-                name: "every data message reached its destination exactly once",
-                check: all_delivered,
-            }],
+            invariants: vec![Invariant::<Node>::count(
+                "exactly one token",
+                |s| s.has_token as u64,
+                |m| matches!(m, Msg::Token) as u64,
+                1,
+                1,
+            )],
+            terminal: vec![Terminal::<Node>::new(
+                "every data message reached its destination exactly once",
+                all_delivered,
+            )],
         }
     }
 

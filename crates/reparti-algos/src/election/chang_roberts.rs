@@ -229,8 +229,8 @@ impl Algorithm for ChangRoberts {
 
     fn properties(&self) -> Properties<Node> {
         election_properties(vec![
-            Terminal { name: "every node knows the leader", check: everyone_knows_the_max::<Node> },
-            Terminal { name: "every other node is lost", check: every_other_node_lost },
+            Terminal::<Node>::new("every node knows the leader", everyone_knows_the_max::<Node>),
+            Terminal::<Node>::new("every other node is lost", every_other_node_lost),
         ])
     }
 

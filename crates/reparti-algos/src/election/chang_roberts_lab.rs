@@ -286,8 +286,8 @@ impl Algorithm for ChangRobertsLab {
     fn properties(&self) -> Properties<Node> {
         election_properties(vec![
             // The lab's nodes must know the leader's port as well as its identity.
-            Terminal { name: "every node knows the leader", check: everyone_knows_the_max_and_port },
-            Terminal { name: "every node has seen its leader twice", check: everyone_done },
+            Terminal::<Node>::new("every node knows the leader", everyone_knows_the_max_and_port),
+            Terminal::<Node>::new("every node has seen its leader twice", everyone_done),
         ])
     }
 

@@ -339,8 +339,8 @@ impl Algorithm for Franklin {
 
     fn properties(&self) -> Properties<Node> {
         election_properties(vec![
-            Terminal { name: "every node knows the leader", check: everyone_knows_the_max::<Node> },
-            Terminal { name: "every other node is passive", check: every_other_node_passive },
+            Terminal::<Node>::new("every node knows the leader", everyone_knows_the_max::<Node>),
+            Terminal::<Node>::new("every other node is passive", every_other_node_passive),
         ])
     }
 

@@ -155,16 +155,10 @@ pub trait Elector: Process {
 /// algorithm's own terminal properties.
 pub fn election_properties<N: Elector>(own: Vec<Terminal<N>>) -> Properties<N> {
     let mut terminal =
-        vec![Terminal { name: "exactly one leader, the maximum identity", check: exactly_one_leader_the_max::<N> }];
+        vec![Terminal::<N>::new("exactly one leader, the maximum identity", exactly_one_leader_the_max::<N>)];
     terminal.extend(own);
     Properties {
-        invariants: vec![Invariant::Count {
-            name: "at most one leader",
-            node: |s: &N| u64::from(s.is_leader()),
-            msg: |_| 0,
-            min: 0,
-            max: 1,
-        }],
+        invariants: vec![Invariant::<N>::count("at most one leader", |s: &N| u64::from(s.is_leader()), |_| 0, 0, 1)],
         terminal,
     }
 }

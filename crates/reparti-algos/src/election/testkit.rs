@@ -199,7 +199,7 @@ fn check_invariants<A: Algorithm>(
     for inv in invariants {
         match inv {
             Invariant::Count { name, node, msg, min, max } => {
-                let total: u64 = nodes.iter().map(node).sum::<u64>()
+                let total: u64 = nodes.iter().map(|s| node(s)).sum::<u64>()
                     + channels.values().flat_map(|q| q.iter()).map(|(_, m)| msg(m)).sum::<u64>();
                 if total < *min || total > *max {
                     failures.push(format!("{name}: count {total} outside [{min}, {max}]"));
@@ -234,7 +234,7 @@ fn check_invariants<A: Algorithm>(
 /// What an exhaustive exploration found.
 pub(crate) struct Exploration {
     /// Over every complete schedule, the least and greatest number of messages of each
-    /// kind (indexed like `Message::KINDS`) sent from the start to quiescence.
+    /// kind (indexed like `Message::kinds()`) sent from the start to quiescence.
     pub min: Vec<u64>,
     pub max: Vec<u64>,
     /// Invariant violations (in any reachable state) and terminal failures (in any
@@ -255,7 +255,7 @@ pub(crate) fn explore<A: Algorithm>(alg: &A, kind: TopologyKind, idents: &[u64])
         Ok(t) => t,
         Err(e) => panic!("{e}"),
     };
-    let kinds = <Msg<A::Node> as Message>::KINDS.len();
+    let kinds = <Msg<A::Node> as Message>::kinds().len();
     let properties = alg.properties();
     let mut nodes: Vec<A::Node> = (0..n).map(|i| alg.init(&NodeSetup::new(NodeId(i as u32), idents[i], n))).collect();
     let mut flight = Vec::new();
@@ -308,7 +308,7 @@ fn act<N: Process>(
     flight: &mut Vec<(u32, u32, N::Msg)>,
     f: impl FnOnce(&mut N, &mut Context<'_, N::Msg>),
 ) -> Vec<u64> {
-    let mut sent = vec![0u64; <N::Msg as Message>::KINDS.len()];
+    let mut sent = vec![0u64; <N::Msg as Message>::kinds().len()];
     let mut lamport = 0;
     let me = NodeId(i as u32);
     for e in through_host(node, me, n, topo, &mut lamport, f) {
@@ -333,7 +333,7 @@ fn dfs<A: Algorithm>(
         return v.clone();
     }
     let (nodes, flight) = state;
-    let kinds = <Msg<A::Node> as Message>::KINDS.len();
+    let kinds = <Msg<A::Node> as Message>::kinds().len();
     let mut note = |f: String| {
         if !failures.contains(&f) && failures.len() < 20 {
             failures.push(f);

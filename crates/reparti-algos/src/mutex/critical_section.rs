@@ -134,13 +134,13 @@ fn no_message<M>(_: &M) -> u64 {
 
 /// Safety: at most one node in the critical section, after every event.
 pub fn mutual_exclusion<N: MutexNode>() -> Invariant<N> {
-    Invariant::Count {
-        name: "mutual exclusion: at most one node in the critical section",
-        node: in_cs_count::<N>,
-        msg: no_message::<N::Msg>,
-        min: 0,
-        max: 1,
-    }
+    Invariant::<N>::count(
+        "mutual exclusion: at most one node in the critical section",
+        in_cs_count::<N>,
+        no_message::<N::Msg>,
+        0,
+        1,
+    )
 }
 
 fn all_served<N: MutexNode>(w: &World<'_, N>) -> Result<(), String> {
@@ -160,7 +160,7 @@ fn all_served<N: MutexNode>(w: &World<'_, N>) -> Result<(), String> {
 
 /// Liveness, at quiescence: every request was served and every node is at rest.
 pub fn every_request_served<N: MutexNode>() -> Terminal<N> {
-    Terminal { name: "every request was served", check: all_served::<N> }
+    Terminal::<N>::new("every request was served", all_served::<N>)
 }
 
 /// The number of critical-section entries of a run: what the cost formulas count in.

@@ -260,8 +260,8 @@ impl Algorithm for LogicalClocks {
     fn properties(&self) -> Properties<Node> {
         Properties {
             invariants: vec![
-                Invariant::Delivery { name: "clock condition C(send) < C(receive)", check: lamport_condition },
-                Invariant::Delivery { name: "vector clocks: V(send) < V(receive)", check: vector_condition },
+                Invariant::<Node>::delivery("clock condition C(send) < C(receive)", lamport_condition),
+                Invariant::<Node>::delivery("vector clocks: V(send) < V(receive)", vector_condition),
             ],
             terminal: Vec::new(),
         }

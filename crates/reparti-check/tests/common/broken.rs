@@ -56,7 +56,9 @@ pub enum CrMsg {
 }
 
 impl Message for CrMsg {
-    const KINDS: &'static [&'static str] = &["ELECT", "ELECTED"];
+    fn kinds() -> &'static [&'static str] {
+        &["ELECT", "ELECTED"]
+    }
     fn kind(&self) -> usize {
         match self {
             CrMsg::Elect(_) => 0,
@@ -119,14 +121,14 @@ impl Algorithm for ForwardingCr {
 
     fn properties(&self) -> Properties<CrNode> {
         Properties {
-            invariants: vec![Invariant::Count {
-                name: AT_MOST_ONE_LEADER,
-                node: |s| (s.role == CrRole::Leader) as u64,
-                msg: |_| 0,
-                min: 0,
-                max: 1,
-            }],
-            terminal: vec![Terminal { name: "everyone knows the maximum (broken CR)", check: cr_knows_max }],
+            invariants: vec![Invariant::<CrNode>::count(
+                AT_MOST_ONE_LEADER,
+                |s| (s.role == CrRole::Leader) as u64,
+                |_| 0,
+                0,
+                1,
+            )],
+            terminal: vec![Terminal::<CrNode>::new("everyone knows the maximum (broken CR)", cr_knows_max)],
         }
     }
 }
@@ -159,7 +161,9 @@ pub struct RegenNode {
 pub struct Token;
 
 impl Message for Token {
-    const KINDS: &'static [&'static str] = &["TOKEN"];
+    fn kinds() -> &'static [&'static str] {
+        &["TOKEN"]
+    }
     fn kind(&self) -> usize {
         0
     }
@@ -219,13 +223,7 @@ impl Algorithm for RegenRing {
 
     fn properties(&self) -> Properties<RegenNode> {
         Properties {
-            invariants: vec![Invariant::Count {
-                name: EXACTLY_ONE_TOKEN,
-                node: |s| s.has_token as u64,
-                msg: |_| 1,
-                min: 1,
-                max: 1,
-            }],
+            invariants: vec![Invariant::<RegenNode>::count(EXACTLY_ONE_TOKEN, |s| s.has_token as u64, |_| 1, 1, 1)],
             terminal: vec![],
         }
     }
@@ -265,7 +263,9 @@ pub enum RaMsg {
 }
 
 impl Message for RaMsg {
-    const KINDS: &'static [&'static str] = &["REQUEST", "REPLY"];
+    fn kinds() -> &'static [&'static str] {
+        &["REQUEST", "REPLY"]
+    }
     fn kind(&self) -> usize {
         match self {
             RaMsg::Request { .. } => 0,
@@ -385,8 +385,8 @@ impl Algorithm for EagerRa {
 
     fn properties(&self) -> Properties<RaNode> {
         Properties {
-            invariants: vec![Invariant::Count { name: MUTEX, node: |s| s.in_cs as u64, msg: |_| 0, min: 0, max: 1 }],
-            terminal: vec![Terminal { name: "every request was served (broken RA)", check: ra_served }],
+            invariants: vec![Invariant::<RaNode>::count(MUTEX, |s| s.in_cs as u64, |_| 0, 0, 1)],
+            terminal: vec![Terminal::<RaNode>::new("every request was served (broken RA)", ra_served)],
         }
     }
 }

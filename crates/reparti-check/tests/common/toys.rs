@@ -47,7 +47,9 @@ pub enum PpMsg {
 }
 
 impl Message for PpMsg {
-    const KINDS: &'static [&'static str] = &["PING", "PONG"];
+    fn kinds() -> &'static [&'static str] {
+        &["PING", "PONG"]
+    }
     fn kind(&self) -> usize {
         match self {
             PpMsg::Ping(_) => 0,
@@ -101,14 +103,8 @@ impl Algorithm for PingPong {
 
     fn properties(&self) -> Properties<PpNode> {
         Properties {
-            invariants: vec![Invariant::Count {
-                name: "at most one message in flight",
-                node: |_| 0,
-                msg: |_| 1,
-                min: 0,
-                max: 1,
-            }],
-            terminal: vec![Terminal { name: "every round trip was made", check: pp_done }],
+            invariants: vec![Invariant::<PpNode>::count("at most one message in flight", |_| 0, |_| 1, 0, 1)],
+            terminal: vec![Terminal::<PpNode>::new("every round trip was made", pp_done)],
         }
     }
 }
@@ -150,7 +146,9 @@ pub enum RingMsg {
 }
 
 impl Message for RingMsg {
-    const KINDS: &'static [&'static str] = &["TOKEN", "DATA"];
+    fn kinds() -> &'static [&'static str] {
+        &["TOKEN", "DATA"]
+    }
     fn kind(&self) -> usize {
         match self {
             RingMsg::Token => 0,
@@ -214,14 +212,14 @@ impl Algorithm for ToyRing {
 
     fn properties(&self) -> Properties<RingNode> {
         Properties {
-            invariants: vec![Invariant::Count {
-                name: "exactly one token",
-                node: |s| s.has_token as u64,
-                msg: |m| matches!(m, RingMsg::Token) as u64,
-                min: 1,
-                max: 1,
-            }],
-            terminal: vec![Terminal { name: "every node got one DATA per lap", check: ring_done }],
+            invariants: vec![Invariant::<RingNode>::count(
+                "exactly one token",
+                |s| s.has_token as u64,
+                |m| matches!(m, RingMsg::Token) as u64,
+                1,
+                1,
+            )],
+            terminal: vec![Terminal::<RingNode>::new("every node got one DATA per lap", ring_done)],
         }
     }
 }

@@ -1,11 +1,14 @@
 //! The UDP driver of a lab node: one socket for everything, the console's lines, and a
 //! timer, all fed to the sans-IO [`RingNode`]; its effects become datagrams (sealed
-//! when there is a key) and lines for the caller to print.
+//! when there is a key) and lines for the caller to print. The registry ring's node
+//! ([`run_registry`]) also gets the registry's readings, and removes its line when it
+//! leaves.
 
+use super::from_registry::{Registration, RegistryError, Watch};
 use super::node::{Effect, Event, Level, RingNode, Setup};
 use super::report::RingReport;
 use super::wire;
-use super::{RingConfig, RingError};
+use super::{RegistryRingConfig, RingConfig, RingError};
 use reparti_net::runtime::bind;
 use reparti_net::secure::{self, Key, SecureError};
 use reparti_net::NetError;
@@ -29,8 +32,8 @@ const MAX_RECV_ERRORS: u32 = 100;
 /// `say` prints the node's lines. Returns the node's report at the end.
 pub async fn run(
     cfg: RingConfig,
-    mut console: Option<mpsc::UnboundedReceiver<String>>,
-    mut say: impl FnMut(Level, &str),
+    console: Option<mpsc::UnboundedReceiver<String>>,
+    say: impl FnMut(Level, &str),
 ) -> Result<RingReport, RingError> {
     let socket = bind(cfg.listen).await.map_err(RingError::Bind)?;
     let addr =
@@ -38,22 +41,93 @@ pub async fn run(
     if addr.port() == 0 {
         return Err(RingError::Config("port 0 names no node: give the port to listen on".into()));
     }
-    let setup = Setup { me: addr.port(), addr, predecessor: cfg.predecessor, jeton: cfg.jeton, laps: cfg.laps };
-    let mut node = RingNode::new(setup);
-    let mut link = Link { socket, key: cfg.key, ttl: cfg.ttl, send_errors: 0 };
+    let setup = Setup {
+        me: addr.port(),
+        addr,
+        predecessor: Some(cfg.predecessor),
+        jeton: cfg.jeton,
+        laps: cfg.laps,
+        hold: None,
+    };
+    let link = Link { socket, key: cfg.key, ttl: cfg.ttl, send_errors: 0, deregister: false };
+    serve(RingNode::new(setup), link, cfg.sends, cfg.idle, console, None, say).await
+}
+
+/// Runs a node of the registry ring on the port `registration` holds, until `quit`
+/// (and its leaving is done); its line is removed on every way out.
+pub async fn run_registry(
+    cfg: RegistryRingConfig,
+    mut registration: Registration,
+    console: Option<mpsc::UnboundedReceiver<String>>,
+    say: impl FnMut(Level, &str),
+) -> Result<RingReport, RingError> {
+    let addr = registration.addr;
+    let bound = registration.take_socket().ok_or_else(|| RingError::Config("the registration holds no port".into()))?;
+    let socket = bound.set_nonblocking(true).and_then(|()| UdpSocket::from_std(bound)).map_err(|e| {
+        RingError::Socket { addr, detail: format!("cannot hand the registered port to the runtime: {e}") }
+    })?;
+    let setup = Setup {
+        me: addr.port(),
+        addr,
+        predecessor: None,
+        // The first node of the ring makes the token; nobody else ever does.
+        jeton: registration.others.is_empty(),
+        laps: None,
+        hold: cfg.hold,
+    };
+    let (changes, readings) = mpsc::unbounded_channel();
+    let _watcher = Watch::new(registration.path(), addr, true).in_thread(cfg.period, changes);
+    let link = Link { socket, key: cfg.key, ttl: cfg.ttl, send_errors: 0, deregister: false };
+    let membership = Membership { registration, readings: Some(readings) };
+    serve(RingNode::new(setup), link, cfg.sends, None, console, Some(membership), say).await
+}
+
+/// What the registry ring's driver has more: its line, and the readings of the file.
+struct Membership {
+    registration: Registration,
+    /// `None` once the watching thread has ended.
+    readings: Option<mpsc::UnboundedReceiver<Result<Vec<SocketAddr>, RegistryError>>>,
+}
+
+impl Membership {
+    /// Removes our line; the members left (as last read, if the file fails us now).
+    fn leave(&mut self, node: &RingNode, say: &mut impl FnMut(Level, &str)) -> Vec<SocketAddr> {
+        self.registration.leave().unwrap_or_else(|e| {
+            say(Level::Warning, &format!("{e}; our line may stay behind (the next reading drops it)"));
+            node.members().to_vec()
+        })
+    }
+}
+
+/// The node's loop, over a bound socket.
+async fn serve(
+    mut node: RingNode,
+    mut link: Link,
+    sends: Vec<super::Command>,
+    idle: Option<Duration>,
+    mut console: Option<mpsc::UnboundedReceiver<String>>,
+    mut membership: Option<Membership>,
+    mut say: impl FnMut(Level, &str),
+) -> Result<RingReport, RingError> {
+    let addr = node.addr();
     let start = Instant::now();
     let mut quit = link.apply(node.handle(Duration::ZERO, Event::Start), &mut say).await;
-    for command in cfg.sends {
+    for command in sends {
         quit |= link.apply(node.handle(start.elapsed(), Event::Command(command)), &mut say).await;
     }
     let mut buf = vec![0u8; 1 << 16];
     let mut last_heard = Instant::now();
     let mut errors_in_a_row = 0u32;
     while !quit {
+        if std::mem::take(&mut link.deregister) {
+            let left = membership.as_mut().map(|m| m.leave(&node, &mut say)).unwrap_or_default();
+            quit = link.apply(node.handle(start.elapsed(), Event::Deregistered(&left)), &mut say).await;
+            continue;
+        }
         let wake = node.next_wakeup().map(|at| start + at);
         // A console keeps the node up (a person decides when to quit); once its input
         // ends, or without one, silence ends the node.
-        let idle_at = match (&console, cfg.idle) {
+        let idle_at = match (&console, idle) {
             (None, Some(idle)) => Some(last_heard + idle),
             _ => None,
         };
@@ -100,6 +174,23 @@ pub async fn run(
             () = sleep_until(wake) => {
                 quit = link.apply(node.handle(start.elapsed(), Event::Tick), &mut say).await;
             }
+            reading = next_reading(&mut membership) => {
+                let effects = match reading {
+                    Some(Ok(members)) => node.handle(start.elapsed(), Event::Members(&members)),
+                    Some(Err(e)) => {
+                        say(Level::Warning, &format!("{e}; the ring stays as last read"));
+                        Vec::new()
+                    }
+                    None => {
+                        if let Some(m) = membership.as_mut() {
+                            m.readings = None;
+                        }
+                        say(Level::Warning, "the registry is no longer read: the ring stays as last read");
+                        Vec::new()
+                    }
+                };
+                quit = link.apply(effects, &mut say).await;
+            }
             () = sleep_until(idle_at) => break,
         }
     }
@@ -114,6 +205,8 @@ struct Link {
     key: Option<Key>,
     ttl: Option<u64>,
     send_errors: u64,
+    /// The node asked for its line to be removed ([`Effect::Deregister`]).
+    deregister: bool,
 }
 
 impl Link {
@@ -144,6 +237,7 @@ impl Link {
                 }
                 Effect::Say(level, line) => say(level, &line),
                 Effect::Quit => quit = true,
+                Effect::Deregister => self.deregister = true,
             }
         }
         quit
@@ -171,6 +265,13 @@ async fn next_line(lines: &mut Option<mpsc::UnboundedReceiver<String>>) -> Optio
 async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
         Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn next_reading(membership: &mut Option<Membership>) -> Option<Result<Vec<SocketAddr>, RegistryError>> {
+    match membership.as_mut().and_then(|m| m.readings.as_mut()) {
+        Some(rx) => rx.recv().await,
         None => std::future::pending().await,
     }
 }

@@ -4,6 +4,7 @@
 use super::console::Command;
 use super::wire::{Envelope, Port};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// Who this node is in the ring.
 #[derive(Clone, Debug)]
@@ -12,13 +13,19 @@ pub struct Setup {
     pub me: Port,
     /// The address we listen on (for the reports).
     pub addr: SocketAddr,
-    /// Where our predecessor listens; its port is its name.
-    pub predecessor: SocketAddr,
-    /// Started with the token (the sheet's `jeton`).
+    /// TP3: where our predecessor listens, as given (its port is its name); the node
+    /// finds its successor by the `SUCCESSOR` handshake. `None`: the registry ring, whose
+    /// registry tells both neighbours ([`Event::Members`]).
+    pub predecessor: Option<SocketAddr>,
+    /// Started with the token (the sheet's `jeton`; the registry ring's first node).
     pub jeton: bool,
-    /// `None`: manual mode, the token moves on `release`. `Some(k)`: automatic mode,
-    /// every holder passes it on at once, and it rests at the jeton node after `k` laps.
+    /// TP3's automatic mode: `Some(k)`, every holder passes the token on at once, and it
+    /// rests at the jeton node after `k` laps. `None` (and no `hold`): manual mode, the
+    /// token moves on `release`.
     pub laps: Option<u32>,
+    /// The registry ring's automatic mode: every holder keeps the token this long, then
+    /// passes it on, for as long as the ring runs.
+    pub hold: Option<Duration>,
 }
 
 /// What happens to the node.
@@ -44,8 +51,14 @@ pub enum Event<'a> {
     Console(&'a str),
     /// A command already understood (a scripted `send`, [`super::parse_send_spec`]).
     Command(Command),
-    /// Time passed: repeat `SUCCESSOR` if it is due ([`super::RingNode::next_wakeup`]).
+    /// Time passed: repeat `SUCCESSOR` or `LEAVE`, or pass the token on, if it is due
+    /// ([`super::RingNode::next_wakeup`]).
     Tick,
+    /// The registry ring: the members listed now, in ring order.
+    Members(&'a [SocketAddr]),
+    /// The registry ring: our line is removed ([`Effect::Deregister`] was done); the
+    /// members left. The node passes the token on, tells the others, then stops.
+    Deregistered(&'a [SocketAddr]),
 }
 
 /// How much a line matters: where and how the driver prints it.
@@ -73,4 +86,7 @@ pub enum Effect {
     Say(Level, String),
     /// `quit` was typed: stop.
     Quit,
+    /// The registry ring: `quit` was typed; remove our line from the registry, then
+    /// answer with [`Event::Deregistered`].
+    Deregister,
 }

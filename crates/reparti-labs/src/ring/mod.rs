@@ -29,8 +29,8 @@
 //! | `from` | integer 1..65535 | the sender's port: its name |
 //! | `to` | integer 1..65535 | the receiver's port; a datagram for another port is dropped |
 //! | `lamport` | integer | the sender's Lamport clock (below) |
-//! | `type` | string | `SUCCESSOR`, `SUCCESSOR_OK`, `TOKEN` or `DATA` |
-//! | `body` | object | `DATA` only: `{"origin":PORT,"dest":PORT,"hops":N,"text":"..."}`; left out otherwise |
+//! | `type` | string | `SUCCESSOR`, `SUCCESSOR_OK`, `TOKEN` or `DATA`; the registry ring adds `LEAVE` and `LEAVE_OK` |
+//! | `body` | object | `DATA`: `{"origin":PORT,"dest":PORT,"hops":N,"text":"..."}`; the registry ring's `TOKEN`: `{"pass":N}`; left out otherwise |
 //!
 //! Fields may come in any order; unknown extra fields are ignored.
 //!
@@ -66,19 +66,49 @@
 //!
 //! A node that restarts learns its successor again only when the successor says
 //! `SUCCESSOR` again, which a node does only while starting: restart the successor too.
+//!
+//! # The ring from the registry (TP4 exercise 3)
+//!
+//! `reparti node token-ring [PORT] [jeton]` needs no predecessor: the node registers in
+//! the registry file and reads both neighbours there ([`from_registry`], the ring TP7's
+//! election forms too), by port, round the ring; it reads the file again ten times a
+//! second, so the ring re-forms when a node joins or leaves. [`run_registry`] drives it.
+//! The first node (no live node listed) makes the token, and only it; a joiner is
+//! spliced in by its neighbours' next reading. Nobody says `SUCCESSOR`. Every `TOKEN`
+//! carries its pass number, `{"pass":N}`, printed at both ends, so the lines of all the
+//! nodes show whether there was one token (each number once) or two. Automatic mode is
+//! `hold` (each holder keeps the token that long, for as long as the ring runs); laps
+//! have no meaning in a ring whose first node may leave.
+//!
+//! | `type` | sent by, when | the receiver |
+//! |---|---|---|
+//! | `LEAVE` | a leaving node (`quit`, Ctrl-C), once its line is removed and the token passed on, to every member left; repeated until answered, for 10 s at most | forgets the sender at once, also in readings of the file made before the line went; answers `LEAVE_OK` (every time) |
+//! | `LEAVE_OK` | a member, to the leaving node | one member fewer to wait for; when none is left, the node stops |
+//!
+//! Why every member, not only the predecessor: a member that has not read the file
+//! since a join may still take the leaving node for its successor; after its
+//! `LEAVE_OK` it never sends there again, and a token it sent before arrives first and is
+//! passed on (one socket to one socket on one host keeps its order). A node that is
+//! killed leaves its line, which the next reading drops (nobody holds its port); a
+//! token it held, or that was on its way to it, is lost, and the ring goes on without
+//! one. Two neighbours leaving at the same instant can lose a token in flight between
+//! them: leave one at a time.
 
 mod console;
 mod driver;
 mod events;
+pub mod from_registry;
 pub mod node;
 pub mod report;
 pub mod wire;
 
 #[cfg(test)]
+mod registry_tests;
+#[cfg(test)]
 mod tests;
 
 pub use console::{parse as parse_command, parse_send_spec, Command, HELP, MAX_TEXT};
-pub use driver::run;
+pub use driver::{run, run_registry};
 pub use node::{Effect, Event, Level, RingNode, Setup, MAX_HOPS};
 pub use report::RingReport;
 
@@ -122,6 +152,41 @@ impl RingConfig {
             idle: Some(Duration::from_secs(1)),
             sends: Vec::new(),
         }
+    }
+}
+
+/// How to run one node of the registry ring (TP4 exercise 3); its port and its line
+/// come with its [`from_registry::Registration`].
+#[derive(Clone, Debug)]
+pub struct RegistryRingConfig {
+    /// `None`: manual mode; `Some(d)`: automatic, every holder keeps the token `d`.
+    pub hold: Option<Duration>,
+    /// Seal and open every datagram with this key.
+    pub key: Option<Key>,
+    /// With a key: refuse tokens older than this many seconds.
+    pub ttl: Option<u64>,
+    /// Commands to run after the start (scripted `send`s).
+    pub sends: Vec<Command>,
+    /// How often the registry is read.
+    pub period: Duration,
+}
+
+impl RegistryRingConfig {
+    /// Manual mode, no key, a 60 s TTL, the registry read ten times a second.
+    pub fn new() -> RegistryRingConfig {
+        RegistryRingConfig {
+            hold: None,
+            key: None,
+            ttl: Some(60),
+            sends: Vec::new(),
+            period: Duration::from_millis(100),
+        }
+    }
+}
+
+impl Default for RegistryRingConfig {
+    fn default() -> Self {
+        RegistryRingConfig::new()
     }
 }
 

@@ -3,13 +3,16 @@
 //! from, a console line, a tick of time) and returns the [`Effect`]s (datagrams to send,
 //! lines to say, stop). The UDP driver ([`super::run`]) feeds it; the tests feed it
 //! by hand. Time is a [`Duration`] since the start, given with every event.
+//!
+//! The registry ring (TP4 exercise 3: `Setup::predecessor` is `None`) shares all of it
+//! but how a node learns its neighbours and how it leaves (`node/membership.rs`).
 
 pub use super::events::{Effect, Event, Level, Setup};
 
 use super::console::{self, Command, HELP};
-use super::report::{Counts, Delivered, Dropped, Queued, RingReport, State, Undeliverable};
+use super::report::{Counts, Delivered, Dropped, Queued, Undeliverable};
 use super::wire::{self, Data, Envelope, Port, RingMessage};
-use std::collections::VecDeque;
+use std::collections::{BTreeSet, VecDeque};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -18,6 +21,9 @@ use std::time::Duration;
 /// hears us within a second, without flooding it meanwhile.
 const ANNOUNCE_FIRST: Duration = Duration::from_millis(100);
 const ANNOUNCE_MAX: Duration = Duration::from_secs(1);
+
+mod membership;
+mod reporting;
 
 /// Links a `DATA` may cross before it is dropped. Its origin takes it back after one
 /// lap, so only a text whose origin has left the ring gets this far; without a limit it
@@ -28,7 +34,22 @@ pub const MAX_HOPS: u32 = 1024;
 #[derive(Debug)]
 pub struct RingNode {
     setup: Setup,
+    /// TP3's, as given; the registry ring's, as the registry says (`None`: alone).
+    predecessor: Option<(Port, SocketAddr)>,
     successor: Option<(Port, SocketAddr)>,
+    /// The registry ring: the members as last read, in ring order.
+    members: Vec<SocketAddr>,
+    /// Nodes that said `LEAVE`: hidden from `members` until a reading without them, so
+    /// that a reading made before they removed their line cannot bring them back.
+    departed: BTreeSet<SocketAddr>,
+    /// The registry ring: our line is gone; `LEAVE` waits for our predecessor's answer.
+    leaving: Option<membership::Leaving>,
+    /// The registry ring: the token's passes so far, as last seen here.
+    token_pass: u64,
+    /// The registry ring's automatic mode: when the token held here leaves.
+    release_at: Option<Duration>,
+    /// The time of the event being handled.
+    now: Duration,
     /// Our `SUCCESSOR` is unanswered: repeat it at `next_announce`.
     awaiting_predecessor: bool,
     next_announce: Duration,
@@ -59,9 +80,17 @@ pub struct RingNode {
 impl RingNode {
     /// A node that has not started yet.
     pub fn new(setup: Setup) -> RingNode {
+        let predecessor = setup.predecessor.map(|addr| (addr.port(), addr));
         RingNode {
             setup,
+            predecessor,
             successor: None,
+            members: Vec::new(),
+            departed: BTreeSet::new(),
+            leaving: None,
+            token_pass: 0,
+            release_at: None,
+            now: Duration::ZERO,
             awaiting_predecessor: false,
             next_announce: Duration::ZERO,
             announce_wait: ANNOUNCE_FIRST,
@@ -86,6 +115,7 @@ impl RingNode {
 
     /// Handles one event at time `now` (since the start); returns what to do.
     pub fn handle(&mut self, now: Duration, event: Event<'_>) -> Vec<Effect> {
+        self.now = now;
         match event {
             Event::Start => self.start(now),
             Event::Datagram { src, plain } => match wire::decode(plain) {
@@ -111,14 +141,23 @@ impl RingNode {
                 if self.awaiting_predecessor && now >= self.next_announce {
                     self.announce(now);
                 }
+                if self.release_at.is_some_and(|at| now >= at) {
+                    self.release_at = None;
+                    self.release_pending = self.has_token;
+                    self.flush();
+                }
+                self.leave_tick(now);
             }
+            Event::Members(members) => self.members_read(members),
+            Event::Deregistered(members) => self.deregistered(members),
         }
         std::mem::take(&mut self.out)
     }
 
     /// When the node wants a [`Event::Tick`]: while its `SUCCESSOR` is unanswered.
     pub fn next_wakeup(&self) -> Option<Duration> {
-        self.awaiting_predecessor.then_some(self.next_announce)
+        let announce = self.awaiting_predecessor.then_some(self.next_announce);
+        [announce, self.release_at, self.leave_wakeup()].into_iter().flatten().min()
     }
 
     /// Whether this node holds the token.
@@ -130,7 +169,17 @@ impl RingNode {
     /// alive (refused ones, such as a neighbour's under another key, do not).
     pub fn heard(&self) -> u64 {
         let r = &self.received;
-        r.successor + r.successor_ok + r.token + r.data
+        r.successor + r.successor_ok + r.token + r.data + r.leave + r.leave_ok
+    }
+
+    /// Our address.
+    pub fn addr(&self) -> SocketAddr {
+        self.setup.addr
+    }
+
+    /// The registry ring: the members as last read, in ring order.
+    pub fn members(&self) -> &[SocketAddr] {
+        &self.members
     }
 
     /// Our Lamport clock.
@@ -138,52 +187,23 @@ impl RingNode {
         self.lamport
     }
 
-    /// The report, as of now; its `problems` are what would be wrong if the node
-    /// stopped now. `send_errors` is the driver's to fill in.
-    pub fn report(&self) -> RingReport {
-        RingReport {
-            port: self.setup.me,
-            addr: self.setup.addr.to_string(),
-            predecessor: self.setup.predecessor.port(),
-            jeton: self.setup.jeton,
-            laps: self.setup.laps,
-            state: State {
-                has_token: self.has_token,
-                successor: self.successor.map(|(port, _)| port),
-                predecessor_answered: !self.awaiting_predecessor,
-                laps_done: self.laps_done,
-                lamport: self.lamport,
-                queued: self.queued.iter().cloned().collect(),
-                waiting_for_successor: self.outbox.len() + usize::from(self.release_pending),
-            },
-            sent: self.sent.clone(),
-            received: self.received.clone(),
-            originated: self.originated,
-            relayed: self.relayed,
-            delivered: self.delivered.clone(),
-            undeliverable: self.undeliverable.clone(),
-            dropped: self.dropped.clone(),
-            send_errors: 0,
-            problems: self.problems(),
-        }
-    }
-
     fn start(&mut self, now: Duration) {
         let s = &self.setup;
         let token = if s.jeton { "holds the token (jeton)" } else { "waits for the token" };
-        let mode = match s.laps {
-            Some(k) => format!("automatic mode, {k} laps"),
-            None => "manual mode, type help".to_string(),
+        let mode = match (s.laps, s.hold) {
+            (Some(k), _) => format!("automatic mode, {k} laps"),
+            (None, Some(hold)) => format!("automatic mode, each holder keeps it {} ms", hold.as_millis()),
+            (None, None) => "manual mode, type help".to_string(),
         };
-        let line = format!(
-            "node {} listening on {}; predecessor {} at {}; {token}; {mode}",
-            s.me,
-            s.addr,
-            s.predecessor.port(),
-            s.predecessor
-        );
+        let ring = match s.predecessor {
+            Some(pred) => format!("predecessor {} at {pred}", pred.port()),
+            None => "the ring comes from the registry".to_string(),
+        };
+        let line = format!("node {} listening on {}; {ring}; {token}; {mode}", s.me, s.addr);
         self.say(Level::Info, line);
-        self.announce(now);
+        if self.setup.predecessor.is_some() {
+            self.announce(now);
+        }
         if self.setup.jeton {
             self.has_token = true;
             self.got_token();
@@ -192,8 +212,8 @@ impl RingNode {
 
     /// Says `SUCCESSOR` to our predecessor and schedules the next try.
     fn announce(&mut self, now: Duration) {
+        let Some((pred, to)) = self.predecessor else { return };
         self.awaiting_predecessor = true;
-        let (to, pred) = (self.setup.predecessor, self.setup.predecessor.port());
         self.send_now(to, pred, RingMessage::Successor);
         self.next_announce = now + self.announce_wait;
         self.announce_wait = (self.announce_wait * 2).min(ANNOUNCE_MAX);
@@ -215,11 +235,13 @@ impl RingNode {
         match env.msg {
             RingMessage::Successor => self.successor_announced(env.from, src),
             RingMessage::SuccessorOk => self.predecessor_answered(env.from),
-            RingMessage::Token => {
+            RingMessage::Token(pass) => {
                 // TP6's receive rule, for the two messages that are the application's.
                 self.lamport = self.lamport.max(env.lamport).saturating_add(1);
-                self.token_arrived(env.from);
+                self.token_arrived(env.from, pass);
             }
+            RingMessage::Leave => self.leave_heard(env.from, src),
+            RingMessage::LeaveOk => self.leave_answered(src),
             RingMessage::Data(data) => {
                 self.lamport = self.lamport.max(env.lamport).saturating_add(1);
                 self.data_arrived(env.from, data);
@@ -244,11 +266,9 @@ impl RingNode {
     }
 
     fn predecessor_answered(&mut self, port: Port) {
-        if port != self.setup.predecessor.port() {
-            let line = format!(
-                "{port} answered SUCCESSOR_OK, but our predecessor is {}: ignored",
-                self.setup.predecessor.port()
-            );
+        let pred = self.predecessor.map_or(0, |(p, _)| p);
+        if port != pred {
+            let line = format!("{port} answered SUCCESSOR_OK, but our predecessor is {pred}: ignored");
             return self.say(Level::Warning, line);
         }
         if self.awaiting_predecessor {
@@ -257,19 +277,35 @@ impl RingNode {
         }
     }
 
-    fn token_arrived(&mut self, from: Port) {
+    fn token_arrived(&mut self, from: Port, pass: Option<u64>) {
         if self.has_token {
             self.dropped.duplicate_token += 1;
             let line =
                 format!("a second token arrived from {from} while this node holds one: the ring had two; kept one");
             return self.say(Level::Warning, line);
         }
-        let pred = self.setup.predecessor.port();
-        if from != pred {
+        self.has_token = true;
+        if let Some(pred) = self.setup.predecessor.map(|a| a.port()).filter(|p| *p != from) {
+            // The registry ring's neighbours change under way: a token from the former
+            // predecessor is no mistake there.
             let line = format!("the token came from {from}, not from our predecessor {pred}: check the nodes' ports");
             self.say(Level::Warning, line);
         }
-        self.has_token = true;
+        if self.setup.predecessor.is_none() {
+            self.token_pass = pass.unwrap_or(self.token_pass.saturating_add(1));
+            if self.leaving.is_some() {
+                let line = format!(
+                    "TOKEN #{} from {from} (lamport {}): this node is leaving, passed on",
+                    self.token_pass, self.lamport
+                );
+                self.say(Level::Info, line);
+                self.release_pending = true;
+                return self.flush();
+            }
+            let hint = if self.setup.hold.is_none() { ": this node may send; `release` passes it on" } else { "" };
+            self.say(Level::Info, format!("TOKEN #{} from {from} (lamport {}){hint}", self.token_pass, self.lamport));
+            return self.got_token();
+        }
         if self.setup.jeton {
             self.laps_done = self.laps_done.saturating_add(1);
         }
@@ -290,6 +326,9 @@ impl RingNode {
             } else {
                 self.release_pending = true;
             }
+        }
+        if let Some(hold) = self.setup.hold {
+            self.release_at = Some(self.now + hold);
         }
         self.flush();
     }
@@ -346,6 +385,11 @@ impl RingNode {
                 self.say(Level::Info, text.trim_end().to_string());
             }
             Command::Help => self.say(Level::Info, HELP.to_string()),
+            Command::Quit if self.setup.predecessor.is_none() => {
+                if self.leaving.is_none() {
+                    self.out.push(Effect::Deregister);
+                }
+            }
             Command::Quit => self.out.push(Effect::Quit),
         }
     }
@@ -376,10 +420,14 @@ impl RingNode {
             let waiting = !self.outbox.is_empty() || self.release_pending;
             if waiting && !self.told_waiting {
                 self.told_waiting = true;
-                let line = format!(
-                    "waiting for our successor to announce itself (the node started with {} as its predecessor): what we send leaves then",
-                    self.setup.me
-                );
+                let line = if self.setup.predecessor.is_some() {
+                    format!(
+                        "waiting for our successor to announce itself (the node started with {} as its predecessor): what we send leaves then",
+                        self.setup.me
+                    )
+                } else {
+                    "alone in the ring: what we send (and the token) leaves when another node registers".to_string()
+                };
                 self.say(Level::Info, line);
             }
             return;
@@ -402,10 +450,18 @@ impl RingNode {
         }
         if self.release_pending && self.has_token {
             self.release_pending = false;
+            self.release_at = None;
             self.has_token = false;
             self.passed_to = Some(succ);
-            self.tick_and_send(addr, succ, RingMessage::Token);
-            self.say(Level::Info, format!("token passed to {succ} (lamport {})", self.lamport));
+            if self.setup.predecessor.is_some() {
+                self.tick_and_send(addr, succ, RingMessage::Token(None));
+                self.say(Level::Info, format!("token passed to {succ} (lamport {})", self.lamport));
+            } else {
+                self.token_pass = self.token_pass.saturating_add(1);
+                self.tick_and_send(addr, succ, RingMessage::Token(Some(self.token_pass)));
+                let line = format!("token #{} passed to {succ} (lamport {})", self.token_pass, self.lamport);
+                self.say(Level::Info, line);
+            }
         }
     }
 
@@ -438,55 +494,5 @@ impl RingNode {
             let suffix = if count > 1 { format!(" ({count} so far)") } else { String::new() };
             self.say(Level::Warning, format!("{line}{suffix}"));
         }
-    }
-
-    /// What is wrong for the ring if we stop now; each line says what to check.
-    fn problems(&self) -> Vec<String> {
-        let s = &self.setup;
-        let (me, pred) = (s.me, s.predecessor.port());
-        let mut out = Vec::new();
-        if self.awaiting_predecessor {
-            out.push(format!(
-                "our predecessor {pred} never answered SUCCESSOR: is a lab node running at {} (with the same key file)?",
-                s.predecessor
-            ));
-        }
-        if s.jeton && !self.has_token {
-            let to = self.passed_to.map_or(String::from("its successor"), |p| p.to_string());
-            out.push(format!(
-                "the token left this node (the jeton node) for {to} and never came back: the ring lost it (a node stopped, or a datagram was lost)"
-            ));
-        } else if !s.jeton && self.has_token {
-            out.push(if self.successor.is_none() {
-                format!("this node stops with the token and no successor ever announced itself: the ring loses it (does a node name {me} as its predecessor?)")
-            } else {
-                "this node stops with the token: the ring loses it (type `release` before `quit`)".to_string()
-            });
-        }
-        match s.laps {
-            Some(laps) if s.jeton && self.has_token && self.laps_done < laps => out.push(format!(
-                "the token made {} of its {laps} laps: it never left, no successor announced itself (does a node name {me} as its predecessor?)",
-                self.laps_done
-            )),
-            Some(_) if !s.jeton && self.received.token == 0 => out.push(
-                "this node never received the token (automatic mode): is the jeton node running, and does every node name its real predecessor?".to_string(),
-            ),
-            _ => {}
-        }
-        if !self.queued.is_empty() {
-            let list: Vec<String> = self.queued.iter().map(|q| format!("to {}: {:?}", q.dest, q.text)).collect();
-            out.push(format!(
-                "{} message(s) queued for the token were never sent, the token never came ({})",
-                self.queued.len(),
-                list.join(", ")
-            ));
-        }
-        if !self.outbox.is_empty() {
-            out.push(format!(
-                "{} message(s) for our successor were never sent: no node announced itself (does a node name {me} as its predecessor?)",
-                self.outbox.len()
-            ));
-        }
-        out
     }
 }

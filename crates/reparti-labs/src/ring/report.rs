@@ -19,6 +19,12 @@ pub struct Counts {
     /// `DATA`, originated and relayed alike.
     #[serde(rename = "DATA")]
     pub data: u64,
+    /// `LEAVE`s (the registry ring).
+    #[serde(rename = "LEAVE")]
+    pub leave: u64,
+    /// `LEAVE_OK` answers (the registry ring).
+    #[serde(rename = "LEAVE_OK")]
+    pub leave_ok: u64,
 }
 
 impl Counts {
@@ -27,7 +33,9 @@ impl Counts {
         let slot = match msg {
             RingMessage::Successor => &mut self.successor,
             RingMessage::SuccessorOk => &mut self.successor_ok,
-            RingMessage::Token => &mut self.token,
+            RingMessage::Token(_) => &mut self.token,
+            RingMessage::Leave => &mut self.leave,
+            RingMessage::LeaveOk => &mut self.leave_ok,
             RingMessage::Data(_) => &mut self.data,
         };
         *slot = slot.saturating_add(1);
@@ -108,6 +116,11 @@ pub struct State {
     pub queued: Vec<Queued>,
     /// Datagrams (texts to relay or originate, the token) waiting for our successor.
     pub waiting_for_successor: usize,
+    /// The registry ring: the members as last read, by port (empty in TP3's ring).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ring: Vec<Port>,
+    /// The registry ring: the token's passes, as last seen here.
+    pub token_passes: u64,
 }
 
 /// Everything a lab node reports: what `--json` prints when it stops.
@@ -117,12 +130,15 @@ pub struct RingReport {
     pub port: Port,
     /// The address we listened on.
     pub addr: String,
-    /// Our predecessor's port.
-    pub predecessor: Port,
+    /// Our predecessor's port (`null`: the registry ring, alone).
+    pub predecessor: Option<Port>,
     /// Whether we were started with the token (`jeton`).
     pub jeton: bool,
     /// Automatic mode's laps (`--param laps=K`); `null` in manual mode.
     pub laps: Option<u32>,
+    /// The registry ring's automatic mode: how long each holder keeps the token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hold_ms: Option<u64>,
     /// Where we stand.
     pub state: State,
     /// Datagrams sent, by type.
@@ -155,17 +171,27 @@ impl RingReport {
             (false, true) => "does not hold the token (the jeton node)",
             (false, false) => "does not hold the token",
         };
-        let mode = match self.laps {
-            Some(k) if self.jeton => format!("automatic mode, {} of {k} laps", s.laps_done),
-            Some(_) => "automatic mode".to_string(),
-            None => "manual mode".to_string(),
+        let mode = match (self.laps, self.hold_ms) {
+            (Some(k), _) if self.jeton => format!("automatic mode, {} of {k} laps", s.laps_done),
+            (Some(_), _) => "automatic mode".to_string(),
+            (None, Some(ms)) => format!("automatic mode, held {ms} ms at each node"),
+            (None, None) => "manual mode".to_string(),
         };
         let successor = s.successor.map_or("not announced yet".to_string(), |p| p.to_string());
         let answered = if s.predecessor_answered { "" } else { " (has not answered yet)" };
+        let predecessor = self.predecessor.map_or("none".to_string(), |p| p.to_string());
         let mut out = format!(
-            "node {} {verb}: {token}, {mode}; predecessor {}{answered}, successor {successor}; lamport {}\n",
-            self.port, self.predecessor, s.lamport
+            "node {} {verb}: {token}, {mode}; predecessor {predecessor}{answered}, successor {successor}; lamport {}\n",
+            self.port, s.lamport
         );
+        if !s.ring.is_empty() {
+            let ring: Vec<String> = s.ring.iter().map(ToString::to_string).collect();
+            out += &format!(
+                "  ring from the registry: {}; the token's passes so far: {}\n",
+                ring.join(" → "),
+                s.token_passes
+            );
+        }
         out += &format!(
             "  tokens: {} received, {} passed; texts: {} originated, {} delivered here, {} relayed, {} came back\n",
             self.received.token,

@@ -12,7 +12,7 @@ fn addr(port: Port) -> SocketAddr {
 }
 
 fn node(me: Port, pred: Port, jeton: bool, laps: Option<u32>) -> RingNode {
-    RingNode::new(Setup { me, addr: addr(me), predecessor: addr(pred), jeton, laps })
+    RingNode::new(Setup { me, addr: addr(me), predecessor: Some(addr(pred)), jeton, laps, hold: None })
 }
 
 fn ms(n: u64) -> Duration {
@@ -99,7 +99,7 @@ fn the_holder_waits_for_its_successor_then_passes_the_token() {
     assert_eq!(out.len(), 2);
     assert_eq!(out[0].1.msg, RingMessage::SuccessorOk);
     let to: SocketAddr = "10.0.0.2:6000".parse().unwrap();
-    assert_eq!(out[1], (to, Envelope { from: 5001, to: 5002, lamport: 1, msg: RingMessage::Token }));
+    assert_eq!(out[1], (to, Envelope { from: 5001, to: 5002, lamport: 1, msg: RingMessage::Token(None) }));
     assert!(has_line(&fx, Level::Info, "successor 5002"));
     assert!(has_line(&fx, Level::Info, "token passed to 5002 (lamport 1)"));
     assert!(!n.has_token());
@@ -121,7 +121,7 @@ fn only_the_holder_originates_and_a_send_without_the_token_is_queued() {
     let fx = n.handle(ms(1), Event::Console("release"));
     assert!(has_line(&fx, Level::Error, "does not hold the token"));
     // The token comes (stamp 5): max(1, 5) + 1 = 6; the queued text leaves, stamped 7.
-    let fx = datagram(&mut n, 5001, 5002, 5, RingMessage::Token);
+    let fx = datagram(&mut n, 5001, 5002, 5, RingMessage::Token(None));
     assert!(has_line(&fx, Level::Info, "TOKEN from 5001 (lamport 6)"));
     let out = sends(&fx);
     assert_eq!(out.len(), 1);
@@ -130,7 +130,7 @@ fn only_the_holder_originates_and_a_send_without_the_token_is_queued() {
     let fx = n.handle(ms(2), Event::Console("send 5003 encore"));
     assert_eq!(sends(&fx)[0].1.lamport, 9, "request +1, send +1");
     let fx = n.handle(ms(2), Event::Console("release"));
-    assert_eq!(sends(&fx)[0].1.msg, RingMessage::Token);
+    assert_eq!(sends(&fx)[0].1.msg, RingMessage::Token(None));
     let r = n.report();
     assert_eq!((r.originated, r.sent.token, r.received.token), (2, 1, 1));
     assert!(r.problems.is_empty(), "{:?}", r.problems);
@@ -178,7 +178,7 @@ fn what_is_refused_is_counted_and_said_once_per_power_of_ten() {
     assert_eq!(warnings, 3, "the 1st, 10th and 100th");
     let fx = n.handle(ms(1), Event::Datagram { src: addr(5001), plain: b"{\"nope\":1}" });
     assert!(has_line(&fx, Level::Warning, "not a lab ring envelope"));
-    let fx = datagram(&mut n, 5001, 5005, 0, RingMessage::Token);
+    let fx = datagram(&mut n, 5001, 5005, 0, RingMessage::Token(None));
     assert!(has_line(&fx, Level::Warning, "addressed to port 5005"));
     assert!(!n.has_token(), "a token for another port is not ours");
     let d = n.report().dropped;
@@ -189,7 +189,7 @@ fn what_is_refused_is_counted_and_said_once_per_power_of_ten() {
 fn two_tokens_and_two_successors_are_noticed() {
     let mut n = node(5002, 5001, true, None);
     n.handle(ms(0), Event::Start);
-    let fx = datagram(&mut n, 5001, 5002, 0, RingMessage::Token);
+    let fx = datagram(&mut n, 5001, 5002, 0, RingMessage::Token(None));
     assert!(has_line(&fx, Level::Warning, "a second token"));
     assert_eq!(n.report().dropped.duplicate_token, 1);
     datagram(&mut n, 5003, 5002, 0, RingMessage::Successor);
@@ -224,7 +224,7 @@ fn run_ring(nodes: &mut BTreeMap<Port, RingNode>, starts: &[Port]) -> BTreeMap<P
             match e {
                 Effect::Send { to, envelope } => q.push_back((port, to, wire::encode(&envelope))),
                 Effect::Say(_, line) => lines.entry(port).or_default().push(line),
-                Effect::Quit => {}
+                Effect::Quit | Effect::Deregister => {}
             }
         }
     };

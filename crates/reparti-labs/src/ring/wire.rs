@@ -17,8 +17,15 @@ pub enum RingMessage {
     Successor,
     /// `SUCCESSOR_OK`: the predecessor's answer, "noted: you are my successor".
     SuccessorOk,
-    /// `TOKEN`: the right to originate messages, passed to the successor.
-    Token,
+    /// `TOKEN`: the right to originate messages, passed to the successor. The registry
+    /// ring numbers its passes (`"body":{"pass":N}`, the token's Nth pass since it was
+    /// made), so that one token can be told from two; TP3's ring sends no body.
+    Token(Option<u64>),
+    /// `LEAVE`: a node leaving the registry ring, to every member left: "stop sending
+    /// to me".
+    Leave,
+    /// `LEAVE_OK`: a member's answer: "noted; nothing more comes to you from me".
+    LeaveOk,
     /// `DATA`: a text travelling hop by hop towards the node whose port is `dest`.
     Data(Data),
 }
@@ -56,7 +63,9 @@ impl RingMessage {
         match self {
             RingMessage::Successor => "SUCCESSOR",
             RingMessage::SuccessorOk => "SUCCESSOR_OK",
-            RingMessage::Token => "TOKEN",
+            RingMessage::Token(_) => "TOKEN",
+            RingMessage::Leave => "LEAVE",
+            RingMessage::LeaveOk => "LEAVE_OK",
             RingMessage::Data(_) => "DATA",
         }
     }
@@ -72,7 +81,15 @@ struct Outgoing<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    body: Option<&'a Data>,
+    body: Option<Body<'a>>,
+}
+
+/// What follows `type`, for the two messages that carry something.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Body<'a> {
+    Data(&'a Data),
+    Pass { pass: u64 },
 }
 
 /// The envelope as it arrives. Ports are read as wide integers so that `70000` is
@@ -92,7 +109,8 @@ struct Incoming {
 /// Encodes one envelope as a JSON datagram.
 pub fn encode(env: &Envelope) -> Vec<u8> {
     let body = match &env.msg {
-        RingMessage::Data(data) => Some(data),
+        RingMessage::Data(data) => Some(Body::Data(data)),
+        RingMessage::Token(Some(pass)) => Some(Body::Pass { pass: *pass }),
         _ => None,
     };
     let out = Outgoing { v: VERSION, from: env.from, to: env.to, lamport: env.lamport, kind: env.msg.kind(), body };
@@ -124,7 +142,11 @@ pub fn decode(bytes: &[u8]) -> Result<Envelope, String> {
     let msg = match raw.kind.as_str() {
         "SUCCESSOR" => RingMessage::Successor,
         "SUCCESSOR_OK" => RingMessage::SuccessorOk,
-        "TOKEN" => RingMessage::Token,
+        // A body that is not {"pass":N} (Python's catalogue node writes "Token") is no
+        // count: TP3's token.
+        "TOKEN" => RingMessage::Token(raw.body.get("pass").and_then(Value::as_u64)),
+        "LEAVE" => RingMessage::Leave,
+        "LEAVE_OK" => RingMessage::LeaveOk,
         "DATA" => {
             let data: Data = serde_json::from_value(raw.body).map_err(|e| {
                 format!("DATA body is not {{\"origin\":PORT,\"dest\":PORT,\"hops\":N,\"text\":\"...\"}} ({e})")
@@ -136,7 +158,7 @@ pub fn decode(bytes: &[u8]) -> Result<Envelope, String> {
         }
         other => {
             return Err(format!(
-                "unknown message type {other:?}: the lab ring speaks SUCCESSOR, SUCCESSOR_OK, TOKEN and DATA"
+                "unknown message type {other:?}: the lab ring speaks SUCCESSOR, SUCCESSOR_OK, TOKEN, DATA, LEAVE and LEAVE_OK"
             ))
         }
     };
@@ -161,7 +183,16 @@ mod tests {
     #[test]
     fn every_message_round_trips() {
         let data = Data { origin: 5003, dest: 5001, hops: 2, text: "bonjour \"à\" tous".into() };
-        for msg in [RingMessage::Successor, RingMessage::SuccessorOk, RingMessage::Token, RingMessage::Data(data)] {
+        let all = [
+            RingMessage::Successor,
+            RingMessage::SuccessorOk,
+            RingMessage::Token(None),
+            RingMessage::Token(Some(12)),
+            RingMessage::Leave,
+            RingMessage::LeaveOk,
+            RingMessage::Data(data),
+        ];
+        for msg in all {
             let e = env(msg);
             assert_eq!(decode(&encode(&e)), Ok(e));
         }
@@ -169,7 +200,14 @@ mod tests {
 
     #[test]
     fn the_documented_forms_are_the_encoded_ones() {
-        assert_eq!(encode(&env(RingMessage::Token)), br#"{"v":1,"from":5001,"to":5002,"lamport":7,"type":"TOKEN"}"#);
+        assert_eq!(
+            encode(&env(RingMessage::Token(None))),
+            br#"{"v":1,"from":5001,"to":5002,"lamport":7,"type":"TOKEN"}"#
+        );
+        assert_eq!(
+            encode(&env(RingMessage::Token(Some(3)))),
+            br#"{"v":1,"from":5001,"to":5002,"lamport":7,"type":"TOKEN","body":{"pass":3}}"#
+        );
         let data = Data { origin: 5001, dest: 5003, hops: 1, text: "hi".into() };
         assert_eq!(
             encode(&env(RingMessage::Data(data))),

@@ -72,7 +72,7 @@ impl<'a, A: Algorithm> Runner<'a, A> {
         transport: Transport,
     ) -> Result<Self, NetError> {
         let n = topology.len();
-        let kinds = Msg::<A>::KINDS.len();
+        let kinds = Msg::<A>::kinds().len();
         let trace = match &cfg.trace_file {
             Some(file) => Some(Tracer::to_file(file)?),
             None => cfg.trace.then(Tracer::in_memory),
@@ -219,7 +219,7 @@ impl<'a, A: Algorithm> Runner<'a, A> {
                     self.fatal.get_or_insert_with(|| {
                         format!(
                             "{} messages cannot travel in the binary encoding ({e}): use --wire json",
-                            Msg::<A>::KINDS[kind]
+                            Msg::<A>::kinds()[kind]
                         )
                     });
                     return;
@@ -248,7 +248,7 @@ impl<'a, A: Algorithm> Runner<'a, A> {
         self.trace_with(EventKind::Send, lamport, vc, |e| {
             e.to = Some(to.0);
             e.seq = Some(seq);
-            e.msg_type = Some(Msg::<A>::KINDS.get(kind).copied().unwrap_or("?").to_string());
+            e.msg_type = Some(Msg::<A>::kinds().get(kind).copied().unwrap_or("?").to_string());
             e.payload = payload;
         });
     }
@@ -406,7 +406,7 @@ impl<A: Algorithm> EffectSink<Msg<A>> for Runner<'_, A> {
         }
         self.refusals.counts.no_such_node += 1;
         let vc = vector.map(Vec::from);
-        let name = Msg::<A>::KINDS.get(kind).copied().unwrap_or("?").to_string();
+        let name = Msg::<A>::kinds().get(kind).copied().unwrap_or("?").to_string();
         let sender = self.me.0;
         // One trace line, not a send and a drop: a node's trace numbers its sends per
         // channel, and there is no channel to this node (the merge turns it into a log).

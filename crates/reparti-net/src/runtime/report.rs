@@ -106,7 +106,7 @@ pub struct NodeReport<A: Algorithm> {
     pub outputs: Vec<(&'static str, OutputValue)>,
     /// Its log lines, in order.
     pub logs: Vec<String>,
-    /// Messages sent, by message type (indexed like `Message::KINDS`); retransmissions
+    /// Messages sent, by message type (indexed like `Message::kinds()`); retransmissions
     /// are not counted here but in `reliable`.
     pub sent_by_type: Vec<u64>,
     /// Messages delivered to the algorithm, by message type.
@@ -157,5 +157,5 @@ impl<A: Algorithm> NodeReport<A> {
 }
 
 fn kind_count<A: Algorithm>(counts: &[u64], kind: &str) -> u64 {
-    Msg::<A>::KINDS.iter().position(|k| *k == kind).and_then(|i| counts.get(i)).copied().unwrap_or(0)
+    Msg::<A>::kinds().iter().position(|k| *k == kind).and_then(|i| counts.get(i)).copied().unwrap_or(0)
 }

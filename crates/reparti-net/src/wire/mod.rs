@@ -173,7 +173,7 @@ fn present_body<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de Ra
     <&RawValue>::deserialize(d).map(Some)
 }
 
-/// The binary header after the version: the type is the index in `M::KINDS`.
+/// The binary header after the version: the type is the index in `M::kinds()`.
 #[derive(Serialize, Deserialize)]
 struct BinHeader {
     from: u32,
@@ -330,9 +330,9 @@ fn decode_json<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<(Datagram<
     let lamport = raw.lamport.ok_or_else(|| missing("lamport"))?;
     let raw_body = raw.body.ok_or_else(|| missing("body"))?;
     let declared = kind_index::<M>(&kind)
-        .ok_or_else(|| WireError::UnknownType { found: kind.clone().into_owned(), expected: M::KINDS })?;
+        .ok_or_else(|| WireError::UnknownType { found: kind.clone().into_owned(), expected: M::kinds() })?;
     let body: M = serde_json::from_str(raw_body.get())
-        .map_err(|e| WireError::BadBody { kind: M::KINDS[declared], detail: e.to_string() })?;
+        .map_err(|e| WireError::BadBody { kind: M::kinds()[declared], detail: e.to_string() })?;
     check_kind(&body, declared)?;
     let env = Envelope { from: NodeId(raw.from), to: NodeId(raw.to), lamport, vc: raw.vc, seq: raw.seq, body };
     Ok((Datagram::Message(env), run))
@@ -406,11 +406,11 @@ fn decode_binary<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<(Envelop
     let (header, rest) = postcard::take_from_bytes::<BinHeader>(rest).map_err(binary_error)?;
     let declared = usize::try_from(header.kind)
         .ok()
-        .filter(|&k| k < M::KINDS.len())
-        .ok_or_else(|| WireError::UnknownType { found: format!("#{}", header.kind), expected: M::KINDS })?;
+        .filter(|&k| k < M::kinds().len())
+        .ok_or_else(|| WireError::UnknownType { found: format!("#{}", header.kind), expected: M::kinds() })?;
     let (body, rest) = postcard::take_from_bytes::<M>(rest).map_err(|e| match e {
         postcard::Error::DeserializeUnexpectedEnd => WireError::Truncated { encoding: Wire::Binary },
-        e => WireError::BadBody { kind: M::KINDS[declared], detail: e.to_string() },
+        e => WireError::BadBody { kind: M::kinds()[declared], detail: e.to_string() },
     })?;
     let run = binary_run(rest, "body")?;
     check_kind(&body, declared)?;
@@ -433,7 +433,7 @@ fn binary_error(e: postcard::Error) -> WireError {
 }
 
 fn kind_index<M: Message>(name: &str) -> Option<usize> {
-    M::KINDS.iter().position(|k| *k == name)
+    M::kinds().iter().position(|k| *k == name)
 }
 
 fn check_kind<M: Message>(body: &M, declared: usize) -> Result<(), WireError> {
@@ -442,5 +442,8 @@ fn check_kind<M: Message>(body: &M, declared: usize) -> Result<(), WireError> {
     if actual == declared {
         return Ok(());
     }
-    Err(WireError::TypeMismatch { declared: M::KINDS[declared], actual: M::KINDS.get(actual).copied().unwrap_or("?") })
+    Err(WireError::TypeMismatch {
+        declared: M::kinds()[declared],
+        actual: M::kinds().get(actual).copied().unwrap_or("?"),
+    })
 }

@@ -6,11 +6,16 @@
 //! JSON by the output's extension.
 //!
 //! [`model`] gathers the figures, [`table`] writes them as text (and CSV), [`plot`] draws
-//! them.
+//! them. Several algorithms named, or `--per`, compare them on one workload instead:
+//! [`compare`] (units of work and their waits read by [`waits`], shown by
+//! [`compare_out`]).
 
+mod compare;
+mod compare_out;
 mod model;
 mod plot;
 mod table;
+mod waits;
 
 use crate::cli::EvalArgs;
 use crate::error::usage;
@@ -21,7 +26,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use model::{failures, summarise, Case, Evaluation};
 use rayon::prelude::*;
 use reparti_core::{IdAssignment, Topology, TopologyKind};
-use reparti_sim::{Report, SimConfig};
+use reparti_sim::{Delay, NetworkModel, Report, SimConfig};
 use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
@@ -33,17 +38,25 @@ enum Format {
     Json,
 }
 
+/// Sizes when one algorithm is evaluated and `--nodes` is not given.
+const DEFAULT_SIZES: &str = "4..256";
+
 pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
+    let algorithm = match args.algorithms.as_slice() {
+        [one] if args.per.is_none() => one,
+        _ => return compare::run(args),
+    };
     // Every input is checked before the first simulation: a typo must not cost minutes.
     let format = args.output.as_deref().map(format_of).transpose()?;
-    let sizes = parse_sizes(&args.nodes).map_err(usage)?;
+    let sizes = parse_sizes(args.nodes.as_deref().unwrap_or(DEFAULT_SIZES)).map_err(usage)?;
     if args.runs == 0 {
         return Err(usage("--runs must be at least 1"));
     }
+    let network = network_of(&args.delay)?;
     // Identities are the cases' own and sizes are `--nodes` above: only the algorithm,
     // its parameters and the seed are shared with the other commands.
     let setup = Setup::resolve(
-        &args.algorithm,
+        algorithm,
         SetupFlags {
             topology: None,
             ids: "random",
@@ -82,7 +95,14 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         .par_iter()
         .map(|&(n, case, seed)| {
             let ids = [IdAssignment::Random, IdAssignment::Desc, IdAssignment::Asc][case as usize].clone();
-            let cfg = SimConfig { nodes: Some(n), ids, seed, params: params.clone(), ..SimConfig::default() };
+            let cfg = SimConfig {
+                nodes: Some(n),
+                ids,
+                seed,
+                params: params.clone(),
+                network: network.clone(),
+                ..SimConfig::default()
+            };
             let r = simulate(spec.name, cfg, None, false);
             if let Some(bar) = &bar {
                 bar.inc(1);
@@ -118,6 +138,12 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         println!("written to {}", path.display());
     }
     Ok(if eval.all_good { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// FIFO channels with `--delay`.
+fn network_of(delay: &str) -> anyhow::Result<NetworkModel> {
+    let delay: Delay = delay.parse().map_err(|e: reparti_sim::network::NetworkError| usage(e.to_string()))?;
+    Ok(NetworkModel { delay, ..NetworkModel::default() })
 }
 
 fn format_of(path: &Path) -> anyhow::Result<Format> {

@@ -16,13 +16,16 @@ pub struct NodeArgs {
 
     /// TP3's shape, for token-ring: LOCAL_PORT PREV_PORT [jeton] (this node listens on
     /// LOCAL_PORT, its predecessor on PREV_PORT; `jeton` starts it with the token).
+    /// TP4 exercise 3's, for token-ring: [PORT] [jeton] (the ring is formed from
+    /// --registry, by port; no PORT: the next free one; the first node holds the token).
     /// TP7's, for chang-roberts-lab: PORT, with --nodes N (the nodes meet through
-    /// --registry, each draws its own identity).
+    /// --registry, each draws its own identity). TP5's, for producer-consumer: PORT
+    /// consumer, or PORT CONSUMER_PORT for a producer, with --nodes N.
     #[arg(value_name = "LAB_ARGS")]
     pub lab_args: Vec<String>,
 
-    /// TP3's shape: send TEXT to the node on PORT once this node holds the token
-    /// (PORT:TEXT). Repeatable.
+    /// The lab token rings (token-ring LOCAL_PORT PREV_PORT, or [PORT]): send TEXT to the
+    /// node on PORT once this node holds the token (PORT:TEXT). Repeatable.
     #[arg(long, value_name = "PORT:TEXT")]
     pub send: Vec<String>,
 
@@ -109,20 +112,28 @@ pub struct NodeArgs {
     #[arg(long, hide = true, requires = "nodes")]
     pub supervised: bool,
 
-    /// With --supervised: the number of nodes (the addresses come on stdin). In TP7's
-    /// shape (chang-roberts-lab PORT): how many nodes to wait for in the registry.
+    /// With --supervised: the number of nodes (the addresses come on stdin). In TP5's and
+    /// TP7's shapes (producer-consumer PORT ROLE, chang-roberts-lab PORT): how many nodes
+    /// to wait for in the registry, the consumer included.
     #[arg(short, long)]
     pub nodes: Option<usize>,
 
-    /// TP7's shape: the registry file the nodes meet through (TP4's BDD.txt), created if
-    /// missing [default: BDD.txt].
+    /// TP5's and TP7's shapes, and token-ring [PORT]: the registry file the nodes meet
+    /// through (TP4's BDD.txt), created if missing [default: BDD.txt].
     #[arg(long, value_name = "FILE")]
     pub registry: Option<PathBuf>,
 
-    /// TP7's shape: how long to wait for --nodes members in the registry, then for the
-    /// election to end [default: 60000].
+    /// TP5's and TP7's shapes: how long to wait for --nodes members in the registry
+    /// (TP7: then for the election to end) [default: 60000].
     #[arg(long, value_name = "MS")]
     pub wait_ms: Option<u64>,
+
+    /// TP5's shape (producer-consumer PORT consumer|CONSUMER_PORT): at the consumer,
+    /// send a resting token round again after this many milliseconds, so that items
+    /// typed at a producer leave without anyone typing `wake` (0: only on `wake`)
+    /// [default: 1000].
+    #[arg(long, value_name = "MS")]
+    pub wake_ms: Option<u64>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -108,13 +108,13 @@ fn spawn_console<A: Algorithm>(tx: mpsc::Sender<Control<Input<A>>>, addrs: Vec<S
             let Ok(line) = line else { break };
             match console::parse(&line, &addrs, A::spec().commands) {
                 Ok(None) => {}
-                Ok(Some(console::Command::Input(json))) => match serde_json::from_value::<Input<A>>(json) {
+                Ok(Some(console::Command::Input(json))) => match console_input::<A>(json) {
                     Ok(input) => {
                         if tx.blocking_send(Control::Input(input)).is_err() {
                             return;
                         }
                     }
-                    Err(_) => println!("{} has no such command: type `help`", A::spec().name),
+                    Err(line) => println!("{line}"),
                 },
                 Ok(Some(console::Command::Show(what))) => {
                     let (reply, answer) = oneshot::channel();
@@ -134,10 +134,56 @@ fn spawn_console<A: Algorithm>(tx: mpsc::Sender<Control<Input<A>>>, addrs: Vec<S
     });
 }
 
+/// The algorithm's input from a console command's JSON, or the one line to print
+/// instead. The console only builds JSON for words the algorithm lists, so a refusal is
+/// nearly always about the arguments (`select ?2 !2(1)`: two guards name process 2),
+/// whose reason the person needs; only a listed word naming no variant of the input
+/// (a slip in the algorithm's command table) is "no such command".
+fn console_input<A: Algorithm>(json: serde_json::Value) -> Result<Input<A>, String> {
+    serde_json::from_value::<Input<A>>(json).map_err(|e| {
+        let reason = e.to_string();
+        if reason.starts_with("unknown variant") {
+            format!("{} has no such command: type `help`", A::spec().name)
+        } else {
+            reason.split_whitespace().collect::<Vec<_>>().join(" ")
+        }
+    })
+}
+
 fn show(what: console::Show) -> Show {
     match what {
         console::Show::Clock => Show::Clock,
         console::Show::Peers => Show::Peers,
         console::Show::State => Show::State,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reparti_algos::communication::RendezvousSymmetric;
+    use serde_json::json;
+
+    /// What the console prints for a line of `reparti node rendezvous-symmetric`.
+    fn console_line(line: &str) -> Result<Input<RendezvousSymmetric>, String> {
+        let addrs: Vec<SocketAddr> = (0..3).map(|k| SocketAddr::from(([127, 0, 0, 1], 5000 + k))).collect();
+        match console::parse(line, &addrs, RendezvousSymmetric::spec().commands)? {
+            Some(console::Command::Input(json)) => console_input::<RendezvousSymmetric>(json),
+            _ => Err(format!("`{line}` is not an input")),
+        }
+    }
+
+    #[test]
+    fn arguments_the_input_refuses_are_said_with_the_reason() {
+        let said = console_line("select ?2 !2(1)").unwrap_err();
+        assert!(said.starts_with("two guards name process 2: "), "{said}");
+        assert!(!said.contains('\n') && !said.contains("no such command"), "{said}");
+        assert!(console_line("select ?2 !1(1)").is_ok());
+    }
+
+    #[test]
+    fn a_listed_word_naming_no_input_is_no_such_command() {
+        let said = console_input::<RendezvousSymmetric>(json!({"Launch": {"guards": "?1"}})).unwrap_err();
+        assert_eq!(said, "rendezvous-symmetric has no such command: type `help`");
     }
 }

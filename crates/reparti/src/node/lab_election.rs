@@ -12,7 +12,9 @@
 //! 3. **waits** until the file lists N members (at most `--wait-ms`, 60 s by default;
 //!    then one line saying how many came, and exit 1);
 //! 4. **forms the ring** from the file: members sorted by port (then IP), a node's
-//!    position is its rank, its successor the next port round the ring;
+//!    position is its rank, its successor the next port round the ring — the ring of
+//!    [`reparti_labs::ring::from_registry`], which TP4's token ring
+//!    (`reparti node token-ring [PORT]`) forms the same way;
 //! 5. **runs the catalogue algorithm** `chang-roberts-lab` over the real runtime
 //!    ([`reparti_net::plan`], with the reliable layer, `--key-file` and the other link
 //!    flags as for any node), with its drawn identity as `own_ident` and its real port as
@@ -39,15 +41,15 @@ use crate::resolve::{Setup, SetupFlags};
 use reparti_algos::election::chang_roberts_lab::Node as LabNode;
 use reparti_algos::election::ChangRobertsLab;
 use reparti_core::{AlgorithmSpec, NodeId};
-use reparti_labs::mesh::registry::LockedRegistry;
+use reparti_labs::ring::from_registry::{render, ring_order, wait_for_members, Registration, WaitError};
 use reparti_net::plan::{self, Controls, NodePlan, NodeSettings, PlanError, Start};
 use reparti_net::runtime::{Control, Show};
 use reparti_net::transport::TransportKind;
 use std::hash::{BuildHasher, Hasher};
-use std::net::{SocketAddr, UdpSocket};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio::sync::{mpsc, oneshot};
 
 /// The only algorithm with TP7's shape.
@@ -77,18 +79,16 @@ const SHAPE: &str = "chang-roberts-lab PORT --nodes N [--registry FILE]";
 pub fn run_election(args: &NodeArgs, spec: AlgorithmSpec) -> anyhow::Result<ExitCode> {
     let (listen, n, registry) = shape(args)?;
     let wait = args.wait_ms.map_or(DEFAULT_WAIT, Duration::from_millis);
-    let mut settings = settings(args, spec.clone(), n)?;
-    let mut registration = Registration::join(&registry, listen)?;
+    // Not interactive: TP7's node has nothing to be told, it reports when it is done.
+    let mut settings = settings(args, spec.clone(), n, &[], false)?;
+    let mut registration = register(&registry, listen)?;
     let me = registration.addr;
     println!("registered {me} in {} ({n} nodes expected)", registry.display());
     let ident = draw_identity();
     println!("ID = {ident}");
-    let members = registration.wait_for(n, wait)?;
-    let ring = ring_order(members);
+    let ring = ring_order(wait_for(&registration, n, wait)?);
     let position = ring.iter().position(|a| *a == me).unwrap_or(0);
-    let listed: Vec<String> = ring.iter().map(|a| a.port().to_string()).collect();
-    let first = listed.first().cloned().unwrap_or_default();
-    println!("ring by port: {} → {first} (this node is #{position})", listed.join(" → "));
+    println!("ring by port: {} (this node is #{position})", render(&ring));
 
     settings.me = NodeId(u32::try_from(position).map_err(|_| usage("too many nodes"))?);
     settings.addrs = ring;
@@ -101,7 +101,7 @@ pub fn run_election(args: &NodeArgs, spec: AlgorithmSpec) -> anyhow::Result<Exit
     let idle = Duration::from_millis(args.idle_ms);
     // The port is handed over to the runtime: nobody registers between now and then
     // (every member is in), so nobody can take the line for a stale one.
-    registration.release_port();
+    drop(registration.take_socket());
     let ran = plan::run::<ChangRobertsLab>(plan, |controls| watch(controls, idle, wait)).map_err(plan_error)?;
     let node = &ran.report.node;
     let given_up = ran.report.reliable.as_ref().map_or(0, |r| r.given_up);
@@ -168,17 +168,25 @@ fn lab_addr(text: &str) -> anyhow::Result<SocketAddr> {
     super::addr::parse_addr(text, "PORT")
 }
 
-/// What every algorithm node is given, from the flags: the link, the parameters, the
-/// timings. The position and the addresses come from the registry later.
-fn settings(args: &NodeArgs, spec: AlgorithmSpec, n: usize) -> anyhow::Result<NodeSettings> {
+/// What every lab node that meets through the registry (TP5's, TP7's) is given, from
+/// the flags: the link, the parameters (the lab's `lab_defaults` under the `--param`s),
+/// the timings. The position and the addresses come from the registry later.
+pub(super) fn settings(
+    args: &NodeArgs,
+    spec: AlgorithmSpec,
+    n: usize,
+    lab_defaults: &[(&str, &str)],
+    interactive: bool,
+) -> anyhow::Result<NodeSettings> {
     let setup = Setup::for_spec(
         spec,
         SetupFlags {
             topology: args.topology.as_deref(),
-            // Replaced by the drawn identity (`own_ident`): nobody knows the others'.
+            // No lab gives identities: TP7 replaces them by the drawn one (`own_ident`).
             ids: "asc",
             params: &args.param,
-            file_params: Vec::new(),
+            // Taken before the flags, so that every --param wins over them.
+            file_params: lab_defaults.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             nodes: Some(n),
             seed: 1,
         },
@@ -203,15 +211,9 @@ fn settings(args: &NodeArgs, spec: AlgorithmSpec, n: usize) -> anyhow::Result<No
         reliable: args.link.reliable()?.then_some(args.give_up_after),
         idle_stop: Duration::from_millis(args.idle_ms),
         trace: false,
-        interactive: false,
+        interactive,
         start: Start::After(Duration::from_millis(args.start_delay_ms)),
     })
-}
-
-/// The ring: by port, then by IP (ports may repeat across hosts).
-fn ring_order(mut members: Vec<SocketAddr>) -> Vec<SocketAddr> {
-    members.sort_by_key(|a| (a.port(), a.ip()));
-    members
 }
 
 /// A random identity in 1..=MAX_IDENT. `RandomState` is keyed from the operating
@@ -224,116 +226,25 @@ fn draw_identity() -> u64 {
     1 + h.finish() % MAX_IDENT
 }
 
-/// This node's line in the registry, and its port held until the runtime takes it.
-/// Dropping it removes the line, on every way out.
-struct Registration {
-    path: PathBuf,
-    addr: SocketAddr,
-    /// Bound from the registration on, so that a newcomer does not take our line for a
-    /// stale one; released just before the runtime binds the port.
-    port: Option<UdpSocket>,
+/// Waits until the file lists `n` members, ours among them, for at most `limit`, saying
+/// each new count; the members come in ring order. A file that cannot be read is the
+/// caller's to fix (exit 2); too few or too many members, a failure of the run (exit 1).
+pub(super) fn wait_for(registration: &Registration, n: usize, limit: Duration) -> anyhow::Result<Vec<SocketAddr>> {
+    let progress = |k: usize| println!("{k} of {n} nodes registered");
+    wait_for_members(registration, n, limit, REGISTRY_POLL, progress).map_err(|e| match e {
+        WaitError::File(e) => usage(e.to_string()),
+        other => anyhow::Error::new(other),
+    })
 }
 
-impl Registration {
-    /// Binds `listen` and registers it, dropping stale lines, all under the file's lock.
-    fn join(path: &Path, listen: SocketAddr) -> anyhow::Result<Registration> {
-        let fail = |e: std::io::Error| registry_error(path, e);
-        let mut registry = LockedRegistry::lock(path, listen.ip()).map_err(fail)?;
-        let registered = registry.members().map_err(fail)?;
-        let socket = match UdpSocket::bind(listen) {
-            Ok(socket) => socket,
-            Err(e) if registered.contains(&listen) => {
-                return Err(usage(format!(
-                    "{listen} is already in the registry {} and in use ({e}): a node runs there; pick another port, or stop that node",
-                    path.display()
-                )))
-            }
-            Err(e) => return Err(usage(format!("cannot bind {listen} ({e}): pick another port"))),
-        };
-        let addr = socket.local_addr().map_err(|e| usage(format!("cannot bind {listen} ({e}): pick another port")))?;
-        let mut stale = Vec::new();
-        for member in registered.iter().filter(|m| **m != addr) {
-            // Bindable: nobody holds it. Not ours to bind (another host): cannot tell, kept.
-            if UdpSocket::bind(member).is_ok() {
-                registry.remove(*member).map_err(fail)?;
-                stale.push(member.to_string());
-            }
-        }
-        if !registered.contains(&addr) {
-            registry.add(addr).map_err(fail)?;
-        }
-        if !stale.is_empty() {
-            println!("dropped {} stale line(s) of an earlier run: {}", stale.len(), stale.join(", "));
-        }
-        Ok(Registration { path: path.to_path_buf(), addr, port: Some(socket) })
+/// Registers `listen` in the file (the shared [`Registration`], which drops stale lines).
+pub(super) fn register(path: &Path, listen: SocketAddr) -> anyhow::Result<Registration> {
+    let registration = Registration::join(path, Some(listen)).map_err(|e| usage(e.to_string()))?;
+    if !registration.stale.is_empty() {
+        let stale: Vec<String> = registration.stale.iter().map(ToString::to_string).collect();
+        println!("dropped {} stale line(s) of an earlier run: {}", stale.len(), stale.join(", "));
     }
-
-    /// The members listed now, read afresh.
-    fn members(&self) -> anyhow::Result<Vec<SocketAddr>> {
-        let fail = |e: std::io::Error| registry_error(&self.path, e);
-        LockedRegistry::lock(&self.path, self.addr.ip()).and_then(|mut r| r.members()).map_err(fail)
-    }
-
-    /// Waits until the file lists `n` members, ourselves included; at most `limit`.
-    fn wait_for(&self, n: usize, limit: Duration) -> anyhow::Result<Vec<SocketAddr>> {
-        let deadline = Instant::now() + limit;
-        let mut last_count = 0;
-        loop {
-            let members = self.members()?;
-            if !members.contains(&self.addr) {
-                return Err(anyhow::anyhow!(
-                    "our line {} was removed from {} while we waited: was the file edited or shared? start the node again",
-                    self.addr,
-                    self.path.display()
-                ));
-            }
-            let listed = || members.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
-            if members.len() > n {
-                return Err(anyhow::anyhow!(
-                    "the registry {} lists {} members for --nodes {n} ({}): another run or a mesh member shares it; give this election its own --registry, or every node the same --nodes",
-                    self.path.display(),
-                    members.len(),
-                    listed()
-                ));
-            }
-            if members.len() == n {
-                return Ok(members);
-            }
-            if members.len() != last_count {
-                println!("{} of {n} nodes registered", members.len());
-                last_count = members.len();
-            }
-            if Instant::now() >= deadline {
-                return Err(anyhow::anyhow!(
-                    "only {} of {n} nodes registered in {} within {} s ({}): start the others with the same --registry and --nodes {n}, or raise --wait-ms",
-                    members.len(),
-                    self.path.display(),
-                    limit.as_secs_f64(),
-                    listed()
-                ));
-            }
-            std::thread::sleep(REGISTRY_POLL);
-        }
-    }
-
-    /// Frees the port for the runtime.
-    fn release_port(&mut self) {
-        self.port = None;
-    }
-}
-
-impl Drop for Registration {
-    fn drop(&mut self) {
-        // Best effort: a line left behind is dropped as stale by the next registration.
-        let _ = LockedRegistry::lock(&self.path, self.addr.ip()).and_then(|mut r| r.remove(self.addr));
-    }
-}
-
-fn registry_error(path: &Path, e: std::io::Error) -> anyhow::Error {
-    usage(format!(
-        "cannot use the registry file {} ({e}): check that its directory exists and is writable, or give another with --registry",
-        path.display()
-    ))
+    Ok(registration)
 }
 
 /// Stops the node once it has seen its leader twice, everything it sent is acknowledged
@@ -368,7 +279,7 @@ fn watch(controls: Controls<ChangRobertsLab>, idle: Duration, limit: Duration) {
 }
 
 /// Asks the node a question; `None` once it has stopped.
-async fn ask<I>(tx: &mpsc::Sender<Control<I>>, what: Show) -> Option<String> {
+pub(super) async fn ask<I>(tx: &mpsc::Sender<Control<I>>, what: Show) -> Option<String> {
     let (reply, answer) = oneshot::channel();
     tx.send(Control::Show(what, reply)).await.ok()?;
     answer.await.ok()
@@ -386,13 +297,6 @@ fn plan_error(e: PlanError) -> anyhow::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_ring_is_by_port_then_ip() {
-        let a = |s: &str| s.parse::<SocketAddr>().unwrap();
-        let ring = ring_order(vec![a("127.0.0.2:5001"), a("127.0.0.1:6000"), a("127.0.0.1:5001"), a("127.0.0.1:999")]);
-        assert_eq!(ring, vec![a("127.0.0.1:999"), a("127.0.0.1:5001"), a("127.0.0.2:5001"), a("127.0.0.1:6000")]);
-    }
 
     #[test]
     fn identities_are_drawn_in_range_and_differ() {

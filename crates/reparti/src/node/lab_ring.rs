@@ -16,20 +16,23 @@
 //! `--start-delay-ms`, `--reliable` and `--give-up-after` are ignored: the `SUCCESSOR`
 //! handshake replaces the start delay, the lab ring has no acknowledgements, and their
 //! defaults cannot be told apart from values typed.
+//!
+//! With at most one port (and `jeton`), the same command is TP4 exercise 3's ring,
+//! formed from the registry file: [`super::registry_ring`].
 
 use super::addr::parse_addr;
 use super::args::NodeArgs;
 use super::lab::read_stdin_lines;
 use crate::error::usage;
 use reparti_core::AlgorithmSpec;
-use reparti_labs::ring::{self, Level, RingConfig, RingError};
+use reparti_labs::ring::{self, Level, RingConfig, RingError, RingReport};
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
 /// The only algorithm with TP3's shape.
-const LAB_RING_ALGORITHM: &str = "token-ring";
+pub const LAB_RING_ALGORITHM: &str = "token-ring";
 
 /// How the shape is written, for error messages.
 const SHAPE: &str = "LOCAL_PORT PREV_PORT [jeton]";
@@ -38,24 +41,36 @@ const SHAPE: &str = "LOCAL_PORT PREV_PORT [jeton]";
 pub fn run_ring(args: &NodeArgs, spec: AlgorithmSpec) -> anyhow::Result<ExitCode> {
     let cfg = config(args, spec)?;
     let console = (args.interactive || std::io::stdin().is_terminal()).then(read_stdin_lines);
-    let json = args.json;
-    // With --json, stdout carries the summary alone; everything else goes to stderr.
-    let say = move |level: Level, line: &str| match level {
+    let report = runtime()?.block_on(ring::run(cfg, console, say_to_console(args.json))).map_err(|e| match e {
+        RingError::Socket { .. } => anyhow::Error::new(e),
+        other => usage(other.to_string()),
+    })?;
+    print_report(&report, args.json)
+}
+
+/// Where a lab node's lines go. With --json, stdout carries the summary alone;
+/// everything else goes to stderr.
+pub(super) fn say_to_console(json: bool) -> impl FnMut(Level, &str) {
+    move |level: Level, line: &str| match level {
         Level::Info if json => eprintln!("{line}"),
         Level::Info => println!("{line}"),
         Level::Warning => eprintln!("warning: {line}"),
         Level::Error => eprintln!("error: {line}"),
-    };
-    let rt = tokio::runtime::Builder::new_current_thread()
+    }
+}
+
+/// The single-threaded runtime a lab node runs on.
+pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| anyhow::anyhow!("cannot start the tokio runtime: {e}"))?;
-    let report = rt.block_on(ring::run(cfg, console, say)).map_err(|e| match e {
-        RingError::Socket { .. } => anyhow::Error::new(e),
-        other => usage(other.to_string()),
-    })?;
+        .map_err(|e| anyhow::anyhow!("cannot start the tokio runtime: {e}"))
+}
+
+/// The summary (text or JSON) and one line per problem; exit 1 when there is any.
+pub(super) fn print_report(report: &RingReport, json: bool) -> anyhow::Result<ExitCode> {
     if json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", serde_json::to_string_pretty(report)?);
     } else {
         print!("{}", report.render("stopped"));
     }
@@ -79,7 +94,7 @@ fn config(args: &NodeArgs, spec: AlgorithmSpec) -> anyhow::Result<RingConfig> {
         [local, prev, j] if j.eq_ignore_ascii_case("jeton") || j.eq_ignore_ascii_case("token") => (local, prev, true),
         other => {
             return Err(usage(format!(
-                "token-ring takes {SHAPE}, got {:?}: e.g. `reparti node token-ring 5001 5003 jeton` (the sheet's node.py port_local port_prec jeton)",
+                "token-ring takes {SHAPE}, got {:?}: e.g. `reparti node token-ring 5001 5003 jeton` (the sheet's node.py port_local port_prec jeton), or `token-ring [PORT] [jeton]` to form the ring from the registry file",
                 other.join(" ")
             )))
         }
@@ -87,30 +102,19 @@ fn config(args: &NodeArgs, spec: AlgorithmSpec) -> anyhow::Result<RingConfig> {
     let listen = lab_addr(local, "LOCAL_PORT")?;
     let predecessor = lab_addr(prev, "PREV_PORT")?;
     refuse_unused_flags(args)?;
-    let mut laps = None;
-    for param in &args.param {
-        match param.split_once('=') {
-            Some(("laps", k)) => {
-                let k: u32 = k.trim().parse().map_err(|_| {
-                    usage(format!("--param laps={k}: give a number of laps, e.g. laps=3 (0: manual mode)"))
-                })?;
-                laps = (k > 0).then_some(k);
-            }
-            _ => {
-                return Err(usage(format!(
-                    "--param {param}: the lab ring takes laps=K only (automatic mode, K laps; without it the console's `release` moves the token)"
-                )))
-            }
-        }
+    if args.registry.is_some() {
+        return Err(usage(
+            "--registry is for the ring formed from the registry (`reparti node token-ring [PORT] [jeton] --registry FILE`): TP3's shape is told its predecessor",
+        ));
     }
-    let sends = args
-        .send
-        .iter()
-        .map(|spec| ring::parse_send_spec(spec).map_err(|e| usage(format!("--send {e}"))))
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    if sends.iter().any(|s| matches!(s, ring::Command::Send { dest, .. } if *dest == listen.port())) {
-        return Err(usage(format!("--send: port {} is this node; send to another port", listen.port())));
-    }
+    let laps = automatic_param(
+        args,
+        "laps",
+        "give a number of laps, e.g. laps=3 (0: manual mode)",
+        "the lab ring takes laps=K only (automatic mode, K laps; without it the console's `release` moves the token)",
+    )?
+    .map(|k| u32::try_from(k).unwrap_or(u32::MAX));
+    let sends = scripted_sends(args, listen.port())?;
     Ok(RingConfig {
         jeton,
         laps,
@@ -121,8 +125,37 @@ fn config(args: &NodeArgs, spec: AlgorithmSpec) -> anyhow::Result<RingConfig> {
     })
 }
 
+/// The one `--param NAME=N` of a lab ring's automatic mode (`None`: manual mode, also
+/// for 0); `example` is said for a value that is no number, `only` for another name.
+pub(super) fn automatic_param(args: &NodeArgs, name: &str, example: &str, only: &str) -> anyhow::Result<Option<u64>> {
+    let mut value = None;
+    for param in &args.param {
+        match param.split_once('=') {
+            Some((key, v)) if key == name => {
+                let n: u64 = v.trim().parse().map_err(|_| usage(format!("--param {name}={v}: {example}")))?;
+                value = (n > 0).then_some(n);
+            }
+            _ => return Err(usage(format!("--param {param}: {only}"))),
+        }
+    }
+    Ok(value)
+}
+
+/// The `--send PORT:TEXT`s, checked as a typed `send` is; none to this node's own port.
+pub(super) fn scripted_sends(args: &NodeArgs, me: u16) -> anyhow::Result<Vec<ring::Command>> {
+    let sends = args
+        .send
+        .iter()
+        .map(|spec| ring::parse_send_spec(spec).map_err(|e| usage(format!("--send {e}"))))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if sends.iter().any(|s| matches!(s, ring::Command::Send { dest, .. } if *dest == me)) {
+        return Err(usage(format!("--send: port {me} is this node; send to another port")));
+    }
+    Ok(sends)
+}
+
 /// A port (`5001`, on 127.0.0.1) or `HOST:PORT`; port 0 names no node.
-fn lab_addr(text: &str, what: &str) -> anyhow::Result<SocketAddr> {
+pub(super) fn lab_addr(text: &str, what: &str) -> anyhow::Result<SocketAddr> {
     let text = text.trim();
     let addr = if text.bytes().all(|b| b.is_ascii_digit()) {
         match text.parse::<u16>() {
@@ -139,7 +172,7 @@ fn lab_addr(text: &str, what: &str) -> anyhow::Result<SocketAddr> {
 }
 
 /// The algorithm nodes' flags that mean nothing to a lab node: refused rather than ignored.
-fn refuse_unused_flags(args: &NodeArgs) -> anyhow::Result<()> {
+pub(super) fn refuse_unused_flags(args: &NodeArgs) -> anyhow::Result<()> {
     let refuse = |why: &str| Err(usage(why.to_string()));
     if !args.peers.is_empty() || args.cluster.is_some() || args.me.is_some() {
         return refuse("the lab shape names the ports itself: drop --peers, --cluster and --me");

@@ -16,9 +16,14 @@
 //! The labs' shapes are kept: `reparti node token-ring 5001 5003 jeton` is TP3's
 //! `node.py port_local port_prec [jeton]` ([`lab_ring`], the lab's own ring protocol,
 //! not the catalogue algorithm), `reparti node mesh 5001` is TP4's mesh with its
-//! `BDD.txt` registry ([`lab`]), and `reparti node chang-roberts-lab 5001 --nodes 3` is
+//! `BDD.txt` registry ([`lab`]), `reparti node token-ring 5001` (one port, or none) is
+//! TP4 exercise 3's token ring formed from that registry ([`registry_ring`]), and
+//! `reparti node chang-roberts-lab 5001 --nodes 3` is
 //! TP7's election over that registry, each node drawing its own identity
-//! ([`lab_election`], the catalogue algorithm on the real runtime). With `--interactive`
+//! ([`lab_election`], the catalogue algorithm on the real runtime);
+//! `reparti node producer-consumer 5000 consumer --nodes 3` and `… 5001 5000 --nodes 3`
+//! are TP5's consumer and producers over the same registry ([`lab_producers`], the
+//! catalogue algorithm with a console at each node). With `--interactive`
 //! (or a terminal on stdin) a console drives the node ([`console`]).
 //!
 //! The flags ([`args`], with [`cluster_file`] and [`link`]) are resolved by [`drive`] into
@@ -33,8 +38,10 @@ mod console;
 mod drive;
 mod lab;
 mod lab_election;
+mod lab_producers;
 mod lab_ring;
 pub mod link;
+mod registry_ring;
 mod summary;
 
 pub use args::{LabShape, NodeArgs};
@@ -50,8 +57,22 @@ pub fn run(args: &NodeArgs) -> anyhow::Result<ExitCode> {
         usage("name an algorithm (see `reparti list`), or `mesh PORT` for TP4's mesh; see `reparti node --help`")
     })?;
     let spec = crate::resolve::algorithm(name)?;
+    if spec.name == lab_producers::LAB_PRODUCERS_ALGORITHM && !args.lab_args.is_empty() {
+        return lab_producers::run_producers(args, spec);
+    }
+    if args.wake_ms.is_some() {
+        return Err(usage(
+            "--wake-ms is for TP5's lab shape (`reparti node producer-consumer PORT consumer --nodes N`)",
+        ));
+    }
     let election = spec.name == lab_election::LAB_ELECTION_ALGORITHM;
-    if !election && (args.registry.is_some() || args.wait_ms.is_some()) {
+    let registry_ring = spec.name == lab_ring::LAB_RING_ALGORITHM && registry_ring::is_registry_shape(args);
+    if registry_ring {
+        return registry_ring::run_registry_ring(args, spec);
+    }
+    // TP3's shape refuses --registry itself, naming the registry ring.
+    let tp3 = spec.name == lab_ring::LAB_RING_ALGORITHM && !args.lab_args.is_empty();
+    if !election && !tp3 && (args.registry.is_some() || args.wait_ms.is_some()) {
         return Err(usage(
             "--registry and --wait-ms are for TP7's lab shape (`reparti node chang-roberts-lab PORT --nodes N`); TP4's mesh has its own (`reparti node mesh PORT --registry FILE`)",
         ));

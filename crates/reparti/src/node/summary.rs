@@ -56,7 +56,7 @@ pub fn summarise<A: Algorithm>(
     r: &NodeReport<A>,
 ) -> Summary {
     let by_kind = |counts: &[u64]| -> BTreeMap<&'static str, u64> {
-        Msg::<A>::KINDS.iter().zip(counts).map(|(k, c)| (*k, *c)).collect()
+        Msg::<A>::kinds().iter().zip(counts).map(|(k, c)| (*k, *c)).collect()
     };
     let outputs = r
         .outputs

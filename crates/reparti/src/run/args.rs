@@ -10,6 +10,12 @@ pub struct RunArgs {
     /// docs/SCENARIOS.md) whose expectations the real run must meet.
     pub algorithm: String,
 
+    /// Run the algorithm over the FIFO layer (sequence numbers and a hold-back queue, so
+    /// FIFO channels on a network that reorders); the same as naming it `NAME+fifo`.
+    /// Its window: --param fifo_window=W.
+    #[arg(long)]
+    pub fifo_layer: bool,
+
     /// Number of node processes [default: the algorithm's default].
     #[arg(short, long)]
     pub nodes: Option<usize>,

@@ -83,7 +83,7 @@ impl AlgorithmVisitor for Probe<'_> {
         Ok(Facts {
             n,
             properties,
-            kinds: <<A::Node as Process>::Msg as Message>::KINDS,
+            kinds: <<A::Node as Process>::Msg as Message>::kinds(),
             bad_input,
             no_inputs: takes_no_input::<A>(),
             bad_channel,
