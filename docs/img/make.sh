@@ -59,5 +59,15 @@ $R viz $T/fifo.jsonl -o $out/communication-fifo-layer.svg >/dev/null
 $R check scenarios/check-fifo-stream-unordered.toml --trace $T/fscx.jsonl >/dev/null 2>&1 || true
 $R viz $T/fscx.jsonl -o $out/check-fifo-stream-unordered.svg >/dev/null
 $R eval lamport-mutex+fifo --nodes 2..32 --runs 5 -p fifo_window=4 -o $out/eval-lamport-mutex-fifo.svg >/dev/null
+$R sim scenarios/mutex-carvalho-roucairol.toml --trace $T/cr.jsonl >/dev/null
+$R viz $T/cr.jsonl -o $out/mutex-carvalho-roucairol.svg >/dev/null
+$R check scenarios/check-carvalho-roucairol-broken.toml --trace $T/crcx.jsonl >/dev/null 2>&1 || true
+$R viz $T/crcx.jsonl -o $out/check-carvalho-roucairol-broken.svg >/dev/null
+$R eval carvalho-roucairol --nodes 2..32 -o $out/eval-carvalho-roucairol.svg >/dev/null
+$R sim scenarios/mutex-suzuki-kasami.toml --trace $T/sk.jsonl >/dev/null
+$R viz $T/sk.jsonl -o $out/mutex-suzuki-kasami.svg >/dev/null
+$R check scenarios/check-suzuki-kasami-broken.toml --trace $T/skcx.jsonl >/dev/null 2>&1 || true
+$R viz $T/skcx.jsonl -o $out/check-suzuki-kasami-broken.svg >/dev/null
+$R eval suzuki-kasami --nodes 2..32 -o $out/eval-suzuki-kasami.svg >/dev/null
 rm -rf "$T"
 echo "pictures written to $out"

@@ -45,6 +45,8 @@ algorithms![
     crate::time::LogicalClocks,
     crate::mutex::LamportMutex,
     crate::mutex::RicartAgrawala,
+    crate::mutex::CarvalhoRoucairol,
+    crate::mutex::SuzukiKasami,
     crate::election::ChangRoberts,
     crate::election::ChangRobertsLab,
     crate::election::Franklin,

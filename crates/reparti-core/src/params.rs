@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 /// One parameter an algorithm accepts, with the values it may take: a value outside
 /// them is a usage error (exit 2) before anything runs, in every engine.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Copy, Debug, Serialize)]
 pub struct ParamSpec {
     /// Its name, as in `--param NAME=VALUE`.
     pub name: &'static str,

@@ -352,7 +352,7 @@ impl<A: Algorithm> Algorithm for FifoLayer<A> {
     fn spec() -> AlgorithmSpec {
         per_type::<Self, AlgorithmSpec>(|| {
             let app = A::spec();
-            let params: Vec<ParamSpec> = app.params.iter().chain(OWN_PARAMS).cloned().collect();
+            let params: Vec<ParamSpec> = app.params.iter().chain(OWN_PARAMS).copied().collect();
             AlgorithmSpec {
                 name: static_str::<Self>("name", || format!("{}{SUFFIX}", app.name)),
                 summary: static_str::<Self>("summary", || {

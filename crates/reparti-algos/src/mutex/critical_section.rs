@@ -23,16 +23,20 @@ pub const EXIT_CS: &str = "exit_cs";
 pub const CS_TIMER: Timer = "cs";
 
 /// The parameters of the request workload.
-pub const PARAMS: &[ParamSpec] = &[
-    ParamSpec::int("requests", "2", 0, 100_000, "critical-section requests per node (workload)"),
-    ParamSpec::int(
-        "cs_time",
-        "1",
-        0,
-        1_000_000,
-        "whole time units spent in the critical section (milliseconds on a real network)",
-    ),
-];
+/// Critical-section requests per node: the chapter's workload, the same for every algorithm.
+pub const REQUESTS: ParamSpec =
+    ParamSpec::int("requests", "2", 0, 100_000, "critical-section requests per node (workload)");
+/// The stay in the critical section, the same for every algorithm.
+pub const CS_TIME: ParamSpec = ParamSpec::int(
+    "cs_time",
+    "1",
+    0,
+    1_000_000,
+    "whole time units spent in the critical section (milliseconds on a real network)",
+);
+
+/// The chapter's parameters; an algorithm with its own adds them after these two.
+pub const PARAMS: &[ParamSpec] = &[REQUESTS, CS_TIME];
 
 /// The console's commands: `request` and `release`, as [`Input`].
 pub const COMMANDS: &[Command] = &[

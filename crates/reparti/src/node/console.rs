@@ -325,6 +325,8 @@ mod tests {
                     .chain(c.args.iter().map(|a| match a.kind {
                         ArgKind::Node => "#1".to_string(),
                         ArgKind::Int => "2".to_string(),
+                        // A select's text is a guard list, with a grammar of its own.
+                        ArgKind::Text if c.word == "select" => "?1".to_string(),
                         ArgKind::Text => "some text".to_string(),
                     }))
                     .collect();
