@@ -34,3 +34,65 @@ pub(crate) fn sends<M: Clone>(effects: &[Effect<M>]) -> Vec<(NodeId, M)> {
         .filter_map(|e| if let Effect::Send { to, msg, .. } = e { Some((*to, msg.clone())) } else { None })
         .collect()
 }
+
+/// The values output under `key` among `effects`.
+pub(crate) fn outputs<M: Clone>(effects: &[Effect<M>], key: &str) -> Vec<reparti_core::OutputValue> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Output { key: k, value } if *k == key => Some(value.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A tiny synchronous driver for the mutual-exclusion algorithms on the complete graph:
+/// `requests` request inputs per node, then messages delivered in the order given by
+/// `pick`, the CS timer of the node inside fired when `pick` says 0 or nothing else is
+/// left. `check` sees the nodes and the messages in flight before every step (and
+/// asserts mutual exclusion itself); `seen` sees every effect with the node that made it.
+pub(crate) fn drive_mutex<N: crate::mutex::critical_section::CsProcess>(
+    ns: &mut [N],
+    requests: usize,
+    pick: impl Fn(usize) -> usize,
+    mut check: impl FnMut(&[N], &[(NodeId, NodeId, N::Msg)]),
+    mut seen: impl FnMut(NodeId, &Effect<N::Msg>),
+) {
+    use crate::mutex::critical_section::{Input, CS_TIMER};
+    let n = ns.len();
+    let mut in_flight: Vec<(NodeId, NodeId, N::Msg)> = Vec::new();
+    let mut push = |from: NodeId, eff: Vec<Effect<N::Msg>>, fl: &mut Vec<(NodeId, NodeId, N::Msg)>| {
+        for e in eff {
+            seen(from, &e);
+            if let Effect::Send { to, msg, .. } = e {
+                fl.push((from, to, msg));
+            }
+        }
+    };
+    for (i, node) in ns.iter_mut().enumerate() {
+        let me = NodeId(i as u32);
+        for _ in 0..requests {
+            let eff = run(node, TopologyKind::Complete, me, n, |s, c| s.on_cs_input(Input::Request, c));
+            push(me, eff, &mut in_flight);
+        }
+    }
+    loop {
+        assert!(ns.iter().filter(|s| s.in_cs()).count() <= 1, "mutual exclusion");
+        check(ns, &in_flight);
+        if let Some(i) = ns.iter().position(|s| s.in_cs()) {
+            if in_flight.is_empty() || pick(in_flight.len()) == 0 {
+                let me = NodeId(i as u32);
+                let eff = run(&mut ns[i], TopologyKind::Complete, me, n, |s, c| s.on_cs_timer(CS_TIMER, c));
+                push(me, eff, &mut in_flight);
+                continue;
+            }
+        }
+        if in_flight.is_empty() {
+            break;
+        }
+        let k = pick(in_flight.len()) % in_flight.len();
+        let (from, to, msg) = in_flight.remove(k);
+        let eff = run(&mut ns[to.index()], TopologyKind::Complete, to, n, |s, c| s.on_message(from, msg, c));
+        push(to, eff, &mut in_flight);
+    }
+}

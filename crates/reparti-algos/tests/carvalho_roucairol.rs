@@ -15,22 +15,8 @@ use reparti_sim::config::GivenInput;
 use reparti_sim::{simulate_traced, Delay, NetworkModel, Report, SimConfig};
 
 mod common;
-use common::{assert_good, networks_over, run};
-
-const MUTEX: &str = "mutual exclusion: at most one node in the critical section";
-const SERVED: &str = "every request was served";
-
-fn networks() -> Vec<NetworkModel> {
-    networks_over([Delay::Const { value: 1.0 }, Delay::Uniform { min: 0.1, max: 6.0 }, Delay::Exp { mean: 2.0 }])
-}
-
-fn config(n: usize, seed: u64, network: &NetworkModel, params: &[(&str, &str)]) -> SimConfig {
-    common::config(n, seed, IdAssignment::Random, network, params)
-}
-
-fn cs_entries(r: &Report) -> u64 {
-    r.outputs.get("enter_cs").map(|m| m.values().sum()).unwrap_or(0)
-}
+use common::mutex::{config, cs_entries, networks, MUTEX, SERVED};
+use common::{assert_good, run};
 
 /// The engine's verdicts and the bounds of one finished run; returns #CS.
 fn assert_run(r: &Report, n: u64, requests: u64, ctx: &str) -> u64 {

@@ -9,34 +9,20 @@
 
 use reparti_algos::mutex::suzuki_kasami::SuzukiKasami;
 use reparti_core::trace::{read_trace, EventKind, Trace};
-use reparti_core::IdAssignment;
 use reparti_sim::config::GivenInput;
 use reparti_sim::{simulate_traced, Delay, NetworkModel, Report, SimConfig};
 
 mod common;
-use common::{assert_good, networks_over, run};
+use common::mutex::{config, cs_entries, networks, MUTEX, SERVED};
+use common::{assert_good, run};
 
 const TOKEN: &str = "exactly one token";
-const MUTEX: &str = "mutual exclusion: at most one node in the critical section";
-const SERVED: &str = "every request was served";
-
-fn networks() -> Vec<NetworkModel> {
-    networks_over([Delay::Const { value: 1.0 }, Delay::Uniform { min: 0.1, max: 6.0 }, Delay::Exp { mean: 2.0 }])
-}
-
-fn config(n: usize, seed: u64, network: &NetworkModel, params: &[(&str, &str)]) -> SimConfig {
-    common::config(n, seed, IdAssignment::Random, network, params)
-}
-
-fn entries(r: &Report) -> u64 {
-    r.outputs.get("enter_cs").map(|m| m.values().sum()).unwrap_or(0)
-}
 
 /// The verdicts and the exact relations between the counts of one finished run;
 /// returns the number of TOKEN messages.
 fn assert_run(r: &Report, n: u64, requests: u64, ctx: &str) -> u64 {
     assert_good(r, &[TOKEN, MUTEX, SERVED], ctx);
-    let cs = entries(r);
+    let cs = cs_entries(r);
     assert_eq!(cs, n * requests, "{ctx}: every request enters once");
     let tokens = r.sent("TOKEN");
     assert!(tokens <= cs, "{ctx}: TOKEN ≤ #CS");
@@ -101,7 +87,7 @@ fn requests_far_apart_cost_n_per_change_of_requester_and_nothing_per_repeat() {
         let ctx = format!("n={n} order={order:?}");
         let r = sequential(n, &order, &network);
         assert_good(&r, &[TOKEN, MUTEX, SERVED], &ctx);
-        assert_eq!(entries(&r), order.len() as u64, "{ctx}");
+        assert_eq!(cs_entries(&r), order.len() as u64, "{ctx}");
         // The holder starts at node 0; each request by another node than the holder moves it.
         let moves = std::iter::once(0)
             .chain(order.iter().copied())
@@ -167,7 +153,7 @@ fn the_trace_shows_exclusion_and_both_regimes() {
                 let tokens = assert_run(&r, n as u64, 3, &ctx);
                 let (on_token, in_hand) = regimes(&trace, &ctx);
                 assert_eq!(on_token, tokens, "{ctx}: every TOKEN makes one entry");
-                assert_eq!(on_token + in_hand, entries(&r), "{ctx}");
+                assert_eq!(on_token + in_hand, cs_entries(&r), "{ctx}");
                 all_on_token += on_token;
                 all_in_hand += in_hand;
             }

@@ -6,12 +6,10 @@
 
 mod common;
 
-use common::{key_file, links, reparti, run_report, usage_error};
-use serde_json::Value;
-
-fn sent(report: &Value, kind: &str) -> u64 {
-    report["messages"]["by_type"][kind].as_u64().unwrap_or(0)
-}
+use common::{
+    assert_all_hold, assert_ran_on, bad_inputs_are_one_line_and_exit_2, caught_and_replayed, eval_plot, key_file,
+    links, run_report, sent,
+};
 
 #[test]
 fn on_eight_processes_udp_and_tcp_plain_and_encrypted_clean_and_lossy() {
@@ -21,19 +19,10 @@ fn on_eight_processes_udp_and_tcp_plain_and_encrypted_clean_and_lossy() {
     for link in links(&key) {
         let what = format!("{:?}", link.args);
         let r = run_report("credit-allocator", 8, &params, &link.args);
-        assert_eq!(r["stop"], "quiescence", "{what}");
+        assert_all_hold(&r, &what);
         let properties = r["properties"].as_array().expect("properties");
         assert_eq!(properties.len(), 4, "{what}: {properties:?}");
-        for p in properties {
-            assert_eq!(p["holds"], true, "{what}: {} does not hold: {}", p["name"], p["detail"]);
-        }
-        for (count, e) in r["expected"].as_object().expect("expected counts") {
-            if e["kind"] != "reference" {
-                assert_eq!(e["holds"], true, "{what}: the expected count {count} is {e}");
-            }
-        }
-        assert_eq!(r["real"]["transport"], link.transport, "{what}");
-        assert_eq!(r["real"]["encrypted"], link.encrypted, "{what}");
+        assert_ran_on(&r, &link, &what);
         // The derived counts, whatever the real timing was.
         assert_eq!(sent(&r, "DATA"), 35, "{what}");
         assert_eq!(sent(&r, "GRANT"), sent(&r, "ASK"), "{what}");
@@ -43,60 +32,34 @@ fn on_eight_processes_udp_and_tcp_plain_and_encrypted_clean_and_lossy() {
 
 #[test]
 fn bad_parameters_and_topologies_are_one_line_and_exit_2() {
-    for args in [
-        vec!["-p", "buffer=0"],
-        vec!["-p", "ask=0"],
-        vec!["-p", "ask=100001"],
-        vec!["-p", "items=-1"],
-        vec!["-p", "fixed=maybe"],
-        vec!["-p", "batch=2"],
-        vec!["--topology", "ring"],
-    ] {
-        for command in ["sim", "check", "run"] {
-            let mut full = vec![command, "credit-allocator"];
-            full.extend(args.iter().copied());
-            let stderr = usage_error(&full);
-            assert_eq!(stderr.trim().lines().count(), 1, "{full:?}: {stderr}");
-        }
-    }
+    bad_inputs_are_one_line_and_exit_2(
+        "credit-allocator",
+        &[
+            &["-p", "buffer=0"],
+            &["-p", "ask=0"],
+            &["-p", "ask=100001"],
+            &["-p", "items=-1"],
+            &["-p", "fixed=maybe"],
+            &["-p", "batch=2"],
+            &["--topology", "ring"],
+        ],
+    );
 }
 
 /// The broken allocator from the command line: the checker's shortest run, replayed.
 #[test]
 fn the_broken_allocator_is_caught_and_replayed_from_the_command_line() {
-    let dir = tempfile::tempdir().expect("scratch folder");
-    let cx = dir.path().join("cx.jsonl");
-    let out = reparti()
-        .args(["check", "credit-allocator", "--nodes", "3", "-p", "buffer=1", "-p", "items=1", "-p", "fixed=false"])
-        .arg("--trace")
-        .arg(&cx)
-        .output()
-        .expect("reparti runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("allocation: |buf| + reserved <= N"), "{stdout}");
-    let replay = reparti().args(["sim", "--replay"]).arg(&cx).output().expect("reparti runs");
-    let text = String::from_utf8_lossy(&replay.stdout);
-    assert_eq!(replay.status.code(), Some(1), "{text}");
-    assert!(text.contains("allocation"), "{text}");
+    caught_and_replayed(
+        &["credit-allocator", "--nodes", "3", "-p", "buffer=1", "-p", "items=1", "-p", "fixed=false"],
+        &["allocation: |buf| + reserved <= N"],
+        "allocation",
+    );
 }
 
 #[test]
 fn eval_measures_it_against_its_formulas() {
-    let dir = tempfile::tempdir().expect("scratch folder");
-    let svg = dir.path().join("allocator.svg");
-    let out = reparti()
-        .args(["eval", "credit-allocator", "--nodes", "2..16", "--runs", "3", "-p", "buffer=8", "-p", "ask=3"])
-        .arg("-o")
-        .arg(&svg)
-        .output()
-        .expect("reparti runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("every property and every asserted count held in all runs"), "{stdout}");
-    for figure in ["ASK", "GRANT", "DATA"] {
-        assert!(stdout.contains(figure), "{figure}: {stdout}");
-    }
-    let picture = std::fs::read_to_string(&svg).expect("the plot is written");
-    assert!(picture.contains("<svg"), "not an SVG");
+    eval_plot(
+        &["credit-allocator", "--nodes", "2..16", "--runs", "3", "-p", "buffer=8", "-p", "ask=3"],
+        &["ASK", "GRANT", "DATA"],
+    );
 }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{free_peers, reparti, run_report, usage_error, Console};
+use common::{assert_ran_on, free_peers, key_file, links, reparti, run_report, usage_error, Console};
 use serde_json::Value;
 
 /// Every property and every judged count holds, at quiescence.
@@ -40,23 +40,13 @@ fn assert_default_counts(report: &Value, n: u64, what: &str) {
 
 #[test]
 fn four_processes_over_udp_and_tcp_plain_and_encrypted() {
-    let dir = tempfile::tempdir().expect("scratch folder");
-    let key = dir.path().join("key");
-    reparti().args(["keygen", "-o"]).arg(&key).assert().success();
-    let key = key.display().to_string();
-    for transport in ["udp", "tcp"] {
-        for encrypted in [false, true] {
-            let mut extra = vec!["--transport", transport];
-            if encrypted {
-                extra.extend(["--key-file", &key]);
-            }
-            let what = format!("producer-consumer {extra:?}");
-            let report = run_report("producer-consumer", 4, &[], &extra);
-            assert_all_hold(&report, &what);
-            assert_default_counts(&report, 4, &what);
-            assert_eq!(report["real"]["transport"], transport);
-            assert_eq!(report["real"]["encrypted"], encrypted);
-        }
+    let (_dir, key) = key_file();
+    for link in links(&key).into_iter().filter(|link| !link.lossy) {
+        let what = format!("producer-consumer {:?}", link.args);
+        let report = run_report("producer-consumer", 4, &[], &link.args);
+        assert_all_hold(&report, &what);
+        assert_default_counts(&report, 4, &what);
+        assert_ran_on(&report, &link, &what);
     }
 }
 

@@ -8,7 +8,9 @@
 
 mod common;
 
-use common::{assert_none_left, nodes_of, reparti, usage_error};
+use common::{
+    assert_all_hold, assert_none_left, assert_ran_on, key_file, links, nodes_of, reparti, run_kept, usage_error,
+};
 use serde_json::Value;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -27,72 +29,32 @@ fn run_json(algorithm: &str, extra: &[&str]) -> Value {
         args.extend(["--keep", &keep_text]);
     }
     args.extend_from_slice(extra);
-    let out = reparti().args(&args).output().expect("reparti runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{args:?} failed: {stderr}");
-    assert_none_left(&keep, &format!("{args:?}"));
-    let report: Value = serde_json::from_slice(&out.stdout).expect("--json prints one document");
-    assert_eq!(report["real"]["processes"], 8);
+    let report = run_kept(&args, &keep, 8);
     assert_eq!(report["real"]["addresses"].as_array().map(Vec::len), Some(8));
     report
-}
-
-/// Every property and every expected count holds, judged (not skipped), at quiescence.
-fn assert_all_hold(report: &Value, what: &str) {
-    assert_eq!(report["stop"], "quiescence", "{what}");
-    for p in report["properties"].as_array().expect("properties") {
-        assert_eq!(p["holds"], true, "{what}: {} does not hold: {}", p["name"], p["detail"]);
-    }
-    let expected = report["expected"].as_object().expect("expected counts");
-    assert!(!expected.is_empty(), "{what}: the algorithm claims counts");
-    for (count, e) in expected {
-        // Reference values (means over placements) are shown, never judged.
-        if e["kind"] != "reference" {
-            assert_eq!(e["holds"], true, "{what}: the expected count {count} is {e}");
-        }
-    }
 }
 
 /// The matrix for one algorithm: UDP and TCP, plain and encrypted, with and
 /// without 20 % loss plus duplication and reordering; the same verdicts as simulation.
 fn matrix(algorithm: &str) {
-    let dir = tempfile::tempdir().expect("scratch folder");
-    let key = dir.path().join("key");
-    reparti().args(["keygen", "-o"]).arg(&key).assert().success();
-    let key = key.display().to_string();
-    for transport in ["udp", "tcp"] {
-        for encrypted in [false, true] {
-            for lossy in [false, true] {
-                let mut extra = vec!["--transport", transport];
-                if encrypted {
-                    extra.extend(["--key-file", &key]);
-                }
-                if lossy {
-                    extra.extend(["--loss", "0.2", "--dup", "0.1"]);
-                    // Reordering by holding datagrams back, or by the simulator's delay
-                    // forms (a random delay reorders by itself).
-                    extra.extend(if transport == "udp" { ["--reorder", ""] } else { ["--delay", "exp:1ms"] });
-                    extra.retain(|a| !a.is_empty());
-                }
-                let what = format!("{algorithm} {extra:?}");
-                let report = run_json(algorithm, &extra);
-                assert_all_hold(&report, &what);
-                assert_eq!(report["real"]["transport"], transport);
-                assert_eq!(report["real"]["encrypted"], encrypted);
-                let nodes = report["real"]["nodes"].as_array().expect("per-node summaries");
-                let injected: u64 = nodes.iter().filter_map(|n| n["transport"]["injected_drops"].as_u64()).sum();
-                let refused: u64 = nodes
-                    .iter()
-                    .flat_map(|n| n["dropped"].as_object().into_iter().flat_map(|m| m.values()))
-                    .filter_map(Value::as_u64)
-                    .sum();
-                assert_eq!(refused, 0, "{what}: no datagram refused between honest nodes");
-                if lossy {
-                    assert!(injected > 0, "{what}: loss was injected");
-                } else {
-                    assert_eq!(injected, 0, "{what}");
-                }
-            }
+    let (_dir, key) = key_file();
+    for link in links(&key) {
+        let what = format!("{algorithm} {:?}", link.args);
+        let report = run_json(algorithm, &link.args);
+        assert_all_hold(&report, &what);
+        assert_ran_on(&report, &link, &what);
+        let nodes = report["real"]["nodes"].as_array().expect("per-node summaries");
+        let injected: u64 = nodes.iter().filter_map(|n| n["transport"]["injected_drops"].as_u64()).sum();
+        let refused: u64 = nodes
+            .iter()
+            .flat_map(|n| n["dropped"].as_object().into_iter().flat_map(|m| m.values()))
+            .filter_map(Value::as_u64)
+            .sum();
+        assert_eq!(refused, 0, "{what}: no datagram refused between honest nodes");
+        if link.lossy {
+            assert!(injected > 0, "{what}: loss was injected");
+        } else {
+            assert_eq!(injected, 0, "{what}");
         }
     }
 }

@@ -69,7 +69,7 @@
 //! REPLY from each: REQUEST ≤ (n−1)·#CS, REPLY ≤ (n−1)·#CS, 0 ≤ total ≤ 2(n−1)·#CS. A
 //! process that enters again before anyone asked it for a permission pays 0.
 
-use super::critical_section::{self as cs, entry_text, Input, MutexNode, Stay, CS_TIMER};
+use super::critical_section::{self as cs, entry_text, CsProcess, Input, MutexNode, Requests, Stay};
 use reparti_core::{
     Algorithm, AlgorithmSpec, Context, Expectation, Invariant, Message, NodeId, NodeSetup, ParamError, ParamSpec,
     Params, Process, Properties, RunFacts, ScheduledInput, Timer, WorkloadSetup, World,
@@ -122,20 +122,12 @@ pub struct Node {
     pub highest: u64,
     /// The sequence number of the current request.
     pub my_ts: u64,
-    /// Requesting (or in the CS).
-    pub requesting: bool,
-    /// In the critical section.
-    pub in_cs: bool,
+    /// The request bookkeeping shared by the chapter.
+    pub cs: Requests,
     /// `auth[j]`: this node holds j's permission (by position; its own entry unused).
     pub auth: Vec<bool>,
     /// The nodes whose requests wait for this node to leave the CS.
     pub deferred: BTreeSet<NodeId>,
-    /// Requests received while one was under way, not yet issued.
-    pub queued: u32,
-    /// Request inputs accepted.
-    pub asked: u32,
-    /// Critical sections completed.
-    pub served: u32,
 }
 
 impl Node {
@@ -148,42 +140,10 @@ impl Node {
         self.others().all(|j| self.auth.get(j).copied().unwrap_or(false))
     }
 
-    /// Starts a request: asks only the peers whose permission it lacks.
-    fn request(&mut self, ctx: &mut Context<'_, Msg>) {
-        self.requesting = true;
-        // Saturating: a peer on a real network could send any number.
-        self.my_ts = self.highest.saturating_add(1);
-        self.highest = self.my_ts;
-        let lacking: Vec<usize> = self.others().filter(|&j| !self.auth[j]).collect();
-        for j in lacking {
-            ctx.send(NodeId(j as u32), Msg::Request { ts: self.my_ts, id: self.id });
-        }
-        self.maybe_enter(ctx);
-    }
-
     fn maybe_enter(&mut self, ctx: &mut Context<'_, Msg>) {
-        if self.requesting && !self.in_cs && self.holds_all() {
-            self.in_cs = true;
+        if self.cs.requesting && !self.cs.in_cs && self.holds_all() {
+            self.cs.in_cs = true;
             cs::enter(ctx, entry_text(self.my_ts, self.id), self.cs_time);
-        }
-    }
-
-    /// Leaves the CS, hands each deferred requester its permission, issues the next request.
-    fn release(&mut self, ctx: &mut Context<'_, Msg>) {
-        self.in_cs = false;
-        self.requesting = false;
-        self.served += 1;
-        cs::exit(ctx, entry_text(self.my_ts, self.id));
-        for j in std::mem::take(&mut self.deferred) {
-            // The REPLY carries the permission: it must leave this node with it.
-            if let Some(a) = self.auth.get_mut(j.index()) {
-                *a = false;
-            }
-            ctx.send(j, Msg::Reply);
-        }
-        if self.queued > 0 {
-            self.queued -= 1;
-            self.request(ctx);
         }
     }
 
@@ -194,14 +154,14 @@ impl Node {
             return;
         }
         self.highest = self.highest.max(ts);
-        let mine_first = self.requesting && (self.my_ts, self.id) < (ts, id);
-        if self.in_cs || mine_first {
+        let mine_first = self.cs.requesting && (self.my_ts, self.id) < (ts, id);
+        if self.cs.in_cs || mine_first {
             self.deferred.insert(from);
             return;
         }
         let had = std::mem::replace(&mut self.auth[from.index()], false);
         ctx.send(from, Msg::Reply);
-        if self.requesting && had && self.fixed {
+        if self.cs.requesting && had && self.fixed {
             // The older request wins this permission, but ours still needs it back.
             ctx.send(from, Msg::Request { ts: self.my_ts, id: self.id });
         }
@@ -219,7 +179,7 @@ impl Process for Node {
                 if let Some(a) = self.auth.get_mut(from.index()) {
                     *a = true;
                 }
-                if self.requesting {
+                if self.cs.requesting {
                     self.maybe_enter(ctx);
                 } else {
                     // Cannot happen on reliable channels; a duplicating network can do it.
@@ -230,46 +190,59 @@ impl Process for Node {
     }
 
     fn on_timer(&mut self, timer: Timer, ctx: &mut Context<'_, Msg>) {
-        if timer == CS_TIMER && self.in_cs {
-            self.release(ctx);
-        }
+        self.on_cs_timer(timer, ctx);
     }
 
     fn on_input(&mut self, input: Input, ctx: &mut Context<'_, Msg>) {
-        match input {
-            Input::Request => {
-                self.asked += 1;
-                if self.requesting {
-                    self.queued += 1;
-                } else {
-                    self.request(ctx);
-                }
+        self.on_cs_input(input, ctx);
+    }
+}
+
+impl CsProcess for Node {
+    fn requests_mut(&mut self) -> &mut Requests {
+        &mut self.cs
+    }
+
+    /// Starts a request: asks only the peers whose permission it lacks.
+    fn request(&mut self, ctx: &mut Context<'_, Msg>) {
+        self.cs.requesting = true;
+        // Saturating: a peer on a real network could send any number.
+        self.my_ts = self.highest.saturating_add(1);
+        self.highest = self.my_ts;
+        let lacking: Vec<usize> = self.others().filter(|&j| !self.auth[j]).collect();
+        for j in lacking {
+            ctx.send(NodeId(j as u32), Msg::Request { ts: self.my_ts, id: self.id });
+        }
+        self.maybe_enter(ctx);
+    }
+
+    /// Leaves the CS, hands each deferred requester its permission, issues the next request.
+    fn release(&mut self, ctx: &mut Context<'_, Msg>) {
+        self.cs.leave();
+        cs::exit(ctx, entry_text(self.my_ts, self.id));
+        for j in std::mem::take(&mut self.deferred) {
+            // The REPLY carries the permission: it must leave this node with it.
+            if let Some(a) = self.auth.get_mut(j.index()) {
+                *a = false;
             }
-            Input::Release if self.in_cs => {
-                ctx.cancel_timer(CS_TIMER);
-                self.release(ctx);
-            }
-            Input::Release => ctx.log("release: not in the critical section"),
+            ctx.send(j, Msg::Reply);
+        }
+        if self.cs.take_queued() {
+            self.request(ctx);
         }
     }
 }
 
 impl MutexNode for Node {
-    fn in_cs(&self) -> bool {
-        self.in_cs
-    }
-    fn asked(&self) -> u32 {
-        self.asked
-    }
-    fn served(&self) -> u32 {
-        self.served
+    fn requests(&self) -> &Requests {
+        &self.cs
     }
     fn unfinished(&self) -> Option<String> {
-        if self.requesting || self.in_cs || self.queued > 0 {
+        if self.cs.busy() {
             let lacking: Vec<usize> = self.others().filter(|&j| !self.auth[j]).collect();
             Some(format!(
                 "requesting: {}, in CS: {}, queued: {}, lacks the permission of {lacking:?}",
-                self.requesting, self.in_cs, self.queued
+                self.cs.requesting, self.cs.in_cs, self.cs.queued
             ))
         } else if !self.deferred.is_empty() {
             Some(format!("still defers replies to {:?}", self.deferred))
@@ -356,14 +329,10 @@ impl Algorithm for CarvalhoRoucairol {
             fixed: self.fixed,
             highest: 0,
             my_ts: 0,
-            requesting: false,
-            in_cs: false,
+            cs: Requests::default(),
             // Each pair's permission starts at its smaller position.
             auth: (0..setup.n).map(|j| me < j).collect(),
             deferred: BTreeSet::new(),
-            queued: 0,
-            asked: 0,
-            served: 0,
         }
     }
 
@@ -378,7 +347,7 @@ impl Algorithm for CarvalhoRoucairol {
                 Invariant::<Node>::global(PAIR, pair_exclusive),
                 Invariant::<Node>::global(CONSERVED, permission_conserved),
                 Invariant::<Node>::local(HOLDS_ALL, |s| {
-                    if s.in_cs && !s.holds_all() {
+                    if s.cs.in_cs && !s.holds_all() {
                         Err(format!("node {} is in the CS without every permission: {:?}", s.me, s.auth))
                     } else {
                         Ok(())

@@ -2,6 +2,7 @@
 //! built by hand.
 
 use super::*;
+use crate::mutex::critical_section::CS_TIMER;
 use reparti_core::{Effect, OutputValue, TopologyKind};
 
 fn algorithm(fixed: bool) -> CarvalhoRoucairol {
@@ -25,13 +26,7 @@ fn run(node: &mut Node, f: impl FnOnce(&mut Node, &mut Context<'_, Msg>)) -> Vec
 use crate::handler_harness::sends;
 
 fn entered(effects: &[Effect<Msg>]) -> Vec<OutputValue> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Output { key: "enter_cs", value } => Some(value.clone()),
-            _ => None,
-        })
-        .collect()
+    crate::handler_harness::outputs(effects, "enter_cs")
 }
 
 #[test]
@@ -56,7 +51,7 @@ fn a_holder_of_every_permission_enters_again_and_again_without_a_message() {
         assert_eq!(entered(&eff), vec![OutputValue::Text(format!("{k}.10"))]);
         run(&mut ns[0], |s, c| s.on_timer(CS_TIMER, c));
     }
-    assert_eq!((ns[0].asked, ns[0].served, ns[0].highest), (3, 3, 3));
+    assert_eq!((ns[0].cs.asked, ns[0].cs.served, ns[0].highest), (3, 3, 3));
 }
 
 #[test]
@@ -65,11 +60,11 @@ fn a_request_goes_only_to_the_peers_whose_permission_is_lacking() {
     let eff = run(&mut ns[2], |s, c| s.on_input(Input::Request, c));
     let req = Msg::Request { ts: 1, id: 30 };
     assert_eq!(sends(&eff), vec![(NodeId(0), req.clone()), (NodeId(1), req)]);
-    assert!(ns[2].requesting && !ns[2].in_cs);
+    assert!(ns[2].cs.requesting && !ns[2].cs.in_cs);
     run(&mut ns[2], |s, c| s.on_message(NodeId(1), Msg::Reply, c));
-    assert!(!ns[2].in_cs);
+    assert!(!ns[2].cs.in_cs);
     let eff = run(&mut ns[2], |s, c| s.on_message(NodeId(0), Msg::Reply, c));
-    assert!(ns[2].in_cs && ns[2].holds_all());
+    assert!(ns[2].cs.in_cs && ns[2].holds_all());
     assert_eq!(entered(&eff).len(), 1);
 }
 
@@ -116,7 +111,7 @@ fn a_requester_without_the_permission_answers_an_older_request_without_asking_tw
 fn younger_requests_and_requests_in_the_cs_are_deferred_and_paid_on_release() {
     let mut ns = nodes(3);
     run(&mut ns[0], |s, c| s.on_input(Input::Request, c)); // enters at once, (1, 10)
-    assert!(ns[0].in_cs);
+    assert!(ns[0].cs.in_cs);
     // Even an older-looking request waits while inside.
     let eff = run(&mut ns[0], |s, c| s.on_message(NodeId(2), Msg::Request { ts: 1, id: 30 }, c));
     assert!(sends(&eff).is_empty());
@@ -134,11 +129,11 @@ fn a_request_during_a_request_is_queued_and_issued_on_release() {
     let eff = run(&mut ns[1], |s, c| s.on_input(Input::Request, c));
     assert!(sends(&eff).is_empty());
     run(&mut ns[1], |s, c| s.on_message(NodeId(0), Msg::Reply, c));
-    assert!(ns[1].in_cs);
+    assert!(ns[1].cs.in_cs);
     // Node 1 now holds node 0's permission: its queued request costs nothing.
     let eff = run(&mut ns[1], |s, c| s.on_input(Input::Release, c));
     assert!(eff.contains(&Effect::CancelTimer { timer: CS_TIMER }));
-    assert!(sends(&eff).is_empty() && ns[1].in_cs && ns[1].queued == 0);
+    assert!(sends(&eff).is_empty() && ns[1].cs.in_cs && ns[1].cs.queued == 0);
     assert_eq!(entered(&eff), vec![OutputValue::Text("2.20".into())]);
 }
 
@@ -148,7 +143,7 @@ fn a_single_node_enters_at_once_and_release_outside_is_harmless() {
     let eff = run(&mut ns[0], |s, c| s.on_input(Input::Release, c));
     assert!(sends(&eff).is_empty() && entered(&eff).is_empty());
     let eff = run(&mut ns[0], |s, c| s.on_input(Input::Request, c));
-    assert!(sends(&eff).is_empty() && ns[0].in_cs);
+    assert!(sends(&eff).is_empty() && ns[0].cs.in_cs);
 }
 
 #[test]
@@ -161,7 +156,7 @@ fn a_reply_from_outside_the_system_is_ignored() {
     assert_eq!(sends(&eff), vec![(NodeId(0), Msg::Reply)]);
     assert_eq!(ns[1].highest, u64::MAX);
     let eff = run(&mut ns[0], |s, c| s.on_input(Input::Request, c));
-    assert!(ns[0].in_cs && sends(&eff).is_empty());
+    assert!(ns[0].cs.in_cs && sends(&eff).is_empty());
     // A saturated number still makes a request.
     let eff = run(&mut ns[1], |s, c| s.on_input(Input::Request, c));
     assert_eq!(sends(&eff), vec![(NodeId(0), Msg::Request { ts: u64::MAX, id: 20 })]);

@@ -4,9 +4,12 @@
 //! "at most one node in the CS", the liveness check "every request was served", and the
 //! number of CS entries the message-count formulas are written in.
 //!
-//! An algorithm of this chapter keeps only its own logic: it stores a [`Stay`], lets its
-//! node implement [`MutexNode`], and hands these pieces to its `AlgorithmSpec` and
-//! `Algorithm` impl.
+//! An algorithm of this chapter keeps only its own logic: it stores a [`Stay`], embeds
+//! the request bookkeeping [`Requests`] in its node, lets the node implement
+//! [`MutexNode`] (which reads the bookkeeping) and [`CsProcess`] (whose provided
+//! `on_cs_input`/`on_cs_timer` answer the console and the CS timer, given the
+//! algorithm's `request` and `release`), and hands these pieces to its `AlgorithmSpec`
+//! and `Algorithm` impl.
 
 use rand::Rng as _;
 use reparti_core::{
@@ -116,14 +119,106 @@ pub fn exit<M: Clone>(ctx: &mut Context<'_, M>, entry: String) {
     ctx.output(EXIT_CS, entry);
 }
 
+/// The request bookkeeping every node of the chapter keeps, whatever its algorithm.
+/// Plain fields in a fixed order, so a node embedding it stays hashable and its states
+/// compare exactly as they did with the fields written out.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+pub struct Requests {
+    /// Requesting (or in the CS).
+    pub requesting: bool,
+    /// In the critical section.
+    pub in_cs: bool,
+    /// Requests received while one was under way, not yet issued.
+    pub queued: u32,
+    /// Request inputs accepted.
+    pub asked: u32,
+    /// Critical sections completed.
+    pub served: u32,
+}
+
+impl Requests {
+    /// A request under way, in the CS, or queued: the node is not at rest.
+    pub fn busy(&self) -> bool {
+        self.requesting || self.in_cs || self.queued > 0
+    }
+
+    /// The bookkeeping as the liveness check reports it.
+    pub fn describe(&self) -> String {
+        format!("requesting: {}, in CS: {}, queued: {}", self.requesting, self.in_cs, self.queued)
+    }
+
+    /// Leaving the CS: the request is served.
+    pub fn leave(&mut self) {
+        self.in_cs = false;
+        self.requesting = false;
+        self.served += 1;
+    }
+
+    /// Takes one queued request, if any: true when the algorithm should issue it now.
+    pub fn take_queued(&mut self) -> bool {
+        let any = self.queued > 0;
+        if any {
+            self.queued -= 1;
+        }
+        any
+    }
+}
+
+/// The console's and the timer's part of a node, the same for every algorithm: an
+/// algorithm supplies only `request` and `release`, and calls `on_cs_input` and
+/// `on_cs_timer` from its `Process` impl.
+pub trait CsProcess: MutexNode {
+    /// The bookkeeping, to update.
+    fn requests_mut(&mut self) -> &mut Requests;
+    /// Starts a request (the algorithm's own messages).
+    fn request(&mut self, ctx: &mut Context<'_, Self::Msg>);
+    /// Leaves the CS and issues the next queued request, if any.
+    fn release(&mut self, ctx: &mut Context<'_, Self::Msg>);
+
+    /// The CS timer ends the stay.
+    fn on_cs_timer(&mut self, timer: Timer, ctx: &mut Context<'_, Self::Msg>) {
+        if timer == CS_TIMER && self.requests().in_cs {
+            self.release(ctx);
+        }
+    }
+
+    /// `request`: queued if one is already under way; `release`: leaves now if in the CS.
+    fn on_cs_input(&mut self, input: Input, ctx: &mut Context<'_, Self::Msg>) {
+        match input {
+            Input::Request => {
+                let requests = self.requests_mut();
+                requests.asked += 1;
+                if requests.requesting {
+                    requests.queued += 1;
+                } else {
+                    self.request(ctx);
+                }
+            }
+            Input::Release if self.requests().in_cs => {
+                ctx.cancel_timer(CS_TIMER);
+                self.release(ctx);
+            }
+            Input::Release => ctx.log("release: not in the critical section"),
+        }
+    }
+}
+
 /// What the shared properties read of a node.
 pub trait MutexNode: Process {
+    /// The node's request bookkeeping.
+    fn requests(&self) -> &Requests;
     /// In the critical section now.
-    fn in_cs(&self) -> bool;
+    fn in_cs(&self) -> bool {
+        self.requests().in_cs
+    }
     /// Requests accepted so far.
-    fn asked(&self) -> u32;
+    fn asked(&self) -> u32 {
+        self.requests().asked
+    }
     /// Critical sections completed so far.
-    fn served(&self) -> u32;
+    fn served(&self) -> u32 {
+        self.requests().served
+    }
     /// Why the node is not at rest (a request under way or queued, replies owed), if so.
     fn unfinished(&self) -> Option<String>;
 }

@@ -46,7 +46,7 @@
 //! 3(n−1)·#CS (without the optional omission of a REPLY when a later message to j was
 //! already sent, which gives between 2(n−1) and 3(n−1)).
 
-use super::critical_section::{self as cs, entry_text, Input, MutexNode, Stay, CS_TIMER};
+use super::critical_section::{self as cs, entry_text, CsProcess, Input, MutexNode, Requests, Stay};
 use reparti_core::{
     Algorithm, AlgorithmSpec, Context, Expectation, Message, NodeId, NodeSetup, ParamError, Params, Process,
     Properties, RunFacts, ScheduledInput, Timer, WorkloadSetup,
@@ -95,22 +95,11 @@ pub struct Node {
     last: Vec<(u64, u64)>,
     /// This process's request under way, `(ts, id)`.
     mine: Option<(u64, u64)>,
-    in_cs: bool,
-    queued: u32,
-    asked: u32,
-    served: u32,
+    /// The request bookkeeping shared by the chapter.
+    cs: Requests,
 }
 
 impl Node {
-    fn request(&mut self, ctx: &mut Context<'_, Msg>) {
-        self.clock += 1;
-        let (ts, id) = (self.clock, self.id);
-        self.mine = Some((ts, id));
-        self.queue.insert((ts, id, self.me.0));
-        self.to_all(ctx, Msg::Request { ts, id });
-        self.maybe_enter(ctx);
-    }
-
     fn to_all(&self, ctx: &mut Context<'_, Msg>, msg: Msg) {
         for j in (0..self.n).filter(|&j| j != self.me.0) {
             ctx.send(NodeId(j), msg.clone());
@@ -121,23 +110,9 @@ impl Node {
         let Some(mine) = self.mine else { return };
         let heads = self.queue.first().is_some_and(|&(ts, id, _)| (ts, id) == mine);
         let heard = (0..self.n as usize).all(|j| j == self.me.index() || self.last[j] > mine);
-        if heads && heard && !self.in_cs {
-            self.in_cs = true;
+        if heads && heard && !self.cs.in_cs {
+            self.cs.in_cs = true;
             cs::enter(ctx, entry_text(mine.0, mine.1), self.cs_time);
-        }
-    }
-
-    fn release(&mut self, ctx: &mut Context<'_, Msg>) {
-        let Some((ts, id)) = self.mine.take() else { return };
-        self.in_cs = false;
-        self.served += 1;
-        self.queue.remove(&(ts, id, self.me.0));
-        self.clock += 1;
-        cs::exit(ctx, entry_text(ts, id));
-        self.to_all(ctx, Msg::Release { ts: self.clock, id: self.id });
-        if self.queued > 0 {
-            self.queued -= 1;
-            self.request(ctx);
         }
     }
 }
@@ -164,40 +139,49 @@ impl Process for Node {
     }
 
     fn on_timer(&mut self, timer: Timer, ctx: &mut Context<'_, Msg>) {
-        if timer == CS_TIMER && self.in_cs {
-            self.release(ctx);
-        }
+        self.on_cs_timer(timer, ctx);
     }
 
     fn on_input(&mut self, input: Input, ctx: &mut Context<'_, Msg>) {
-        match input {
-            Input::Request if self.mine.is_some() => self.queued += 1,
-            Input::Request => self.request(ctx),
-            Input::Release if self.in_cs => {
-                ctx.cancel_timer(CS_TIMER);
-                self.release(ctx);
-            }
-            Input::Release => ctx.log("release: not in the critical section"),
-        }
-        if input == Input::Request {
-            self.asked += 1;
+        self.on_cs_input(input, ctx);
+    }
+}
+
+impl CsProcess for Node {
+    fn requests_mut(&mut self) -> &mut Requests {
+        &mut self.cs
+    }
+
+    fn request(&mut self, ctx: &mut Context<'_, Msg>) {
+        self.cs.requesting = true;
+        self.clock += 1;
+        let (ts, id) = (self.clock, self.id);
+        self.mine = Some((ts, id));
+        self.queue.insert((ts, id, self.me.0));
+        self.to_all(ctx, Msg::Request { ts, id });
+        self.maybe_enter(ctx);
+    }
+
+    fn release(&mut self, ctx: &mut Context<'_, Msg>) {
+        let Some((ts, id)) = self.mine.take() else { return };
+        self.cs.leave();
+        self.queue.remove(&(ts, id, self.me.0));
+        self.clock += 1;
+        cs::exit(ctx, entry_text(ts, id));
+        self.to_all(ctx, Msg::Release { ts: self.clock, id: self.id });
+        if self.cs.take_queued() {
+            self.request(ctx);
         }
     }
 }
 
 impl MutexNode for Node {
-    fn in_cs(&self) -> bool {
-        self.in_cs
-    }
-    fn asked(&self) -> u32 {
-        self.asked
-    }
-    fn served(&self) -> u32 {
-        self.served
+    fn requests(&self) -> &Requests {
+        &self.cs
     }
     fn unfinished(&self) -> Option<String> {
-        (self.mine.is_some() || self.queued > 0 || !self.queue.is_empty())
-            .then(|| format!("request {:?} under way, {} queued, queue {:?}", self.mine, self.queued, self.queue))
+        (self.mine.is_some() || self.cs.queued > 0 || !self.queue.is_empty())
+            .then(|| format!("request {:?} under way, {} queued, queue {:?}", self.mine, self.cs.queued, self.queue))
     }
 }
 
@@ -233,10 +217,7 @@ impl Algorithm for LamportMutex {
             queue: BTreeSet::new(),
             last: vec![(0, 0); setup.n],
             mine: None,
-            in_cs: false,
-            queued: 0,
-            asked: 0,
-            served: 0,
+            cs: Requests::default(),
         }
     }
 

@@ -53,7 +53,7 @@
 //! **Costs.** Exactly n−1 REQUEST and n−1 REPLY per CS entry: REQUEST = REPLY =
 //! (n−1)·#CS, total = 2(n−1)·#CS where #CS counts `enter_cs` outputs.
 
-use super::critical_section::{self as cs, MutexNode, Stay, CS_TIMER};
+use super::critical_section::{self as cs, CsProcess, MutexNode, Requests, Stay};
 pub use super::critical_section::{entry_text, parse_entry, Input};
 use reparti_core::{
     Algorithm, AlgorithmSpec, Context, Expectation, Message, NodeId, NodeSetup, ParamError, Params, Process,
@@ -90,26 +90,69 @@ pub struct Node {
     pub highest: u64,
     /// The sequence number of the current request.
     pub my_ts: u64,
-    /// Requesting (or in the CS).
-    pub requesting: bool,
-    /// In the critical section.
-    pub in_cs: bool,
+    /// The request bookkeeping shared by the chapter.
+    pub cs: Requests,
     /// Replies received for the current request.
     pub replies: u32,
     /// The nodes whose requests wait for this node to leave the CS.
     pub deferred: Vec<NodeId>,
-    /// Requests received while one was under way, not yet issued.
-    pub queued: u32,
-    /// Request inputs accepted.
-    pub asked: u32,
-    /// Critical sections completed.
-    pub served: u32,
 }
 
 impl Node {
+    /// Enters once every other node has replied (at once when n = 1).
+    fn maybe_enter(&mut self, ctx: &mut Context<'_, Msg>) {
+        if self.cs.requesting && !self.cs.in_cs && self.replies + 1 >= self.n {
+            self.cs.in_cs = true;
+            cs::enter(ctx, entry_text(self.my_ts, self.id), self.cs_time);
+        }
+    }
+}
+
+impl Process for Node {
+    type Msg = Msg;
+    type Input = Input;
+
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Context<'_, Msg>) {
+        match msg {
+            Msg::Request { ts, id } => {
+                self.highest = self.highest.max(ts);
+                // Our own request has priority iff it is older in the (ts, id) order.
+                let mine_first = self.cs.requesting && (self.my_ts, self.id) < (ts, id);
+                if self.cs.in_cs || mine_first {
+                    self.deferred.push(from);
+                } else {
+                    ctx.send(from, Msg::Reply);
+                }
+            }
+            Msg::Reply => {
+                if self.cs.requesting && !self.cs.in_cs {
+                    self.replies += 1;
+                    self.maybe_enter(ctx);
+                } else {
+                    // Cannot happen on reliable channels; a duplicating network can do it.
+                    ctx.log(format!("unexpected REPLY from {from}: no request under way"));
+                }
+            }
+        }
+    }
+
+    fn on_timer(&mut self, timer: Timer, ctx: &mut Context<'_, Msg>) {
+        self.on_cs_timer(timer, ctx);
+    }
+
+    fn on_input(&mut self, input: Input, ctx: &mut Context<'_, Msg>) {
+        self.on_cs_input(input, ctx);
+    }
+}
+
+impl CsProcess for Node {
+    fn requests_mut(&mut self) -> &mut Requests {
+        &mut self.cs
+    }
+
     /// Starts a request: a fresh sequence number above everything seen, sent to all.
     fn request(&mut self, ctx: &mut Context<'_, Msg>) {
-        self.requesting = true;
+        self.cs.requesting = true;
         // Saturating: a peer on a real network could send any number.
         self.my_ts = self.highest.saturating_add(1);
         // The change to the paper (first pitfall above): remember our own number, so that the next
@@ -126,99 +169,26 @@ impl Node {
         self.maybe_enter(ctx);
     }
 
-    /// Enters once every other node has replied (at once when n = 1).
-    fn maybe_enter(&mut self, ctx: &mut Context<'_, Msg>) {
-        if self.requesting && !self.in_cs && self.replies + 1 >= self.n {
-            self.in_cs = true;
-            cs::enter(ctx, entry_text(self.my_ts, self.id), self.cs_time);
-        }
-    }
-
     /// Leaves the CS, answers the deferred requests, and issues the next queued one.
     fn release(&mut self, ctx: &mut Context<'_, Msg>) {
-        self.in_cs = false;
-        self.requesting = false;
-        self.served += 1;
+        self.cs.leave();
         cs::exit(ctx, entry_text(self.my_ts, self.id));
         for j in std::mem::take(&mut self.deferred) {
             ctx.send(j, Msg::Reply);
         }
-        if self.queued > 0 {
-            self.queued -= 1;
+        if self.cs.take_queued() {
             self.request(ctx);
         }
     }
 }
 
-impl Process for Node {
-    type Msg = Msg;
-    type Input = Input;
-
-    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Context<'_, Msg>) {
-        match msg {
-            Msg::Request { ts, id } => {
-                self.highest = self.highest.max(ts);
-                // Our own request has priority iff it is older in the (ts, id) order.
-                let mine_first = self.requesting && (self.my_ts, self.id) < (ts, id);
-                if self.in_cs || mine_first {
-                    self.deferred.push(from);
-                } else {
-                    ctx.send(from, Msg::Reply);
-                }
-            }
-            Msg::Reply => {
-                if self.requesting && !self.in_cs {
-                    self.replies += 1;
-                    self.maybe_enter(ctx);
-                } else {
-                    // Cannot happen on reliable channels; a duplicating network can do it.
-                    ctx.log(format!("unexpected REPLY from {from}: no request under way"));
-                }
-            }
-        }
-    }
-
-    fn on_timer(&mut self, timer: Timer, ctx: &mut Context<'_, Msg>) {
-        if timer == CS_TIMER && self.in_cs {
-            self.release(ctx);
-        }
-    }
-
-    fn on_input(&mut self, input: Input, ctx: &mut Context<'_, Msg>) {
-        match input {
-            Input::Request => {
-                self.asked += 1;
-                if self.requesting {
-                    self.queued += 1;
-                } else {
-                    self.request(ctx);
-                }
-            }
-            Input::Release => {
-                if self.in_cs {
-                    ctx.cancel_timer(CS_TIMER);
-                    self.release(ctx);
-                } else {
-                    ctx.log("release: not in the critical section");
-                }
-            }
-        }
-    }
-}
-
 impl MutexNode for Node {
-    fn in_cs(&self) -> bool {
-        self.in_cs
-    }
-    fn asked(&self) -> u32 {
-        self.asked
-    }
-    fn served(&self) -> u32 {
-        self.served
+    fn requests(&self) -> &Requests {
+        &self.cs
     }
     fn unfinished(&self) -> Option<String> {
-        if self.requesting || self.in_cs || self.queued > 0 {
-            Some(format!("requesting: {}, in CS: {}, queued: {}", self.requesting, self.in_cs, self.queued))
+        if self.cs.busy() {
+            Some(self.cs.describe())
         } else if !self.deferred.is_empty() {
             Some(format!("still defers replies to {:?}", self.deferred))
         } else {
@@ -255,13 +225,9 @@ impl Algorithm for RicartAgrawala {
             cs_time: self.stay.cs_time,
             highest: 0,
             my_ts: 0,
-            requesting: false,
-            in_cs: false,
+            cs: Requests::default(),
             replies: 0,
             deferred: Vec::new(),
-            queued: 0,
-            asked: 0,
-            served: 0,
         }
     }
 
@@ -287,6 +253,8 @@ impl Algorithm for RicartAgrawala {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::handler_harness::outputs;
+    use crate::mutex::critical_section::CS_TIMER;
     use reparti_core::{Effect, OutputValue, Topology, TopologyKind, World};
 
     const N: usize = 3;
@@ -303,19 +271,6 @@ mod tests {
 
     use crate::handler_harness::sends;
 
-    fn outputs(effects: &[Effect<Msg>], key: &str) -> Vec<OutputValue> {
-        effects
-            .iter()
-            .filter_map(|e| {
-                if let Effect::Output { key: k, value } = e {
-                    (*k == key).then(|| value.clone())
-                } else {
-                    None
-                }
-            })
-            .collect()
-    }
-
     #[test]
     fn a_request_goes_to_every_other_node_with_a_fresh_number() {
         let mut ns = nodes(N);
@@ -324,7 +279,7 @@ mod tests {
         let req = Msg::Request { ts: 7, id: 10 };
         assert_eq!(sends(&eff), vec![(NodeId(1), req.clone()), (NodeId(2), req)]);
         assert_eq!((ns[0].my_ts, ns[0].highest), (7, 7), "highest = my_ts");
-        assert!(ns[0].requesting && !ns[0].in_cs);
+        assert!(ns[0].cs.requesting && !ns[0].cs.in_cs);
     }
 
     #[test]
@@ -361,21 +316,21 @@ mod tests {
         let mut ns = nodes(N);
         run(&mut ns[0], |s, c| s.on_input(Input::Request, c));
         let eff = run(&mut ns[0], |s, c| s.on_message(NodeId(1), Msg::Reply, c));
-        assert!(!ns[0].in_cs && outputs(&eff, "enter_cs").is_empty());
+        assert!(!ns[0].cs.in_cs && outputs(&eff, "enter_cs").is_empty());
         // Meanwhile node 2 asks with a younger request: deferred.
         run(&mut ns[0], |s, c| s.on_message(NodeId(2), Msg::Request { ts: 1, id: 30 }, c));
         let eff = run(&mut ns[0], |s, c| s.on_message(NodeId(2), Msg::Reply, c));
-        assert!(ns[0].in_cs);
+        assert!(ns[0].cs.in_cs);
         assert_eq!(outputs(&eff, "enter_cs"), vec![OutputValue::Text("1.10".into())]);
         assert!(eff.contains(&Effect::SetTimer { timer: CS_TIMER, after: 1.0 }));
         // In the CS every request is deferred, even an older-looking one.
         run(&mut ns[0], |s, c| s.on_message(NodeId(1), Msg::Request { ts: 1, id: 20 }, c));
         assert_eq!(ns[0].deferred, vec![NodeId(2), NodeId(1)]);
         let eff = run(&mut ns[0], |s, c| s.on_timer(CS_TIMER, c));
-        assert!(!ns[0].in_cs && !ns[0].requesting && ns[0].deferred.is_empty());
+        assert!(!ns[0].cs.in_cs && !ns[0].cs.requesting && ns[0].deferred.is_empty());
         assert_eq!(sends(&eff), vec![(NodeId(2), Msg::Reply), (NodeId(1), Msg::Reply)]);
         assert_eq!(outputs(&eff, "exit_cs"), vec![OutputValue::Text("1.10".into())]);
-        assert_eq!((ns[0].asked, ns[0].served), (1, 1));
+        assert_eq!((ns[0].cs.asked, ns[0].cs.served), (1, 1));
     }
 
     #[test]
@@ -384,12 +339,12 @@ mod tests {
         run(&mut ns[0], |s, c| s.on_input(Input::Request, c));
         let eff = run(&mut ns[0], |s, c| s.on_input(Input::Request, c));
         assert!(sends(&eff).is_empty());
-        assert_eq!(ns[0].queued, 1);
+        assert_eq!(ns[0].cs.queued, 1);
         run(&mut ns[0], |s, c| s.on_message(NodeId(1), Msg::Reply, c));
-        assert!(ns[0].in_cs);
+        assert!(ns[0].cs.in_cs);
         let eff = run(&mut ns[0], |s, c| s.on_timer(CS_TIMER, c));
         assert_eq!(sends(&eff), vec![(NodeId(1), Msg::Request { ts: 2, id: 10 })]);
-        assert!(ns[0].requesting && ns[0].queued == 0);
+        assert!(ns[0].cs.requesting && ns[0].cs.queued == 0);
     }
 
     #[test]
@@ -397,7 +352,7 @@ mod tests {
         let mut ns = nodes(1);
         let eff = run(&mut ns[0], |s, c| s.on_input(Input::Request, c));
         assert!(sends(&eff).is_empty());
-        assert!(ns[0].in_cs);
+        assert!(ns[0].cs.in_cs);
     }
 
     #[test]
@@ -417,41 +372,18 @@ mod tests {
     /// A tiny synchronous driver: delivers messages in the order given by `pick` until
     /// none are left, firing CS timers as soon as a node is alone with nothing to deliver.
     fn drive(ns: &mut [Node], pick: impl Fn(usize) -> usize) -> Vec<(u64, u64)> {
-        let mut in_flight: Vec<(NodeId, NodeId, Msg)> = Vec::new();
         let mut entries = Vec::new();
-        let mut push = |from: NodeId, eff: Vec<Effect<Msg>>, fl: &mut Vec<(NodeId, NodeId, Msg)>| {
-            for e in eff {
-                match e {
-                    Effect::Send { to, msg, .. } => fl.push((from, to, msg)),
-                    Effect::Output { key: "enter_cs", value: OutputValue::Text(t) } => {
-                        entries.push(parse_entry(&t).expect("ts.id"))
-                    }
-                    _ => {}
+        crate::handler_harness::drive_mutex(
+            ns,
+            1,
+            pick,
+            |_, _| {},
+            |_, e| {
+                if let Effect::Output { key: "enter_cs", value: OutputValue::Text(t) } = e {
+                    entries.push(parse_entry(t).expect("ts.id"));
                 }
-            }
-        };
-        for node in ns.iter_mut() {
-            let me = node.me;
-            let eff = run(node, |s, c| s.on_input(Input::Request, c));
-            push(me, eff, &mut in_flight);
-        }
-        loop {
-            assert!(ns.iter().filter(|s| s.in_cs).count() <= 1, "mutual exclusion");
-            if let Some(i) = ns.iter().position(|s| s.in_cs) {
-                if in_flight.is_empty() || pick(in_flight.len()) == 0 {
-                    let eff = run(&mut ns[i], |s, c| s.on_timer(CS_TIMER, c));
-                    push(NodeId(i as u32), eff, &mut in_flight);
-                    continue;
-                }
-            }
-            if in_flight.is_empty() {
-                break;
-            }
-            let k = pick(in_flight.len()) % in_flight.len();
-            let (from, to, msg) = in_flight.remove(k);
-            let eff = run(&mut ns[to.index()], |s, c| s.on_message(from, msg, c));
-            push(to, eff, &mut in_flight);
-        }
+            },
+        );
         entries
     }
 

@@ -71,7 +71,7 @@
 //! request), so at quiescence REQUEST = (n−1)·TOKEN exactly; TOKEN ≤ #CS; total =
 //! n·TOKEN, between 0 and n·#CS. #CS counts `enter_cs` outputs.
 
-use super::critical_section::{self as cs, entry_text, Input, MutexNode, Stay, CS_TIMER};
+use super::critical_section::{self as cs, entry_text, CsProcess, Input, MutexNode, Requests, Stay};
 use reparti_core::{
     Algorithm, AlgorithmSpec, Context, Expectation, Invariant, Message, NodeId, NodeSetup, ParamError, ParamSpec,
     Params, Process, Properties, RunFacts, ScheduledInput, Timer, WorkloadSetup,
@@ -132,22 +132,86 @@ pub struct Node {
     pub rn: Vec<u64>,
     /// The token, when this node holds it.
     pub token: Option<Token>,
-    /// Wants the CS or is in it.
-    pub requesting: bool,
-    /// In the critical section.
-    pub in_cs: bool,
-    /// Requests received while one was under way, not yet issued.
-    pub queued: u32,
-    /// Request inputs accepted.
-    pub asked: u32,
-    /// Critical sections completed.
-    pub served: u32,
+    /// The request bookkeeping shared by the chapter.
+    pub cs: Requests,
 }
 
 impl Node {
+    fn enter(&mut self, ctx: &mut Context<'_, Msg>) {
+        self.cs.in_cs = true;
+        cs::enter(ctx, entry_text(u64::from(self.cs.served) + 1, self.id), self.cs_time);
+    }
+
+    /// Whether j has a request the token has not served yet.
+    fn waiting(&self, token: &Token, j: usize) -> bool {
+        self.rn.get(j).zip(token.ln.get(j)).is_some_and(|(&rn, &ln)| rn == ln.saturating_add(1))
+    }
+
+    /// Hands the token to `to`.
+    fn pass_token(&mut self, to: NodeId, ctx: &mut Context<'_, Msg>) {
+        if let Some(Token { ln, queue }) = self.token.take() {
+            ctx.send(to, Msg::Token { ln, queue });
+        }
+    }
+}
+
+impl Process for Node {
+    type Msg = Msg;
+    type Input = Input;
+
+    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Context<'_, Msg>) {
+        let j = from.index();
+        if j >= self.rn.len() || from == self.me {
+            ctx.log(format!("{} from {from}: no such peer, ignored", msg.kind_name()));
+            return;
+        }
+        match msg {
+            Msg::Request { sn } => {
+                self.rn[j] = self.rn[j].max(sn);
+                // Holding the token and not requesting: the token is idle here.
+                let idle = !self.cs.requesting && self.token.as_ref().is_some_and(|t| self.waiting(t, j));
+                if idle {
+                    self.pass_token(from, ctx);
+                }
+            }
+            Msg::Token { ln, queue } => {
+                let n = self.n as usize;
+                if ln.len() != n || queue.iter().any(|q| q.index() >= n) {
+                    ctx.log(format!("TOKEN from {from} sized for another system, ignored"));
+                } else if self.token.is_some() {
+                    // Cannot happen with one token; a duplicating network can do it.
+                    ctx.log(format!("second TOKEN from {from}, ignored"));
+                } else {
+                    self.token = Some(Token { ln, queue });
+                    if self.cs.requesting {
+                        self.enter(ctx);
+                    } else {
+                        // Only the broken variant sends a token nobody asked for: kept idle,
+                        // as the paper's holder would, and its queue waits.
+                        ctx.log(format!("TOKEN from {from} with no request under way: kept idle"));
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_timer(&mut self, timer: Timer, ctx: &mut Context<'_, Msg>) {
+        self.on_cs_timer(timer, ctx);
+    }
+
+    fn on_input(&mut self, input: Input, ctx: &mut Context<'_, Msg>) {
+        self.on_cs_input(input, ctx);
+    }
+}
+
+impl CsProcess for Node {
+    fn requests_mut(&mut self) -> &mut Requests {
+        &mut self.cs
+    }
+
     /// Starts a request: enter at once with the token in hand, else broadcast.
     fn request(&mut self, ctx: &mut Context<'_, Msg>) {
-        self.requesting = true;
+        self.cs.requesting = true;
         if self.token.is_some() {
             self.enter(ctx);
             return;
@@ -166,30 +230,11 @@ impl Node {
         }
     }
 
-    fn enter(&mut self, ctx: &mut Context<'_, Msg>) {
-        self.in_cs = true;
-        cs::enter(ctx, entry_text(u64::from(self.served) + 1, self.id), self.cs_time);
-    }
-
-    /// Whether j has a request the token has not served yet.
-    fn waiting(&self, token: &Token, j: usize) -> bool {
-        self.rn.get(j).zip(token.ln.get(j)).is_some_and(|(&rn, &ln)| rn == ln.saturating_add(1))
-    }
-
-    /// Hands the token to `to`.
-    fn pass_token(&mut self, to: NodeId, ctx: &mut Context<'_, Msg>) {
-        if let Some(Token { ln, queue }) = self.token.take() {
-            ctx.send(to, Msg::Token { ln, queue });
-        }
-    }
-
     /// Leaves the CS, passes the token to the next waiting process, and issues the next
     /// queued request (which re-enters at once if the token stayed).
     fn release(&mut self, ctx: &mut Context<'_, Msg>) {
-        self.in_cs = false;
-        self.requesting = false;
-        self.served += 1;
-        cs::exit(ctx, entry_text(u64::from(self.served), self.id));
+        self.cs.leave();
+        cs::exit(ctx, entry_text(u64::from(self.cs.served), self.id));
         let me = self.me.index();
         let mut next = None;
         if let Some(mut token) = self.token.take() {
@@ -209,94 +254,19 @@ impl Node {
         if let Some(head) = next {
             self.pass_token(head, ctx);
         }
-        if self.queued > 0 {
-            self.queued -= 1;
+        if self.cs.take_queued() {
             self.request(ctx);
         }
     }
 }
 
-impl Process for Node {
-    type Msg = Msg;
-    type Input = Input;
-
-    fn on_message(&mut self, from: NodeId, msg: Msg, ctx: &mut Context<'_, Msg>) {
-        let j = from.index();
-        if j >= self.rn.len() || from == self.me {
-            ctx.log(format!("{} from {from}: no such peer, ignored", msg.kind_name()));
-            return;
-        }
-        match msg {
-            Msg::Request { sn } => {
-                self.rn[j] = self.rn[j].max(sn);
-                // Holding the token and not requesting: the token is idle here.
-                let idle = !self.requesting && self.token.as_ref().is_some_and(|t| self.waiting(t, j));
-                if idle {
-                    self.pass_token(from, ctx);
-                }
-            }
-            Msg::Token { ln, queue } => {
-                let n = self.n as usize;
-                if ln.len() != n || queue.iter().any(|q| q.index() >= n) {
-                    ctx.log(format!("TOKEN from {from} sized for another system, ignored"));
-                } else if self.token.is_some() {
-                    // Cannot happen with one token; a duplicating network can do it.
-                    ctx.log(format!("second TOKEN from {from}, ignored"));
-                } else {
-                    self.token = Some(Token { ln, queue });
-                    if self.requesting {
-                        self.enter(ctx);
-                    } else {
-                        // Only the broken variant sends a token nobody asked for: kept idle,
-                        // as the paper's holder would, and its queue waits.
-                        ctx.log(format!("TOKEN from {from} with no request under way: kept idle"));
-                    }
-                }
-            }
-        }
-    }
-
-    fn on_timer(&mut self, timer: Timer, ctx: &mut Context<'_, Msg>) {
-        if timer == CS_TIMER && self.in_cs {
-            self.release(ctx);
-        }
-    }
-
-    fn on_input(&mut self, input: Input, ctx: &mut Context<'_, Msg>) {
-        match input {
-            Input::Request => {
-                self.asked += 1;
-                if self.requesting {
-                    self.queued += 1;
-                } else {
-                    self.request(ctx);
-                }
-            }
-            Input::Release => {
-                if self.in_cs {
-                    ctx.cancel_timer(CS_TIMER);
-                    self.release(ctx);
-                } else {
-                    ctx.log("release: not in the critical section");
-                }
-            }
-        }
-    }
-}
-
 impl MutexNode for Node {
-    fn in_cs(&self) -> bool {
-        self.in_cs
-    }
-    fn asked(&self) -> u32 {
-        self.asked
-    }
-    fn served(&self) -> u32 {
-        self.served
+    fn requests(&self) -> &Requests {
+        &self.cs
     }
     fn unfinished(&self) -> Option<String> {
-        if self.requesting || self.in_cs || self.queued > 0 {
-            Some(format!("requesting: {}, in CS: {}, queued: {}", self.requesting, self.in_cs, self.queued))
+        if self.cs.busy() {
+            Some(self.cs.describe())
         } else {
             match &self.token {
                 Some(t) if !t.queue.is_empty() => {
@@ -350,11 +320,7 @@ impl Algorithm for SuzukiKasami {
             fixed: self.fixed,
             rn: vec![0; setup.n],
             token: initial_holder.then(|| Token { ln: vec![0; setup.n], queue: VecDeque::new() }),
-            requesting: false,
-            in_cs: false,
-            queued: 0,
-            asked: 0,
-            served: 0,
+            cs: Requests::default(),
         }
     }
 

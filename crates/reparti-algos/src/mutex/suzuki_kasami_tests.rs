@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::handler_harness::sends;
+use crate::mutex::critical_section::CS_TIMER;
 use reparti_core::{Effect, OutputValue, TopologyKind};
 
 fn nodes(n: usize, fixed: bool) -> Vec<Node> {
@@ -15,13 +16,7 @@ fn run(node: &mut Node, f: impl FnOnce(&mut Node, &mut Context<'_, Msg>)) -> Vec
 }
 
 fn entered(effects: &[Effect<Msg>]) -> Vec<OutputValue> {
-    effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::Output { key: "enter_cs", value } => Some(value.clone()),
-            _ => None,
-        })
-        .collect()
+    crate::handler_harness::outputs(effects, "enter_cs")
 }
 
 fn token(ln: &[u64], queue: &[u32]) -> Msg {
@@ -73,7 +68,7 @@ fn a_requester_broadcasts_and_the_idle_holder_sends_the_token() {
 fn the_holder_in_the_cs_answers_only_on_leaving_and_queues_by_position() {
     let mut ns = nodes(4, true);
     run(&mut ns[0], |s, c| s.on_input(Input::Request, c));
-    assert!(ns[0].in_cs);
+    assert!(ns[0].cs.in_cs);
     for j in [3u32, 1] {
         let eff = run(&mut ns[0], |s, c| s.on_message(NodeId(j), Msg::Request { sn: 1 }, c));
         assert!(sends(&eff).is_empty(), "in the CS the token does not move");
@@ -84,7 +79,7 @@ fn the_holder_in_the_cs_answers_only_on_leaving_and_queues_by_position() {
     let eff = run(&mut ns[0], |s, c| s.on_timer(CS_TIMER, c));
     // The paper's loop runs over j = 1..n: 1 before 3, whatever the arrival order.
     assert_eq!(sends(&eff), vec![(NodeId(1), token(&[0, 0, 0, 0], &[3]))]);
-    assert_eq!((ns[0].asked, ns[0].served), (1, 1));
+    assert_eq!((ns[0].cs.asked, ns[0].cs.served), (1, 1));
 }
 
 #[test]
@@ -100,13 +95,13 @@ fn a_queued_request_waits_until_the_token_has_been_passed_on() {
     let mut ns = nodes(2, true);
     run(&mut ns[0], |s, c| s.on_input(Input::Request, c));
     run(&mut ns[0], |s, c| s.on_input(Input::Request, c));
-    assert_eq!(ns[0].queued, 1);
+    assert_eq!(ns[0].cs.queued, 1);
     run(&mut ns[0], |s, c| s.on_message(NodeId(1), Msg::Request { sn: 1 }, c));
     let eff = run(&mut ns[0], |s, c| s.on_timer(CS_TIMER, c));
     // The token first (LN[0] = RN[0] = 0: the entry spent no number), then node 0's own
     // next request, broadcast.
     assert_eq!(sends(&eff), vec![(NodeId(1), token(&[0, 0], &[])), (NodeId(1), Msg::Request { sn: 1 })]);
-    assert!(ns[0].requesting && !ns[0].in_cs && ns[0].queued == 0);
+    assert!(ns[0].cs.requesting && !ns[0].cs.in_cs && ns[0].cs.queued == 0);
 }
 
 #[test]
@@ -126,7 +121,7 @@ fn the_broken_release_leaves_ln_stale_and_a_later_holder_sends_an_unasked_token(
     let eff = run(&mut ns[2], |s, c| s.on_timer(CS_TIMER, c));
     assert_eq!(sends(&eff), vec![(NodeId(1), token(&[0, 0, 0], &[]))], "a token node 1 never asked for");
     let eff = run(&mut ns[1], |s, c| s.on_message(NodeId(2), token(&[0, 0, 0], &[0]), c));
-    assert!(sends(&eff).is_empty() && !ns[1].in_cs, "kept idle");
+    assert!(sends(&eff).is_empty() && !ns[1].cs.in_cs, "kept idle");
     assert!(ns[1].unfinished().is_some_and(|w| w.contains("idle")), "{:?}", ns[1].unfinished());
 }
 
@@ -158,54 +153,26 @@ fn release_input_leaves_early_and_a_single_node_needs_no_message() {
     let eff = run(&mut ns[0], |s, c| s.on_input(Input::Release, c));
     assert!(eff.contains(&Effect::CancelTimer { timer: CS_TIMER }));
     assert!(run(&mut ns[0], |s, c| s.on_timer(CS_TIMER, c)).is_empty());
-    assert_eq!((ns[0].asked, ns[0].served), (1, 1));
+    assert_eq!((ns[0].cs.asked, ns[0].cs.served), (1, 1));
 }
 
 /// Delivers messages in an order given by `pick`, firing the CS timer of the node inside
 /// when `pick` says so or nothing else is left; returns (REQUEST, TOKEN, entries).
 fn drive(ns: &mut [Node], pick: impl Fn(usize) -> usize) -> (usize, usize, usize) {
-    let mut in_flight: Vec<(NodeId, NodeId, Msg)> = Vec::new();
     let (mut requests, mut tokens, mut entries) = (0, 0, 0);
-    let mut push = |from: NodeId, eff: Vec<Effect<Msg>>, fl: &mut Vec<(NodeId, NodeId, Msg)>| {
-        for e in eff {
-            match e {
-                Effect::Send { to, msg, .. } => {
-                    requests += matches!(msg, Msg::Request { .. }) as usize;
-                    tokens += matches!(msg, Msg::Token { .. }) as usize;
-                    fl.push((from, to, msg));
-                }
-                Effect::Output { key: "enter_cs", .. } => entries += 1,
-                _ => {}
-            }
-        }
-    };
-    for node in ns.iter_mut() {
-        let me = node.me;
-        for _ in 0..2 {
-            let eff = run(node, |s, c| s.on_input(Input::Request, c));
-            push(me, eff, &mut in_flight);
-        }
-    }
-    loop {
-        assert!(ns.iter().filter(|s| s.in_cs).count() <= 1, "mutual exclusion");
+    let one_token = |ns: &[Node], in_flight: &[(NodeId, NodeId, Msg)]| {
         let holders = ns.iter().filter(|s| s.token.is_some()).count();
         let moving = in_flight.iter().filter(|m| matches!(m.2, Msg::Token { .. })).count();
         assert_eq!(holders + moving, 1, "exactly one token");
-        if let Some(i) = ns.iter().position(|s| s.in_cs) {
-            if in_flight.is_empty() || pick(in_flight.len()) == 0 {
-                let eff = run(&mut ns[i], |s, c| s.on_timer(CS_TIMER, c));
-                push(NodeId(i as u32), eff, &mut in_flight);
-                continue;
-            }
+    };
+    crate::handler_harness::drive_mutex(ns, 2, pick, one_token, |_, e| match e {
+        Effect::Send { msg, .. } => {
+            requests += matches!(msg, Msg::Request { .. }) as usize;
+            tokens += matches!(msg, Msg::Token { .. }) as usize;
         }
-        if in_flight.is_empty() {
-            break;
-        }
-        let k = pick(in_flight.len()) % in_flight.len();
-        let (from, to, msg) = in_flight.remove(k);
-        let eff = run(&mut ns[to.index()], |s, c| s.on_message(from, msg, c));
-        push(to, eff, &mut in_flight);
-    }
+        Effect::Output { key: "enter_cs", .. } => entries += 1,
+        _ => {}
+    });
     (requests, tokens, entries)
 }
 
@@ -219,7 +186,7 @@ fn every_request_is_served_and_costs_n_or_nothing_whatever_the_delivery_order() 
             assert_eq!(requests, (n - 1) * tokens, "n={n} salt={salt}: REQUEST = (n−1)·TOKEN");
             assert!(tokens <= entries);
             for s in &ns {
-                assert_eq!((s.asked, s.served), (2, 2));
+                assert_eq!((s.cs.asked, s.cs.served), (2, 2));
                 assert_eq!(s.unfinished(), None, "n={n} salt={salt}");
             }
         }

@@ -4,6 +4,28 @@
 
 use reparti_algos::mutex::critical_section::parse_entry;
 use reparti_core::trace::{EventKind, Trace};
+use reparti_core::IdAssignment;
+use reparti_sim::{Delay, NetworkModel, Report, SimConfig};
+
+/// The chapter's safety invariant, by name.
+pub const MUTEX: &str = "mutual exclusion: at most one node in the critical section";
+/// The chapter's liveness check, by name.
+pub const SERVED: &str = "every request was served";
+
+/// The three delay models, each FIFO or not.
+pub fn networks() -> Vec<NetworkModel> {
+    super::networks_over([Delay::Const { value: 1.0 }, Delay::Uniform { min: 0.1, max: 6.0 }, Delay::Exp { mean: 2.0 }])
+}
+
+/// A run of `n` nodes with random identities.
+pub fn config(n: usize, seed: u64, network: &NetworkModel, params: &[(&str, &str)]) -> SimConfig {
+    super::config(n, seed, IdAssignment::Random, network, params)
+}
+
+/// The number of critical-section entries of a run.
+pub fn cs_entries(r: &Report) -> u64 {
+    r.outputs.get("enter_cs").map(|m| m.values().sum()).unwrap_or(0)
+}
 
 /// From the trace's outputs only: entries and exits alternate globally (never two nodes
 /// inside), each exit is by the node inside with the same (ts, id), the entries come in

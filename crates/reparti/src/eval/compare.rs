@@ -11,10 +11,9 @@
 use super::compare_out;
 use super::model::Spread;
 use super::waits::{units, Units};
-use super::{format_of, network_of, parse_sizes, Format};
+use super::{format_of, network_of, parse_sizes, setup_of, write_output};
 use crate::cli::EvalArgs;
 use crate::error::{usage, UsageError};
-use crate::resolve::{Setup, SetupFlags};
 use crate::simulate::memory::{refuse_if_too_large, Room};
 use crate::simulate::sim_error;
 use anyhow::Context as _;
@@ -92,15 +91,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         if !seen.insert(name.as_str()) {
             return Err(usage(format!("{name} is named twice: name each algorithm to compare once")));
         }
-        let flags = SetupFlags {
-            topology: None,
-            ids: "random",
-            params: &args.param,
-            file_params: Vec::new(),
-            nodes: None,
-            seed: args.seed,
-        };
-        setups.push(Setup::resolve(name, flags).map_err(shared_params_hint)?);
+        setups.push(setup_of(name, args).map_err(shared_params_hint)?);
     }
     // Names and parameters first (a typo is reported as such), then whether each size
     // suits each algorithm's parameters.
@@ -171,16 +162,13 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         failures,
     };
     print!("{}", compare_out::table(&comparison));
-    if let (Some(path), Some(format)) = (&args.output, format) {
-        let text = match format {
-            Format::Svg => reparti_viz::plot::stack(&compare_out::plots(&comparison)),
-            Format::Csv => compare_out::csv_table(&comparison)?,
-            Format::Json => serde_json::to_string_pretty(&comparison)? + "\n",
-        };
-        std::fs::write(path, text)
-            .with_context(|| format!("cannot write {} (check the folder exists and is writable)", path.display()))?;
-        println!("written to {}", path.display());
-    }
+    write_output(
+        args.output.as_deref(),
+        format,
+        || compare_out::plots(&comparison),
+        || compare_out::csv_table(&comparison),
+        &comparison,
+    )?;
     Ok(if comparison.all_good { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 

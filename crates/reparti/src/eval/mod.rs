@@ -53,19 +53,7 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         return Err(usage("--runs must be at least 1"));
     }
     let network = network_of(&args.delay)?;
-    // Identities are the cases' own and sizes are `--nodes` above: only the algorithm,
-    // its parameters and the seed are shared with the other commands.
-    let setup = Setup::resolve(
-        algorithm,
-        SetupFlags {
-            topology: None,
-            ids: "random",
-            params: &args.param,
-            file_params: Vec::new(),
-            nodes: None,
-            seed: args.seed,
-        },
-    )?;
+    let setup = setup_of(algorithm, args)?;
     let (spec, params) = (setup.spec, setup.params);
     let kind: TopologyKind =
         spec.topologies[0].parse().map_err(|e: reparti_core::TopologyError| usage(e.to_string()))?;
@@ -127,17 +115,44 @@ pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
         all_good: reports.iter().all(Report::all_good),
     };
     print!("{}", table::table(&eval));
-    if let (Some(path), Some(format)) = (&args.output, format) {
-        let text = match format {
-            Format::Svg => reparti_viz::plot::stack(&plot::plots(&eval)),
-            Format::Csv => table::csv_table(&eval)?,
-            Format::Json => serde_json::to_string_pretty(&eval)? + "\n",
-        };
-        std::fs::write(path, text)
-            .with_context(|| format!("cannot write {} (check the folder exists and is writable)", path.display()))?;
-        println!("written to {}", path.display());
-    }
+    write_output(args.output.as_deref(), format, || plot::plots(&eval), || table::csv_table(&eval), &eval)?;
     Ok(if eval.all_good { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// `algorithm` with `-p` and `--seed` as given. Identities are the cases' own and sizes
+/// are `--nodes`: only the algorithm, its parameters and the seed are shared with the
+/// other commands.
+fn setup_of(algorithm: &str, args: &EvalArgs) -> anyhow::Result<Setup> {
+    let flags = SetupFlags {
+        topology: None,
+        ids: "random",
+        params: &args.param,
+        file_params: Vec::new(),
+        nodes: None,
+        seed: args.seed,
+    };
+    Setup::resolve(algorithm, flags)
+}
+
+/// Writes the evaluation to `-o FILE` (when given) in the format its extension chose:
+/// the plots stacked in one SVG, the CSV table, or `value` as JSON; says where.
+fn write_output<T: serde::Serialize>(
+    path: Option<&Path>,
+    format: Option<Format>,
+    plots: impl FnOnce() -> Vec<reparti_viz::plot::Plot>,
+    csv: impl FnOnce() -> anyhow::Result<String>,
+    value: &T,
+) -> anyhow::Result<()> {
+    let (Some(path), Some(format)) = (path, format) else { return Ok(()) };
+    let text = match format {
+        Format::Svg => reparti_viz::plot::stack(&plots()),
+        Format::Csv => csv()?,
+        Format::Json => serde_json::to_string_pretty(value)? + "\n",
+    };
+    std::fs::write(path, text)
+        .with_context(|| format!("cannot write {} (check the folder exists and is writable)", path.display()))?;
+    println!("written to {}", path.display());
+    Ok(())
 }
 
 /// FIFO channels with `--delay`.

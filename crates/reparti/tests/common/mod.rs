@@ -197,13 +197,104 @@ pub fn run_report(algorithm: &str, nodes: usize, params: &[&str], extra: &[&str]
         args.extend(["-p", p]);
     }
     args.extend_from_slice(extra);
-    let out = reparti().args(&args).output().expect("reparti runs");
+    run_kept(&args, &keep, nodes)
+}
+
+/// Runs `reparti ARGS` (a `run --json` keeping its nodes' files in `keep`): it must
+/// succeed with `nodes` processes and leave none behind; returns its report.
+pub fn run_kept(args: &[&str], keep: &Path, nodes: usize) -> Value {
+    let out = reparti().args(args).output().expect("reparti runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{args:?} failed: {stderr}");
-    assert_none_left(&keep, &format!("{args:?}"));
+    assert_none_left(keep, &format!("{args:?}"));
     let report: Value = serde_json::from_slice(&out.stdout).expect("--json prints one document");
     assert_eq!(report["real"]["processes"], nodes);
     report
+}
+
+/// How many messages of `kind` the run sent (0 when none).
+pub fn sent(report: &Value, kind: &str) -> u64 {
+    report["messages"]["by_type"][kind].as_u64().unwrap_or(0)
+}
+
+/// Every property and every expected count holds, judged (not skipped), at quiescence.
+pub fn assert_all_hold(report: &Value, what: &str) {
+    assert_eq!(report["stop"], "quiescence", "{what}");
+    for p in report["properties"].as_array().expect("properties") {
+        assert_eq!(p["holds"], true, "{what}: {} does not hold: {}", p["name"], p["detail"]);
+    }
+    let expected = report["expected"].as_object().expect("expected counts");
+    assert!(!expected.is_empty(), "{what}: the algorithm claims counts");
+    for (count, e) in expected {
+        // Reference values (means over placements) are shown, never judged.
+        if e["kind"] != "reference" {
+            assert_eq!(e["holds"], true, "{what}: the expected count {count} is {e}");
+        }
+    }
+}
+
+/// The report judged exactly `properties` properties and `expected` counts, none of
+/// them a reference value shown without a verdict.
+pub fn assert_judged(report: &Value, what: &str, properties: usize, expected: usize) {
+    let judged = report["properties"].as_array().expect("properties");
+    assert_eq!(judged.len(), properties, "{what}: {judged:?}");
+    let counts = report["expected"].as_object().expect("expected counts");
+    assert_eq!(counts.len(), expected, "{what}");
+    assert!(counts.values().all(|e| e["kind"] != "reference"), "{what}: every count is judged: {counts:?}");
+}
+
+/// The report says the run went over `link`'s transport, encrypted or not as asked.
+pub fn assert_ran_on(report: &Value, link: &Link, what: &str) {
+    assert_eq!(report["real"]["transport"], link.transport, "{what}");
+    assert_eq!(report["real"]["encrypted"], link.encrypted, "{what}");
+}
+
+/// Each of `cases` (flags after `COMMAND ALGO`) is refused by `sim`, `check` and `run`
+/// alike: exit 2, one line on stderr, nothing on stdout, no panic.
+pub fn bad_inputs_are_one_line_and_exit_2(algorithm: &str, cases: &[&[&str]]) {
+    for args in cases {
+        for command in ["sim", "check", "run"] {
+            let mut full = vec![command, algorithm];
+            full.extend(args.iter().copied());
+            let stderr = usage_error(&full);
+            assert_eq!(stderr.trim().lines().count(), 1, "{full:?}: {stderr}");
+        }
+    }
+}
+
+/// `reparti check ARGS --trace FILE` finds a counterexample (exit 1) whose printout
+/// holds every one of `printed`; `reparti sim --replay FILE` replays it to the same
+/// violation (exit 1, `violated` printed).
+pub fn caught_and_replayed(check_args: &[&str], printed: &[&str], violated: &str) {
+    let dir = tempfile::tempdir().expect("scratch folder");
+    let cx = dir.path().join("cx.jsonl");
+    let out = reparti().arg("check").args(check_args).arg("--trace").arg(&cx).output().expect("reparti runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    for text in printed {
+        assert!(stdout.contains(text), "«{text}» not printed: {stdout}");
+    }
+    let replay = reparti().args(["sim", "--replay"]).arg(&cx).output().expect("reparti runs");
+    let text = String::from_utf8_lossy(&replay.stdout);
+    assert_eq!(replay.status.code(), Some(1), "{text}");
+    assert!(text.contains(violated), "{text}");
+}
+
+/// `reparti eval ARGS -o FILE.svg`: succeeds, every property and asserted count held in
+/// all runs, each of `figures` is in the table; returns the SVG plot written.
+pub fn eval_plot(args: &[&str], figures: &[&str]) -> String {
+    let dir = tempfile::tempdir().expect("scratch folder");
+    let svg = dir.path().join("eval.svg");
+    let out = reparti().arg("eval").args(args).arg("-o").arg(&svg).output().expect("reparti runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("every property and every asserted count held in all runs"), "{stdout}");
+    for figure in figures {
+        assert!(stdout.contains(figure), "{figure}: {stdout}");
+    }
+    let picture = std::fs::read_to_string(&svg).expect("the plot is written");
+    assert!(picture.contains("<svg"), "not an SVG");
+    picture
 }
 
 /// A fresh key file for the encrypted runs, with the folder that holds it (keep it
@@ -220,6 +311,7 @@ pub fn key_file() -> (tempfile::TempDir, String) {
 pub struct Link<'a> {
     pub transport: &'static str,
     pub encrypted: bool,
+    pub lossy: bool,
     pub args: Vec<&'a str>,
 }
 
@@ -239,7 +331,7 @@ pub fn links(key: &str) -> Vec<Link<'_>> {
                     args.extend(["--loss", "0.2", "--dup", "0.1"]);
                     args.extend(if transport == "udp" { vec!["--reorder"] } else { vec!["--delay", "exp:1ms"] });
                 }
-                links.push(Link { transport, encrypted, args });
+                links.push(Link { transport, encrypted, lossy, args });
             }
         }
     }
