@@ -93,15 +93,7 @@ pub enum Msg {
     },
 }
 
-/// Requests from outside: the workload's and the console's `produce X`.
-#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
-pub enum Input {
-    /// Produce one item (sent as soon as this producer holds a credit).
-    Produce {
-        /// The content.
-        x: i64,
-    },
-}
+pub use super::flow_consumer::Input;
 
 /// One node: the consumer (position 0) or a producer.
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
@@ -320,7 +312,7 @@ impl Algorithm for CreditFlow {
 
     /// `items` inputs `produce X` per producer at time 0, X = 100·producer + k.
     fn workload(&self, setup: &WorkloadSetup<'_>, _rng: &mut reparti_core::Rng) -> Vec<ScheduledInput<Input>> {
-        items_at_start(setup.n, self.items, |x| Input::Produce { x })
+        items_at_start(setup.n, self.items)
     }
 
     fn properties(&self) -> Properties<Node> {

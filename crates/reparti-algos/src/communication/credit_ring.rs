@@ -109,15 +109,7 @@ pub enum Msg {
     },
 }
 
-/// Requests from outside: the workload's and the console's `produce X`.
-#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
-pub enum Input {
-    /// Produce one item (sent on the token's next visit with a free slot).
-    Produce {
-        /// The content.
-        x: i64,
-    },
-}
+pub use super::flow_consumer::Input;
 
 /// Where the token is when C has it.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
@@ -317,7 +309,7 @@ impl Algorithm for CreditRing {
 
     /// `items` inputs `produce X` per producer at time 0, X = 100·producer + k.
     fn workload(&self, setup: &WorkloadSetup<'_>, _rng: &mut reparti_core::Rng) -> Vec<ScheduledInput<Input>> {
-        items_at_start(setup.n, self.items, |x| Input::Produce { x })
+        items_at_start(setup.n, self.items)
     }
 
     fn properties(&self) -> Properties<Node> {

@@ -31,11 +31,26 @@ pub fn slot_for_each_producer(slots: u32, n: usize) -> Result<(), String> {
 /// The workload every flow-control design here starts from: `items` inputs per producer
 /// (nodes 1..n−1) at time 0, producer p's item k being `produce(100·p + k)`, so that a
 /// value says whose it is.
-pub fn items_at_start<I>(n: usize, items: u32, produce: impl Fn(i64) -> I) -> Vec<ScheduledInput<I>> {
+pub fn items_at_start(n: usize, items: u32) -> Vec<ScheduledInput<Input>> {
     (1..n as u32)
         .flat_map(|p| (0..items).map(move |k| (p, k)))
-        .map(|(p, k)| ScheduledInput { at: 0.0, node: NodeId(p), input: produce(100 * i64::from(p) + i64::from(k)) })
+        .map(|(p, k)| ScheduledInput {
+            at: 0.0,
+            node: NodeId(p),
+            input: Input::Produce { x: 100 * i64::from(p) + i64::from(k) },
+        })
         .collect()
+}
+
+/// Requests from outside, the same for every credit design: the workload's and the
+/// console's `produce X`.
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+pub enum Input {
+    /// Produce one item (sent when the design's flow control allows).
+    Produce {
+        /// The content.
+        x: i64,
+    },
 }
 
 /// The consumer's timer: one item consumed per tick.
