@@ -69,5 +69,25 @@ $R viz $T/sk.jsonl -o $out/mutex-suzuki-kasami.svg >/dev/null
 $R check scenarios/check-suzuki-kasami-broken.toml --trace $T/skcx.jsonl >/dev/null 2>&1 || true
 $R viz $T/skcx.jsonl -o $out/check-suzuki-kasami-broken.svg >/dev/null
 $R eval suzuki-kasami --nodes 2..32 -o $out/eval-suzuki-kasami.svg >/dev/null
+$R sim scenarios/mutex-raymond.toml --trace $T/ry.jsonl >/dev/null
+$R viz $T/ry.jsonl -o $out/mutex-raymond.svg >/dev/null
+$R check scenarios/check-raymond-broken.toml --trace $T/rycx.jsonl >/dev/null 2>&1 || true
+$R viz $T/rycx.jsonl -o $out/check-raymond-broken.svg >/dev/null
+$R eval raymond --nodes 2..32 -o $out/eval-raymond.svg >/dev/null
+$R eval raymond suzuki-kasami ricart-agrawala --nodes 2,4,8,16,32 --per enter_cs --runs 5 -o $out/eval-raymond-per-cs.svg >/dev/null
+$R eval raymond --nodes 31 --per enter_cs --runs 10 --vary load=0.01,0.03,0.1,0.3,1,3,10 -o $out/eval-raymond-load.svg >/dev/null
+$R sim scenarios/mutex-token-ring.toml --trace $T/trm.jsonl >/dev/null
+$R viz $T/trm.jsonl -o $out/mutex-token-ring.svg >/dev/null
+$R check scenarios/check-token-ring-mutex-broken.toml --trace $T/trmcx.jsonl >/dev/null 2>&1 || true
+$R viz $T/trmcx.jsonl -o $out/check-token-ring-mutex-broken.svg >/dev/null
+$R eval token-ring-mutex --nodes 2..32 -o $out/eval-token-ring-mutex.svg >/dev/null
+$R eval token-ring-mutex suzuki-kasami ricart-agrawala --nodes 8 --per enter_cs --since request --vary load=0.05,0.2,0.5,1,2 -p requests=10 --runs 5 -o $out/eval-token-ring-mutex-load.svg >/dev/null
+$R sim scenarios/mutex-maekawa.toml --trace $T/mk.jsonl >/dev/null
+$R viz $T/mk.jsonl -o $out/mutex-maekawa.svg >/dev/null
+$R check scenarios/check-maekawa-deadlock.toml --trace $T/mkcx.jsonl >/dev/null 2>&1 || true
+$R viz $T/mkcx.jsonl -o $out/check-maekawa-deadlock.svg >/dev/null
+$R eval maekawa --nodes 2..16 -o $out/eval-maekawa.svg >/dev/null
+$R eval ricart-agrawala lamport-mutex carvalho-roucairol suzuki-kasami raymond maekawa token-ring-mutex --per enter_cs --since request --nodes 2..64 --runs 3 -o $out/eval-mutex-compare.svg >/dev/null
+$R eval ricart-agrawala lamport-mutex carvalho-roucairol suzuki-kasami raymond maekawa token-ring-mutex --per enter_cs --since request --nodes 8 --vary load=0.05,0.1,0.2,0.5,1,2 -p requests=10 --runs 3 -o $out/eval-mutex-load.svg >/dev/null
 rm -rf "$T"
 echo "pictures written to $out"

@@ -5,8 +5,20 @@
 //!   every terminal property true) is still reachable: no run can paint itself into a
 //!   corner. Computed by a backward search from the correct final states.
 //! * **no cycle avoiding done** — no reachable cycle stays away from correct final
-//!   states, so under any scheduler every run terminates (the property a terminating
-//!   algorithm promises). Computed by a topological sort of the other states.
+//!   states, so under any scheduler that is fair to the environment every run
+//!   terminates (the property a terminating algorithm promises). Computed by a
+//!   topological sort of the other states.
+//!
+//! **Fairness to the environment.** External inputs (a workload's requests) are the
+//! environment's moves, and the environment is assumed weakly fair: an input that stays
+//! applicable is applied eventually. A cycle never applies one (the count of inputs
+//! applied is part of the state and only grows), so a cycle through states where an
+//! input is still pending is a run that ignores the environment for ever, not a run
+//! the algorithm can be blamed for: such states are left out of the cycle search. This
+//! is what lets an algorithm whose activity never pauses while it waits for its
+//! users — a token that keeps circling the ring until the next request — be judged
+//! terminating when its users do come; a cycle once every input is applied is still
+//! reported.
 //!
 //! The graph is built by a plain (unreduced) breadth-first search and kept in memory,
 //! so this runs only on spaces up to the configured limit, and only while the graph
@@ -48,8 +60,8 @@ pub enum Skipped {
 }
 
 /// Bytes per state of the graph and of the passes over it (ids table, fingerprint,
-/// edge list header, predecessor list header, flags and counters), by their sizes.
-const PER_STATE: u64 = 40 + 16 + 24 + 24 + 1 + 1 + 4 + 4;
+/// edge list header, predecessor list header, three flags and counters), by their sizes.
+const PER_STATE: u64 = 40 + 16 + 24 + 24 + 1 + 1 + 1 + 4 + 4;
 /// Bytes per edge: once as a successor, once as a predecessor.
 const PER_EDGE: u64 = 8;
 
@@ -60,12 +72,15 @@ pub fn check<A: Algorithm>(m: &Model<A>, limit: u64, wide: bool, limits: &Limits
     let mut fps: Vec<Fingerprint> = Vec::new();
     let mut edges: Vec<Vec<u32>> = Vec::new();
     let mut done: Vec<bool> = Vec::new();
+    // States where an input is pending: no fair cycle passes through them.
+    let mut waits_for_input: Vec<bool> = Vec::new();
     let mut queue: VecDeque<(StateOf<A>, u32)> = VecDeque::new();
     let f0 = fingerprint(&init, wide, m.fifo());
     ids.insert(f0, 0);
     fps.push(f0);
     edges.push(Vec::new());
     done.push(m.quiescent(&init) && m.violated_terminal(&init).is_none());
+    waits_for_input.push(m.input_pending(&init));
     queue.push_back((init, 0));
     let mut actions = Vec::new();
     let mut edge_count = 0u64;
@@ -95,6 +110,7 @@ pub fn check<A: Algorithm>(m: &Model<A>, limit: u64, wide: bool, limits: &Limits
                     fps.push(f);
                     edges.push(Vec::new());
                     done.push(m.quiescent(&t) && m.violated_terminal(&t).is_none());
+                    waits_for_input.push(m.input_pending(&t));
                     queue.push_back((t, j));
                     j
                 }
@@ -121,25 +137,27 @@ pub fn check<A: Algorithm>(m: &Model<A>, limit: u64, wide: bool, limits: &Limits
         }
     }
     let stuck = (0..n).find(|&i| !can_finish[i]).map(|i| fps[i]);
-    // No cycle among the states that are not done: Kahn's algorithm on that subgraph.
+    // No cycle among the states that are not done and wait for no input (see the module
+    // doc on fairness): Kahn's algorithm on that subgraph.
+    let outside: Vec<bool> = done.iter().zip(&waits_for_input).map(|(&d, &w)| d || w).collect();
     let mut indegree = vec![0u32; n];
     for (a, out) in edges.iter().enumerate() {
-        if done[a] {
+        if outside[a] {
             continue;
         }
         for &b in out {
-            if !done[b as usize] {
+            if !outside[b as usize] {
                 indegree[b as usize] += 1;
             }
         }
     }
-    let mut ready: Vec<usize> = (0..n).filter(|&i| !done[i] && indegree[i] == 0).collect();
+    let mut ready: Vec<usize> = (0..n).filter(|&i| !outside[i] && indegree[i] == 0).collect();
     let mut removed = 0usize;
     while let Some(a) = ready.pop() {
         removed += 1;
         for &b in &edges[a] {
             let b = b as usize;
-            if !done[b] {
+            if !outside[b] {
                 indegree[b] -= 1;
                 if indegree[b] == 0 {
                     ready.push(b);
@@ -147,10 +165,10 @@ pub fn check<A: Algorithm>(m: &Model<A>, limit: u64, wide: bool, limits: &Limits
             }
         }
     }
-    let not_done = done.iter().filter(|d| !**d).count();
+    let not_done = outside.iter().filter(|d| !**d).count();
     let cycle = if removed < not_done {
         // Every state left has a predecessor left; walking back n steps lands on a cycle.
-        let left = |i: usize| !done[i] && indegree[i] > 0;
+        let left = |i: usize| !outside[i] && indegree[i] > 0;
         (0..n).find(|&i| left(i)).map(|mut v| {
             for _ in 0..n {
                 match preds[v].iter().map(|&p| p as usize).find(|&p| left(p)) {

@@ -416,13 +416,15 @@ impl<A: Algorithm> Model<A> {
 
     /// Whether no algorithm step is enabled (faults aside): the run is over.
     pub fn quiescent(&self, s: &StateOf<A>) -> bool {
-        s.net.is_empty()
-            && s.timers.is_empty()
-            && self
-                .inputs
-                .iter()
-                .enumerate()
-                .all(|(i, l)| l.is_empty() || s.is_crashed(i) || s.next_input[i] as usize >= l.len())
+        s.net.is_empty() && s.timers.is_empty() && !self.input_pending(s)
+    }
+
+    /// Whether a live node still has an external input to apply.
+    pub fn input_pending(&self, s: &StateOf<A>) -> bool {
+        self.inputs
+            .iter()
+            .enumerate()
+            .any(|(i, l)| !l.is_empty() && !s.is_crashed(i) && (s.next_input[i] as usize) < l.len())
     }
 
     /// The first invariant `s` violates (Count, Local and Global; Delivery ones are

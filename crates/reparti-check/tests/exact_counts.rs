@@ -5,125 +5,13 @@
 
 mod common;
 
+use common::enumerate::{enumerate, space_of, Net, Space};
 use common::toys::{PingPong, ToyRing};
 use common::{assert_all_hold, cfg, ids, run, with_params};
 use reparti_algos::election::ChangRoberts;
-use reparti_check::{CheckReport, NetworkKind};
+use reparti_check::NetworkKind;
 use reparti_core::IdAssignment;
-use std::collections::{BTreeMap, HashSet, VecDeque};
-use std::hash::Hash;
-
-// ---------------------------------------------------------------------------------------
-// The enumerator.
-
-/// The network, in the test's own representation: FIFO queues per channel (empty ones
-/// absent), or a multiset of (from, to, message) with multiplicities.
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
-enum Net<M: Ord> {
-    Fifo(BTreeMap<(usize, usize), VecDeque<M>>),
-    Bag(BTreeMap<(usize, usize, M), usize>),
-}
-
-impl<M: Ord + Clone> Net<M> {
-    fn new(network: NetworkKind) -> Self {
-        match network {
-            NetworkKind::Fifo => Net::Fifo(BTreeMap::new()),
-            NetworkKind::Unordered => Net::Bag(BTreeMap::new()),
-            other => panic!("the enumerator models reliable networks only, not {other}"),
-        }
-    }
-
-    fn send(&mut self, from: usize, to: usize, m: M) {
-        match self {
-            Net::Fifo(q) => q.entry((from, to)).or_default().push_back(m),
-            Net::Bag(b) => *b.entry((from, to, m)).or_default() += 1,
-        }
-    }
-
-    fn is_empty(&self) -> bool {
-        match self {
-            Net::Fifo(q) => q.is_empty(),
-            Net::Bag(b) => b.is_empty(),
-        }
-    }
-
-    /// Every message that may be received next, with the network left after it: the
-    /// head of each channel (FIFO), or one copy of each distinct message (unordered).
-    fn receptions(&self) -> Vec<(usize, usize, M, Net<M>)> {
-        let mut out = Vec::new();
-        match self {
-            Net::Fifo(q) => {
-                for &(from, to) in q.keys() {
-                    let mut rest = q.clone();
-                    let left = rest.get_mut(&(from, to)).expect("present");
-                    let m = left.pop_front().expect("non-empty");
-                    if left.is_empty() {
-                        rest.remove(&(from, to));
-                    }
-                    out.push((from, to, m, Net::Fifo(rest)));
-                }
-            }
-            Net::Bag(b) => {
-                for ((from, to, m), &count) in b {
-                    let mut rest = b.clone();
-                    if count == 1 {
-                        rest.remove(&(*from, *to, m.clone()));
-                    } else {
-                        rest.insert((*from, *to, m.clone()), count - 1);
-                    }
-                    out.push((*from, *to, m.clone(), Net::Bag(rest)));
-                }
-            }
-        }
-        out
-    }
-
-    /// Every message in flight, copies included.
-    fn messages(&self) -> Vec<M> {
-        match self {
-            Net::Fifo(q) => q.values().flatten().cloned().collect(),
-            Net::Bag(b) => b.iter().flat_map(|((_, _, m), &k)| std::iter::repeat_n(m.clone(), k)).collect(),
-        }
-    }
-}
-
-/// What a breadth-first enumeration found.
-#[derive(Debug, PartialEq, Eq)]
-struct Space {
-    unique: u64,
-    transitions: u64,
-    depth: u64,
-}
-
-/// Breadth-first enumeration from `init`; `check` runs on every state found.
-fn enumerate<S: Clone + Eq + Hash>(init: S, succ: impl Fn(&S) -> Vec<S>, check: impl Fn(&S)) -> Space {
-    let mut seen = HashSet::from([init.clone()]);
-    let mut level = vec![init];
-    let (mut transitions, mut depth) = (0u64, 0u64);
-    check(&level[0]);
-    loop {
-        let mut next = Vec::new();
-        for s in &level {
-            for t in succ(s) {
-                transitions += 1;
-                if seen.insert(t.clone()) {
-                    check(&t);
-                    next.push(t);
-                }
-            }
-        }
-        if next.is_empty() {
-            break;
-        }
-        depth += 1;
-        level = next;
-    }
-    Space { unique: seen.len() as u64, transitions, depth }
-}
-
-fn space_of(r: &CheckReport) -> Space {
-    Space { unique: r.unique_states, transitions: r.states, depth: r.max_depth }
-}
+use std::collections::HashSet;
 
 // ---------------------------------------------------------------------------------------
 // (a) Ping-pong: one message in flight at a time, so a line of 2k + 1 states.

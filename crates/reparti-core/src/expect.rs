@@ -107,6 +107,9 @@ pub struct RunFacts<'a> {
     pub outputs: &'a BTreeMap<String, BTreeMap<OutputValue, u64>>,
     /// Messages sent, by type name.
     pub sent_by_type: &'a BTreeMap<String, u64>,
+    /// The run's topology, when the engine has it (a formula written in the diameter
+    /// falls back to its widest value without it).
+    pub topology: Option<&'a crate::Topology>,
 }
 
 impl RunFacts<'_> {

@@ -49,6 +49,7 @@ pub mod algorithm;
 pub mod clock;
 pub mod clock_audit;
 pub mod context;
+pub mod distances;
 pub mod expect;
 pub mod host;
 pub mod id;

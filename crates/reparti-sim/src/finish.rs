@@ -37,6 +37,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             params: &self.params,
             outputs: &outputs_by_value,
             sent_by_type: &by_type,
+            topology: Some(&self.topology),
         };
         let net = &self.cfg.network;
         // A replayed trace (a real run, a counterexample) says its faults by its drops and

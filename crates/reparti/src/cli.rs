@@ -142,6 +142,16 @@ pub struct EvalArgs {
     #[arg(long, value_name = "OUTPUT", requires = "per")]
     pub since: Option<String>,
 
+    /// With --per: sweep one parameter at one size instead of n, e.g. `--vary
+    /// load=0.05,0.2,1,2` (positive numbers; the x axis is the parameter).
+    #[arg(long, value_name = "PARAM=V1,V2,…")]
+    pub vary: Option<String>,
+
+    /// With --per: each run on real processes (a `reparti run` cluster over UDP on this
+    /// machine) instead of the simulator; times in milliseconds. Try --runs 3.
+    #[arg(long)]
+    pub on_processes: bool,
+
     /// Seeds per size (random identities) for the mean curve.
     #[arg(long, default_value_t = 20)]
     pub runs: u64,

@@ -178,7 +178,14 @@ fn expectations_follow_laps_and_outputs() {
     outputs.insert("hops".to_string(), [(OutputValue::Int(1), 2u64), (OutputValue::Int(3), 1)].into());
     let params = Params::default();
     let sent = std::collections::BTreeMap::new();
-    let facts = RunFacts { n: 4, idents: &[1, 2, 3, 4], params: &params, outputs: &outputs, sent_by_type: &sent };
+    let facts = RunFacts {
+        n: 4,
+        idents: &[1, 2, 3, 4],
+        params: &params,
+        outputs: &outputs,
+        sent_by_type: &sent,
+        topology: None,
+    };
     let e = a.expected(&facts);
     assert_eq!(e[0], Expectation::exact("TOKEN", "laps·n", 12.0));
     assert_eq!(e[1].holds(5.0), Some(true));

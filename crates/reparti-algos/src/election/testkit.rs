@@ -175,7 +175,7 @@ pub(crate) fn run<A: Algorithm>(
     }
     let by_type: BTreeMap<String, u64> = sent.iter().map(|(k, v)| (k.to_string(), *v)).collect();
     let params = Params::default();
-    let facts = RunFacts { n, idents, params: &params, outputs: &output_map, sent_by_type: &by_type };
+    let facts = RunFacts { n, idents, params: &params, outputs: &output_map, sent_by_type: &by_type, topology: None };
     let expectation_failures = alg
         .expected(&facts)
         .into_iter()

@@ -6,7 +6,7 @@ use crate::mutex::critical_section::CS_TIMER;
 use reparti_core::{Effect, OutputValue, TopologyKind};
 
 fn algorithm(fixed: bool) -> CarvalhoRoucairol {
-    CarvalhoRoucairol { stay: Stay { requests: 2, cs_time: 1 }, fixed }
+    CarvalhoRoucairol { stay: Stay::new(2, 1), fixed }
 }
 
 fn nodes_with(n: usize, fixed: bool) -> Vec<Node> {

@@ -45,6 +45,15 @@
 //! **Costs.** Exactly n−1 REQUEST, n−1 REPLY and n−1 RELEASE per CS entry: total =
 //! 3(n−1)·#CS (without the optional omission of a REPLY when a later message to j was
 //! already sent, which gives between 2(n−1) and 3(n−1)).
+//!
+//! **State count.** `reparti check lamport-mutex -n 3 -p requests=1` (FIFO) explores
+//! 949,199 states (2,159,714 transitions, depth 24) — 450 times Ricart–Agrawala's 2,101
+//! on the same workload. They are the paper's own: an enumerator of the paper's state
+//! (`C`, `Q`, `last[j]`, the request under way, in the CS) finds the same number. `C`
+//! advances on every reception and every message carries its sender's clock, so two runs
+//! that deliver the same messages in different orders leave different clocks (in the
+//! nodes and in the messages in flight) and never merge again; Ricart–Agrawala's REPLY
+//! carries nothing and `highest` only keeps a maximum. n = 2: 79 states.
 
 use super::critical_section::{self as cs, entry_text, CsProcess, Input, MutexNode, Requests, Stay};
 use reparti_core::{

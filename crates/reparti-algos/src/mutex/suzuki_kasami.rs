@@ -70,6 +70,12 @@
 //! (the token goes only to a j with `RN[j] = LN[j] + 1`, and j's release closes that
 //! request), so at quiescence REQUEST = (n−1)·TOKEN exactly; TOKEN ≤ #CS; total =
 //! n·TOKEN, between 0 and n·#CS. #CS counts `enter_cs` outputs.
+//!
+//! **State count.** `reparti check suzuki-kasami -n 3 -p requests=1`: 589 states (FIFO),
+//! 727 (unordered), whatever the identities (they play no part). An enumerator written
+//! from the pseudo-code (`RN`, the token's `LN` and `Q`, `requesting`, `in_cs`; its
+//! release loop over every j, i included) gives the same figures: the departures listed
+//! above (i skipped outright, the REQUEST without its sender) change no state.
 
 use super::critical_section::{self as cs, entry_text, CsProcess, Input, MutexNode, Requests, Stay};
 use reparti_core::{
@@ -86,6 +92,7 @@ pub const EXACTLY_ONE_TOKEN: &str = "exactly one token";
 pub const PARAMS: &[ParamSpec] = &[
     cs::REQUESTS,
     cs::CS_TIME,
+    cs::LOAD,
     ParamSpec::boolean("fixed", "true", "false = the classic bug: a release forgets LN[i] = RN[i]"),
 ];
 

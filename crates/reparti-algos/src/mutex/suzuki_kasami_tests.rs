@@ -6,7 +6,7 @@ use crate::mutex::critical_section::CS_TIMER;
 use reparti_core::{Effect, OutputValue, TopologyKind};
 
 fn nodes(n: usize, fixed: bool) -> Vec<Node> {
-    let a = SuzukiKasami { stay: Stay { requests: 2, cs_time: 1 }, fixed };
+    let a = SuzukiKasami { stay: Stay::new(2, 1), fixed };
     (0..n).map(|i| a.init(&NodeSetup::new(NodeId(i as u32), 10 * (i as u64 + 1), n))).collect()
 }
 

@@ -3,10 +3,12 @@
 //!
 //! The test-local algorithms live in [`toys`] (small correct ones whose state spaces the
 //! tests count independently) and [`broken`] (deliberately wrong ones the checker must
-//! catch). Not every test file uses every helper.
+//! catch); [`enumerate`] is the brute-force enumerator that the exact-count tests compare
+//! the checker's figures with. Not every test file uses every helper.
 #![allow(dead_code)]
 
 pub mod broken;
+pub mod enumerate;
 pub mod toys;
 
 use reparti_check::{CheckConfig, CheckReport, NetworkKind, Strategy};

@@ -6,13 +6,16 @@
 //! JSON by the output's extension.
 //!
 //! [`model`] gathers the figures, [`table`] writes them as text (and CSV), [`plot`] draws
-//! them. Several algorithms named, or `--per`, compare them on one workload instead:
-//! [`compare`] (units of work and their waits read by [`waits`], shown by
-//! [`compare_out`]).
+//! them. Several algorithms named, or `--per`, compare them on one workload instead,
+//! against n or, with `--vary`, against one parameter: [`compare`] (units of work and
+//! their waits read by [`waits`], response times and synchronization delays by
+//! [`delays`], shown by [`compare_out`]).
 
 mod compare;
 mod compare_out;
+mod delays;
 mod model;
+mod on_processes;
 mod plot;
 mod table;
 mod waits;
@@ -43,7 +46,7 @@ const DEFAULT_SIZES: &str = "4..256";
 
 pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
     let algorithm = match args.algorithms.as_slice() {
-        [one] if args.per.is_none() => one,
+        [one] if args.per.is_none() && args.vary.is_none() && !args.on_processes => one,
         _ => return compare::run(args),
     };
     // Every input is checked before the first simulation: a typo must not cost minutes.

@@ -12,10 +12,28 @@
 //!   and its critical section happen at the same node, in order).
 //!
 //! An end without a start (its start was not traced, or the names disagree) counts as a
-//! unit but has no wait; the table says how many.
+//! unit but has no wait; the table says how many. Each unit is kept with where both
+//! ends lie in the trace, for [`delays`](super::delays) to measure what came after.
 
 use reparti_core::trace::{EventKind, TraceEvent};
 use std::collections::BTreeMap;
+
+/// An output's place in a trace: its position among the events, and its time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Mark {
+    /// Its position in the trace (the order events happened in, ties included).
+    pub at: usize,
+    /// Its time.
+    pub t: f64,
+}
+
+/// One unit of work: the node that made its end, its start (when found) and its end.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Unit {
+    pub node: u32,
+    pub start: Option<Mark>,
+    pub end: Mark,
+}
 
 /// The units of one run and their waits.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -26,6 +44,8 @@ pub struct Units {
     pub waits: Vec<f64>,
     /// Units whose start was not found.
     pub unmatched: u64,
+    /// Every unit, in the order they ended.
+    pub list: Vec<Unit>,
 }
 
 impl Units {
@@ -44,23 +64,25 @@ fn unit_name(value: &str) -> Option<(u32, u64)> {
 /// The units of a run whose events are `events`: ends are `per` outputs, starts `since`
 /// outputs (no wait is measured without `since`).
 pub fn units(events: &[TraceEvent], per: &str, since: Option<&str>) -> Units {
-    let outputs = || events.iter().filter(|e| e.kind == EventKind::Output);
+    let outputs = || events.iter().enumerate().filter(|(_, e)| e.kind == EventKind::Output);
     let key = |e: &TraceEvent, k: &str| e.key.as_deref() == Some(k);
-    // Each node's starts, in order: (node, K) → time.
-    let mut starts: BTreeMap<(u32, u64), f64> = BTreeMap::new();
+    // Each node's starts, in order: (node, K) → where.
+    let mut starts: BTreeMap<(u32, u64), Mark> = BTreeMap::new();
     let mut started: BTreeMap<u32, u64> = BTreeMap::new();
     if let Some(since) = since {
-        for e in outputs().filter(|e| key(e, since)) {
+        for (at, e) in outputs().filter(|(_, e)| key(e, since)) {
             let k = started.entry(e.node).or_insert(0);
-            starts.insert((e.node, *k), e.t);
+            starts.insert((e.node, *k), Mark { at, t: e.t });
             *k += 1;
         }
     }
     let mut ended: BTreeMap<u32, u64> = BTreeMap::new();
     let mut out = Units::default();
-    for e in outputs().filter(|e| key(e, per)) {
+    for (at, e) in outputs().filter(|(_, e)| key(e, per)) {
         out.done += 1;
+        let end = Mark { at, t: e.t };
         if since.is_none() {
+            out.list.push(Unit { node: e.node, start: None, end });
             continue;
         }
         let named = e.value.as_ref().and_then(|v| unit_name(&v.to_string()));
@@ -69,10 +91,12 @@ pub fn units(events: &[TraceEvent], per: &str, since: Option<&str>) -> Units {
             *k += 1;
             (e.node, *k - 1)
         });
-        match starts.get(&unit) {
-            Some(&t) => out.waits.push(e.t - t),
+        let start = starts.get(&unit).copied();
+        match start {
+            Some(s) => out.waits.push(e.t - s.t),
             None => out.unmatched += 1,
         }
+        out.list.push(Unit { node: e.node, start, end });
     }
     out
 }
