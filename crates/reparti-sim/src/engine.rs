@@ -268,6 +268,15 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         self.stop.is_none()
     }
 
+    /// Stops the run where it stands (Ctrl-C), unless it has already stopped: what
+    /// [`Simulation::finish`] then reports and traces is the run so far, stopped for
+    /// [`Stop::Interrupted`].
+    pub fn interrupt(&mut self) {
+        if self.stop.is_none() {
+            self.stop = Some(Stop::Interrupted);
+        }
+    }
+
     /// Handles the next event; returns `false` once the run has stopped.
     fn step(&mut self) -> bool {
         if self.stop.is_some() {

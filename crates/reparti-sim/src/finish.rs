@@ -72,6 +72,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             Stop::Time => Some("the run reached its time limit before quiescence"),
             Stop::Events => Some("the run reached its event limit before quiescence"),
             Stop::Violation => Some("the run stopped at the first violated invariant"),
+            Stop::Interrupted => Some("the run was interrupted before quiescence"),
         };
         let wall = self.busy.as_secs_f64();
         Report {

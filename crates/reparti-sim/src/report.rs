@@ -17,6 +17,8 @@ pub enum Stop {
     Events,
     /// An invariant was violated (and the run was asked to stop there).
     Violation,
+    /// Stopped from outside (Ctrl-C): the report and the trace cover the run so far.
+    Interrupted,
 }
 
 impl Stop {
@@ -27,6 +29,7 @@ impl Stop {
             Stop::Time => "time",
             Stop::Events => "events",
             Stop::Violation => "violation",
+            Stop::Interrupted => "interrupted",
         }
     }
 }

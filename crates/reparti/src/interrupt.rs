@@ -7,7 +7,11 @@
 //! ending itself hangs.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+/// The flag of the handler this process installed, for code far from the command that
+/// installed it (the simulator's driving loop) to look at.
+static INSTALLED: OnceLock<Arc<AtomicBool>> = OnceLock::new();
 
 /// The exit status of a command stopped by a signal: 128 + SIGINT, what shells expect.
 pub const INTERRUPTED_STATUS: u8 = 130;
@@ -24,10 +28,18 @@ pub fn catch(first: &'static str, uncaught_note: &str) -> Option<Arc<AtomicBool>
         eprintln!("{first}");
     });
     match installed {
-        Ok(()) => Some(flag),
+        Ok(()) => {
+            let _ = INSTALLED.set(Arc::clone(&flag));
+            Some(flag)
+        }
         Err(e) => {
             eprintln!("note: {uncaught_note} (cannot catch the signal: {e})");
             None
         }
     }
+}
+
+/// Whether a signal was caught by the handler this process installed (false when none).
+pub fn requested() -> bool {
+    INSTALLED.get().is_some_and(|flag| flag.load(Ordering::SeqCst))
 }

@@ -6,7 +6,7 @@ use crate::resolve::{self, Setup, SetupFlags, Subject};
 use crate::simulate::memory::Room;
 use crate::simulate::simulate_and_draw;
 use crate::summary;
-use reparti_sim::{Delay, Fault, NetworkModel, SimConfig, VectorClocks};
+use reparti_sim::{Delay, Fault, NetworkModel, SimConfig, Stop, VectorClocks};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -32,6 +32,12 @@ pub fn run(args: &SimArgs) -> anyhow::Result<ExitCode> {
     }
     let progress = !args.no_progress && std::io::stderr().is_terminal();
     let room = Room::resolve(args.max_memory);
+    // A run that never quiesces (a token that circulates for ever) ends at Ctrl-C with
+    // its report and its trace so far, not with nothing.
+    let _ = crate::interrupt::catch(
+        "interrupted: finishing the report of the run so far (press Ctrl-C again to quit at once)",
+        "Ctrl-C will stop the run without a report",
+    );
     let report = simulate_and_draw(name, cfg, args.trace.clone(), args.viz.as_deref(), progress, room)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -41,7 +47,13 @@ pub fn run(args: &SimArgs) -> anyhow::Result<ExitCode> {
             println!("trace written to {}", path.display());
         }
     }
-    Ok(if report.all_good() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if report.stop == Stop::Interrupted {
+        ExitCode::from(crate::interrupt::INTERRUPTED_STATUS)
+    } else if report.all_good() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// The flags `sim` shares with the other commands.

@@ -117,6 +117,11 @@ fn drive<A: Algorithm, W: Write>(
 ) -> anyhow::Result<Report> {
     let bar = progress.then(spinner);
     while sim.run_for(EVENTS_PER_LOOK) {
+        // Ctrl-C, where a command caught it: the run so far is reported and traced.
+        if crate::interrupt::requested() {
+            sim.interrupt();
+            break;
+        }
         if let Some((name, watch)) = &watch {
             if let Err(e) = watch.check(name, sim.events()) {
                 if let Some(bar) = &bar {

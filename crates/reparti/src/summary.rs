@@ -107,6 +107,7 @@ fn render_as(r: &Report, recorded: Option<&str>) -> String {
         Stop::Time => "the time limit",
         Stop::Events => "the event limit",
         Stop::Violation => "a violated invariant",
+        Stop::Interrupted => "an interrupt (Ctrl-C)",
     };
     let rounds = r.rounds.map(|x| format!(", {x} rounds")).unwrap_or_default();
     let _ = writeln!(

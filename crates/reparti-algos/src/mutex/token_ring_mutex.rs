@@ -45,8 +45,9 @@
 //!   other process after the rest it is never served, and "every request was served"
 //!   says so (the plan is an assumption of the experiment, not a guarantee).
 //! * `requests = 0`, the *open-ended* ring of the TP3 lab: no plan, requests come from
-//!   the console, the token circulates for ever. `reparti sim` then needs `--max-time`
-//!   or `--max-events`, `reparti run` its `--timeout`; `reparti check` explores a finite
+//!   the console, the token circulates for ever. `reparti sim` then runs until
+//!   `--max-time`, `--max-events` or Ctrl-C (which reports the run so far), `reparti
+//!   run` until its `--timeout`; `reparti check` explores a finite
 //!   space made of cycles with no final state (so the liveness verdicts fail).
 //!
 //! The checker interleaves the workload's request inputs freely with the token's moves,
