@@ -8,14 +8,14 @@
 //! in one line before running the others.
 
 use crate::cli::SimArgs;
-use crate::error::usage;
+use crate::error::{usage, Interrupted};
 use crate::simulate::memory::{refuse_if_too_large, Room};
 use crate::simulate::simulate_watched;
 use crate::summary::thousands;
 use rayon::prelude::*;
 use reparti_core::machine_memory::human_bytes;
 use reparti_core::{Algorithm, AlgorithmVisitor};
-use reparti_sim::{Footprint, Report, SimConfig};
+use reparti_sim::{Footprint, Report, SimConfig, Stop};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -117,7 +117,11 @@ impl Aggregate {
 #[derive(Serialize)]
 struct Summary<'a> {
     algorithm: &'a str,
+    /// Runs finished (fewer than asked when interrupted).
     runs: u64,
+    /// Stopped by Ctrl-C before every run asked for was done.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    interrupted: bool,
     seeds: [u64; 2],
     figures: BTreeMap<String, Spread>,
     properties: &'a BTreeMap<String, Tally>,
@@ -145,6 +149,9 @@ pub fn run_many(args: &SimArgs, name: &str, cfg: &SimConfig) -> anyhow::Result<E
 
     let mut agg = Aggregate::new();
     let first = one(0)?;
+    if first.stop == Stop::Interrupted {
+        return Err(Interrupted("interrupted before the first run ended: no figures to report".into()).into());
+    }
     if args.json {
         if let Some(room) = room {
             refuse_if_reports_too_large(runs, &first, room)?;
@@ -156,11 +163,15 @@ pub fn run_many(args: &SimArgs, name: &str, cfg: &SimConfig) -> anyhow::Result<E
         kept.push(first);
     }
     let mut next = 1;
-    while next < runs {
+    // Runs that ended on their own: an interrupted one is half a run, kept out of the
+    // figures.
+    let mut finished = 1u64;
+    while next < runs && !crate::interrupt::requested() {
         let end = next.saturating_add(BATCH).min(runs);
         let batch: Vec<Report> =
             pool.install(|| (next..end).into_par_iter().map(one).collect::<anyhow::Result<_>>())?;
-        for r in batch {
+        for r in batch.into_iter().filter(|r| r.stop != Stop::Interrupted) {
+            finished += 1;
             agg.add(&r);
             if args.json {
                 kept.push(r);
@@ -169,12 +180,15 @@ pub fn run_many(args: &SimArgs, name: &str, cfg: &SimConfig) -> anyhow::Result<E
         next = end;
     }
 
-    let seeds = [cfg.seed, cfg.seed.wrapping_add(runs.saturating_sub(1))];
+    let interrupted = finished < runs;
+    // The seeds of the runs launched (when interrupted, a few of them did not finish).
+    let seeds = [cfg.seed, cfg.seed.wrapping_add(next.min(runs).saturating_sub(1))];
     let figures: BTreeMap<String, Spread> = agg.columns.iter().map(|(k, c)| (k.clone(), c.spread())).collect();
     if args.json {
         let summary = Summary {
             algorithm: name,
-            runs,
+            runs: finished,
+            interrupted,
             seeds,
             figures,
             properties: &agg.properties,
@@ -192,10 +206,13 @@ pub fn run_many(args: &SimArgs, name: &str, cfg: &SimConfig) -> anyhow::Result<E
             "{} on a {} · {} runs, seeds {}..={}",
             name,
             crate::summary::topology_of(&topology, nodes),
-            runs,
+            finished,
             seeds[0],
             seeds[1]
         );
+        if interrupted {
+            println!("interrupted: {finished} of the {runs} runs asked for finished; the figures are theirs");
+        }
         println!("\n  {:<28} {:>14} {:>14} {:>14}", "figure", "min", "mean", "max");
         for (k, s) in &figures {
             println!("  {k:<28} {:>14.1} {:>14.1} {:>14.1}", s.min, s.mean, s.max);
@@ -209,7 +226,13 @@ pub fn run_many(args: &SimArgs, name: &str, cfg: &SimConfig) -> anyhow::Result<E
             if agg.all_good { "all properties hold in every run" } else { "SOMETHING FAILED in some run" }
         );
     }
-    Ok(if agg.all_good { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if interrupted {
+        ExitCode::from(crate::interrupt::INTERRUPTED_STATUS)
+    } else if agg.all_good {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// One run's estimate, refused when even one does not fit.

@@ -27,17 +27,17 @@ pub fn run(args: &SimArgs) -> anyhow::Result<ExitCode> {
     if let Some(note) = resolve::fifo_note(&setup.spec, cfg.network.fifo, "--no-fifo") {
         eprintln!("{note}");
     }
+    // A run that never quiesces (a token that circulates for ever) ends at Ctrl-C with
+    // its report and its trace so far, and many runs with the figures of those done.
+    let _ = crate::interrupt::catch(
+        "interrupted: finishing the report of what ran so far (press Ctrl-C again to quit at once)",
+        "Ctrl-C will stop the run without a report",
+    );
     if args.runs > 1 {
         return crate::runs::run_many(args, name, &cfg);
     }
     let progress = !args.no_progress && std::io::stderr().is_terminal();
     let room = Room::resolve(args.max_memory);
-    // A run that never quiesces (a token that circulates for ever) ends at Ctrl-C with
-    // its report and its trace so far, not with nothing.
-    let _ = crate::interrupt::catch(
-        "interrupted: finishing the report of the run so far (press Ctrl-C again to quit at once)",
-        "Ctrl-C will stop the run without a report",
-    );
     let report = simulate_and_draw(name, cfg, args.trace.clone(), args.viz.as_deref(), progress, room)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
