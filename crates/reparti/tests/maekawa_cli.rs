@@ -8,7 +8,7 @@ mod common;
 
 use common::{
     assert_all_hold, assert_judged, assert_ran_on, bad_inputs_are_one_line_and_exit_2, caught_and_replayed, eval_plot,
-    key_file, links, reparti, run_report, sent,
+    key_file, links, run_report, scenario_meets, sent,
 };
 
 #[test]
@@ -32,13 +32,8 @@ fn on_five_processes_udp_and_tcp_plain_and_encrypted_clean_and_lossy() {
 
 #[test]
 fn the_scenarios_meet_their_expectations() {
-    for (command, file, count) in [("sim", "mutex-maekawa.toml", 16), ("check", "check-maekawa-deadlock.toml", 5)] {
-        let path = format!("{}/../../scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
-        let out = reparti().args([command, &path]).output().expect("reparti runs");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{file}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
-        assert!(stdout.contains(&format!("scenario: all {count} expectations met")), "{file}: {stdout}");
-    }
+    scenario_meets("sim", "mutex-maekawa.toml", 16);
+    scenario_meets("check", "check-maekawa-deadlock.toml", 5);
 }
 
 #[test]

@@ -9,7 +9,7 @@ mod common;
 
 use common::{
     assert_all_hold, assert_judged, assert_ran_on, bad_inputs_are_one_line_and_exit_2, caught_and_replayed, eval_plot,
-    key_file, links, reparti, run_report, sent,
+    key_file, links, run_report, scenario_meets, sent,
 };
 
 /// The derived counts, whatever the real timing was: 15 entries (5 nodes, 3 requests
@@ -48,24 +48,12 @@ fn on_a_line_and_a_star_of_five_processes() {
 
 #[test]
 fn the_scenario_meets_its_expectations() {
-    let out = reparti()
-        .args(["sim", concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/mutex-raymond.toml")])
-        .output()
-        .expect("reparti runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("scenario: all 12 expectations met"), "{stdout}");
+    scenario_meets("sim", "mutex-raymond.toml", 12);
 }
 
 #[test]
 fn the_broken_scenario_is_caught_as_it_says() {
-    let out = reparti()
-        .args(["check", concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/check-raymond-broken.toml")])
-        .output()
-        .expect("reparti runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("scenario: all 5 expectations met"), "{stdout}");
+    scenario_meets("check", "check-raymond-broken.toml", 5);
 }
 
 #[test]

@@ -8,7 +8,7 @@ mod common;
 
 use common::{
     assert_all_hold, assert_judged, assert_ran_on, bad_inputs_are_one_line_and_exit_2, caught_and_replayed, eval_plot,
-    key_file, links, reparti, run_report, sent,
+    key_file, links, run_report, scenario_meets, sent,
 };
 
 #[test]
@@ -31,13 +31,7 @@ fn on_five_processes_udp_and_tcp_plain_and_encrypted_clean_and_lossy() {
 
 #[test]
 fn the_scenario_meets_its_expectations() {
-    let out = reparti()
-        .args(["sim", concat!(env!("CARGO_MANIFEST_DIR"), "/../../scenarios/mutex-suzuki-kasami.toml")])
-        .output()
-        .expect("reparti runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("scenario: all 11 expectations met"), "{stdout}");
+    scenario_meets("sim", "mutex-suzuki-kasami.toml", 11);
 }
 
 #[test]

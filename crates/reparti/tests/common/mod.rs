@@ -337,3 +337,13 @@ pub fn links(key: &str) -> Vec<Link<'_>> {
     }
     links
 }
+
+/// Runs the scenario `scenarios/FILE` with `command` (`sim`, `check` or `run`) and
+/// asserts that it succeeds with all of its `count` expectations met.
+pub fn scenario_meets(command: &str, file: &str, count: usize) {
+    let path = format!("{}/../../scenarios/{file}", env!("CARGO_MANIFEST_DIR"));
+    let out = reparti().args([command, &path]).output().expect("reparti runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{file}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains(&format!("scenario: all {count} expectations met")), "{file}: {stdout}");
+}
