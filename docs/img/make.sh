@@ -89,5 +89,17 @@ $R viz $T/mkcx.jsonl -o $out/check-maekawa-deadlock.svg >/dev/null
 $R eval maekawa --nodes 2..16 -o $out/eval-maekawa.svg >/dev/null
 $R eval ricart-agrawala lamport-mutex carvalho-roucairol suzuki-kasami raymond maekawa token-ring-mutex --per enter_cs --since request --nodes 2..64 --runs 3 -o $out/eval-mutex-compare.svg >/dev/null
 $R eval ricart-agrawala lamport-mutex carvalho-roucairol suzuki-kasami raymond maekawa token-ring-mutex --per enter_cs --since request --nodes 8 --vary load=0.05,0.1,0.2,0.5,1,2 -p requests=10 --runs 3 -o $out/eval-mutex-load.svg >/dev/null
+# The time chapter: physical clocks and synchronizer α.
+$R sim scenarios/time-cristian.toml --plot $out/time-cristian-skew.svg >/dev/null
+$R sim scenarios/time-berkeley.toml --plot $out/time-berkeley-skew.svg >/dev/null
+$R sim scenarios/time-ntp.toml --plot $out/time-ntp-skew.svg >/dev/null
+$R sim scenarios/time-lamport-physical.toml --plot $out/time-lamport-physical-skew.svg >/dev/null
+$R eval berkeley --precision drift=10,30,100,300,1000 --runs 5 -o $out/eval-berkeley-precision.svg >/dev/null
+$R eval ntp --precision jitter=0.25,0.5,1,2,4,8 --runs 5 -o $out/eval-ntp-precision.svg >/dev/null
+$R sim scenarios/time-bfs-alpha.toml --trace $T/bfsa.jsonl >/dev/null
+$R viz $T/bfsa.jsonl -o $out/time-bfs-alpha.svg >/dev/null
+$R check scenarios/check-alpha-early-safe.toml --trace $T/bfsacx.jsonl >/dev/null 2>&1 || true
+$R viz $T/bfsacx.jsonl -o $out/check-alpha-early-safe.svg >/dev/null
+$R eval bfs-alpha --nodes 4..64 --runs 3 -o $out/eval-bfs-alpha.svg >/dev/null
 rm -rf "$T"
 echo "pictures written to $out"

@@ -23,7 +23,7 @@ pub(crate) fn run<P: Process>(
     let mut recorder = Recorder::default();
     let place = Place { me, n, neighbours: topo.neighbours(me) };
     // Unit tests may look at clocks whatever the algorithm declares.
-    NodeHost::new(true).handle(place, node, ClockSlot { lamport: &mut lamport, vector: None }, f, &mut recorder);
+    NodeHost::new(true).handle(place, node, ClockSlot::logical(&mut lamport, None), f, &mut recorder);
     recorder.effects
 }
 

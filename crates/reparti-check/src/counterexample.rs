@@ -169,7 +169,7 @@ impl<A: Algorithm, W: Write> Writer<'_, A, W> {
 
     fn clocks(&mut self, node: u32) -> ClockSlot<'_> {
         let i = node as usize;
-        ClockSlot { lamport: &mut self.lamport[i], vector: Some(&mut self.vectors[i]) }
+        ClockSlot::logical(&mut self.lamport[i], Some(&mut self.vectors[i]))
     }
 
     /// A start, a timer or an input: its trace line, its handler.
@@ -194,7 +194,7 @@ impl<A: Algorithm, W: Write> Writer<'_, A, W> {
         let i = node as usize;
         let m = self.m;
         let place = Place { me: NodeId(node), n: m.n(), neighbours: m.topology.neighbours(NodeId(node)) };
-        let clocks = ClockSlot { lamport: &mut self.lamport[i], vector: Some(&mut self.vectors[i]) };
+        let clocks = ClockSlot::logical(&mut self.lamport[i], Some(&mut self.vectors[i]));
         host.run(place, &mut self.nodes[i], clocks, handler);
         host.apply(self);
     }

@@ -128,6 +128,13 @@ const MAX_NODES: usize = 64;
 impl<A: Algorithm> Model<A> {
     /// Builds the model a configuration describes.
     pub fn new(cfg: &CheckConfig) -> Result<Self, CheckError> {
+        let spec = A::spec();
+        if spec.reads_physical_clock {
+            return Err(CheckError::Usage(format!(
+                "{} reads physical clocks, which drift in continuous time: the checker cannot enumerate every clock value; simulate it (`reparti sim {}`, many seeds with --runs) or run it (`reparti run {}`), where every bound is judged",
+                spec.name, spec.name, spec.name
+            )));
+        }
         let too_many = |n: usize| {
             CheckError::Usage(format!(
                 "{n} nodes is far too many to explore every interleaving; the checker takes at most {MAX_NODES} (try 3 to 6)"
@@ -321,7 +328,7 @@ impl<A: Algorithm> Model<A> {
             let lamport = if self.clocks { &mut s.lamport[i] } else { &mut scratch };
             let vector = if self.vectors { Some(&mut s.vectors[i * n..(i + 1) * n]) } else { None };
             let place = Place { me: NodeId(node), n, neighbours: self.topology.neighbours(NodeId(node)) };
-            host.run(place, &mut s.nodes[i], ClockSlot { lamport, vector }, f);
+            host.run(place, &mut s.nodes[i], ClockSlot::logical(lamport, vector), f);
         }
         let mut sink = StateSink { model: self, s, log, off_topology: false };
         host.apply(&mut sink);
@@ -357,7 +364,7 @@ impl<A: Algorithm> Model<A> {
                     let stamp_v = if self.vectors { Some(p.vector.as_slice()) } else { None };
                     NodeHost::<Msg<A>>::merge(
                         NodeId(p.to),
-                        ClockSlot { lamport: &mut t.lamport[to], vector: v },
+                        ClockSlot::logical(&mut t.lamport[to], v),
                         p.lamport,
                         stamp_v,
                     );
@@ -471,7 +478,7 @@ impl<A: Algorithm> Model<A> {
                 visit(NodeId(p.from), NodeId(p.to), &p.msg);
             }
         };
-        f(&World { nodes: &s.nodes, idents: &self.idents, crashed: &crashed, in_flight: &in_flight })
+        f(&World { nodes: &s.nodes, idents: &self.idents, crashed: &crashed, in_flight: &in_flight, time: None })
     }
 }
 

@@ -181,6 +181,7 @@ impl Algorithm for Racy {
             default_nodes: 2,
             needs_fifo: false,
             reads_clocks: false,
+            reads_physical_clock: false,
             commands: &[],
             spans: &[],
         }
@@ -304,6 +305,7 @@ impl Algorithm for Twins {
             default_nodes: 2,
             needs_fifo: false,
             reads_clocks: true,
+            reads_physical_clock: false,
             commands: &[],
             spans: &[],
         }

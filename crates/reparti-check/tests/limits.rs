@@ -217,6 +217,7 @@ impl Algorithm for Loop {
             default_nodes: 2,
             needs_fifo: false,
             reads_clocks: false,
+            reads_physical_clock: false,
             commands: &[],
             spans: &[],
         }

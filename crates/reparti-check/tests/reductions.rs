@@ -204,6 +204,7 @@ impl Algorithm for Shortcut {
             default_nodes: 3,
             needs_fifo: false,
             reads_clocks: false,
+            reads_physical_clock: false,
             commands: &[],
             spans: &[],
         }

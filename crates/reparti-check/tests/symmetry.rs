@@ -66,6 +66,7 @@ impl Algorithm for Greetings {
             default_nodes: 3,
             needs_fifo: false,
             reads_clocks: false,
+            reads_physical_clock: false,
             commands: &[],
             spans: &[],
         }

@@ -73,6 +73,11 @@ pub struct AlgorithmSpec {
     /// An algorithm that does not declare it cannot read them (`Context::lamport`
     /// panics saying so).
     pub reads_clocks: bool,
+    /// Whether its handlers read or correct the node's physical clock
+    /// (`Context::clock`, `set_clock`, `slew_clock`): the simulator and real nodes then
+    /// keep one per node (see [`crate::physical_clock`]), and the model checker refuses
+    /// the algorithm, since it cannot enumerate continuous time.
+    pub reads_physical_clock: bool,
     /// The console commands its nodes accept, each naming a variant of its `Input`; a
     /// node's console `help` lists these and nothing else of the algorithm's.
     pub commands: &'static [Command],
@@ -95,6 +100,7 @@ impl AlgorithmSpec {
             default_nodes: 4,
             needs_fifo: false,
             reads_clocks: false,
+            reads_physical_clock: false,
             commands: &[],
             spans: &[],
         }

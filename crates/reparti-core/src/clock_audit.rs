@@ -86,9 +86,12 @@ pub fn audit_clocks(trace: &Trace) -> Result<(), String> {
                 }
                 "a receive takes the maximum, plus one"
             }
-            EventKind::Start | EventKind::Timer | EventKind::Input | EventKind::Output | EventKind::Log => {
-                "only sends, receives and declared local events move the clocks"
-            }
+            EventKind::Start
+            | EventKind::Timer
+            | EventKind::Input
+            | EventKind::Output
+            | EventKind::Log
+            | EventKind::Clock => "only sends, receives and declared local events move the clocks",
         };
         if e.lamport != *clock {
             return Err(format!(

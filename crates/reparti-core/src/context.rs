@@ -2,6 +2,7 @@
 
 use crate::clock;
 use crate::id::NodeId;
+use crate::physical_clock::{ClockTime, PhysicalClock};
 use crate::process::Timer;
 use crate::topology::Neighbours;
 use serde::{Deserialize, Serialize};
@@ -103,6 +104,50 @@ pub enum Effect<M> {
         /// The vector clock after the event's increment, when vectors are kept.
         vector: Option<Box<[u64]>>,
     },
+    /// The node corrected its physical clock (already applied to the clock: this
+    /// records it, for the trace and the pictures).
+    Clock(ClockChange),
+}
+
+/// How a handler corrected its physical clock.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub struct ClockChange {
+    /// Stepped at once, or slewed (spread over `over` time units).
+    pub how: ClockHow,
+    /// The correction, in time units (positive: forward).
+    pub delta: f64,
+    /// The reading before the correction.
+    pub before: f64,
+}
+
+/// Whether a clock correction jumps or is spread.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub enum ClockHow {
+    /// At once ([`Context::set_clock`], [`Context::adjust_clock`]).
+    Step,
+    /// Spread over this many time units ([`Context::slew_clock`]).
+    Slew {
+        /// The real duration the slew takes.
+        over: f64,
+    },
+}
+
+impl ClockHow {
+    /// `step` or `slew`, as traces write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ClockHow::Step => "step",
+            ClockHow::Slew { .. } => "slew",
+        }
+    }
+}
+
+/// A node's physical clock and the real time of the event being handled.
+pub struct PhysicalNow<'a> {
+    /// The clock.
+    pub clock: &'a mut PhysicalClock,
+    /// Real time now (it stands still during a handler).
+    pub real: f64,
 }
 
 /// What a handler can see and do.
@@ -122,6 +167,8 @@ pub struct Context<'a, M> {
     effects: &'a mut Vec<Effect<M>>,
     /// Whether the algorithm declared `reads_clocks`: the others may not read them.
     clocks_declared: bool,
+    /// The physical clock, for an algorithm that declared `reads_physical_clock`.
+    physical: Option<PhysicalNow<'a>>,
 }
 
 impl<'a, M: Clone> Context<'a, M> {
@@ -130,12 +177,65 @@ impl<'a, M: Clone> Context<'a, M> {
         me: NodeId,
         n: usize,
         neighbours: Neighbours<'a>,
-        lamport: &'a mut u64,
-        vector: Option<&'a mut [u64]>,
+        clocks: crate::host::ClockSlot<'a>,
         effects: &'a mut Vec<Effect<M>>,
         clocks_declared: bool,
     ) -> Self {
-        Context { me, n, neighbours, lamport, vector, effects, clocks_declared }
+        let crate::host::ClockSlot { lamport, vector, physical } = clocks;
+        Context { me, n, neighbours, lamport, vector, effects, clocks_declared, physical }
+    }
+
+    #[track_caller]
+    fn physical(&mut self) -> &mut PhysicalNow<'a> {
+        // As for logical clocks: a programming error, said the same in every engine.
+        // The checker refuses such algorithms before running any handler.
+        match &mut self.physical {
+            Some(p) => p,
+            None => panic!(
+                "this algorithm reads its physical clock but does not declare it: set `reads_physical_clock: true` in its AlgorithmSpec"
+            ),
+        }
+    }
+
+    /// This node's physical clock: its hardware clock, which drifts, plus the
+    /// corrections this node made (see [`crate::physical_clock`]). Real time stands
+    /// still during a handler, so every read in one handler agrees. Only for algorithms
+    /// that declare [`reads_physical_clock`](crate::AlgorithmSpec::reads_physical_clock).
+    #[track_caller]
+    pub fn clock(&mut self) -> ClockTime {
+        let p = self.physical();
+        ClockTime(p.clock.read(p.real))
+    }
+
+    /// Steps the physical clock to `value` at once (Cristian's client). It may go back.
+    #[track_caller]
+    pub fn set_clock(&mut self, value: ClockTime) {
+        let p = self.physical();
+        let before = p.clock.read(p.real);
+        p.clock.set(p.real, value.0);
+        let delta = value.0 - before;
+        self.effects.push(Effect::Clock(ClockChange { how: ClockHow::Step, delta, before }));
+    }
+
+    /// Steps the physical clock by `delta` at once.
+    #[track_caller]
+    pub fn adjust_clock(&mut self, delta: f64) {
+        let p = self.physical();
+        let before = p.clock.read(p.real);
+        p.clock.step(p.real, delta);
+        self.effects.push(Effect::Clock(ClockChange { how: ClockHow::Step, delta, before }));
+    }
+
+    /// Spreads a correction of `delta` over about `over` time units, as `adjtime(2)`
+    /// does: the clock runs faster or slower meanwhile but never jumps and never runs
+    /// backwards (a slew faster than [`MAX_SLEW_RATE`](crate::physical_clock::MAX_SLEW_RATE)
+    /// is stretched). A new slew replaces what the last had left to do.
+    #[track_caller]
+    pub fn slew_clock(&mut self, delta: f64, over: f64) {
+        let p = self.physical();
+        let before = p.clock.read(p.real);
+        let over = p.clock.slew(p.real, delta, over);
+        self.effects.push(Effect::Clock(ClockChange { how: ClockHow::Slew { over }, delta, before }));
     }
 
     #[track_caller]
@@ -247,8 +347,11 @@ impl<'a, M: Clone> Context<'a, M> {
                 self.me,
                 self.n,
                 self.neighbours,
-                &mut *self.lamport,
-                self.vector.as_deref_mut(),
+                crate::host::ClockSlot {
+                    lamport: &mut *self.lamport,
+                    vector: self.vector.as_deref_mut(),
+                    physical: self.physical.as_mut().map(|p| PhysicalNow { clock: &mut *p.clock, real: p.real }),
+                },
                 &mut inner,
                 self.clocks_declared,
             );
@@ -265,6 +368,7 @@ impl<'a, M: Clone> Context<'a, M> {
                 Effect::Output { key, value } => Effect::Output { key, value },
                 Effect::Log(line) => Effect::Log(line),
                 Effect::Local { lamport, vector } => Effect::Local { lamport, vector },
+                Effect::Clock(change) => Effect::Clock(change),
             };
             self.effects.push(lifted);
         }

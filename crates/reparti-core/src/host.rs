@@ -31,7 +31,7 @@
 //! simulator, and [`TIME_UNIT_MS`] milliseconds on a real network.
 
 use crate::clock;
-use crate::context::{Context, Effect, OutputValue};
+use crate::context::{ClockChange, Context, Effect, OutputValue, PhysicalNow};
 use crate::id::NodeId;
 use crate::process::{Process, Timer};
 use crate::topology::Neighbours;
@@ -50,6 +50,16 @@ pub struct ClockSlot<'a> {
     pub lamport: &'a mut u64,
     /// The vector clock, when the engine keeps vector clocks.
     pub vector: Option<&'a mut [u64]>,
+    /// The physical clock and real time now, when the engine keeps physical clocks
+    /// (for algorithms that declare `reads_physical_clock`).
+    pub physical: Option<PhysicalNow<'a>>,
+}
+
+impl<'a> ClockSlot<'a> {
+    /// The logical clocks only.
+    pub fn logical(lamport: &'a mut u64, vector: Option<&'a mut [u64]>) -> Self {
+        ClockSlot { lamport, vector, physical: None }
+    }
 }
 
 /// A clock value at one moment of a handler: what an output or a log line is traced with.
@@ -94,6 +104,9 @@ pub trait EffectSink<M> {
     fn log(&mut self, node: NodeId, text: String, at: ClockAt<'_>);
     /// `node` performed a local event ([`Context::local_event`]); its clocks are now `at`.
     fn local_event(&mut self, node: NodeId, at: ClockAt<'_>);
+    /// `node` corrected its physical clock (the clock already shows it): engines that
+    /// trace say so. Nothing by default.
+    fn clock_changed(&mut self, _node: NodeId, _change: ClockChange, _at: ClockAt<'_>) {}
 }
 
 /// Where a node stands in the run: what its context lets it see.
@@ -192,15 +205,14 @@ impl<M: Clone> NodeHost<M> {
         moment.me = place.me;
         moment.n = place.n;
         moment.start_lamport = *clocks.lamport;
-        let ClockSlot { lamport, mut vector } = clocks;
+        let ClockSlot { lamport, mut vector, physical } = clocks;
         {
             let vector = vector.as_deref_mut();
             let mut ctx = Context::new(
                 place.me,
                 place.n,
                 place.neighbours,
-                lamport,
-                vector,
+                ClockSlot { lamport, vector, physical },
                 &mut self.effects,
                 self.reads_clocks,
             );
@@ -217,7 +229,7 @@ impl<M: Clone> NodeHost<M> {
             for e in &self.effects {
                 match e {
                     Effect::Send { .. } | Effect::Local { .. } => ticks += 1,
-                    Effect::Output { .. } | Effect::Log(_) if ticks == 0 => needed = true,
+                    Effect::Output { .. } | Effect::Log(_) | Effect::Clock(_) if ticks == 0 => needed = true,
                     _ => {}
                 }
             }
@@ -238,7 +250,7 @@ impl<M: Clone> NodeHost<M> {
         let me = moment.me;
         // An output or a log after a send is traced with that send's stamp, which moves
         // into the sink: keep a copy, but only when the handler made any output or log.
-        let notes = self.effects.iter().any(|e| matches!(e, Effect::Output { .. } | Effect::Log(_)));
+        let notes = self.effects.iter().any(|e| matches!(e, Effect::Output { .. } | Effect::Log(_) | Effect::Clock(_)));
         let mut ticked_yet = false;
         for effect in self.effects.drain(..) {
             match effect {
@@ -258,6 +270,7 @@ impl<M: Clone> NodeHost<M> {
                 Effect::CancelTimer { timer } => sink.cancel_timer(me, timer),
                 Effect::Output { key, value } => sink.output(me, key, value, moment.at(ticked_yet)),
                 Effect::Log(text) => sink.log(me, text, moment.at(ticked_yet)),
+                Effect::Clock(change) => sink.clock_changed(me, change, moment.at(ticked_yet)),
                 Effect::Local { lamport, vector } => {
                     if notes {
                         moment.stamp(lamport, vector.as_deref());
@@ -390,6 +403,10 @@ impl<M> EffectSink<M> for Recorder<M> {
     fn local_event(&mut self, _node: NodeId, at: ClockAt<'_>) {
         self.effects.push(Effect::Local { lamport: at.lamport, vector: at.vector.map(Box::from) });
     }
+
+    fn clock_changed(&mut self, _node: NodeId, change: ClockChange, _at: ClockAt<'_>) {
+        self.effects.push(Effect::Clock(change));
+    }
 }
 
 #[cfg(test)]
@@ -460,7 +477,7 @@ mod tests {
         let mut host = NodeHost::new(false);
         let place = Place { me, n: 3, neighbours: topology.neighbours(me) };
         let mut seen = Seen::default();
-        let clocks = ClockSlot { lamport: &mut lamport, vector: Some(&mut vector) };
+        let clocks = ClockSlot::logical(&mut lamport, Some(&mut vector));
         host.handle(place, &mut Chatty, clocks, |p, ctx| p.on_start(ctx), &mut seen);
         assert_eq!(seen.sent, vec![(2, 2)], "the neighbour's ping, stamped after its tick");
         assert_eq!(seen.nowhere, vec![9], "node 9 is outside the run");
@@ -493,15 +510,15 @@ mod tests {
         let (mut lamport, mut vector) = (0, vec![0; 2]);
         let mut host = NodeHost::new(false);
         let mut seen = Seen::default();
-        let clocks = ClockSlot { lamport: &mut lamport, vector: Some(&mut vector) };
+        let clocks = ClockSlot::logical(&mut lamport, Some(&mut vector));
         host.handle(place, &mut Dated, clocks, |p, ctx| p.on_start(ctx), &mut seen);
         assert_eq!(seen.moments[0], (0, vec![0, 0]), "starting is not an event: the clock is still 0");
         assert_eq!(seen.locals, vec![1], "a local event adds one");
         assert_eq!(seen.moments[1], (1, vec![0, 1]), "an output after it carries its clock");
         assert_eq!(seen.sent, vec![(0, 2)], "a send adds one, then stamps");
         // A message stamped 7 (vector [7, 0]) arrives: max(2, 7) + 1.
-        NodeHost::<Ping>::merge(me, ClockSlot { lamport: &mut lamport, vector: Some(&mut vector) }, 7, Some(&[7, 0]));
-        let clocks = ClockSlot { lamport: &mut lamport, vector: Some(&mut vector) };
+        NodeHost::<Ping>::merge(me, ClockSlot::logical(&mut lamport, Some(&mut vector)), 7, Some(&[7, 0]));
+        let clocks = ClockSlot::logical(&mut lamport, Some(&mut vector));
         host.handle(place, &mut Dated, clocks, |p, ctx| p.on_message(NodeId(0), Ping, ctx), &mut seen);
         assert_eq!(seen.moments[2], (8, vec![7, 3]), "a receive takes the maximum, plus one");
     }
@@ -513,7 +530,7 @@ mod tests {
         let mut lamport = 0;
         let mut host = NodeHost::<Ping>::new(false);
         let place = Place { me: NodeId(0), n: 2, neighbours: topology.neighbours(NodeId(0)) };
-        host.run(place, &mut Chatty, ClockSlot { lamport: &mut lamport, vector: None }, |_, ctx| {
+        host.run(place, &mut Chatty, ClockSlot::logical(&mut lamport, None), |_, ctx| {
             let _ = ctx.lamport();
         });
     }

@@ -99,7 +99,7 @@ fn on_app_world<L: Layer, R>(w: &World<'_, L>, f: impl FnOnce(&World<'_, L::App>
             s.held(visit);
         }
     };
-    f(&World { nodes: &nodes, idents: w.idents, crashed: w.crashed, in_flight: &in_flight })
+    f(&World { nodes: &nodes, idents: w.idents, crashed: w.crashed, in_flight: &in_flight, time: w.time })
 }
 
 /// The value `make` builds for the type `T`, built once and kept for the program's life.

@@ -58,6 +58,7 @@ pub mod instance;
 pub mod layer;
 pub mod machine_memory;
 pub mod params;
+pub mod physical_clock;
 pub mod process;
 pub mod property;
 pub mod topology;
@@ -70,7 +71,7 @@ pub use algorithm::{
 };
 pub use clock::{ClockMode, Clocks, VectorOrder};
 pub use clock_audit::audit_clocks;
-pub use context::{Context, Effect, OutputValue};
+pub use context::{ClockChange, ClockHow, Context, Effect, OutputValue, PhysicalNow};
 pub use expect::{Expectation, ExpectationKind, RunFacts};
 pub use host::{ClockAt, ClockSlot, EffectSink, NodeHost, Place, Recorder, Sent, Timers};
 pub use id::NodeId;
@@ -78,6 +79,7 @@ pub use idents::IdAssignment;
 pub use instance::{Instance, SetupError};
 pub use layer::{lift_properties, Layer};
 pub use params::{ParamError, ParamKind, ParamSpec, Params};
+pub use physical_clock::{ClockSetting, ClockTime, PhysicalClock, TrueTime};
 pub use process::{Message, NodeSetup, Process, Timer};
 pub use property::{Invariant, Properties, Terminal, World};
 /// `#[derive(Message)]`: an enum's variants (or a struct) as its message kinds.

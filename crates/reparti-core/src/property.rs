@@ -11,6 +11,7 @@
 //!   the maximum", "every request was served".
 
 use crate::id::NodeId;
+use crate::physical_clock::TrueTime;
 use crate::process::Process;
 use std::sync::Arc;
 
@@ -39,6 +40,9 @@ pub struct World<'a, N: Process> {
     pub crashed: &'a [bool],
     /// Visits the messages in transit as `(from, to, message)`.
     pub in_flight: InFlight<'a, N::Msg>,
+    /// Real time and every node's physical clock, where the engine keeps them (the
+    /// simulator and a real run's replay, for algorithms that read physical clocks).
+    pub time: Option<&'a TrueTime<'a>>,
 }
 
 impl<N: Process> World<'_, N> {

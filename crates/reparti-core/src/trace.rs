@@ -49,6 +49,10 @@ pub struct TraceHeader {
     /// (`reparti run`): a replay tells each node its port again. Absent otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ports: Vec<u16>,
+    /// Every node's hardware clock (offset and drift), by position, when the algorithm
+    /// reads physical clocks; absent otherwise. A replay builds the same clocks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub physical_clocks: Vec<crate::physical_clock::ClockSetting>,
 }
 
 /// An interval on a node's lane between two outputs, as a trace header names it.
@@ -104,6 +108,7 @@ impl TraceHeader {
                 .map(|s| Span { label: s.label.into(), opens: s.opens.into(), closes: s.closes.into() })
                 .collect(),
             ports: Vec::new(),
+            physical_clocks: Vec::new(),
         }
     }
 }
@@ -135,6 +140,9 @@ pub enum EventKind {
     /// The node performed a local event it declared (`Context::local_event`): its
     /// clocks advanced by one and nothing was sent.
     Local,
+    /// The node corrected its physical clock (`adjust`, the change; `text`, `step` or
+    /// `slew`; `over`, a slew's duration).
+    Clock,
 }
 
 /// One event line.
@@ -188,6 +196,21 @@ pub struct TraceEvent {
     /// The node's vector clock after the event, when kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vc: Option<Vec<u64>>,
+    /// The node's physical clock reading at the event (after the handler's own
+    /// corrections), when the algorithm reads physical clocks; `t` is then real time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock: Option<f64>,
+    /// A clock correction's change, in time units (clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adjust: Option<f64>,
+    /// A slew's duration, in time units (clock).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub over: Option<f64>,
+    /// Real time at the event, in ms since the run's epoch, when it is not `t`: a real
+    /// node's trace of an algorithm that reads physical clocks (its `t` is its own
+    /// elapsed time, which merging shifts). A replay reads the clocks at this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub real: Option<f64>,
 }
 
 impl TraceEvent {
@@ -211,6 +234,10 @@ impl TraceEvent {
             text: None,
             lamport,
             vc: None,
+            clock: None,
+            adjust: None,
+            over: None,
+            real: None,
         }
     }
 }

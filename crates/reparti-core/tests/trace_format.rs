@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 mod common;
 use common::trace_header as header;
 
-const ALL_KINDS: [EventKind; 11] = [
+const ALL_KINDS: [EventKind; 12] = [
     EventKind::Start,
     EventKind::Send,
     EventKind::Receive,
@@ -24,6 +24,7 @@ const ALL_KINDS: [EventKind; 11] = [
     EventKind::Crash,
     EventKind::Log,
     EventKind::Local,
+    EventKind::Clock,
 ];
 
 /// The events of docs/TRACE.md's table, one per kind, with that kind's fields.
@@ -65,6 +66,12 @@ fn one_event_of_each_kind() -> Vec<TraceEvent> {
             EventKind::Log => e.text = Some("hello \"world\"\n".into()),
             EventKind::Start | EventKind::Crash => e.vc = None,
             EventKind::Local => {}
+            EventKind::Clock => {
+                e.clock = Some(1002.5);
+                e.adjust = Some(-2.5);
+                e.text = Some("slew".into());
+                e.over = Some(5.0);
+            }
         }
         out.push(e);
     }
@@ -117,6 +124,10 @@ fn expected_keys(e: &TraceEvent) -> BTreeSet<&'static str> {
         ("reason", e.reason.is_some()),
         ("text", e.text.is_some()),
         ("vc", e.vc.is_some()),
+        ("clock", e.clock.is_some()),
+        ("adjust", e.adjust.is_some()),
+        ("over", e.over.is_some()),
+        ("real", e.real.is_some()),
     ];
     k.extend(optional.into_iter().filter(|(_, set)| *set).map(|(name, _)| name));
     k
@@ -232,6 +243,10 @@ fn event() -> impl Strategy<Value = TraceEvent> {
                 text,
                 lamport,
                 vc,
+                clock: None,
+                adjust: None,
+                over: None,
+                real: None,
             }
         },
     )
@@ -265,6 +280,7 @@ fn trace_header() -> impl Strategy<Value = TraceHeader> {
                 message_types,
                 spans: Vec::new(),
                 ports: Vec::new(),
+                physical_clocks: Vec::new(),
             }
         })
 }
@@ -381,7 +397,11 @@ fn every_event_kind_round_trips() {
     assert_eq!(t.events, events);
     assert_eq!(
         t.end,
-        Some(TraceEnd { stop: "violation".into(), events: 11, violation: Some("agreement: two leaders".into()) })
+        Some(TraceEnd {
+            stop: "violation".into(),
+            events: ALL_KINDS.len() as u64,
+            violation: Some("agreement: two leaders".into())
+        })
     );
     let kinds: Vec<EventKind> = t.events.iter().map(|e| e.kind).collect();
     assert_eq!(kinds, ALL_KINDS.to_vec());
@@ -404,7 +424,7 @@ fn kinds_and_fields_are_spelled_as_documented() {
         ALL_KINDS.iter().map(|k| serde_json::to_value(k).unwrap().as_str().unwrap().into()).collect();
     assert_eq!(
         names,
-        ["start", "send", "receive", "drop", "duplicate", "timer", "input", "output", "crash", "log", "local"]
+        ["start", "send", "receive", "drop", "duplicate", "timer", "input", "output", "crash", "log", "local", "clock"]
     );
     // A bare event has only the common fields.
     let bare = serde_json::to_value(TraceEvent::new(0, 0.0, 0, EventKind::Start, 1)).unwrap();
@@ -481,7 +501,7 @@ fn blank_lines_and_a_missing_final_newline_are_tolerated() {
 fn a_second_end_line_is_refused() {
     let text = write(&header(), &one_event_of_each_kind(), Some(("quiescence", None)));
     let end = text.lines().last().unwrap().to_string();
-    assert_eq!(format_error_line(&format!("{text}{end}\n")), 14);
+    assert_eq!(format_error_line(&format!("{text}{end}\n")), 15);
 }
 
 // ---------------------------------------------------------------------------------

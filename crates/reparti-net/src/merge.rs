@@ -195,7 +195,10 @@ fn lane(n: usize, trace: NodeTrace) -> Result<Lane, MergeError> {
         };
         // Sends, outputs and logs are what a handler does; anything else starts a new
         // step of the node (a handler's trigger, or a datagram refused between handlers).
-        let starts_group = !matches!(e.kind, EventKind::Send | EventKind::Output | EventKind::Log | EventKind::Local);
+        let starts_group = !matches!(
+            e.kind,
+            EventKind::Send | EventKind::Output | EventKind::Log | EventKind::Local | EventKind::Clock
+        );
         match e.kind {
             EventKind::Send => {
                 in_range(e.to.ok_or_else(|| missing("send", "to"))?, "to")?;

@@ -179,7 +179,7 @@ fn node_header<A: Algorithm>(
     addr: SocketAddr,
     started_unix_ms: f64,
 ) -> TraceHeader {
-    TraceHeader::describe::<A>(RunDescription {
+    let mut header = TraceHeader::describe::<A>(RunDescription {
         engine: "node",
         params: &instance.params,
         seed,
@@ -193,7 +193,11 @@ fn node_header<A: Algorithm>(
             "run_id": cfg.run_id.as_ref().map(ToString::to_string),
         }),
         clocks: if instance.topology.len() <= VECTOR_LIMIT { ClockMode::LamportAndVector } else { ClockMode::Lamport },
-    })
+    });
+    if A::spec().reads_physical_clock {
+        header.physical_clocks = cfg.physical_clocks.clone();
+    }
+    header
 }
 
 /// Why a plan could not be carried out.

@@ -283,6 +283,7 @@ mod ticker {
                 default_nodes: 3,
                 needs_fifo: false,
                 reads_clocks: false,
+                reads_physical_clock: false,
                 commands: &[],
                 spans: &[],
             }

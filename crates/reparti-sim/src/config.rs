@@ -66,6 +66,8 @@ pub struct SimConfig {
     /// The port each node listened on, when replaying a real run (empty otherwise): the
     /// nodes are told theirs (`NodeSetup::port`), as they were on the network.
     pub ports: Vec<u16>,
+    /// How the nodes' physical clocks are set (for algorithms that read them).
+    pub clocks: crate::clocks::ClockConfig,
 }
 
 impl Default for SimConfig {
@@ -85,6 +87,7 @@ impl Default for SimConfig {
             inputs: Vec::new(),
             no_workload: false,
             ports: Vec::new(),
+            clocks: Default::default(),
         }
     }
 }

@@ -11,8 +11,9 @@ use crate::SimError;
 use reparti_core::property::Delivery;
 use reparti_core::trace::{EventKind, RunDescription, TraceHeader};
 use reparti_core::{
-    Algorithm, AlgorithmSpec, ClockAt, ClockMode, ClockSlot, Context, EffectSink, Instance, Message, NodeHost, NodeId,
-    NodeSetup, OutputValue, Params, Place, Process, Rng, Sent, Timer, Timers, Topology, World,
+    Algorithm, AlgorithmSpec, ClockAt, ClockChange, ClockMode, ClockSlot, Context, EffectSink, Instance, Message,
+    NodeHost, NodeId, NodeSetup, OutputValue, Params, PhysicalClock, PhysicalNow, Place, Process, Rng, Sent, Timer,
+    Timers, Topology, TrueTime, World,
 };
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -84,6 +85,13 @@ pub struct Simulation<A: Algorithm, W: Write = io::Sink> {
     pub(crate) global_note: String,
     /// Which `DelayMessage` faults have been applied (each applies once).
     pub(crate) delays_used: Vec<usize>,
+    /// Whether some channel has its own delay (`Fault::LinkDelay`).
+    pub(crate) link_delays: bool,
+    /// Every node's physical clock, for an algorithm that reads them.
+    pub(crate) physical: Option<Vec<PhysicalClock>>,
+    /// Real time, when it is not simulated time: a replay of a real run sets it to the
+    /// time each node read its clock at.
+    pub(crate) real_override: Option<f64>,
 }
 
 impl<A: Algorithm> Simulation<A, io::Sink> {
@@ -151,7 +159,9 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         let checks = Checks::new(algorithm.properties(), &nodes, global_every);
         // Constant delays keep each channel in order by themselves, unless a scenario
         // holds one message back.
-        let delayed = cfg.faults.iter().any(|f| matches!(f, Fault::DelayMessage { .. }));
+        let delayed = cfg.faults.iter().any(|f| matches!(f, Fault::DelayMessage { .. } | Fault::LinkDelay { .. }));
+        let link_delays = cfg.faults.iter().any(|f| matches!(f, Fault::LinkDelay { .. }));
+        let physical = crate::clocks::physical_clocks(&spec, cfg, n)?;
         let fifo_needed = network.fifo && (delayed || !matches!(network.delay, Delay::Const { .. }));
         let mut cfg = cfg.clone();
         cfg.network = network;
@@ -184,7 +194,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
 
         let tracer = match trace {
             Some(out) => {
-                let header = TraceHeader::describe::<A>(RunDescription {
+                let mut header = TraceHeader::describe::<A>(RunDescription {
                     engine: "sim",
                     params: &params,
                     seed: cfg.seed,
@@ -193,6 +203,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
                     network: serde_json::json!({ "model": &cfg.network, "faults": &cfg.faults }),
                     clocks: clock_mode,
                 });
+                header.physical_clocks = physical.iter().flatten().map(PhysicalClock::setting).collect();
                 Some(Tracer::new(out, &header).map_err(SimError::Trace)?)
             }
             None => None,
@@ -233,6 +244,9 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             clock_mode,
             global_note,
             delays_used: Vec::new(),
+            link_delays,
+            physical,
+            real_override: None,
         })
     }
 
@@ -331,7 +345,17 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
                 }
             }
         };
-        let world = World { nodes: &self.nodes, idents: &self.idents, crashed: &self.crashed, in_flight: &in_flight };
+        let cfg = &self.cfg;
+        let min_delay = |a: NodeId, b: NodeId| crate::clocks::min_delay(cfg, a, b);
+        let now = self.real_now();
+        let time = self.physical.as_deref().map(|clocks| TrueTime { now, clocks, min_delay: &min_delay });
+        let world = World {
+            nodes: &self.nodes,
+            idents: &self.idents,
+            crashed: &self.crashed,
+            in_flight: &in_flight,
+            time: time.as_ref(),
+        };
         if terminal {
             self.checks.terminal(&world);
         } else {
@@ -411,7 +435,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         let vector = self.vectors.as_mut().map(|v| &mut v[to * n..(to + 1) * n]);
         NodeHost::<Msg<A>>::merge(
             NodeId(env.to),
-            ClockSlot { lamport: &mut self.lamport[to], vector },
+            ClockSlot::logical(&mut self.lamport[to], vector),
             env.lamport,
             env.vector.as_deref(),
         );
@@ -427,8 +451,10 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             recv_vector,
         };
         self.checks.delivery(&d, self.events + 1);
+        let clock = self.clock_reading(env.to);
         if let Some(t) = &mut self.tracer {
             let mut e = Tracer::<W>::event(self.now, env.to, EventKind::Receive, self.lamport[to], recv_vector);
+            e.clock = clock;
             e.msg = Some(env.id);
             e.from = Some(env.from);
             e.msg_type = Some(env.msg.kind_name().to_string());
@@ -443,7 +469,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             Fault::Partition { nodes, from, until } => {
                 t >= *from && t < *until && (nodes.contains(&NodeId(a)) != nodes.contains(&NodeId(b)))
             }
-            Fault::Crash { .. } | Fault::DelayMessage { .. } => false,
+            Fault::Crash { .. } | Fault::DelayMessage { .. } | Fault::LinkDelay { .. } => false,
         })
     }
 
@@ -462,6 +488,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             return;
         }
         let mut e = Tracer::<W>::event(self.now, node, kind, self.lamport[node as usize], self.vector_of(node));
+        e.clock = self.clock_reading(node);
         fill(&mut e);
         if let Some(t) = &mut self.tracer {
             t.emit(e);
@@ -494,7 +521,9 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         {
             let vector = self.vectors.as_mut().map(|v| &mut v[i * n..(i + 1) * n]);
             let place = Place { me: NodeId(node), n, neighbours: self.topology.neighbours(NodeId(node)) };
-            let clocks = ClockSlot { lamport: &mut self.lamport[i], vector };
+            let real = self.real_override.unwrap_or(self.now);
+            let physical = self.physical.as_mut().map(|c| PhysicalNow { clock: &mut c[i], real });
+            let clocks = ClockSlot { lamport: &mut self.lamport[i], vector, physical };
             host.run(place, &mut self.nodes[i], clocks, f);
         }
         self.checks.node_after(&self.nodes[i], self.events + 1);
@@ -503,15 +532,17 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
     }
 
     /// Traces a local event that does not tick the clocks, with the clock of its moment.
-    fn trace_at(
+    pub(crate) fn trace_at(
         &mut self,
         node: u32,
         kind: EventKind,
         at: ClockAt<'_>,
         fill: impl FnOnce(&mut reparti_core::trace::TraceEvent),
     ) {
+        let clock = self.clock_reading(node);
         let Some(t) = &mut self.tracer else { return };
         let mut e = Tracer::<W>::event(self.now, node, kind, at.lamport, at.vector);
+        e.clock = clock;
         fill(&mut e);
         t.emit(e);
     }
@@ -566,5 +597,9 @@ impl<A: Algorithm, W: Write> EffectSink<Msg<A>> for Simulation<A, W> {
 
     fn local_event(&mut self, node: NodeId, at: ClockAt<'_>) {
         self.trace_at(node.0, EventKind::Local, at, |_| {});
+    }
+
+    fn clock_changed(&mut self, node: NodeId, change: ClockChange, at: ClockAt<'_>) {
+        self.trace_clock_change(node, change, at);
     }
 }

@@ -1,7 +1,7 @@
 //! Turns a stopped simulation into its [`Report`].
 
 use crate::engine::Simulation;
-use crate::report::{ExpectedResult, Messages, PerNode, Report, Stop};
+use crate::report::{ExpectedResult, Messages, PerNode, PhysicalClocksAtEnd, Report, Stop};
 use crate::SimError;
 use reparti_core::{Algorithm, Message, RunFacts};
 use std::collections::BTreeMap;
@@ -42,8 +42,10 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         let net = &self.cfg.network;
         // A replayed trace (a real run, a counterexample) says its faults by its drops and
         // duplicates, not by its configuration.
-        let faulty =
-            net.loss > 0.0 || net.dup > 0.0 || !self.cfg.faults.is_empty() || self.dropped > 0 || self.duplicated > 0;
+        // A channel's own delay (an asymmetric path) changes when messages arrive, not
+        // which: counts are still judged.
+        let injected = self.cfg.faults.iter().any(|f| !matches!(f, crate::network::Fault::LinkDelay { .. }));
+        let faulty = net.loss > 0.0 || net.dup > 0.0 || injected || self.dropped > 0 || self.duplicated > 0;
         let complete = stop == Stop::Quiescence;
         let mut expected = BTreeMap::new();
         for e in self.algorithm.expected(&facts) {
@@ -98,6 +100,17 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             events: self.events,
             longest_causal_chain: self.max_chain as u64,
             clocks: self.clock_mode,
+            physical_clocks: self.physical.as_ref().map(|clocks| {
+                let now = self.real_now();
+                let offsets: Vec<f64> = clocks.iter().map(|c| c.offset(now)).collect();
+                let live = || offsets.iter().zip(&self.crashed).filter(|(_, &down)| !down).map(|(o, _)| *o);
+                let (lo, hi) = live().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), o| (l.min(o), h.max(o)));
+                PhysicalClocksAtEnd {
+                    spread: if hi >= lo { hi - lo } else { 0.0 },
+                    worst_offset: live().map(f64::abs).fold(0.0, f64::max),
+                    offsets,
+                }
+            }),
             wall_seconds: wall,
             events_per_sec: if wall > 0.0 { self.events as f64 / wall } else { 0.0 },
         }

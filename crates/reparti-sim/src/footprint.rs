@@ -272,7 +272,7 @@ pub fn estimate<A: Algorithm>(cfg: &SimConfig, traced: bool) -> Result<Footprint
         network.fifo = true;
     }
     let random_delays = !matches!(network.delay, Delay::Const { .. });
-    let delayed = cfg.faults.iter().any(|f| matches!(f, Fault::DelayMessage { .. }));
+    let delayed = cfg.faults.iter().any(|f| matches!(f, Fault::DelayMessage { .. } | Fault::LinkDelay { .. }));
     let vectors = match cfg.vector_clocks {
         VectorClocks::On => true,
         VectorClocks::Off => false,
@@ -390,6 +390,7 @@ mod tests {
                 default_nodes: 4,
                 needs_fifo: false,
                 reads_clocks: false,
+                reads_physical_clock: false,
                 commands: &[],
                 spans: &[],
             }

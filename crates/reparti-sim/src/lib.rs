@@ -28,7 +28,7 @@
 //! # impl Algorithm for Pings {
 //! #     type Node = Node;
 //! #     fn spec() -> AlgorithmSpec { AlgorithmSpec { name: "pings", chapter: Chapter::Communication,
-//! #         summary: "", params: &[], topologies: &["ring"], default_nodes: 4, needs_fifo: false, reads_clocks: false, commands: &[], spans: &[] } }
+//! #         summary: "", params: &[], topologies: &["ring"], default_nodes: 4, needs_fifo: false, reads_clocks: false, reads_physical_clock: false, commands: &[], spans: &[] } }
 //! #     fn from_params(_: &Params) -> Result<Self, ParamError> { Ok(Pings) }
 //! #     fn init(&self, _: &NodeSetup) -> Node { Node { got: false } }
 //! #     fn properties(&self) -> Properties<Node> { Properties::default() }
@@ -42,6 +42,7 @@
 #![warn(missing_docs)]
 
 mod checks;
+pub mod clocks;
 pub mod config;
 mod engine;
 mod fifo;
@@ -55,12 +56,13 @@ pub mod report;
 mod send;
 mod tracer;
 
+pub use clocks::{ClockConfig, Spread};
 pub use config::{SimConfig, VectorClocks};
 pub use engine::Simulation;
 pub use footprint::{estimate, Footprint};
 pub use network::{Delay, Fault, NetworkModel};
 pub use replay::{replay, Replayed};
-pub use report::{Report, Stop};
+pub use report::{PhysicalClocksAtEnd, Report, Stop};
 
 use reparti_core::Algorithm;
 use std::io::Write;

@@ -1,12 +1,12 @@
 //! The network model: ordering, delays, loss, duplication, synchronous rounds, and faults.
 
 use reparti_core::NodeId;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
 /// How long a message takes from send to delivery.
-#[derive(Clone, Copy, PartialEq, Debug, Serialize)]
+#[derive(Clone, Copy, PartialEq, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Delay {
     /// Always `value`.
@@ -104,7 +104,7 @@ impl Default for NetworkModel {
 }
 
 /// A fault injected at a given time.
-#[derive(Clone, PartialEq, Debug, Serialize)]
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Fault {
     /// Node `node` stops for good at time `at` (crash-stop).
@@ -141,6 +141,16 @@ pub enum Fault {
         /// When it heals.
         until: f64,
     },
+    /// Every message from `from` to `to` takes `delay` instead of the network's: an
+    /// asymmetric path (the way back keeps the network's delay unless given too).
+    LinkDelay {
+        /// The sender.
+        from: NodeId,
+        /// The receiver.
+        to: NodeId,
+        /// The channel's delay.
+        delay: Delay,
+    },
 }
 
 impl Fault {
@@ -169,12 +179,23 @@ impl Fault {
         Ok(Fault::Partition { nodes, from, until })
     }
 
+    /// Parses `A>B=DELAY` (the channel from A to B has its own delay).
+    pub fn parse_link_delay(s: &str) -> Result<Fault, NetworkError> {
+        let usage = format!("bad --link-delay '{s}': expected FROM>TO=DELAY, e.g. --link-delay 0>1=const:5");
+        let (link, delay) = s.split_once('=').ok_or_else(|| NetworkError(usage.clone()))?;
+        let (from, to) = link.split_once('>').ok_or_else(|| NetworkError(usage.clone()))?;
+        let node = |x: &str| x.trim().parse::<u32>().map(NodeId).map_err(|_| NetworkError(usage.clone()));
+        let delay: Delay =
+            delay.parse().map_err(|e: NetworkError| NetworkError(format!("--link-delay {s}: {}", e.0)))?;
+        Ok(Fault::LinkDelay { from: node(from)?, to: node(to)?, delay })
+    }
+
     /// The nodes this fault names.
     pub fn nodes(&self) -> Vec<NodeId> {
         match self {
             Fault::Crash { node, .. } => vec![*node],
             Fault::Partition { nodes, .. } => nodes.clone(),
-            Fault::DelayMessage { from, to, .. } => vec![*from, *to],
+            Fault::DelayMessage { from, to, .. } | Fault::LinkDelay { from, to, .. } => vec![*from, *to],
         }
     }
 }

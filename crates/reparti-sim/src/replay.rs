@@ -7,7 +7,7 @@
 
 use crate::engine::{Event, Simulation};
 use crate::report::{Report, Stop};
-use crate::{SimConfig, SimError};
+use crate::{Delay, Fault, NetworkModel, SimConfig, SimError};
 use reparti_core::trace::{EventKind, Trace};
 use reparti_core::{Algorithm, IdAssignment};
 
@@ -54,6 +54,16 @@ pub fn replay<A: Algorithm>(trace: &Trace) -> Result<Replayed, SimError> {
         // drawn again (the draws depend on how identities were assigned).
         no_workload: true,
         ports: h.ports.clone(),
+        // The delays the run had matter only to what properties read of them (the least
+        // delay of a channel, in clock-synchronization bounds): a simulation's own, and
+        // none known (0) for a real network's.
+        network: NetworkModel { delay: recorded_delay(h), ..NetworkModel::default() },
+        faults: recorded_link_delays(h),
+        // The clocks the run had, every one given: nothing drawn again.
+        clocks: crate::clocks::ClockConfig {
+            given: h.physical_clocks.iter().enumerate().map(|(i, s)| (i as u32, *s)).collect(),
+            ..Default::default()
+        },
         ..SimConfig::default()
     };
     let mut sim = Simulation::<A>::new(&cfg)?;
@@ -63,6 +73,7 @@ pub fn replay<A: Algorithm>(trace: &Trace) -> Result<Replayed, SimError> {
             break;
         }
         sim.now = e.t;
+        sim.real_override = e.real;
         let node = e.node;
         let event = match e.kind {
             EventKind::Start => sim.queue.remove_first(|q| matches!(q, Event::Start { node: n } if *n == node)),
@@ -111,7 +122,7 @@ pub fn replay<A: Algorithm>(trace: &Trace) -> Result<Replayed, SimError> {
                 sim.after_event();
                 continue;
             }
-            EventKind::Send | EventKind::Output | EventKind::Log | EventKind::Local => continue,
+            EventKind::Send | EventKind::Output | EventKind::Log | EventKind::Local | EventKind::Clock => continue,
         };
         let Some(q) = event else {
             return Err(mismatch(e.i, format!("no pending {:?} at node {node} matches", e.kind)));
@@ -142,4 +153,20 @@ pub fn replay<A: Algorithm>(trace: &Trace) -> Result<Replayed, SimError> {
         .min_by_key(|p| p.first_violation.unwrap_or(u64::MAX))
         .map(|p| format!("{}: {}", p.name, p.detail.clone().unwrap_or_default()));
     Ok(Replayed { report, steps, expected, reached })
+}
+
+/// The delay model a trace's header records: a simulation's, or none known (0) for a
+/// real run's, whose least delay nobody knows.
+fn recorded_delay(h: &reparti_core::trace::TraceHeader) -> Delay {
+    let recorded = (h.engine == "sim" || h.engine == "check")
+        .then(|| serde_json::from_value::<Delay>(h.network["model"]["delay"].clone()).ok())
+        .flatten();
+    recorded.unwrap_or(Delay::Const { value: 0.0 })
+}
+
+/// The channels with their own delay in a simulation's header (the other faults are in
+/// the trace as events, and replay as such).
+fn recorded_link_delays(h: &reparti_core::trace::TraceHeader) -> Vec<Fault> {
+    let faults = serde_json::from_value::<Vec<Fault>>(h.network["faults"].clone()).unwrap_or_default();
+    faults.into_iter().filter(|f| matches!(f, Fault::LinkDelay { .. })).collect()
 }

@@ -137,10 +137,24 @@ pub struct Report {
     pub longest_causal_chain: u64,
     /// Which clocks were kept.
     pub clocks: ClockMode,
+    /// Where the physical clocks stood at the end, for an algorithm that reads them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub physical_clocks: Option<PhysicalClocksAtEnd>,
     /// Wall-clock seconds spent simulating.
     pub wall_seconds: f64,
     /// Events handled per wall-clock second.
     pub events_per_sec: f64,
+}
+
+/// The physical clocks at the end of a run, against real time.
+#[derive(Clone, PartialEq, Debug, Serialize)]
+pub struct PhysicalClocksAtEnd {
+    /// The greatest difference between two live nodes' readings (the precision reached).
+    pub spread: f64,
+    /// The greatest distance of a live node's reading from real time (the accuracy).
+    pub worst_offset: f64,
+    /// Each node's reading minus real time, by position.
+    pub offsets: Vec<f64>,
 }
 
 impl Report {

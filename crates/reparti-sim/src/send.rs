@@ -32,12 +32,14 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
     /// The trace line of a send; out of the hot path, which runs untraced.
     #[cold]
     fn trace_send(&mut self, env: &Envelope<Msg<A>>) {
+        let clock = self.clock_reading(env.from);
         if let Some(t) = &mut self.tracer {
             let mut e = Tracer::<W>::event(self.now, env.from, EventKind::Send, env.lamport, env.vector.as_deref());
             e.msg = Some(env.id);
             e.to = Some(env.to);
             e.msg_type = Some(env.msg.kind_name().to_string());
             e.payload = serde_json::to_value(&env.msg).ok();
+            e.clock = clock;
             t.emit(e);
         }
     }
@@ -103,7 +105,12 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
     }
 
     fn enqueue(&mut self, env: Envelope<Msg<A>>, extra: f64) {
-        let delay = match self.cfg.network.delay {
+        let model = if self.link_delays {
+            crate::clocks::channel_delay(&self.cfg, env.from, env.to)
+        } else {
+            self.cfg.network.delay
+        };
+        let delay = match model {
             Delay::Const { value } => value,
             Delay::Uniform { min, max } => {
                 if max > min {

@@ -137,6 +137,13 @@
   function show(e, c) {
     const rows = [['event', `#${e.i} ${e.kind} at ${nodeName(e.node)}`], ['time', String(e.t)], ['Lamport', String(e.lamport)]];
     rows.push(['vector clock', e.vc ? JSON.stringify(e.vc) : '(not kept)']);
+    // An algorithm that reads physical clocks: its reading, and how far it is from real
+    // time (t is then real time; a real run's events carry it as `real`).
+    if (typeof e.clock === 'number') {
+      const real = typeof e.real === 'number' ? e.real : e.t;
+      const off = e.clock - real;
+      rows.push(['physical clock', `${e.clock.toFixed(3)} (${off >= 0 ? '+' : ''}${off.toFixed(3)} from real time ${real})`]);
+    }
     if (e.msg !== undefined) {
       const s = sendOf.get(e.msg);
       const from = e.kind === 'send' ? e.node : e.from;
@@ -151,6 +158,11 @@
     if (e.kind === 'timer') rows.push(['timer', e.timer]);
     if (e.kind === 'log') rows.push(['log', e.text]);
     if (e.kind === 'output') rows.push(['output', `${e.key} = ${e.value}`]);
+    if (e.kind === 'clock') {
+      const by = typeof e.adjust === 'number' ? `${e.adjust >= 0 ? '+' : ''}${e.adjust.toFixed(3)}` : '?';
+      const over = typeof e.over === 'number' ? ` over ${e.over.toFixed(3)}` : '';
+      rows.push(['correction', `${e.text || 'step'} by ${by}${over}`]);
+    }
     rows.push([`outputs of n${e.node}`, outputsSoFar(e)]);
     if (c) rows.push(['causality', `past ${c.past.size}, future ${c.future.size} (${useVector ? 'vector clocks' : 'graph'})`]);
     details.replaceChildren();
@@ -347,7 +359,7 @@
       if (first) {
         first.dispatchEvent(new MouseEvent('click', { bubbles: true, cancelable: true, view: window }));
         const e = byK.get(Number(first.dataset.k));
-        out.clicked = { k: e.k, i: e.i, lamport: e.lamport, vc: e.vc || null, selected: !!selected && selected.k === e.k };
+        out.clicked = { k: e.k, i: e.i, lamport: e.lamport, vc: e.vc || null, clock: typeof e.clock === 'number' ? e.clock : null, selected: !!selected && selected.k === e.k };
         out.details = details.innerText;
       }
       // Exercise the controls a user would: step with the arrow key, filter a type, zoom.

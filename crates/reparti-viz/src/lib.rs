@@ -11,6 +11,7 @@
 pub mod html;
 pub mod plot;
 pub mod shiviz;
+pub mod skew;
 pub mod spacetime;
 pub mod svg;
 pub mod topology;
@@ -33,6 +34,9 @@ pub enum VizError {
     /// The output would be too large to be of use.
     #[error("{0}")]
     TooLarge(String),
+    /// A skew plot of a trace whose events carry no physical clock reading.
+    #[error("this trace has no physical clock readings: its algorithm does not read physical clocks; draw its space-time diagram with `reparti viz TRACE -o FILE.svg`")]
+    NoPhysicalClocks,
 }
 
 /// What to write.
@@ -91,6 +95,7 @@ pub fn kind_name(kind: EventKind) -> &'static str {
         EventKind::Crash => "crash",
         EventKind::Log => "log",
         EventKind::Local => "local",
+        EventKind::Clock => "clock",
     }
 }
 
@@ -121,6 +126,12 @@ pub fn describe(e: &TraceEvent, payload: Option<&Value>, max_payload: usize) -> 
         EventKind::Crash => "crash".to_string(),
         EventKind::Log => format!("log: {}", clip(e.text.as_deref().unwrap_or(""), max_payload)),
         EventKind::Local => "local event".to_string(),
+        EventKind::Clock => format!(
+            "clock {} by {:+.3}{}",
+            e.text.as_deref().unwrap_or("step"),
+            e.adjust.unwrap_or(0.0),
+            e.over.map(|o| format!(" over {o:.3}")).unwrap_or_default()
+        ),
     };
     // Descriptions are single lines everywhere (tooltips, ShiViz's one-line events).
     text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()

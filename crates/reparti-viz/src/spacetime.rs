@@ -103,6 +103,8 @@ pub enum Mark {
     Duplicate,
     /// The node crashed: a large cross that ends the lane.
     Crash,
+    /// The node corrected its physical clock: a small diamond.
+    Clock,
 }
 
 /// One event.
@@ -321,6 +323,7 @@ pub fn layout(trace: &Trace, opts: &Options) -> Layout {
             EventKind::Duplicate => Mark::Duplicate,
             EventKind::Crash => Mark::Crash,
             EventKind::Start | EventKind::Timer | EventKind::Input | EventKind::Log | EventKind::Local => Mark::Local,
+            EventKind::Clock => Mark::Clock,
         };
         let mut label = None;
         if let (EventKind::Output, Some(key)) = (e.kind, &e.key) {
@@ -357,7 +360,11 @@ pub fn layout(trace: &Trace, opts: &Options) -> Layout {
             mark,
             ty: type_of(&e.msg_type),
             label,
-            title: describe(e, payload, 160),
+            // An algorithm that reads physical clocks: the reading beside the event.
+            title: match e.clock {
+                Some(c) => format!("{} · clock {c:.3}", describe(e, payload, 160)),
+                None => describe(e, payload, 160),
+            },
         });
     }
     let mut open: Vec<((u32, usize), Pos)> = open_cs.into_iter().collect();

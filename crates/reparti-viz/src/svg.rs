@@ -23,6 +23,7 @@ const SLOT_PX: f64 = 11.0;
 const CHAR_W: f64 = 6.8;
 const OUTPUT_FILL: &str = "#F2B701";
 const DROP_COLOUR: &str = "#C00000";
+const CLOCK_FILL: &str = "#0B7285";
 
 const STYLE: &str = "text{font-family:Helvetica,Arial,sans-serif;font-size:12px;fill:#222}\
 .title{font-size:15px;font-weight:bold}.sub{fill:#555}.elided{fill:#9A3412}\
@@ -227,6 +228,15 @@ pub(crate) fn render_svg(l: &Layout, standalone: bool) -> String {
                 "<path {head} d=\"{}\" stroke=\"#000\" stroke-width=\"3\"><title>{title}</title></path>\n",
                 cross(x, y, 8.0)
             ),
+            Mark::Clock => w!(
+                s,
+                "<path {head} d=\"M{x:.1},{:.1}L{:.1},{y:.1}L{x:.1},{:.1}L{:.1},{y:.1}Z\" fill=\"{CLOCK_FILL}\" \
+                 stroke=\"#333\"><title>{title}</title></path>\n",
+                y - 5.5,
+                x + 5.5,
+                y + 5.5,
+                x - 5.5
+            ),
         }
         if let Some(label) = &d.label {
             let (lx, ly) = if l.vertical { (x + 8.0, y + 4.0) } else { (x - 4.0, y - 9.0) };
@@ -246,6 +256,7 @@ fn mark_class(m: Mark) -> &'static str {
         Mark::Drop => "drop",
         Mark::Duplicate => "duplicate",
         Mark::Crash => "crash",
+        Mark::Clock => "clock",
     }
 }
 
@@ -370,6 +381,10 @@ fn legend(l: &Layout, width: f64, top: f64) -> (String, f64) {
         ),
     ];
     items.extend(glyphs.iter().take(4).map(|(g, t)| (g.to_string(), t.to_string())));
+    if l.dots.iter().any(|d| d.mark == Mark::Clock) {
+        let diamond = format!("<path d=\"M11,-5.5L16.5,0L11,5.5L5.5,0Z\" fill=\"{CLOCK_FILL}\" stroke=\"#333\"/>");
+        items.push((diamond, "clock correction".to_string()));
+    }
     // One entry per interval the algorithm declares (none for most algorithms).
     let mut labels: Vec<&str> = l.bars.iter().map(|b| b.label.as_str()).collect();
     labels.extend(l.spans.iter().map(String::as_str));

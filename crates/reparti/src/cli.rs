@@ -95,6 +95,11 @@ pub struct VizArgs {
     /// Place events by Lamport clock instead of by time (every arrow then points forward).
     #[arg(long)]
     pub lamport: bool,
+
+    /// Draw the skew plot to FILE.svg: every node's clock offset from real time (a trace
+    /// of an algorithm that reads physical clocks).
+    #[arg(long, value_name = "FILE")]
+    pub skew: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -151,6 +156,11 @@ pub struct EvalArgs {
     /// machine) instead of the simulator; times in milliseconds. Try --runs 3.
     #[arg(long)]
     pub on_processes: bool,
+
+    /// Clock synchronization: sweep drift (ppm) or delay jitter and plot the precision
+    /// reached against the bound the algorithm claims, e.g. --precision drift=10,100,1000.
+    #[arg(long, value_name = "drift=…|jitter=…", conflicts_with_all = ["per", "vary", "on_processes"])]
+    pub precision: Option<String>,
 
     /// Seeds per size (random identities) for the mean curve.
     #[arg(long, default_value_t = 20)]
@@ -263,6 +273,13 @@ pub struct SimArgs {
     #[arg(long, value_name = "NODES@T1..T2")]
     pub partition: Vec<String>,
 
+    /// Give the channel FROM>TO its own delay (an asymmetric path), e.g. --link-delay 0>1=const:5. Repeatable.
+    #[arg(long, value_name = "FROM>TO=DELAY")]
+    pub link_delay: Vec<String>,
+
+    #[command(flatten)]
+    pub clocks: crate::clock_flags::ClockFlags,
+
     /// An algorithm parameter, e.g. --param initiators=0. Repeatable.
     #[arg(short, long, value_name = "K=V")]
     pub param: Vec<String>,
@@ -308,6 +325,11 @@ pub struct SimArgs {
     /// Draw the run as a space-time diagram (FILE.html or FILE.svg).
     #[arg(long, value_name = "FILE")]
     pub viz: Option<PathBuf>,
+
+    /// Draw the skew plot to FILE.svg: every node's clock offset from real time, its
+    /// corrections and bounds (algorithms that read physical clocks).
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
 }
 
 /// The channel model the checker explores.

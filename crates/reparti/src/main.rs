@@ -6,6 +6,7 @@ mod bench_net;
 mod chat;
 mod check;
 mod cli;
+mod clock_flags;
 mod error;
 mod eval;
 mod interrupt;

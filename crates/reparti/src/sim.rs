@@ -33,12 +33,15 @@ pub fn run(args: &SimArgs) -> anyhow::Result<ExitCode> {
         "interrupted: finishing the report of what ran so far (press Ctrl-C again to quit at once)",
         "Ctrl-C will stop the run without a report",
     );
+    crate::viz::check_skew_plot(args.plot.as_deref(), setup.spec.reads_physical_clock, name, args.runs)?;
     if args.runs > 1 {
         return crate::runs::run_many(args, name, &cfg);
     }
     let progress = !args.no_progress && std::io::stderr().is_terminal();
     let room = Room::resolve(args.max_memory);
-    let report = simulate_and_draw(name, cfg, args.trace.clone(), args.viz.as_deref(), progress, room)?;
+    let report = crate::viz::with_skew_plot(args.trace.clone(), args.plot.as_deref(), |trace| {
+        simulate_and_draw(name, cfg, trace, args.viz.as_deref(), progress, room)
+    })?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -79,6 +82,10 @@ fn config(args: &SimArgs, setup: &Setup) -> anyhow::Result<SimConfig> {
     for p in &args.partition {
         faults.push(Fault::parse_partition(p).map_err(|e| usage(e.to_string()))?);
     }
+    for l in &args.link_delay {
+        faults.push(Fault::parse_link_delay(l).map_err(|e| usage(e.to_string()))?);
+    }
+    crate::clock_flags::refuse_unread(&args.clocks, setup.spec.reads_physical_clock, setup.spec.name)?;
     Ok(SimConfig {
         nodes: setup.nodes,
         topology: setup.topology.clone(),
@@ -98,5 +105,6 @@ fn config(args: &SimArgs, setup: &Setup) -> anyhow::Result<SimConfig> {
         inputs: Vec::new(),
         no_workload: false,
         ports: Vec::new(),
+        clocks: args.clocks.config()?,
     })
 }

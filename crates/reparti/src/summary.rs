@@ -196,6 +196,13 @@ fn render_as(r: &Report, recorded: Option<&str>) -> String {
         (ClockMode::LamportAndVector, _) => "Lamport and vector",
     };
     let _ = writeln!(o, "\nclocks kept: {clocks}");
+    if let Some(p) = &r.physical_clocks {
+        let _ = writeln!(
+            o,
+            "physical clocks at the end: within {:.3} of each other (precision), at most {:.3} from real time (accuracy)",
+            p.spread, p.worst_offset
+        );
+    }
     if recorded.is_some() {
         // The replay's speed says nothing of the run it replays.
     } else if r.wall_seconds < 0.001 {

@@ -1,6 +1,7 @@
-//! `reparti viz TRACE [-o out.html|out.svg] [--shiviz out.log] [--vertical]`: draws a
-//! trace as a space-time diagram (an interactive HTML page or a static SVG) and/or
-//! exports it as a ShiViz log.
+//! `reparti viz TRACE [-o out.html|out.svg] [--shiviz out.log] [--skew out.svg]
+//! [--vertical]`: draws a trace as a space-time diagram (an interactive HTML page or a
+//! static SVG), and/or exports it as a ShiViz log, and/or draws its skew plot (every
+//! node's physical clock against real time, `reparti_viz::skew`; also `sim --plot`).
 //!
 //! Without `-o` and without `--shiviz`, the page goes next to the trace (`run.jsonl` →
 //! `run.html`). The paths written are printed on standard output, one per line, so that
@@ -23,9 +24,12 @@ pub fn run(args: &VizArgs) -> anyhow::Result<ExitCode> {
             let format = Format::from_path(path).map_err(|e| crate::error::usage(format!("-o {e}")))?;
             Some((path.clone(), format))
         }
-        None if args.shiviz.is_none() => Some((default_output(&args.trace), Format::Html)),
+        None if args.shiviz.is_none() && args.skew.is_none() => Some((default_output(&args.trace), Format::Html)),
         None => None,
     };
+    if let Some(plot) = &args.skew {
+        skew_format(plot, "--skew")?;
+    }
     let trace = load(&args.trace)?;
     if trace.end.is_none() {
         eprintln!(
@@ -49,7 +53,71 @@ pub fn run(args: &VizArgs) -> anyhow::Result<ExitCode> {
     if let Some(path) = &args.shiviz {
         write(&trace, Format::ShiViz, &opts, path)?;
     }
+    if let Some(path) = &args.skew {
+        write_skew(&trace, path)?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// For `sim --plot FILE`, before the run: refuses a plot that cannot be drawn.
+pub fn check_skew_plot(
+    plot: Option<&Path>,
+    reads_physical_clock: bool,
+    algorithm: &str,
+    runs: u64,
+) -> anyhow::Result<()> {
+    let Some(plot) = plot else { return Ok(()) };
+    skew_format(plot, "--plot")?;
+    if !reads_physical_clock {
+        return Err(crate::error::usage(format!(
+            "--plot draws physical clocks, but {algorithm} does not read them; drop --plot, or choose an algorithm of the time chapter that does (see `reparti list`)"
+        )));
+    }
+    if runs > 1 {
+        return Err(crate::error::usage("--plot draws one run; drop --runs or --plot"));
+    }
+    Ok(())
+}
+
+/// For `sim --plot FILE`: runs `simulate` with a trace (the one asked for, or a scratch
+/// one, removed after) and draws that trace's skew plot into `plot`.
+pub fn with_skew_plot<T>(
+    trace: Option<PathBuf>,
+    plot: Option<&Path>,
+    simulate: impl FnOnce(Option<PathBuf>) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let Some(plot) = plot else { return simulate(trace) };
+    let (path, scratch) = match trace {
+        Some(p) => (p, false),
+        None => (scratch_trace(), true),
+    };
+    let ran = simulate(Some(path.clone()));
+    let drawn = ran.as_ref().ok().map(|_| load(&path).and_then(|t| write_skew(&t, plot)));
+    if scratch {
+        let _ = std::fs::remove_file(&path);
+    }
+    let ran = ran?;
+    drawn.transpose()?;
+    Ok(ran)
+}
+
+fn skew_format(plot: &Path, flag: &str) -> anyhow::Result<()> {
+    match Format::from_path(plot) {
+        Ok(Format::Svg) => Ok(()),
+        _ => Err(crate::error::usage(format!(
+            "{flag} {}: the skew plot is a static picture; name the file .svg",
+            plot.display()
+        ))),
+    }
+}
+
+fn write_skew(trace: &Trace, path: &Path) -> anyhow::Result<()> {
+    let text = reparti_viz::skew::to_svg(trace).map_err(|e| crate::error::usage(e.to_string()))?;
+    std::fs::write(path, text).map_err(|e| {
+        crate::error::usage(format!("cannot write {}: {e}; choose a writable path for the skew plot", path.display()))
+    })?;
+    println!("skew plot written to {}", path.display());
+    Ok(())
 }
 
 /// Draws the trace at `trace` into `picture` (format by extension), for `--viz`.

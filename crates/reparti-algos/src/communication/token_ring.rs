@@ -349,6 +349,7 @@ impl Algorithm for TokenRing {
             default_nodes: 5,
             needs_fifo: false,
             reads_clocks: false,
+            reads_physical_clock: false,
             commands: &[
                 Command {
                     word: "send",

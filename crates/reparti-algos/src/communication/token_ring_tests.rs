@@ -135,7 +135,7 @@ fn the_terminal_check_catches_loss_duplicates_and_wrong_hops() {
     let check = |nodes: &[Node]| {
         let idents = [1, 2, 3, 4];
         let crashed = [false; 4];
-        all_delivered(&World { nodes, idents: &idents, crashed: &crashed, in_flight: &no_flight })
+        all_delivered(&World { nodes, idents: &idents, crashed: &crashed, in_flight: &no_flight, time: None })
     };
     assert!(check(&nodes).is_err(), "not delivered");
     nodes[3].delivered = vec![Delivered { origin: NodeId(1), seq: 0, hops: 2 }];

@@ -214,6 +214,7 @@ impl Algorithm for ChangRoberts {
             default_nodes: 8,
             needs_fifo: false,
             reads_clocks: false,
+            reads_physical_clock: false,
             commands: &[Command { word: "elect", variant: "Elect", args: &[], help: "start an election" }],
             spans: &[],
         }

@@ -254,6 +254,7 @@ impl Algorithm for ChangRobertsLab {
             default_nodes: 5,
             needs_fifo: false,
             reads_clocks: false,
+            reads_physical_clock: false,
             commands: &[],
             spans: &[],
         }

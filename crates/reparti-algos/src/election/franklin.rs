@@ -323,6 +323,7 @@ impl Algorithm for Franklin {
             // Round numbers plus the buffer make FIFO unnecessary for the fixed variant.
             needs_fifo: false,
             reads_clocks: false,
+            reads_physical_clock: false,
             commands: &[],
             spans: &[],
         }

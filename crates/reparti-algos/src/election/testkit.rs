@@ -158,7 +158,7 @@ pub(crate) fn run<A: Algorithm>(
             }
         }
     };
-    let world = World { nodes: &nodes, idents, crashed: &crashed, in_flight: &in_flight };
+    let world = World { nodes: &nodes, idents, crashed: &crashed, in_flight: &in_flight, time: None };
     let terminal_failures = if quiescent {
         properties
             .terminal
@@ -221,7 +221,8 @@ fn check_invariants<A: Algorithm>(
                         }
                     }
                 };
-                if let Err(why) = check(&World { nodes, idents, crashed: &crashed, in_flight: &in_flight }) {
+                if let Err(why) = check(&World { nodes, idents, crashed: &crashed, in_flight: &in_flight, time: None })
+                {
                     failures.push(format!("{name}: {why}"));
                 }
             }
@@ -295,7 +296,7 @@ fn through_host<N: Process>(
 ) -> Vec<Effect<N::Msg>> {
     let mut recorder = Recorder::default();
     let place = Place { me, n, neighbours: topo.neighbours(me) };
-    NodeHost::new(false).handle(place, node, ClockSlot { lamport, vector: None }, f, &mut recorder);
+    NodeHost::new(false).handle(place, node, ClockSlot::logical(lamport, None), f, &mut recorder);
     recorder.effects
 }
 
@@ -349,7 +350,7 @@ fn dfs<A: Algorithm>(
     let result = if flight.is_empty() {
         let crashed = vec![false; nodes.len()];
         let none = |_: &mut Visit<'_, A::Node>| {};
-        let world = World { nodes, idents, crashed: &crashed, in_flight: &none };
+        let world = World { nodes, idents, crashed: &crashed, in_flight: &none, time: None };
         for t in &properties.terminal {
             if let Err(why) = (t.check)(&world) {
                 note(format!("{}: {why}", t.name));

@@ -174,7 +174,7 @@ fn world_check(
             visit(NodeId(a), NodeId(b), &Msg::Reply);
         }
     };
-    f(&World { nodes: ns, idents: &idents, crashed: &crashed, in_flight: &flight })
+    f(&World { nodes: ns, idents: &idents, crashed: &crashed, in_flight: &flight, time: None })
 }
 
 #[test]

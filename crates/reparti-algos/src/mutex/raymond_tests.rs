@@ -199,7 +199,7 @@ fn drive(ns: &mut [Node], pick: impl Fn(usize) -> usize) -> (usize, usize, usize
         assert_eq!(ns.iter().filter(|s| s.holds()).count() + moving, 1, "exactly one token");
         let crashed = vec![false; ns.len()];
         let visit = |f: &mut dyn FnMut(NodeId, NodeId, &Msg)| in_flight.iter().for_each(|(a, b, m)| f(*a, *b, m));
-        let w = World { nodes: ns, idents: &[], crashed: &crashed, in_flight: &visit };
+        let w = World { nodes: ns, idents: &[], crashed: &crashed, in_flight: &visit, time: None };
         assert_eq!(holder_tree(&w), Ok(()));
     };
     crate::handler_harness::drive_mutex(ns, 2, pick, check, |_, e| match e {
@@ -239,10 +239,10 @@ fn the_pointer_walk_names_a_cycle_and_stops_where_a_privilege_goes() {
     let crashed = [false; 3];
     let none = |_: &mut dyn FnMut(NodeId, NodeId, &Msg)| {};
     ns[0].holder = Some(NodeId(1));
-    let w = World { nodes: &ns, idents: &[], crashed: &crashed, in_flight: &none };
+    let w = World { nodes: &ns, idents: &[], crashed: &crashed, in_flight: &none, time: None };
     assert_eq!(holder_tree(&w), Err("from node 0, HOLDER cycles: 0 → 1 → 0".into()));
     // With the PRIVILEGE on its way to node 1, the same pointers are right.
     let to_1 = |f: &mut dyn FnMut(NodeId, NodeId, &Msg)| f(NodeId(0), NodeId(1), &PRIV);
-    let w = World { nodes: &ns, idents: &[], crashed: &crashed, in_flight: &to_1 };
+    let w = World { nodes: &ns, idents: &[], crashed: &crashed, in_flight: &to_1, time: None };
     assert_eq!(holder_tree(&w), Ok(()));
 }

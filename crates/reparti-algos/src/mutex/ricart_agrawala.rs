@@ -416,7 +416,8 @@ mod tests {
                     nodes: &ns,
                     idents: &idents,
                     crashed: &crashed,
-                    in_flight: &no_flight
+                    in_flight: &no_flight,
+                    time: None
                 }),
                 Ok(())
             );

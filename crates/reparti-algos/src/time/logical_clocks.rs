@@ -205,6 +205,7 @@ impl Algorithm for LogicalClocks {
             default_nodes: 4,
             needs_fifo: false,
             reads_clocks: true,
+            reads_physical_clock: false,
             commands: &[
                 Command { word: "send", variant: "Send", args: TO_AND_TEXT, help: "send TEXT to one neighbour" },
                 Command {
@@ -295,7 +296,7 @@ mod tests {
     ) -> Vec<Effect<Msg>> {
         let mut recorder = Recorder::default();
         let place = Place { me: node.me, n: topo.len(), neighbours: topo.neighbours(node.me) };
-        let clocks = ClockSlot { lamport, vector: Some(vector) };
+        let clocks = ClockSlot::logical(lamport, Some(vector));
         NodeHost::new(true).handle(place, node, clocks, f, &mut recorder);
         recorder.effects
     }

@@ -9,3 +9,15 @@
 pub mod logical_clocks;
 
 pub use logical_clocks::LogicalClocks;
+pub mod physical_clocks;
+pub use physical_clocks::LamportPhysical;
+pub mod bfs_rounds;
+pub mod rounds;
+pub mod synchronizer_alpha;
+pub use bfs_rounds::{BfsAlpha, BfsRounds};
+pub mod cristian;
+pub use cristian::Cristian;
+pub mod berkeley;
+pub use berkeley::Berkeley;
+pub mod ntp;
+pub use ntp::Ntp;

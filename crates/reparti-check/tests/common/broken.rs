@@ -21,6 +21,7 @@ fn spec(name: &'static str, chapter: Chapter, topology: &'static str, params: &'
         default_nodes: 3,
         needs_fifo: false,
         reads_clocks: false,
+        reads_physical_clock: false,
         commands: &[],
         spans: &[],
     }

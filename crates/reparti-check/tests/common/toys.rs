@@ -17,6 +17,7 @@ fn spec(name: &'static str, params: &'static [ParamSpec], summary: &'static str)
         default_nodes: 2,
         needs_fifo: false,
         reads_clocks: false,
+        reads_physical_clock: false,
         commands: &[],
         spans: &[],
     }

@@ -58,5 +58,6 @@ pub fn trace_header() -> reparti_core::trace::TraceHeader {
         message_types: vec!["ELECT".into(), "ELECTED".into()],
         spans: Vec::new(),
         ports: Vec::new(),
+        physical_clocks: Vec::new(),
     }
 }

@@ -139,6 +139,13 @@ pub struct NodeConfig {
     /// For the labs' rings where a node knows only its successor's address: take every
     /// incoming message as sent by this node and addressed to us.
     pub incoming_from: Option<NodeId>,
+    /// Every node's hardware clock, by position, for an algorithm that reads physical
+    /// clocks (this node's is `[me]`; the others go in the trace's header, so that the
+    /// merged run replays with every clock). Empty: an undrifted clock at offset 0.
+    pub physical_clocks: Vec<reparti_core::ClockSetting>,
+    /// The run's epoch, in ms since 1970: real time is measured from it, alike on every
+    /// node of the run (`None`: from this node's start).
+    pub clock_epoch_unix_ms: Option<f64>,
 }
 
 impl NodeConfig {
@@ -161,6 +168,8 @@ impl NodeConfig {
             run_id: None,
             echo: false,
             incoming_from: None,
+            physical_clocks: Vec::new(),
+            clock_epoch_unix_ms: None,
         }
     }
 }

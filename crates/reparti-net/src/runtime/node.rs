@@ -13,8 +13,8 @@ use crate::wire::{self, Envelope};
 use reparti_core::host::{NO_SUCH_NODE, TIME_UNIT_MS};
 use reparti_core::trace::{EventKind, TraceEvent};
 use reparti_core::{
-    Algorithm, ClockAt, ClockSlot, Context, EffectSink, Message, NodeHost, NodeId, OutputValue, Place, Process, Sent,
-    Timer, Timers, Topology,
+    Algorithm, ClockAt, ClockChange, ClockHow, ClockSlot, Context, EffectSink, Message, NodeHost, NodeId, OutputValue,
+    PhysicalClock, PhysicalNow, Place, Process, Sent, Timer, Timers, Topology,
 };
 use std::time::Duration;
 use tokio::time::Instant;
@@ -61,6 +61,13 @@ pub(super) struct Runner<'a, A: Algorithm> {
     /// Message kinds already seen to read back from the binary encoding.
     binary_checked: Vec<bool>,
     last_delivery_ms: Option<f64>,
+    /// This node's physical clock, for an algorithm that reads physical clocks.
+    physical: Option<PhysicalClock>,
+    /// Real time at this node's start, in ms since the run's epoch.
+    real_base_ms: f64,
+    /// Real time of the event being handled: sampled once, as it begins, so that the
+    /// handler's every clock reading and the trace agree (and a replay reads the same).
+    event_real: f64,
 }
 
 impl<'a, A: Algorithm> Runner<'a, A> {
@@ -73,6 +80,12 @@ impl<'a, A: Algorithm> Runner<'a, A> {
     ) -> Result<Self, NetError> {
         let n = topology.len();
         let kinds = Msg::<A>::kinds().len();
+        let physical = A::spec()
+            .reads_physical_clock
+            .then(|| PhysicalClock::new(cfg.physical_clocks.get(cfg.me.index()).copied().unwrap_or_default()));
+        let now_unix_ms =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64() * 1e3);
+        let real_base_ms = cfg.clock_epoch_unix_ms.map_or(0.0, |epoch| now_unix_ms - epoch);
         let trace = match &cfg.trace_file {
             Some(file) => Some(Tracer::to_file(file)?),
             None => cfg.trace.then(Tracer::in_memory),
@@ -102,6 +115,9 @@ impl<'a, A: Algorithm> Runner<'a, A> {
             fatal: None,
             binary_checked: vec![false; kinds],
             last_delivery_ms: None,
+            physical,
+            real_base_ms,
+            event_real: real_base_ms,
         })
     }
 
@@ -120,18 +136,34 @@ impl<'a, A: Algorithm> Runner<'a, A> {
         self.reliable.as_ref().is_none_or(Reliable::is_idle)
     }
 
+    /// Real time now, in ms since the run's epoch: the OS monotonic clock since this
+    /// node started, plus where the epoch put that start.
+    fn real_ms(&self) -> f64 {
+        self.started.elapsed().as_secs_f64() * 1e3 + self.real_base_ms
+    }
+
+    /// An event begins: real time is sampled for it (only physical clocks read it).
+    fn begin_event(&mut self) {
+        if self.physical.is_some() {
+            self.event_real = self.real_ms();
+        }
+    }
+
     pub(super) fn start(&mut self) {
+        self.begin_event();
         self.trace_local(EventKind::Start, |_| {});
         self.run_handler(|p, ctx| p.on_start(ctx));
     }
 
     pub(super) fn fire(&mut self, timer: Timer) {
         self.timers.cancel(timer);
+        self.begin_event();
         self.trace_local(EventKind::Timer, |e| e.timer = Some(timer.to_string()));
         self.run_handler(|p, ctx| p.on_timer(timer, ctx));
     }
 
     pub(super) fn input(&mut self, input: Input<A>) {
+        self.begin_event();
         if self.trace.is_some() {
             let payload = serde_json::to_value(&input).ok();
             self.trace_local(EventKind::Input, |e| e.payload = payload);
@@ -141,8 +173,9 @@ impl<'a, A: Algorithm> Runner<'a, A> {
 
     /// Delivers one message to the algorithm: merges its clocks, traces it, runs the handler.
     pub(super) fn deliver(&mut self, env: Envelope<Msg<A>>) {
+        self.begin_event();
         let from = env.from;
-        let clocks = ClockSlot { lamport: &mut self.lamport, vector: self.vector.as_deref_mut() };
+        let clocks = ClockSlot::logical(&mut self.lamport, self.vector.as_deref_mut());
         NodeHost::<Msg<A>>::merge(self.me, clocks, env.lamport, env.vc.as_deref());
         let kind = env.body.kind();
         if let Some(c) = self.received_by_type.get_mut(kind) {
@@ -176,7 +209,8 @@ impl<'a, A: Algorithm> Runner<'a, A> {
     fn run_handler(&mut self, f: impl FnOnce(&mut A::Node, &mut Context<'_, Msg<A>>)) {
         let Some(mut host) = self.host.take() else { return };
         let place = Place { me: self.me, n: self.n, neighbours: self.topology.neighbours(self.me) };
-        let clocks = ClockSlot { lamport: &mut self.lamport, vector: self.vector.as_deref_mut() };
+        let physical = self.physical.as_mut().map(|clock| PhysicalNow { clock, real: self.event_real });
+        let clocks = ClockSlot { lamport: &mut self.lamport, vector: self.vector.as_deref_mut(), physical };
         host.run(place, &mut self.node, clocks, f);
         host.apply(self);
         self.host = Some(host);
@@ -354,6 +388,10 @@ impl<'a, A: Algorithm> Runner<'a, A> {
         let Some(trace) = &mut self.trace else { return };
         let mut e = TraceEvent::new(trace.next_index(), t, self.me.0, kind, lamport);
         e.vc = vc;
+        if let Some(clock) = &self.physical {
+            e.real = Some(self.event_real);
+            e.clock = Some(clock.read(self.event_real));
+        }
         fill(&mut e);
         trace.record(e);
     }
@@ -450,5 +488,18 @@ impl<A: Algorithm> EffectSink<Msg<A>> for Runner<'_, A> {
 
     fn local_event(&mut self, _node: NodeId, at: ClockAt<'_>) {
         self.trace_with(EventKind::Local, at.lamport, at.vector.map(<[u64]>::to_vec), |_| {});
+    }
+
+    fn clock_changed(&mut self, _node: NodeId, change: ClockChange, at: ClockAt<'_>) {
+        if self.cfg.echo {
+            println!("[node {}] clock {} by {:+.3} ms", self.me, change.how.name(), change.delta);
+        }
+        self.trace_with(EventKind::Clock, at.lamport, at.vector.map(<[u64]>::to_vec), |e| {
+            e.adjust = Some(change.delta);
+            e.text = Some(change.how.name().to_string());
+            if let ClockHow::Slew { over } = change.how {
+                e.over = Some(over);
+            }
+        });
     }
 }

@@ -171,6 +171,7 @@ mod tests {
             message_types: Vec::new(),
             spans: Vec::new(),
             ports: Vec::new(),
+            physical_clocks: Vec::new(),
         };
         let file = TraceFile { path: "/nonexistent/folder/t.jsonl".into(), header };
         let e = Tracer::to_file(&file).err().expect("refused");

@@ -140,6 +140,7 @@ impl Builder {
                 Vec::new()
             },
             ports: Vec::new(),
+            physical_clocks: Vec::new(),
         };
         let end = TraceEnd { stop: stop.into(), events: self.events.len() as u64, violation: None };
         Trace { header, events: self.events, end: Some(end) }

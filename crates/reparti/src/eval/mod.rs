@@ -9,7 +9,8 @@
 //! them. Several algorithms named, or `--per`, compare them on one workload instead,
 //! against n or, with `--vary`, against one parameter: [`compare`] (units of work and
 //! their waits read by [`waits`], response times and synchronization delays by
-//! [`delays`], shown by [`compare_out`]).
+//! [`delays`], shown by [`compare_out`]). For clock synchronization, `--precision`
+//! sweeps drift or delay jitter and measures the precision reached ([`precision`]).
 
 mod compare;
 mod compare_out;
@@ -17,6 +18,7 @@ mod delays;
 mod model;
 mod on_processes;
 mod plot;
+mod precision;
 mod table;
 mod waits;
 
@@ -45,6 +47,9 @@ enum Format {
 const DEFAULT_SIZES: &str = "4..256";
 
 pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
+    if let Some(sweep) = &args.precision {
+        return precision::run(args, sweep);
+    }
     let algorithm = match args.algorithms.as_slice() {
         [one] if args.per.is_none() && args.vary.is_none() && !args.on_processes => one,
         _ => return compare::run(args),

@@ -72,6 +72,14 @@ pub struct NodeArgs {
     #[command(flatten)]
     pub link: LinkFlags,
 
+    #[command(flatten)]
+    pub clocks: crate::clock_flags::ClockFlags,
+
+    /// Physical clocks: the run's epoch in ms since 1970, the same on every node, from
+    /// which real time is measured (default: this node's start). `reparti run` gives it.
+    #[arg(long, value_name = "UNIX_MS")]
+    pub clock_epoch: Option<f64>,
+
     /// With the reliable layer: give a message up after this many retransmissions without
     /// progress (with the backoff, about 19 s for 12), so that a node whose peer is gone
     /// ends, saying so, instead of retransmitting for ever.

@@ -125,7 +125,19 @@ impl NodeRun {
             interactive,
             start,
         };
+        crate::clock_flags::refuse_unread(&args.clocks, setup.spec.reads_physical_clock, setup.spec.name)?;
         let mut plan = NodePlan::new(&setup.spec, settings);
+        if setup.spec.reads_physical_clock {
+            // Every node draws every clock alike from the seed: its own to run with, the
+            // others for its trace's header, so that the merged run replays with all.
+            plan.cfg.physical_clocks = args.clocks.config()?.settings(n, setup.seed).map_err(usage)?;
+            if let Some(epoch) = args.clock_epoch {
+                if !epoch.is_finite() {
+                    return Err(usage(format!("--clock-epoch {epoch} must be a time in ms since 1970")));
+                }
+            }
+            plan.cfg.clock_epoch_unix_ms = args.clock_epoch;
+        }
         plan.trace_file = args.trace.clone();
         plan.cfg.run_id = run_id;
         Ok(NodeRun { plan, interactive, supervised: args.supervised })

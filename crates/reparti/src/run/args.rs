@@ -43,6 +43,9 @@ pub struct RunArgs {
     #[command(flatten)]
     pub link: LinkFlags,
 
+    #[command(flatten)]
+    pub clocks: crate::clock_flags::ClockFlags,
+
     /// Stop everything after this many seconds (an error: the run did not end).
     #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
     pub timeout: f64,

@@ -85,6 +85,17 @@ impl Job {
             common.extend(["--param".into(), p.clone()]);
         }
         common.extend(args.link.to_args());
+        crate::clock_flags::refuse_unread(&args.clocks, setup.spec.reads_physical_clock, setup.spec.name)?;
+        if setup.spec.reads_physical_clock {
+            // Checked here once, rather than by every node.
+            args.clocks.config()?.settings(n, args.seed).map_err(usage)?;
+            common.extend(args.clocks.to_args());
+            // One epoch for the whole run: every node measures real time from it.
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64() * 1e3);
+            common.push(format!("--clock-epoch={now}"));
+        }
         let encrypted = args.link.key_file.is_some();
         Ok(Job { algorithm: setup.spec.name, n, transport, wire, reliable, encrypted, faults, common })
     }

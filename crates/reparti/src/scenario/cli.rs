@@ -128,10 +128,12 @@ pub fn run_sim(path: &Path, args: &SimArgs) -> anyhow::Result<ExitCode> {
             ("--sync", t.has("sync", args.sync != d.sync)),
             ("--crash", !args.crash.is_empty()),
             ("--partition", !args.partition.is_empty()),
+            ("--link-delay", !args.link_delay.is_empty()),
+            ("--clock-offset/--clock-drift/--clock", args.clocks.any()),
             ("--param", !args.param.is_empty()),
             ("--runs", t.has("runs", args.runs != d.runs)),
         ],
-        "--seed, --nodes, --max-events, --max-time, --vector-clocks, --keep-going, --trace, --viz, --json, --no-progress, --max-memory",
+        "--seed, --nodes, --max-events, --max-time, --vector-clocks, --keep-going, --trace, --viz, --plot, --json, --no-progress, --max-memory",
     )?;
     let s = Scenario::load(path)?;
     let plan = plan::sim_plan(&s.file, nodes_override(&s, args.nodes)?).map_err(|e| s.error(&e))?;
@@ -152,14 +154,11 @@ pub fn run_sim(path: &Path, args: &SimArgs) -> anyhow::Result<ExitCode> {
     cfg.stop_at_violation &= !args.keep_going;
     let progress = !args.no_progress && std::io::stderr().is_terminal();
     let room = crate::simulate::memory::Room::resolve(args.max_memory);
-    let report: Report = crate::simulate::simulate_and_draw(
-        &plan.algorithm,
-        cfg,
-        args.trace.clone(),
-        args.viz.as_deref(),
-        progress,
-        room,
-    )?;
+    let reads_physical_clock = reparti_algos::find(&plan.algorithm).is_some_and(|spec| spec.reads_physical_clock);
+    crate::viz::check_skew_plot(args.plot.as_deref(), reads_physical_clock, &plan.algorithm, 1)?;
+    let report: Report = crate::viz::with_skew_plot(args.trace.clone(), args.plot.as_deref(), |trace| {
+        crate::simulate::simulate_and_draw(&plan.algorithm, cfg, trace, args.viz.as_deref(), progress, room)
+    })?;
     let outcomes = expect::judge_sim(&plan.expect, &report);
     if args.json {
         print_json(&report, &s.path, &outcomes)?;

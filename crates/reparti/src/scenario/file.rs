@@ -33,6 +33,9 @@ pub struct ScenarioFile {
     /// Crashes, partitions, held-back messages.
     #[serde(default)]
     pub faults: FaultsSection,
+    /// The nodes' physical clocks (for algorithms that read them).
+    #[serde(default)]
+    pub clocks: ClocksSection,
     /// External inputs.
     #[serde(default)]
     pub workload: WorkloadSection,
@@ -71,6 +74,47 @@ pub struct NetworkSection {
     pub dup: Option<Spanned<f64>>,
     /// Synchronous rounds.
     pub sync: Option<bool>,
+    /// Channels with their own delay: `[[network.link]] from, to, delay`.
+    #[serde(default)]
+    pub link: Vec<LinkDelaySection>,
+}
+
+/// `[[network.link]]`: the channel `from → to` has its own delay (an asymmetric path).
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct LinkDelaySection {
+    /// The sender (a position).
+    pub from: Spanned<u32>,
+    /// The receiver (a position).
+    pub to: Spanned<u32>,
+    /// `const:D`, `uniform:A,B` or `exp:MEAN`.
+    pub delay: Spanned<String>,
+}
+
+/// `[clocks]`: how the hardware clocks are drawn, and `[[clocks.node]]` given ones.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ClocksSection {
+    /// The offsets' spread (`uniform:-50,50`), in time units.
+    pub offset: Option<Spanned<String>>,
+    /// The drifts' spread, in ppm.
+    pub drift: Option<Spanned<String>>,
+    /// Clocks given node by node.
+    #[serde(default)]
+    pub node: Vec<NodeClockSection>,
+}
+
+/// `[[clocks.node]]`: node `node`'s clock exactly.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub struct NodeClockSection {
+    /// The node (a position).
+    pub node: Spanned<u32>,
+    /// Its offset at real time 0, in time units.
+    pub offset: f64,
+    /// Its drift in ppm (0 if left out).
+    #[serde(default)]
+    pub drift: f64,
 }
 
 /// `[faults]`: `[[faults.crash]]`, `[[faults.partition]]`, `[[faults.delay]]`.

@@ -302,6 +302,16 @@ pub fn sim_plan(f: &ScenarioFile, nodes: Option<Spanned<usize>>) -> Result<SimPl
     }
 
     let net = &f.network;
+    for l in &net.link {
+        let (from, to) = (node_in_range(&l.from, n)?, node_in_range(&l.to, n)?);
+        let delay = l
+            .delay
+            .get_ref()
+            .parse::<Delay>()
+            .map_err(|e| at(&l.delay, e.0.replace("--delay", "delay"), "this delay"))?;
+        faults.push(Fault::LinkDelay { from, to, delay });
+    }
+    let clocks = clocks(&f.clocks, n, &c.spec)?;
     let delay = match &net.delay {
         Some(d) => d.get_ref().parse::<Delay>().map_err(|e| at(d, e.0.replace("--delay", "delay"), "this delay"))?,
         None => Delay::default(),
@@ -357,6 +367,7 @@ pub fn sim_plan(f: &ScenarioFile, nodes: Option<Spanned<usize>>) -> Result<SimPl
         inputs: given,
         no_workload: f.workload.replace_workload,
         ports: Vec::new(),
+        clocks,
     };
     Ok(SimPlan { algorithm: c.spec.name.to_string(), config, expect })
 }
@@ -391,4 +402,37 @@ fn sim_expect(e: &super::file::ExpectSection, facts: &Facts) -> Result<SimExpect
         messages.push((known.to_string(), *count));
     }
     Ok(SimExpect { stop, props, declared_counts, outputs, messages })
+}
+
+/// `[clocks]`: the spreads, then the clocks given node by node.
+fn clocks(
+    c: &super::file::ClocksSection,
+    n: usize,
+    spec: &reparti_core::AlgorithmSpec,
+) -> Result<reparti_sim::ClockConfig, Located> {
+    use reparti_sim::Spread;
+    let mut config = reparti_sim::ClockConfig::default();
+    if !spec.reads_physical_clock {
+        let why = format!("{} does not read physical clocks: this setting would do nothing", spec.name);
+        let unread = match (&c.offset, &c.drift, c.node.first()) {
+            (Some(s), _, _) | (None, Some(s), _) => Some(at(s, why, "not read")),
+            (None, None, Some(g)) => Some(at(&g.node, why, "not read")),
+            (None, None, None) => None,
+        };
+        if let Some(e) = unread {
+            return Err(e.help("remove the [clocks] section: the algorithms that read physical clocks are listed under Time in `reparti list`"));
+        }
+    }
+    let spread = |s: &Spanned<String>| s.get_ref().parse::<Spread>().map_err(|e| at(s, e.0, "this spread"));
+    if let Some(s) = &c.offset {
+        config.offset = spread(s)?;
+    }
+    if let Some(s) = &c.drift {
+        config.drift = spread(s)?;
+    }
+    for g in &c.node {
+        let node = node_in_range(&g.node, n)?;
+        config.given.push((node.0, reparti_core::ClockSetting { offset: g.offset, drift_ppm: g.drift }));
+    }
+    Ok(config)
 }

@@ -347,3 +347,31 @@ pub fn scenario_meets(command: &str, file: &str, count: usize) {
     assert!(out.status.success(), "{file}: {stdout}{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains(&format!("scenario: all {count} expectations met")), "{file}: {stdout}");
 }
+
+/// `reparti eval ALGO --precision SWEEP`, written as JSON and as an SVG plot: checks that
+/// every run of every value held its properties and that the plot is drawn; returns the
+/// table's rows (`value`, `precision_mean`, `precision_max`, `bound_max`, …).
+pub fn eval_precision(algorithm: &str, sweep: &str, runs: &str) -> Vec<Value> {
+    let dir = tempfile::tempdir().expect("scratch folder");
+    let mut rows = Vec::new();
+    for file in ["precision.json", "precision.svg"] {
+        let out_path = dir.path().join(file);
+        let out = reparti()
+            .args(["eval", algorithm, "--precision", sweep, "--runs", runs, "-o"])
+            .arg(&out_path)
+            .output()
+            .expect("reparti runs");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let written = std::fs::read_to_string(&out_path).expect("the output is written");
+        if file.ends_with(".svg") {
+            assert!(written.contains("<svg"), "not an SVG");
+        } else {
+            let table: Value = serde_json::from_str(&written).expect("a JSON table");
+            rows = table["rows"].as_array().expect("rows").clone();
+        }
+    }
+    for row in &rows {
+        assert_eq!(row["all_good"], true, "{algorithm} {sweep}: {row}");
+    }
+    rows
+}
