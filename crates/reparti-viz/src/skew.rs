@@ -240,14 +240,17 @@ fn spread(lines: &[Vec<(f64, f64)>], start: f64, end: f64) -> Vec<(f64, f64)> {
 /// The range of the offsets and the bounds' whiskers over `t ≥ from`; for the `whole`
 /// run also of the spread and of 0 (real time). A zoom leaves those out: clocks agreeing
 /// far from real time (Cristian follows its server's clock) would squash it flat.
-fn y_range(c: &Curves, from: f64, whole: bool) -> (f64, f64) {
-    let mut ys: Vec<f64> = c.lines.iter().flatten().filter(|p| p.0 > from).map(|p| p.1).collect();
+/// Only the nodes `shown` says (all when it is empty) count.
+fn y_range(c: &Curves, from: f64, whole: bool, shown: &[bool]) -> (f64, f64) {
+    let counts = |node: usize| shown.get(node).copied().unwrap_or(true);
+    let lines = || c.lines.iter().enumerate().filter(|(i, _)| counts(*i)).map(|(_, l)| l);
+    let mut ys: Vec<f64> = lines().flatten().filter(|p| p.0 > from).map(|p| p.1).collect();
     // At `from` itself, after any step made then.
-    ys.extend(c.lines.iter().filter_map(|l| offset_at(l, from)));
+    ys.extend(lines().filter_map(|l| offset_at(l, from)));
     if whole {
         ys.extend(c.spread.iter().map(|p| p.1).chain([0.0]));
     }
-    for b in c.bounds.iter().filter(|b| b.t >= from) {
+    for b in c.bounds.iter().filter(|b| b.t >= from && counts(b.node as usize)) {
         if let Some(o) = offset_at(&c.lines[b.node as usize], b.t) {
             ys.extend([o - b.bound, o + b.bound]);
         }
@@ -262,13 +265,17 @@ fn y_range(c: &Curves, from: f64, whole: bool) -> (f64, f64) {
 }
 
 /// The first instant by which every node that corrects its clock has done so once (a
-/// slew is done when it has all been applied).
-fn settled(c: &Curves) -> Option<f64> {
+/// slew is done when it has all been applied), with the nodes that count: a node whose
+/// first correction is still being slewed when the run ends (Berkeley's wildly wrong
+/// clock, slewing at half speed) is left out, else the zoom would start after the run.
+fn settled(c: &Curves) -> Option<(f64, Vec<bool>)> {
     let mut first: Vec<Option<f64>> = vec![None; c.lines.len()];
     for m in &c.marks {
         first[m.node as usize].get_or_insert(m.t + m.over);
     }
-    first.into_iter().flatten().reduce(f64::max)
+    let shown: Vec<bool> = first.iter().map(|f| f.is_none_or(|end| end < c.span.1)).collect();
+    let from = first.into_iter().flatten().filter(|&end| end < c.span.1).reduce(f64::max)?;
+    Some((from, shown))
 }
 
 /// Maps data to pixels in one panel.
@@ -327,20 +334,31 @@ fn draw(trace: &Trace, c: &Curves) -> String {
         "the trace has no hardware clocks: lines join the readings at events"
     };
     w!(o, "<text class=\"how\" x=\"{LEFT}\" y=\"64\" fill=\"#555\">{how}</text>\n");
-    let full = y_range(c, c.span.0, true);
-    let zoom =
-        settled(c).map(|from| (from, y_range(c, from, false))).filter(|(_, z)| z.1 - z.0 < 0.25 * (full.1 - full.0));
+    let full = y_range(c, c.span.0, true, &[]);
+    let zoom = settled(c)
+        .map(|(from, shown)| (from, y_range(c, from, false, &shown), shown))
+        .filter(|(_, z, _)| z.1 - z.0 < 0.25 * (full.1 - full.0));
     let room = HEIGHT - TOP - BOTTOM;
     match zoom {
-        Some((from, z)) => {
+        Some((from, z, shown)) => {
             let each = (room - PANEL_GAP) / 2.0;
             panel(&mut o, c, 0, Frame { top: TOP, height: each, span: c.span, y: full }, "the whole run");
-            let spread = c.spread.iter().filter(|p| p.0 >= from).map(|p| p.1).fold(0.0, f64::max);
-            let caption = format!(
-                "zoom: from t={}, when every correcting node has corrected once; spread since ≤ {}",
-                number(from),
-                figure(spread)
-            );
+            let caption = if shown.iter().all(|&s| s) {
+                let spread = c.spread.iter().filter(|p| p.0 >= from).map(|p| p.1).fold(0.0, f64::max);
+                format!(
+                    "zoom: from t={}, when every correcting node has corrected once; spread since ≤ {}",
+                    number(from),
+                    figure(spread)
+                )
+            } else {
+                let out: Vec<String> =
+                    shown.iter().enumerate().filter(|(_, s)| !**s).map(|(i, _)| format!("n{i}")).collect();
+                format!(
+                    "zoom: from t={}, when the others have corrected once ({} still slewing its first correction, off the scale)",
+                    number(from),
+                    out.join(", ")
+                )
+            };
             panel(
                 &mut o,
                 c,

@@ -224,3 +224,25 @@ fn a_crashed_node_line_ends_at_its_crash() {
     let n0_minus_n1 = offset_at(&c.lines[0], 80.0).unwrap_or(0.0) - offset_at(&c.lines[1], 80.0).unwrap_or(0.0);
     assert!(close(end.0, 80.0) && close(end.1, n0_minus_n1), "{end:?}");
 }
+
+#[test]
+fn a_node_still_slewing_at_the_end_is_left_out_of_the_zoom() {
+    // n0 and n1 correct early and agree; n2 is wildly off and starts a slew of −5000
+    // that takes 10000 units, far past the run's end (Berkeley's outlier).
+    let mut run = Run::new();
+    run.step(10.0, 0, -10.0);
+    run.slew(10.0, 1, 5.0, 10.0);
+    run.slew(12.0, 2, -5000.0, 10.0);
+    for node in 0..3 {
+        run.event(100.0, node, EventKind::Local);
+    }
+    let trace = run.trace(true);
+    let c = curves(&trace).expect("clocks");
+    let (from, shown) = settled(&c).expect("the others settle");
+    assert!(close(from, 20.0), "n1's slew ends at 20: {from}");
+    assert_eq!(shown, vec![true, true, false]);
+    let zoom = y_range(&c, from, false, &shown);
+    assert!(zoom.1 - zoom.0 < 100.0, "the zoom is the agreeing nodes' scale: {zoom:?}");
+    let svg = draw(&trace, &c);
+    assert!(svg.contains("n2 still slewing its first correction"), "the caption says who is off the scale");
+}
