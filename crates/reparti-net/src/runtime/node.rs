@@ -83,6 +83,12 @@ impl<'a, A: Algorithm> Runner<'a, A> {
         let physical = A::spec()
             .reads_physical_clock
             .then(|| PhysicalClock::new(cfg.physical_clocks.get(cfg.me.index()).copied().unwrap_or_default()));
+        // The wall clock and the monotonic one are read back to back: real time is the
+        // monotonic clock from `started` on, and anything done between the two readings
+        // (creating the trace file, on a loaded machine, takes milliseconds) would shift
+        // this node's real time against the others' and make the truth the properties
+        // judge clocks by wrong by as much.
+        let started = Instant::now();
         let now_unix_ms =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64() * 1e3);
         let real_base_ms = cfg.clock_epoch_unix_ms.map_or(0.0, |epoch| now_unix_ms - epoch);
@@ -103,7 +109,7 @@ impl<'a, A: Algorithm> Runner<'a, A> {
             next_seq: vec![1; n],
             reliable: cfg.reliable.clone().map(|r| Reliable::new(n, cfg.me.index(), r)),
             host: Some(Box::new(NodeHost::new(A::spec().reads_clocks))),
-            started: Instant::now(),
+            started,
             outputs: Vec::new(),
             logs: Vec::new(),
             sent_by_type: vec![0; kinds],

@@ -205,7 +205,8 @@ pub fn run_report(algorithm: &str, nodes: usize, params: &[&str], extra: &[&str]
 pub fn run_kept(args: &[&str], keep: &Path, nodes: usize) -> Value {
     let out = reparti().args(args).output().expect("reparti runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{args:?} failed: {stderr}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{args:?} failed ({}): {stderr}{stdout}", out.status);
     assert_none_left(keep, &format!("{args:?}"));
     let report: Value = serde_json::from_slice(&out.stdout).expect("--json prints one document");
     assert_eq!(report["real"]["processes"], nodes);
