@@ -11,6 +11,7 @@
 //! the layer too, and no engine or command needs to know about it.
 
 use crate::communication::fifo_layer::{self, FifoLayer};
+use crate::observation::chandy_lamport::{self, ChandyLamport};
 use reparti_core::{Algorithm, AlgorithmSpec, AlgorithmVisitor};
 
 /// The catalogue, in the order `reparti list` shows it (by chapter, then by age).
@@ -56,6 +57,7 @@ algorithms![
     crate::mutex::SuzukiKasami,
     crate::mutex::Raymond,
     crate::mutex::Maekawa,
+    crate::observation::Bank,
     crate::election::ChangRoberts,
     crate::election::ChangRobertsLab,
     crate::election::Franklin,
@@ -64,9 +66,39 @@ algorithms![
 /// Calls `visitor.visit::<A>()` for the algorithm named `name`, a layer included
 /// (`lamport-mutex+fifo`); `None` if there is none.
 pub fn visit<V: AlgorithmVisitor>(name: &str, visitor: V) -> Option<V::Output> {
-    match name.strip_suffix(fifo_layer::SUFFIX) {
-        Some(app) => visit_listed(app, OverFifo(visitor)),
-        None => visit_listed(name, visitor),
+    if let Some(app) = name.strip_suffix(fifo_layer::SUFFIX) {
+        return visit_listed(app, OverFifo(visitor));
+    }
+    if let Some(app) = name.strip_suffix(chandy_lamport::SUFFIX) {
+        return visit_observable(app, OverChandyLamport(visitor));
+    }
+    visit_listed(name, visitor)
+}
+
+/// The applications Chandy–Lamport's snapshot is offered over. A list, not the whole
+/// catalogue: every layered pair is compiled once per engine and command.
+pub const SNAPSHOT_APPS: &[&str] = &["bank", "token-ring", "chang-roberts"];
+
+/// Calls `visitor.visit::<A>()` for the application of [`SNAPSHOT_APPS`] named `name`.
+fn visit_observable<V: AlgorithmVisitor>(name: &str, visitor: V) -> Option<V::Output> {
+    use crate::communication::TokenRing;
+    use crate::election::ChangRoberts;
+    use crate::observation::Bank;
+    match name {
+        n if n == Bank::spec().name => Some(visitor.visit::<Bank>()),
+        n if n == TokenRing::spec().name => Some(visitor.visit::<TokenRing>()),
+        n if n == ChangRoberts::spec().name => Some(visitor.visit::<ChangRoberts>()),
+        _ => None,
+    }
+}
+
+/// Hands a visitor the application it is given, observed by Chandy–Lamport.
+struct OverChandyLamport<V>(V);
+
+impl<V: AlgorithmVisitor> AlgorithmVisitor for OverChandyLamport<V> {
+    type Output = V::Output;
+    fn visit<A: Algorithm>(self) -> V::Output {
+        self.0.visit::<ChandyLamport<A>>()
     }
 }
 
@@ -81,8 +113,13 @@ impl<V: AlgorithmVisitor> AlgorithmVisitor for OverFifo<V> {
 }
 
 /// The layers an algorithm of the catalogue can be run under, as name suffixes.
-pub const LAYERS: &[(&str, &str)] =
-    &[(fifo_layer::SUFFIX, "FIFO channels over a network that reorders (sequence numbers, hold-back)")];
+pub const LAYERS: &[(&str, &str)] = &[
+    (fifo_layer::SUFFIX, "FIFO channels over a network that reorders (sequence numbers, hold-back)"),
+    (
+        chandy_lamport::SUFFIX,
+        "Chandy–Lamport's snapshot of the application, judged C1/C2 (markers; FIFO); over bank, token-ring, chang-roberts",
+    ),
+];
 
 /// Every algorithm's name, in catalogue order.
 pub fn names() -> Vec<&'static str> {

@@ -16,8 +16,10 @@ pub mod election;
 #[cfg(test)]
 mod handler_harness;
 pub mod mutex;
+pub mod observation;
 pub mod testing;
 pub mod time;
 
-pub use catalogue::{find, names, specs, suggest, visit, LAYERS};
+pub use catalogue::{find, names, specs, suggest, visit, LAYERS, SNAPSHOT_APPS};
 pub use communication::fifo_layer::SUFFIX as FIFO_SUFFIX;
+pub use observation::chandy_lamport::SUFFIX as CHANDY_LAMPORT_SUFFIX;

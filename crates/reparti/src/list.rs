@@ -34,9 +34,9 @@ pub fn run(args: &ListArgs) -> anyhow::Result<ExitCode> {
             println!("  {:<20}   --param {pair:<18} {} ({})", "", p.help, p.kind);
         }
     }
-    println!("\nLayers (any algorithm, by suffixing its name: lamport-mutex+fifo)");
+    println!("\nLayers (by suffixing an algorithm's name: lamport-mutex+fifo, bank+chandy-lamport)");
     for (suffix, what) in reparti_algos::LAYERS {
-        println!("  NAME{suffix:<15} {what}");
+        println!("  NAME{suffix:<17} {what}");
     }
     println!("\nTopologies: {}", TOPOLOGY_NAMES.join(", "));
     print_scenarios();

@@ -63,6 +63,12 @@ pub fn over_layers(name: String, fifo_layer: bool) -> anyhow::Result<String> {
 /// The catalogue entry for `name`, or a usage error suggesting the nearest name.
 pub fn algorithm(name: &str) -> anyhow::Result<AlgorithmSpec> {
     reparti_algos::find(name).ok_or_else(|| {
+        if let Some(app) = name.strip_suffix(reparti_algos::CHANDY_LAMPORT_SUFFIX) {
+            return usage(format!(
+                "Chandy–Lamport's snapshot is offered over {}, not over '{app}': choose one of those (`reparti list` shows the layers)",
+                reparti_algos::SNAPSHOT_APPS.join(", ")
+            ));
+        }
         let hint = match reparti_algos::suggest(name) {
             Some(s) => format!("did you mean '{s}'? "),
             None => String::new(),
