@@ -6,15 +6,13 @@
 //! simulator.
 
 mod common;
+use common::narrowed::{Keep, Narrowed};
 
 use common::{assert_all_hold, caught_shortest, cfg, run, with_params};
-use reparti_algos::observation::bank::{Input, Node, MONEY_CONSERVED, NO_NEGATIVE};
+use reparti_algos::observation::bank::{MONEY_CONSERVED, NO_NEGATIVE};
 use reparti_algos::observation::Bank;
 use reparti_check::{CheckConfig, NetworkKind};
-use reparti_core::{
-    Algorithm, AlgorithmSpec, IdAssignment, NodeSetup, ParamError, Params, Properties, RunFacts, ScheduledInput,
-    TopologyKind, WorkloadSetup,
-};
+use reparti_core::{IdAssignment, TopologyKind};
 
 fn check_cfg(n: usize, network: NetworkKind, params: &[(&str, &str)]) -> CheckConfig {
     with_params(cfg(n, IdAssignment::Asc, network), params)
@@ -59,31 +57,15 @@ fn the_late_debit_breaks_conservation_at_the_first_transfer() {
 
 /// `bank` with only the overdraft invariant, to show the harm the late debit does, not
 /// just the broken bookkeeping.
-struct OverdraftOnly(Bank);
+struct Overdraft;
 
-impl Algorithm for OverdraftOnly {
-    type Node = Node;
-    fn spec() -> AlgorithmSpec {
-        Bank::spec()
-    }
-    fn from_params(params: &Params) -> Result<Self, ParamError> {
-        Bank::from_params(params).map(OverdraftOnly)
-    }
-    fn init(&self, setup: &NodeSetup) -> Node {
-        self.0.init(setup)
-    }
-    fn workload(&self, setup: &WorkloadSetup<'_>, rng: &mut reparti_core::Rng) -> Vec<ScheduledInput<Input>> {
-        self.0.workload(setup, rng)
-    }
-    fn properties(&self) -> Properties<Node> {
-        let mut p = self.0.properties();
-        p.invariants.retain(|i| i.name() == NO_NEGATIVE);
-        p
-    }
-    fn expected(&self, facts: &RunFacts<'_>) -> Vec<reparti_core::Expectation> {
-        self.0.expected(facts)
+impl Keep for Overdraft {
+    fn invariant(name: &str) -> bool {
+        name == NO_NEGATIVE
     }
 }
+
+type OverdraftOnly = Narrowed<Bank, Overdraft>;
 
 #[test]
 fn the_late_debit_overdraws_when_two_transfers_are_checked_before_the_post() {

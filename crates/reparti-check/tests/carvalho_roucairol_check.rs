@@ -6,13 +6,12 @@
 //! it is liveness that fails — its safety invariants hold in every reachable state.
 
 mod common;
+use common::narrowed::{Keep, Narrowed};
 
 use common::{assert_all_hold, caught_shortest, cfg, run, with_params};
-use reparti_algos::mutex::carvalho_roucairol::{CarvalhoRoucairol, Node};
+use reparti_algos::mutex::carvalho_roucairol::CarvalhoRoucairol;
 use reparti_check::{CheckConfig, NetworkKind};
-use reparti_core::{
-    Algorithm, AlgorithmSpec, IdAssignment, NodeSetup, ParamError, Params, Properties, ScheduledInput, WorkloadSetup,
-};
+use reparti_core::IdAssignment;
 
 const SERVED: &str = "every request was served";
 
@@ -57,35 +56,17 @@ fn giving_a_permission_away_without_asking_it_back_starves_the_giver() {
 
 /// The broken variant with its safety properties only: the checker then explores its
 /// whole space, in which mutual exclusion and both pair invariants always hold.
-struct BrokenSafetyOnly(CarvalhoRoucairol);
+struct Safety;
 
-impl Algorithm for BrokenSafetyOnly {
-    type Node = Node;
-
-    fn spec() -> AlgorithmSpec {
-        AlgorithmSpec { name: "carvalho-roucairol-broken-safety", ..CarvalhoRoucairol::spec() }
-    }
-
-    fn from_params(params: &Params) -> Result<Self, ParamError> {
-        CarvalhoRoucairol::from_params(params).map(BrokenSafetyOnly)
-    }
-
-    fn init(&self, setup: &NodeSetup) -> Node {
-        self.0.init(setup)
-    }
-
-    fn workload(
-        &self,
-        setup: &WorkloadSetup<'_>,
-        rng: &mut reparti_core::Rng,
-    ) -> Vec<ScheduledInput<reparti_algos::mutex::critical_section::Input>> {
-        self.0.workload(setup, rng)
-    }
-
-    fn properties(&self) -> Properties<Node> {
-        Properties { invariants: self.0.properties().invariants, terminal: Vec::new() }
+impl Keep for Safety {
+    const NAME: Option<&'static str> = Some("carvalho-roucairol-broken-safety");
+    const TERMINAL: bool = false;
+    fn invariant(_: &str) -> bool {
+        true
     }
 }
+
+type BrokenSafetyOnly = Narrowed<CarvalhoRoucairol, Safety>;
 
 #[test]
 fn the_broken_variant_stays_safe_it_is_liveness_that_fails() {

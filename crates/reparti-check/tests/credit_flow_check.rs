@@ -5,15 +5,12 @@
 //! with a shortest counterexample that replays in the simulator.
 
 mod common;
+use common::narrowed::{Keep, Narrowed};
 
 use common::{assert_all_hold, caught_shortest, cfg, run, with_params};
-use reparti_algos::communication::credit_flow::{Input, Node};
 use reparti_algos::communication::CreditFlow;
 use reparti_check::{CheckConfig, NetworkKind};
-use reparti_core::{
-    Algorithm, AlgorithmSpec, IdAssignment, NodeSetup, ParamError, Params, Properties, RunFacts, ScheduledInput,
-    WorkloadSetup,
-};
+use reparti_core::IdAssignment;
 
 const CONSERVATION: &str = "credit conservation: credit + DATA + |buf| + freed + CREDIT = N";
 const NO_OVERFLOW: &str = "no overflow: |buf| <= N";
@@ -51,31 +48,15 @@ fn credit_on_receipt_breaks_conservation_at_the_first_receipt() {
 
 /// `credit-flow` with only the overflow invariant, to show the harm the bug does, not
 /// just the broken bookkeeping.
-struct OverflowOnly(CreditFlow);
+struct Overflow;
 
-impl Algorithm for OverflowOnly {
-    type Node = Node;
-    fn spec() -> AlgorithmSpec {
-        CreditFlow::spec()
-    }
-    fn from_params(params: &Params) -> Result<Self, ParamError> {
-        CreditFlow::from_params(params).map(OverflowOnly)
-    }
-    fn init(&self, setup: &NodeSetup) -> Node {
-        self.0.init(setup)
-    }
-    fn workload(&self, setup: &WorkloadSetup<'_>, rng: &mut reparti_core::Rng) -> Vec<ScheduledInput<Input>> {
-        self.0.workload(setup, rng)
-    }
-    fn properties(&self) -> Properties<Node> {
-        let mut p = self.0.properties();
-        p.invariants.retain(|i| i.name() == NO_OVERFLOW);
-        p
-    }
-    fn expected(&self, facts: &RunFacts<'_>) -> Vec<reparti_core::Expectation> {
-        self.0.expected(facts)
+impl Keep for Overflow {
+    fn invariant(name: &str) -> bool {
+        name == NO_OVERFLOW
     }
 }
+
+type OverflowOnly = Narrowed<CreditFlow, Overflow>;
 
 #[test]
 fn credit_on_receipt_overflows_the_buffer() {

@@ -44,6 +44,39 @@ pub trait Layer: Process {
     fn held(&self, _visit: &mut dyn FnMut(NodeId, NodeId, &AppMsg<Self>)) {}
 }
 
+/// The self-description of the layer `L` over the application `A`: the application's,
+/// named `APP{suffix}`, its summary followed by `what`, the layer's own parameters
+/// appended to the application's, and `needs_fifo` as the layer says.
+pub fn layered_spec<L: 'static, A: crate::Algorithm>(
+    suffix: &'static str,
+    what: &'static str,
+    own: &'static [crate::ParamSpec],
+    needs_fifo: bool,
+) -> crate::AlgorithmSpec {
+    per_type::<L, crate::AlgorithmSpec>(|| {
+        let app = A::spec();
+        let params: Vec<crate::ParamSpec> = app.params.iter().chain(own).copied().collect();
+        crate::AlgorithmSpec {
+            name: static_str::<L>("name", || format!("{}{suffix}", app.name)),
+            summary: static_str::<L>("summary", || format!("{} — {what}", app.summary)),
+            params: Box::leak(params.into_boxed_slice()),
+            needs_fifo,
+            ..app
+        }
+    })
+    .clone()
+}
+
+/// The application's expectations under a layer: its "total" counts its own messages
+/// (named by their kinds, `A+B`), not the layer's.
+pub fn app_expected<M: Message>(mut expected: Vec<crate::Expectation>) -> Vec<crate::Expectation> {
+    let app_kinds = M::kinds().join("+");
+    for e in expected.iter_mut().filter(|e| e.counts == "total") {
+        e.counts = app_kinds.clone();
+    }
+    expected
+}
+
 /// The application's properties, judged on the layered nodes: a node property reads the
 /// application's node, a count adds the messages the layers hold to those in transit,
 /// and a global property sees the application's nodes and its messages in transit

@@ -48,48 +48,22 @@ fn the_checker_finds_the_snapshot_consistent_in_every_interleaving() {
     }
 }
 
+/// Two branches of 2, one transfer each: the smallest bank where money is in transit.
+const TWO_BRANCHES: [&str; 9] =
+    ["bank+chandy-lamport", "--nodes", "2", "-p", "transfers=1", "-p", "max_amount=2", "-p", "balance=2"];
+
 /// On channels that reorder, a transfer sent after its sender's cut overtakes the
 /// sender's marker and lands in the channel state: C2 breaks, in the shortest run.
 #[test]
 fn reordering_channels_break_the_snapshot_and_the_counterexample_replays() {
-    caught_and_replayed(
-        &[
-            "bank+chandy-lamport",
-            "--nodes",
-            "2",
-            "-p",
-            "transfers=1",
-            "-p",
-            "max_amount=2",
-            "-p",
-            "balance=2",
-            "--network",
-            "unordered",
-        ],
-        &["C2: on 1 → 0"],
-        "C1 and C2 hold",
-    );
+    let args = [&TWO_BRANCHES[..], &["--network", "unordered"]].concat();
+    caught_and_replayed(&args, &["C2: on 1 → 0"], "C1 and C2 hold");
 }
 
 #[test]
 fn a_snapshot_without_channel_states_is_caught() {
-    caught_and_replayed(
-        &[
-            "bank+chandy-lamport",
-            "--nodes",
-            "2",
-            "-p",
-            "transfers=1",
-            "-p",
-            "max_amount=2",
-            "-p",
-            "balance=2",
-            "-p",
-            "snapshot_fault=no-channel-state",
-        ],
-        &["C1: on 1 → 0"],
-        "C1 and C2 hold",
-    );
+    let args = [&TWO_BRANCHES[..], &["-p", "snapshot_fault=no-channel-state"]].concat();
+    caught_and_replayed(&args, &["C1: on 1 → 0"], "C1 and C2 hold");
 }
 
 #[test]

@@ -56,7 +56,7 @@
 //! queue) — and at least ⌈(d − W)/W⌉ on a channel carrying d messages, which the
 //! sender needs to get them all through the window.
 
-use reparti_core::layer::{kinds_with, per_type, static_str};
+use reparti_core::layer::{app_expected, kinds_with, layered_spec};
 use reparti_core::{
     lift_properties, Algorithm, AlgorithmSpec, Context, Expectation, Invariant, Layer, Message, NodeId, NodeSetup,
     ParamError, ParamSpec, Params, Process, Properties, RunFacts, ScheduledInput, Symmetry, Terminal, Timer,
@@ -350,20 +350,7 @@ impl<A: Algorithm> Algorithm for FifoLayer<A> {
     type Node = FifoNode<A::Node>;
 
     fn spec() -> AlgorithmSpec {
-        per_type::<Self, AlgorithmSpec>(|| {
-            let app = A::spec();
-            let params: Vec<ParamSpec> = app.params.iter().chain(OWN_PARAMS).copied().collect();
-            AlgorithmSpec {
-                name: static_str::<Self>("name", || format!("{}{SUFFIX}", app.name)),
-                summary: static_str::<Self>("summary", || {
-                    format!("{} — over the FIFO layer (sequence numbers, hold-back)", app.summary)
-                }),
-                params: Box::leak(params.into_boxed_slice()),
-                needs_fifo: false,
-                ..app
-            }
-        })
-        .clone()
+        layered_spec::<Self, A>(SUFFIX, "over the FIFO layer (sequence numbers, hold-back)", OWN_PARAMS, false)
     }
 
     fn from_params(params: &Params) -> Result<Self, ParamError> {
@@ -431,12 +418,7 @@ impl<A: Algorithm> Algorithm for FifoLayer<A> {
     }
 
     fn expected(&self, facts: &RunFacts<'_>) -> Vec<Expectation> {
-        let mut expected = self.app.expected(facts);
-        // The application's "total" counts its own messages, not the layer's ACKs.
-        let app_kinds = <<A::Node as Process>::Msg as Message>::kinds().join("+");
-        for e in expected.iter_mut().filter(|e| e.counts == "total") {
-            e.counts = app_kinds.clone();
-        }
+        let mut expected = app_expected::<<A::Node as Process>::Msg>(self.app.expected(facts));
         if self.window == 0 {
             expected.push(Expectation::exact("FIFO_ACK", "0 (sequence numbers only)", 0.0));
         } else {

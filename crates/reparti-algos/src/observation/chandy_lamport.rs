@@ -58,7 +58,7 @@
 //! complete graph, n on a unidirectional ring), whatever the number of initiators.
 
 use super::conserved::{self, Conserved};
-use reparti_core::layer::{kinds_with, per_type, static_str};
+use reparti_core::layer::{app_expected, kinds_with, layered_spec};
 use reparti_core::{
     lift_properties, Algorithm, AlgorithmSpec, Context, Expectation, Layer, Message, NodeId, NodeSetup, ParamError,
     ParamSpec, Params, Process, Properties, RunFacts, ScheduledInput, Symmetry, Terminal, Timer, WorkloadSetup, World,
@@ -363,20 +363,7 @@ impl<A: Algorithm> Algorithm for ChandyLamport<A> {
     type Node = SnapshotNode<A::Node>;
 
     fn spec() -> AlgorithmSpec {
-        per_type::<Self, AlgorithmSpec>(|| {
-            let app = A::spec();
-            let params: Vec<ParamSpec> = app.params.iter().chain(OWN_PARAMS).copied().collect();
-            AlgorithmSpec {
-                name: static_str::<Self>("name", || format!("{}{SUFFIX}", app.name)),
-                summary: static_str::<Self>("summary", || {
-                    format!("{} — observed by Chandy–Lamport's snapshot (markers, FIFO)", app.summary)
-                }),
-                params: Box::leak(params.into_boxed_slice()),
-                needs_fifo: true,
-                ..app
-            }
-        })
-        .clone()
+        layered_spec::<Self, A>(SUFFIX, "observed by Chandy–Lamport's snapshot (markers, FIFO)", OWN_PARAMS, true)
     }
 
     fn from_params(params: &Params) -> Result<Self, ParamError> {
@@ -426,11 +413,7 @@ impl<A: Algorithm> Algorithm for ChandyLamport<A> {
     }
 
     fn expected(&self, facts: &RunFacts<'_>) -> Vec<Expectation> {
-        let mut expected = self.app.expected(facts);
-        let app_kinds = <<A::Node as Process>::Msg as Message>::kinds().join("+");
-        for e in expected.iter_mut().filter(|e| e.counts == "total") {
-            e.counts = app_kinds.clone();
-        }
+        let mut expected = app_expected::<<A::Node as Process>::Msg>(self.app.expected(facts));
         if let Some(topology) = facts.topology {
             expected.push(Expectation::exact(
                 "MARKER",

@@ -9,6 +9,7 @@
 
 pub mod broken;
 pub mod enumerate;
+pub mod narrowed;
 pub mod toys;
 
 use reparti_check::{CheckConfig, CheckReport, NetworkKind, Strategy};
