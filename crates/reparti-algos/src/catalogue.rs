@@ -12,6 +12,7 @@
 
 use crate::communication::fifo_layer::{self, FifoLayer};
 use crate::observation::chandy_lamport::{self, ChandyLamport};
+use crate::observation::lai_yang::{self, LaiYang};
 use reparti_core::{Algorithm, AlgorithmSpec, AlgorithmVisitor};
 
 /// The catalogue, in the order `reparti list` shows it (by chapter, then by age).
@@ -58,6 +59,8 @@ algorithms![
     crate::mutex::Raymond,
     crate::mutex::Maekawa,
     crate::observation::Bank,
+    crate::observation::termination::Diffusing,
+    crate::observation::deadlock::WaitFor,
     crate::election::ChangRoberts,
     crate::election::ChangRobertsLab,
     crate::election::Franklin,
@@ -66,11 +69,20 @@ algorithms![
 /// Calls `visitor.visit::<A>()` for the algorithm named `name`, a layer included
 /// (`lamport-mutex+fifo`); `None` if there is none.
 pub fn visit<V: AlgorithmVisitor>(name: &str, visitor: V) -> Option<V::Output> {
+    if crate::observation::termination::is_detector(name) {
+        return crate::observation::termination::visit(name, visitor);
+    }
+    if name.strip_suffix(crate::observation::deadlock::chandy_misra_haas::SUFFIX) == Some("wait-for") {
+        return Some(visitor.visit::<crate::observation::deadlock::ChandyMisraHaas>());
+    }
     if let Some(app) = name.strip_suffix(fifo_layer::SUFFIX) {
         return visit_listed(app, OverFifo(visitor));
     }
     if let Some(app) = name.strip_suffix(chandy_lamport::SUFFIX) {
         return visit_observable(app, OverChandyLamport(visitor));
+    }
+    if let Some(app) = name.strip_suffix(lai_yang::SUFFIX) {
+        return visit_observable(app, OverLaiYang(visitor));
     }
     visit_listed(name, visitor)
 }
@@ -102,6 +114,16 @@ impl<V: AlgorithmVisitor> AlgorithmVisitor for OverChandyLamport<V> {
     }
 }
 
+/// Hands a visitor the application it is given, observed by Lai–Yang.
+struct OverLaiYang<V>(V);
+
+impl<V: AlgorithmVisitor> AlgorithmVisitor for OverLaiYang<V> {
+    type Output = V::Output;
+    fn visit<A: Algorithm>(self) -> V::Output {
+        self.0.visit::<LaiYang<A>>()
+    }
+}
+
 /// Hands a visitor the algorithm it is given, run over the FIFO layer.
 struct OverFifo<V>(V);
 
@@ -114,10 +136,19 @@ impl<V: AlgorithmVisitor> AlgorithmVisitor for OverFifo<V> {
 
 /// The layers an algorithm of the catalogue can be run under, as name suffixes.
 pub const LAYERS: &[(&str, &str)] = &[
+    ("+dijkstra-scholten", "termination detection by Dijkstra–Scholten's signals; over diffusing"),
+    ("+ewd840", "termination detection by EWD840's coloured token, basic messages acknowledged; over diffusing"),
+    ("+safra", "termination detection by Safra's token with counters (EWD998; non-FIFO); over diffusing"),
+    ("+misra", "termination detection by Misra's marker on the ring (FIFO); over diffusing"),
+    ("+chandy-misra-haas", "deadlock detection by Chandy–Misra–Haas's probes (edge chasing, AND model; FIFO); over wait-for"),
     (fifo_layer::SUFFIX, "FIFO channels over a network that reorders (sequence numbers, hold-back)"),
     (
         chandy_lamport::SUFFIX,
         "Chandy–Lamport's snapshot of the application, judged C1/C2 (markers; FIFO); over bank, token-ring, chang-roberts",
+    ),
+    (
+        lai_yang::SUFFIX,
+        "Lai–Yang's snapshot of the application, judged C1/C2 (colours, logs or Mattern's counters; non-FIFO); over bank, token-ring, chang-roberts",
     ),
 ];
 

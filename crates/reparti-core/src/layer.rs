@@ -172,6 +172,15 @@ pub fn kinds_with<L: 'static, M: Message>(own: &'static [&'static str]) -> &'sta
     kinds.as_slice()
 }
 
+/// A layer's control kinds: the application's own control kinds (if it is itself
+/// layered) followed by the layer's, as one `'static` list.
+pub fn control_kinds_with<L: 'static, M: Message>(own: &'static [&'static str]) -> &'static [&'static str] {
+    struct Control<L>(std::marker::PhantomData<L>);
+    let kinds: &'static Vec<&'static str> =
+        per_type::<(Control<L>, M), Vec<&'static str>>(|| M::control_kinds().iter().chain(own).copied().collect());
+    kinds.as_slice()
+}
+
 /// A `'static` copy of a string made at run time, once per type `T` and tag.
 pub fn static_str<T: 'static>(tag: &'static str, make: impl FnOnce() -> String) -> &'static str {
     struct Tagged<T>(std::marker::PhantomData<T>);

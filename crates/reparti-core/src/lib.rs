@@ -72,7 +72,7 @@ pub use algorithm::{
 pub use clock::{ClockMode, Clocks, VectorOrder};
 pub use clock_audit::audit_clocks;
 pub use context::{ClockChange, ClockHow, Context, Effect, OutputValue, PhysicalNow};
-pub use expect::{Expectation, ExpectationKind, RunFacts};
+pub use expect::{after_key, parse_after, Expectation, ExpectationKind, Moment, OutputMoments, RunFacts};
 pub use host::{ClockAt, ClockSlot, EffectSink, NodeHost, Place, Recorder, Sent, Timers};
 pub use id::NodeId;
 pub use idents::IdAssignment;

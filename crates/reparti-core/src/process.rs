@@ -33,6 +33,14 @@ pub trait Message: StateBounds {
         Self::kinds()[self.kind()]
     }
 
+    /// The names among [`Message::kinds()`] that a control layer adds to the messages of
+    /// the application it runs over (a snapshot's MARKER, a FIFO layer's FIFO_ACK):
+    /// traces declare them, so that pictures and counts tell control messages from the
+    /// application's basic ones. None for an algorithm that is not a layer.
+    fn control_kinds() -> &'static [&'static str] {
+        &[]
+    }
+
     /// Renames every node this message names: node `i` becomes `map[i]`. Needed only by
     /// algorithms that declare a [`crate::Symmetry`] and whose messages carry node ids.
     fn rename_nodes(&mut self, _map: &[NodeId]) {}

@@ -41,6 +41,11 @@ pub struct TraceHeader {
     pub clocks: ClockMode,
     /// The algorithm's message type names.
     pub message_types: Vec<String>,
+    /// Those of `message_types` that a control layer adds (a snapshot's MARKER): the
+    /// pictures draw them apart from the application's basic messages. Absent when the
+    /// algorithm is not a layer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub control_types: Vec<String>,
     /// The intervals the algorithm declares (`AlgorithmSpec::spans`), which the pictures
     /// draw as bars; absent when it declares none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -102,6 +107,10 @@ impl TraceHeader {
             network: run.network,
             clocks: run.clocks,
             message_types: <<A::Node as Process>::Msg as Message>::kinds().iter().map(|s| s.to_string()).collect(),
+            control_types: <<A::Node as Process>::Msg as Message>::control_kinds()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             spans: spec
                 .spans
                 .iter()

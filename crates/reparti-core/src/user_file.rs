@@ -40,6 +40,11 @@ pub const SCENARIO: Limit =
 /// A cluster file: one `HOST:PORT` per node; 4 MiB names over a hundred thousand.
 pub const CLUSTER: Limit = Limit { what: "cluster file", bytes: 4 << 20, why: "over a hundred thousand addresses" };
 
+/// A history of client operations (`reparti lin`): 1 GiB is about ten million
+/// operations, past what a linearizability search can judge anyway.
+pub const HISTORY: Limit =
+    Limit { what: "history file", bytes: 1 << 30, why: "about ten million operations, one event a line" };
+
 /// A Fernet key file: 44 characters and perhaps a newline.
 pub const KEY: Limit = Limit { what: "key file", bytes: 4 << 10, why: "a key is 44 characters" };
 

@@ -278,6 +278,7 @@ fn trace_header() -> impl Strategy<Value = TraceHeader> {
                 network,
                 clocks,
                 message_types,
+                control_types: Vec::new(),
                 spans: Vec::new(),
                 ports: Vec::new(),
                 physical_clocks: Vec::new(),

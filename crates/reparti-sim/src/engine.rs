@@ -11,13 +11,15 @@ use crate::SimError;
 use reparti_core::property::Delivery;
 use reparti_core::trace::{EventKind, RunDescription, TraceHeader};
 use reparti_core::{
-    Algorithm, AlgorithmSpec, ClockAt, ClockChange, ClockMode, ClockSlot, Context, EffectSink, Instance, Message,
-    NodeHost, NodeId, NodeSetup, OutputValue, Params, PhysicalClock, PhysicalNow, Place, Process, Rng, Sent, Timer,
-    Timers, Topology, TrueTime, World,
+    Algorithm, AlgorithmSpec, ClockMode, ClockSlot, Context, Instance, Message, NodeHost, NodeId, NodeSetup,
+    OutputValue, Params, PhysicalClock, PhysicalNow, Place, Process, Rng, Timer, Timers, Topology, TrueTime, World,
 };
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
+
+#[path = "effects.rs"]
+mod effects;
 
 pub(crate) type Msg<A> = <<A as Algorithm>::Node as Process>::Msg;
 pub(crate) type Input<A> = <<A as Algorithm>::Node as Process>::Input;
@@ -74,6 +76,9 @@ pub struct Simulation<A: Algorithm, W: Write = io::Sink> {
     pub(crate) dropped: u64,
     pub(crate) duplicated: u64,
     pub(crate) outputs: BTreeMap<&'static str, BTreeMap<OutputValue, u64>>,
+    /// Each output key's first and last moment: the time, and the messages sent by type
+    /// so far (what `after:` counts read).
+    pub(crate) moments: BTreeMap<&'static str, [(f64, Vec<u64>); 2]>,
     pub(crate) max_chain: u32,
     pub(crate) checks: Checks<A::Node>,
     /// Runs every handler; lent out while its effects are applied to this simulation.
@@ -235,6 +240,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             dropped: 0,
             duplicated: 0,
             outputs: BTreeMap::new(),
+            moments: BTreeMap::new(),
             max_chain: 0,
             checks,
             host: Some(Box::new(NodeHost::new(spec_reads_clocks))),
@@ -478,38 +484,6 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         self.vectors.as_ref().map(|v| &v[i * n..(i + 1) * n])
     }
 
-    pub(crate) fn trace_simple(
-        &mut self,
-        node: u32,
-        kind: EventKind,
-        fill: impl FnOnce(&mut reparti_core::trace::TraceEvent),
-    ) {
-        if self.tracer.is_none() {
-            return;
-        }
-        let mut e = Tracer::<W>::event(self.now, node, kind, self.lamport[node as usize], self.vector_of(node));
-        e.clock = self.clock_reading(node);
-        fill(&mut e);
-        if let Some(t) = &mut self.tracer {
-            t.emit(e);
-        }
-    }
-
-    /// Traces the loss of `env`, at its receiver — or at its sender when there is no
-    /// such receiver, so that every event of a trace is at a node of the run.
-    pub(crate) fn trace_drop(&mut self, env: &Envelope<Msg<A>>, reason: &str) {
-        if let Some(t) = &mut self.tracer {
-            let at = if (env.to as usize) < self.nodes.len() { env.to } else { env.from };
-            let mut e = Tracer::<W>::event(self.now, at, EventKind::Drop, env.lamport, None);
-            e.msg = Some(env.id);
-            e.from = Some(env.from);
-            e.to = Some(env.to);
-            e.msg_type = Some(env.msg.kind_name().to_string());
-            e.reason = Some(reason.to_string());
-            t.emit(e);
-        }
-    }
-
     /// Runs one handler at `node` through the node host, keeping the property counts in
     /// step; the host then applies its effects through this simulation ([`EffectSink`]).
     #[inline]
@@ -531,75 +505,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         self.host = Some(host);
     }
 
-    /// Traces a local event that does not tick the clocks, with the clock of its moment.
-    pub(crate) fn trace_at(
-        &mut self,
-        node: u32,
-        kind: EventKind,
-        at: ClockAt<'_>,
-        fill: impl FnOnce(&mut reparti_core::trace::TraceEvent),
-    ) {
-        let clock = self.clock_reading(node);
-        let Some(t) = &mut self.tracer else { return };
-        let mut e = Tracer::<W>::event(self.now, node, kind, at.lamport, at.vector);
-        e.clock = clock;
-        fill(&mut e);
-        t.emit(e);
-    }
-
     pub(crate) fn take_tracer(&mut self) -> Option<Tracer<W>> {
         self.tracer.take()
-    }
-}
-
-/// The simulator's meaning of a handler's effects: sends go through the network model
-/// into the event queue, timers into the queue with a generation, outputs into the
-/// report and the trace.
-impl<A: Algorithm, W: Write> EffectSink<Msg<A>> for Simulation<A, W> {
-    // Always inlined into the host's loop: once per message, the simulator's hot path.
-    #[inline(always)]
-    fn send(&mut self, sent: Sent<Msg<A>>) {
-        let env = self.record_send(sent);
-        self.route(env);
-    }
-
-    fn send_nowhere(&mut self, sent: Sent<Msg<A>>) {
-        let env = self.record_send(sent);
-        self.dropped += 1;
-        self.trace_drop(&env, reparti_core::host::NO_SUCH_NODE);
-    }
-
-    fn set_timer(&mut self, node: NodeId, timer: Timer, after: f64) {
-        let generation = self.next_generation;
-        self.next_generation += 1;
-        self.timers[node.index()].set(timer, generation);
-        self.queue.push(self.now + after.max(0.0), Event::Timer { node: node.0, timer, generation });
-    }
-
-    fn cancel_timer(&mut self, node: NodeId, timer: Timer) {
-        self.timers[node.index()].cancel(timer);
-    }
-
-    fn output(&mut self, node: NodeId, key: &'static str, value: OutputValue, at: ClockAt<'_>) {
-        if self.tracer.is_some() {
-            let v = value.clone();
-            self.trace_at(node.0, EventKind::Output, at, |e| {
-                e.key = Some(key.to_string());
-                e.value = Some(v);
-            });
-        }
-        *self.outputs.entry(key).or_default().entry(value).or_insert(0) += 1;
-    }
-
-    fn log(&mut self, node: NodeId, text: String, at: ClockAt<'_>) {
-        self.trace_at(node.0, EventKind::Log, at, |e| e.text = Some(text));
-    }
-
-    fn local_event(&mut self, node: NodeId, at: ClockAt<'_>) {
-        self.trace_at(node.0, EventKind::Local, at, |_| {});
-    }
-
-    fn clock_changed(&mut self, node: NodeId, change: ClockChange, at: ClockAt<'_>) {
-        self.trace_clock_change(node, change, at);
     }
 }

@@ -3,7 +3,8 @@
 use crate::engine::Simulation;
 use crate::report::{ExpectedResult, Messages, PerNode, PhysicalClocksAtEnd, Report, Stop};
 use crate::SimError;
-use reparti_core::{Algorithm, Message, RunFacts};
+use reparti_core::expect::{after_count, after_elapsed};
+use reparti_core::{Algorithm, Message, Moment, OutputMoments, RunFacts};
 use std::collections::BTreeMap;
 use std::io::Write;
 
@@ -31,6 +32,15 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         let total: u64 = self.sent_by_type.iter().sum();
         let outputs_by_value: BTreeMap<String, BTreeMap<reparti_core::OutputValue, u64>> =
             self.outputs.iter().map(|(k, m)| (k.to_string(), m.clone())).collect();
+        let moment = |(t, sent): &(f64, Vec<u64>)| Moment {
+            t: *t,
+            sent_by_type: kinds.iter().zip(sent).map(|(k, c)| (k.to_string(), *c)).collect(),
+        };
+        let moments: BTreeMap<String, OutputMoments> = self
+            .moments
+            .iter()
+            .map(|(k, [first, last])| (k.to_string(), OutputMoments { first: moment(first), last: moment(last) }))
+            .collect();
         let facts = RunFacts {
             n: self.nodes.len(),
             idents: &self.idents,
@@ -49,13 +59,14 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         let complete = stop == Stop::Quiescence;
         let mut expected = BTreeMap::new();
         for e in self.algorithm.expected(&facts) {
-            let measured = facts.measured(&e.counts);
+            let measured = after_count(&e.counts, &moments, &by_type).unwrap_or_else(|| facts.measured(&e.counts));
             let holds = if faulty || !complete { None } else { e.holds(measured as f64) };
             let mut key = e.counts.clone();
             if expected.contains_key(&key) {
                 key = format!("{} [{}]", e.counts, e.formula);
             }
-            expected.insert(key, ExpectedResult { expectation: e, measured, holds });
+            let elapsed = after_elapsed(&e.counts, &moments);
+            expected.insert(key, ExpectedResult { expectation: e, measured, holds, elapsed });
         }
         let n = self.nodes.len();
         let sent_min = self.sent_by_node.iter().copied().min().unwrap_or(0) as u64;
@@ -63,6 +74,10 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         let messages = Messages {
             total,
             by_type,
+            control_types: <<A::Node as reparti_core::Process>::Msg as Message>::control_kinds()
+                .iter()
+                .map(|k| k.to_string())
+                .collect(),
             delivered: self.delivered,
             dropped: self.dropped,
             duplicated: self.duplicated,

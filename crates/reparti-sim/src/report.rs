@@ -61,6 +61,10 @@ pub struct Messages {
     pub total: u64,
     /// Messages sent, by type.
     pub by_type: BTreeMap<String, u64>,
+    /// The types a control layer adds (a snapshot's MARKER), as opposed to the
+    /// application's basic messages; absent for an algorithm that is not a layer.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub control_types: Vec<String>,
     /// Messages delivered (duplicates included).
     pub delivered: u64,
     /// Messages lost (loss, partition, crashed receiver).
@@ -95,6 +99,10 @@ pub struct ExpectedResult {
     pub measured: u64,
     /// Whether it holds; `None` for references and for runs with injected faults.
     pub holds: Option<bool>,
+    /// For an `after:FROM→TO:…` count, the time from the last `FROM` output to the
+    /// first `TO` output (the detection delay in time, beside the messages counted).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elapsed: Option<f64>,
 }
 
 /// Everything a run reports. `--json` prints exactly this.

@@ -333,6 +333,23 @@
     label.append(box, swatch, `${t.name} (${t.sent})`);
     filters.appendChild(label);
   });
+  // A snapshot's recorded cut (drawn by the SVG): one checkbox shows or hides it.
+  if (data.cut) {
+    const label = document.createElement('label');
+    label.title = data.cut;
+    const box = document.createElement('input');
+    box.type = 'checkbox';
+    box.checked = true;
+    box.id = 'show-cut';
+    box.addEventListener('change', () => {
+      svg.querySelectorAll('#cut, #cut-crossings').forEach((el) => el.classList.toggle('filtered', !box.checked));
+    });
+    const swatch = document.createElement('span');
+    swatch.className = 'swatch';
+    swatch.style.background = '#6A3D9A';
+    label.append(box, swatch, 'snapshot cut');
+    filters.appendChild(label);
+  }
   fit();
 
   // ---- self-test (#selftest): click the first event with a real click, report what the
@@ -371,6 +388,18 @@
         out.filtered = svg.querySelectorAll('.filtered').length;
         box.click();
         out.unfiltered = svg.querySelectorAll('.filtered').length;
+      }
+      if (data.cut) {
+        const box = document.getElementById('show-cut');
+        box.click();
+        const hidden = svg.querySelectorAll('#cut.filtered, #cut-crossings.filtered').length;
+        box.click();
+        out.cut = {
+          summary: data.cut,
+          crossings: svg.querySelectorAll('#cut-crossings circle').length,
+          hidden,
+          shownAgain: svg.querySelectorAll('#cut.filtered').length === 0,
+        };
       }
       const before = vb.w;
       document.getElementById('zoom-in').click();

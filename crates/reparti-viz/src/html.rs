@@ -31,6 +31,7 @@ pub fn render(trace: &Trace, layout: &Layout) -> String {
         .iter()
         .flat_map(|e| e.lines())
         .map(|line| format!("<p class=\"elided\">{}</p>\n", esc(&line)))
+        .chain(layout.cut.iter().map(|cut| format!("<p class=\"cut\">{}</p>\n", esc(&cut.summary()))))
         .collect();
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -82,6 +83,7 @@ fn data(trace: &Trace, layout: &Layout) -> Value {
         "types": types,
         "events": events,
         "elided": layout.elision.as_ref().map(|e| e.lines()),
+        "cut": layout.cut.as_ref().map(|c| c.summary()),
     })
 }
 

@@ -12,9 +12,11 @@ pub mod html;
 pub mod plot;
 pub mod shiviz;
 pub mod skew;
+pub mod snapshot_cut;
 pub mod spacetime;
 pub mod svg;
 pub mod topology;
+pub mod wait_for;
 
 pub use spacetime::{Axis, Options};
 

@@ -78,6 +78,7 @@ impl Run {
             network: serde_json::json!({}),
             clocks: ClockMode::Lamport,
             message_types: Vec::new(),
+            control_types: Vec::new(),
             spans: Vec::new(),
             ports: Vec::new(),
             physical_clocks: if with_clocks {

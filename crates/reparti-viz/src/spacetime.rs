@@ -10,6 +10,7 @@
 //! A huge trace would be an unreadable smear, so at most [`Options::max_events`] events
 //! and [`Options::max_nodes`] lanes are laid out; [`Elision`] says what was left out.
 
+use crate::snapshot_cut::{self, Cut};
 use crate::{describe, kind_name, number, subtitle, thousands};
 use reparti_core::trace::{EventKind, Trace, TraceEvent};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -187,6 +188,9 @@ pub struct MsgType {
     pub colour: &'static str,
     /// How many messages of this type the whole trace sends.
     pub sent: u64,
+    /// A control layer's type (the header's `control_types`: a snapshot's MARKER), not
+    /// one of the application's basic messages.
+    pub control: bool,
 }
 
 /// What a huge trace's drawing leaves out.
@@ -266,6 +270,8 @@ pub struct Layout {
     pub max_slot: u32,
     /// Set when the trace was too big to draw whole.
     pub elision: Option<Elision>,
+    /// A snapshot's recorded cut, when a drawn event records one.
+    pub cut: Option<Cut>,
 }
 
 /// Lays a trace out.
@@ -382,6 +388,7 @@ pub fn layout(trace: &Trace, opts: &Options) -> Layout {
 
     let (arrows, hidden_lane_messages) = arrows(trace, &shown, &pos_of, &types, n_shown, span.1);
     let max_slot = dots.iter().map(|d| d.pos.slot).max().unwrap_or(0);
+    let cut = snapshot_cut::find(trace, n_shown, &dots, &arrows, &types);
     let elision = (shown.len() < trace.events.len() || n_shown < n_total).then(|| {
         let (events_by_kind, busiest) = whole_trace_counts(trace, n_total);
         Elision {
@@ -410,6 +417,7 @@ pub fn layout(trace: &Trace, opts: &Options) -> Layout {
         span,
         max_slot,
         elision,
+        cut,
     }
 }
 
@@ -507,6 +515,7 @@ fn palette(trace: &Trace) -> Vec<MsgType> {
         .into_iter()
         .enumerate()
         .map(|(k, name)| MsgType {
+            control: trace.header.control_types.contains(&name),
             sent: sent.get(&name).copied().unwrap_or(0),
             name,
             colour: PALETTE[k % PALETTE.len()],

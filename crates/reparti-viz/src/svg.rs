@@ -7,6 +7,7 @@
 //! element has class `event` and every message arrow class `message`, with `data-`
 //! attributes the HTML viewer (which inlines this same drawing) hooks onto.
 
+use crate::snapshot_cut;
 use crate::spacetime::{self, ArrowEnd, Axis, Layout, Mark, Options, Pos};
 use reparti_core::trace::Trace;
 use std::fmt::Write;
@@ -26,10 +27,11 @@ const DROP_COLOUR: &str = "#C00000";
 const CLOCK_FILL: &str = "#0B7285";
 
 const STYLE: &str = "text{font-family:Helvetica,Arial,sans-serif;font-size:12px;fill:#222}\
-.title{font-size:15px;font-weight:bold}.sub{fill:#555}.elided{fill:#9A3412}\
+.title{font-size:15px;font-weight:bold}.sub{fill:#555}.elided{fill:#9A3412}.cutnote{fill:#6A3D9A}\
 .lane{stroke:#888;stroke-width:1.5}.grid{stroke:#eee}.tick{fill:#777;font-size:10px}\
 .lanelabel{font-weight:bold}.out{fill:#7A5C00;font-size:11px}.olabel{font-size:10px;fill:#5A4300}\
-.cs{fill:#F2B701;fill-opacity:.35;stroke:#C99700}.message{stroke-width:1.4;fill:none}";
+.cs{fill:#F2B701;fill-opacity:.35;stroke:#C99700}.message{stroke-width:1.4;fill:none}\
+.control{stroke-width:1;stroke-opacity:.7}";
 
 /// The SVG of a trace laid out with `opts`.
 pub fn to_svg(trace: &Trace, opts: &Options) -> String {
@@ -42,33 +44,33 @@ pub fn render(layout: &Layout) -> String {
 }
 
 /// Pixel placement of a layout.
-struct Geo {
+pub(crate) struct Geo {
     vertical: bool,
     span0: f64,
     unit: f64,
     slot_px: f64,
     along0: f64,
-    along_end: f64,
+    pub(crate) along_end: f64,
     across0: f64,
-    gap: f64,
+    pub(crate) gap: f64,
 }
 
 impl Geo {
-    fn along(&self, p: Pos) -> f64 {
+    pub(crate) fn along(&self, p: Pos) -> f64 {
         self.along0 + (p.at - self.span0) * self.unit + f64::from(p.slot) * self.slot_px
     }
-    fn lane(&self, node: u32) -> f64 {
+    pub(crate) fn lane(&self, node: u32) -> f64 {
         self.across0 + f64::from(node) * self.gap
     }
     /// (along, across) to (x, y).
-    fn xy(&self, along: f64, across: f64) -> (f64, f64) {
+    pub(crate) fn xy(&self, along: f64, across: f64) -> (f64, f64) {
         if self.vertical {
             (across, along)
         } else {
             (along, across)
         }
     }
-    fn at(&self, node: u32, p: Pos) -> (f64, f64) {
+    pub(crate) fn at(&self, node: u32, p: Pos) -> (f64, f64) {
         self.xy(self.along(p), self.lane(node))
     }
 }
@@ -100,7 +102,11 @@ pub(crate) fn render_svg(l: &Layout, standalone: bool) -> String {
     let unit = ((distinct * 32.0).clamp(640.0, 14_000.0) / len).max(slots * SLOT_PX + 12.0).min(14_000.0 / len);
     let slot_px = SLOT_PX.min(unit * 0.8 / slots).max(1.0);
     let body = len * unit + slots * slot_px + 24.0;
-    let notes = l.elision.as_ref().map(|e| e.lines()).unwrap_or_default();
+    // Notes under the title, each with its class: what a huge trace leaves out, then
+    // what a snapshot's cut holds.
+    let mut notes: Vec<(&str, String)> =
+        l.elision.iter().flat_map(|e| e.lines()).map(|line| ("elided", line)).collect();
+    notes.extend(l.cut.as_ref().map(|c| ("cutnote", c.summary())));
     let head_h = 52.0 + 16.0 * notes.len() as f64;
     let lanes_n = l.lanes.len().max(1) as f64;
     let (gap, along0, across0) = if l.vertical {
@@ -114,7 +120,7 @@ pub(crate) fn render_svg(l: &Layout, standalone: bool) -> String {
     let across_end = across0 + (lanes_n - 1.0) * gap;
     let text_w = [l.title.chars().count(), l.subtitle.chars().count()]
         .into_iter()
-        .chain(notes.iter().map(|n| n.chars().count()))
+        .chain(notes.iter().map(|(_, n)| n.chars().count()))
         .max()
         .unwrap_or(0) as f64
         * CHAR_W
@@ -149,11 +155,14 @@ pub(crate) fn render_svg(l: &Layout, standalone: bool) -> String {
     w!(s, "</defs>\n<rect class=\"bg\" width=\"100%\" height=\"100%\" fill=\"#fff\"/>\n");
     w!(s, "<text class=\"title\" x=\"12\" y=\"22\">{}</text>\n", esc(&l.title));
     w!(s, "<text class=\"sub\" x=\"12\" y=\"40\">{}</text>\n", esc(&l.subtitle));
-    for (k, line) in notes.iter().enumerate() {
-        w!(s, "<text class=\"elided\" x=\"12\" y=\"{:.0}\">{}</text>\n", 58.0 + 16.0 * k as f64, esc(line));
+    for (k, (class, line)) in notes.iter().enumerate() {
+        w!(s, "<text class=\"{class}\" x=\"12\" y=\"{:.0}\">{}</text>\n", 58.0 + 16.0 * k as f64, esc(line));
     }
     axis(&mut s, l, &g, across0 - gap / 2.0 - if l.vertical { 0.0 } else { 4.0 }, across_end + gap / 2.0);
     lanes(&mut s, l, &g);
+    if let Some(cut) = &l.cut {
+        s.push_str(&snapshot_cut::draw_under(cut, l, &g));
+    }
     w!(s, "<g id=\"messages\">\n");
     for a in &l.arrows {
         let colour = l.types.get(a.ty).map_or("#444", |t| t.colour);
@@ -177,9 +186,11 @@ pub(crate) fn render_svg(l: &Layout, standalone: bool) -> String {
             ArrowEnd::InFlight => ("inflight", format!(" stroke-dasharray=\"2 4\" marker-end=\"url(#ah{})\"", a.ty)),
         };
         let to_i = a.end_event.map(|k| k.to_string()).unwrap_or_default();
+        // A control layer's messages (a snapshot's markers) are drawn lighter.
+        let control = if l.types.get(a.ty).is_some_and(|t| t.control) { " control" } else { "" };
         w!(
             s,
-            "<line class=\"message {end}\" data-msg=\"{}\" data-t=\"{}\" data-from=\"{}\" data-to=\"{to_i}\" \
+            "<line class=\"message {end}{control}\" data-msg=\"{}\" data-t=\"{}\" data-from=\"{}\" data-to=\"{to_i}\" \
              x1=\"{x1:.1}\" y1=\"{y1:.1}\" x2=\"{x2:.1}\" y2=\"{y2:.1}\" stroke=\"{colour}\"{extra}><title>{}</title></line>\n",
             a.msg,
             a.ty,
@@ -187,7 +198,11 @@ pub(crate) fn render_svg(l: &Layout, standalone: bool) -> String {
             esc(&a.title)
         );
     }
-    w!(s, "</g>\n<g id=\"events\">\n");
+    w!(s, "</g>\n");
+    if let Some(cut) = &l.cut {
+        s.push_str(&snapshot_cut::draw_over(cut, l, &g));
+    }
+    w!(s, "<g id=\"events\">\n");
     for d in &l.dots {
         let (x, y) = g.at(d.node, d.pos);
         let colour = d.ty.and_then(|t| l.types.get(t)).map_or("#444", |t| t.colour);
@@ -364,7 +379,8 @@ fn legend(l: &Layout, width: f64, top: f64) -> (String, f64) {
                 "<line x1=\"0\" y1=\"0\" x2=\"22\" y2=\"0\" stroke=\"{}\" stroke-width=\"1.6\" marker-end=\"url(#ah{k})\"/>",
                 t.colour
             );
-            (glyph, format!("{} ({} sent)", t.name, crate::thousands(t.sent)))
+            let role = if t.control { "control, " } else { "" };
+            (glyph, format!("{} ({role}{} sent)", t.name, crate::thousands(t.sent)))
         })
         .collect();
     let glyphs = [
@@ -396,6 +412,9 @@ fn legend(l: &Layout, width: f64, top: f64) -> (String, f64) {
             .map(|t| ("<rect x=\"0\" y=\"-5\" width=\"22\" height=\"10\" class=\"cs\"/>".to_string(), t.to_string())),
     );
     items.extend(glyphs.iter().skip(4).map(|(g, t)| (g.to_string(), t.to_string())));
+    if let Some(cut) = &l.cut {
+        items.extend(cut_legend(cut));
+    }
     let mut s = format!("<g id=\"legend\" transform=\"translate(0,{top:.0})\">\n");
     let (mut x, mut y) = (12.0, 12.0);
     for (glyph, text) in items {
@@ -413,6 +432,28 @@ fn legend(l: &Layout, width: f64, top: f64) -> (String, f64) {
     }
     s.push_str("</g>\n");
     (s, y + 16.0)
+}
+
+/// The legend's entries for a snapshot's cut.
+fn cut_legend(cut: &snapshot_cut::Cut) -> Vec<(String, String)> {
+    use snapshot_cut::{CUT_COLOUR, ORPHAN_COLOUR};
+    let halo = |colour: &str| {
+        format!(
+            "<line x1=\"0\" y1=\"0\" x2=\"22\" y2=\"0\" stroke=\"{colour}\" stroke-width=\"8\" stroke-opacity=\".25\"/>\
+             <circle cx=\"11\" cy=\"0\" r=\"5\" fill=\"#fff\" stroke=\"{colour}\" stroke-width=\"2.5\"/>"
+        )
+    };
+    let mut items = vec![
+        (
+            format!("<path d=\"M4,-8L4,0L18,0L18,8\" fill=\"none\" stroke=\"{CUT_COLOUR}\" stroke-width=\"2.5\"/>"),
+            "recorded cut (snapshot)".to_string(),
+        ),
+        (halo(CUT_COLOUR), "in transit across the cut: a channel state".to_string()),
+    ];
+    if !cut.orphans.is_empty() {
+        items.push((halo(ORPHAN_COLOUR), "sent after the cut, received before it: inconsistent".to_string()));
+    }
+    items
 }
 
 /// A coordinate for SVG: one decimal at most, none when whole (`12`, `12.5`, never `-0`).

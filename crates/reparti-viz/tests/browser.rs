@@ -192,3 +192,21 @@ fn the_viewer_runs_in_a_real_browser() {
         "no page was wide enough to test the fit: {widths:?}"
     );
 }
+
+#[test]
+fn the_viewer_shows_a_snapshot_cut_and_its_checkbox_hides_it() {
+    if !Path::new(CHROMIUM).exists() {
+        println!("skipped: {CHROMIUM} is not installed (apt-get install -y chromium); CI installs it");
+        return;
+    }
+    let dir = TempDir::new("cut");
+    let trace = common::snapshot3();
+    check("snapshot3", &trace, &dir.0, "vector");
+    let page = dir.0.join("snapshot3.html");
+    let r = report(&dump_dom(&page, &dir.0.join("snapshot3-cut-profile")));
+    let summary = layout(&trace, &Options::default()).cut.expect("a cut").summary();
+    assert_eq!(r["cut"]["summary"], summary.as_str(), "{r}");
+    assert_eq!(r["cut"]["crossings"], 3, "a ring per crossing message: {r}");
+    assert_eq!(r["cut"]["hidden"], 2, "unticking hides the cut and its rings: {r}");
+    assert_eq!(r["cut"]["shownAgain"], true, "{r}");
+}

@@ -1,6 +1,7 @@
 //! The command line, as clap sees it. Each flag's help is written to teach.
 
 use crate::chat::ChatArgs;
+use crate::lin::LinArgs;
 use crate::node::NodeArgs;
 use crate::run::merge_traces::MergeArgs;
 use crate::run::RunArgs;
@@ -63,6 +64,10 @@ pub enum Command {
     /// Run a whole cluster of real processes on this machine: one `reparti node` per node
     /// on free local ports, their traces merged and checked like a simulation's.
     Run(Box<RunArgs>),
+    /// Is this history linearizable? Reads a history of client operations (reparti's
+    /// JSON Lines, or a Jepsen log), checks it key by key against a sequential object,
+    /// and prints a witness order or the operation that cannot be placed.
+    Lin(LinArgs),
     /// Merge the traces that nodes wrote (`reparti node --trace`), on one machine or
     /// many, into one run consistent with happens-before, and check it like a simulation.
     Merge(MergeArgs),
@@ -100,6 +105,11 @@ pub struct VizArgs {
     /// of an algorithm that reads physical clocks).
     #[arg(long, value_name = "FILE")]
     pub skew: Option<PathBuf>,
+
+    /// Draw the wait-for graph at the first deadlock declaration instead, cycle
+    /// highlighted (with -o FILE.svg; a trace of wait-for+chandy-misra-haas).
+    #[arg(long)]
+    pub wait_for: bool,
 }
 
 #[derive(Args, Debug)]

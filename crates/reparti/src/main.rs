@@ -11,6 +11,7 @@ mod error;
 mod eval;
 mod interrupt;
 mod keygen;
+mod lin;
 mod list;
 mod measure;
 mod node;
@@ -159,6 +160,7 @@ fn main() -> ExitCode {
                 run::run(&args)
             }),
         cli::Command::Merge(args) => run::merge_traces::run(&args),
+        cli::Command::Lin(args) => lin::run(&args),
     };
     match result {
         Ok(code) => code,

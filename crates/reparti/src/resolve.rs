@@ -63,10 +63,20 @@ pub fn over_layers(name: String, fifo_layer: bool) -> anyhow::Result<String> {
 /// The catalogue entry for `name`, or a usage error suggesting the nearest name.
 pub fn algorithm(name: &str) -> anyhow::Result<AlgorithmSpec> {
     reparti_algos::find(name).ok_or_else(|| {
-        if let Some(app) = name.strip_suffix(reparti_algos::CHANDY_LAMPORT_SUFFIX) {
+        for (suffix, snapshot) in
+            [(reparti_algos::CHANDY_LAMPORT_SUFFIX, "Chandy–Lamport"), (reparti_algos::LAI_YANG_SUFFIX, "Lai–Yang")]
+        {
+            if let Some(app) = name.strip_suffix(suffix) {
+                return usage(format!(
+                    "{snapshot}'s snapshot is offered over {}, not over '{app}': choose one of those (`reparti list` shows the layers)",
+                    reparti_algos::SNAPSHOT_APPS.join(", ")
+                ));
+            }
+        }
+        // A layer named alone (`chandy-lamport`): say how to name it over an application.
+        if let Some((suffix, what)) = reparti_algos::LAYERS.iter().find(|(suffix, _)| suffix.strip_prefix('+') == Some(name)) {
             return usage(format!(
-                "Chandy–Lamport's snapshot is offered over {}, not over '{app}': choose one of those (`reparti list` shows the layers)",
-                reparti_algos::SNAPSHOT_APPS.join(", ")
+                "'{name}' is a layer, run over an application: name both, as in `APP{suffix}` ({what}; `reparti list` shows the layers)"
             ));
         }
         let hint = match reparti_algos::suggest(name) {

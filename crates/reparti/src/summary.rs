@@ -162,17 +162,21 @@ fn render_as(r: &Report, recorded: Option<&str>) -> String {
         if count == 0 && claims.is_empty() {
             continue;
         }
-        let _ = writeln!(o, "  {kind:<12} {:>12}   {}", thousands(count), claims.join(" · "));
+        // A control layer's messages (a snapshot's markers) are told from the basic ones.
+        let role = if m.control_types.contains(&kind) { "(control) " } else { "" };
+        let _ = writeln!(o, "  {kind:<12} {:>12}   {role}{}", thousands(count), claims.join(" · "));
     }
-    // Outputs, and sums of kinds (a layer's count of its application's messages).
+    // Outputs, sums of kinds (a layer's count of its application's messages), messages
+    // sent between two moments (`after:`, with the time between them).
     for e in r
         .expected
         .values()
-        .filter(|e| e.expectation.counts.starts_with("output:") || e.expectation.counts.contains('+'))
+        .filter(|e| e.expectation.counts != "total" && !m.by_type.contains_key(&e.expectation.counts))
     {
+        let within = e.elapsed.map(|t| format!(" (in {t:.2} time units)")).unwrap_or_default();
         let _ = writeln!(
             o,
-            "  {:<12} {:>12}   {} {} {}",
+            "  {:<12} {:>12}   {} {} {}{within}",
             e.expectation.counts.trim_start_matches("output:"),
             thousands(e.measured),
             mark(e.holds),

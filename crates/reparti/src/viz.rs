@@ -2,6 +2,8 @@
 //! [--vertical]`: draws a trace as a space-time diagram (an interactive HTML page or a
 //! static SVG), and/or exports it as a ShiViz log, and/or draws its skew plot (every
 //! node's physical clock against real time, `reparti_viz::skew`; also `sim --plot`).
+//! `reparti viz TRACE --wait-for -o FILE.svg` draws instead the wait-for graph at the
+//! first deadlock declaration, its cycle highlighted (`reparti_viz::wait_for`).
 //!
 //! Without `-o` and without `--shiviz`, the page goes next to the trace (`run.jsonl` →
 //! `run.html`). The paths written are printed on standard output, one per line, so that
@@ -18,6 +20,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub fn run(args: &VizArgs) -> anyhow::Result<ExitCode> {
+    if args.wait_for {
+        return write_wait_for(args);
+    }
     // Check what is asked before reading a possibly large trace.
     let picture = match &args.output {
         Some(path) => {
@@ -99,6 +104,25 @@ pub fn with_skew_plot<T>(
     let ran = ran?;
     drawn.transpose()?;
     Ok(ran)
+}
+
+/// `viz TRACE --wait-for -o FILE.svg`: the wait-for graph at the first deadlock
+/// declaration (`reparti_viz::wait_for`).
+fn write_wait_for(args: &VizArgs) -> anyhow::Result<ExitCode> {
+    let path = match &args.output {
+        Some(path) if Format::from_path(path).ok() == Some(Format::Svg) => path,
+        _ => return Err(crate::error::usage("--wait-for draws a static picture: give -o FILE.svg")),
+    };
+    let trace = load(&args.trace)?;
+    let text = reparti_viz::wait_for::to_svg(&trace).map_err(|e| crate::error::usage(e.to_string()))?;
+    std::fs::write(path, text).map_err(|e| {
+        crate::error::usage(format!(
+            "cannot write {}: {e}; choose a writable path for the wait-for graph",
+            path.display()
+        ))
+    })?;
+    println!("wait-for graph written to {}", path.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 fn skew_format(plot: &Path, flag: &str) -> anyhow::Result<()> {

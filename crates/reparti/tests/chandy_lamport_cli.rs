@@ -78,6 +78,9 @@ fn list_names_the_applications_and_others_are_refused_in_one_line() {
     assert!(stderr.contains("offered over bank, token-ring, chang-roberts"), "{stderr}");
     let stderr = usage_error(&["sim", "bank+chandy-lamport", "-p", "snapshot_initiators=x"]);
     assert!(stderr.contains("snapshot_initiators"), "{stderr}");
+    // A newcomer names the snapshot alone: told how to name it over an application.
+    let stderr = usage_error(&["sim", "chandy-lamport", "--nodes", "8"]);
+    assert!(stderr.contains("'chandy-lamport' is a layer") && stderr.contains("`APP+chandy-lamport`"), "{stderr}");
 }
 
 #[test]
@@ -95,4 +98,48 @@ fn a_bank_on_real_processes_over_lossy_udp_is_snapshotted_consistently() {
     );
     assert_all_hold(&r, "bank+chandy-lamport on 4 processes, lossy UDP");
     assert_eq!(sent(&r, "MARKER"), 12, "n(n−1) on the complete graph");
+}
+
+/// The space-time diagram draws the recorded cut. On a FIFO bank the messages that cross
+/// it are exactly the channel states Chandy–Lamport recorded; on the reordering
+/// counterexample the picture says the snapshot recorded the wrong messages.
+#[test]
+fn the_diagram_draws_the_cut_and_what_the_counterexample_recorded_wrong() {
+    let dir = tempfile::tempdir().expect("scratch folder");
+    let (trace, svg) = (dir.path().join("bank.jsonl"), dir.path().join("bank.svg"));
+    let out = reparti()
+        .args(["sim", "bank+chandy-lamport", "--nodes", "4", "--seed", "8", "-p", "transfers=3"])
+        .args(["--delay", "uniform:1,4", "--trace"])
+        .arg(&trace)
+        .arg("--viz")
+        .arg(&svg)
+        .output()
+        .expect("reparti runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let recorded: u64 = std::fs::read_to_string(&trace)
+        .expect("the trace")
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|e| e["key"] == "channel_state")
+        .filter_map(|e| e["value"].as_u64())
+        .sum();
+    assert!(recorded > 0, "seed 8 leaves money in transit");
+    let picture = std::fs::read_to_string(&svg).expect("the picture");
+    assert_eq!(picture.matches("class=\"cut-line\"").count(), 1);
+    assert_eq!(picture.matches("class=\"crossing\"").count() as u64, recorded, "one ring per recorded message");
+    assert!(picture.contains(&format!("4 of 4 nodes recorded; {recorded} messages in transit")), "{picture}");
+    assert!(picture.contains("MARKER (control, 12 sent)"), "markers are told from transfers");
+
+    let cx = dir.path().join("cx.jsonl");
+    let args = [&TWO_BRANCHES[..], &["--network", "unordered", "--trace"]].concat();
+    let out = reparti().arg("check").args(&args).arg(&cx).output().expect("reparti runs");
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    let cx_svg = dir.path().join("cx.svg");
+    let out = reparti().arg("viz").arg(&cx).arg("-o").arg(&cx_svg).output().expect("reparti runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let picture = std::fs::read_to_string(&cx_svg).expect("the picture");
+    assert!(
+        picture.contains("0 messages in transit across the cut (the channel states); but the snapshot&#39;s channel states hold 1: it recorded the wrong messages"),
+        "{picture}"
+    );
 }

@@ -56,7 +56,7 @@
 //! queue) — and at least ⌈(d − W)/W⌉ on a channel carrying d messages, which the
 //! sender needs to get them all through the window.
 
-use reparti_core::layer::{app_expected, kinds_with, layered_spec};
+use reparti_core::layer::{app_expected, control_kinds_with, kinds_with, layered_spec};
 use reparti_core::{
     lift_properties, Algorithm, AlgorithmSpec, Context, Expectation, Invariant, Layer, Message, NodeId, NodeSetup,
     ParamError, ParamSpec, Params, Process, Properties, RunFacts, ScheduledInput, Symmetry, Terminal, Timer,
@@ -106,6 +106,10 @@ pub enum Sequenced<M: Message> {
 impl<M: Message> Message for Sequenced<M> {
     fn kinds() -> &'static [&'static str] {
         kinds_with::<Sequenced<M>, M>(&["FIFO_ACK"])
+    }
+
+    fn control_kinds() -> &'static [&'static str] {
+        control_kinds_with::<Sequenced<M>, M>(&["FIFO_ACK"])
     }
 
     fn kind(&self) -> usize {

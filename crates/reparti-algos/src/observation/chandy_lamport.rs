@@ -57,8 +57,9 @@
 //! **Costs.** Exactly one MARKER per directed channel per snapshot: |E| (n(n−1) on a
 //! complete graph, n on a unidirectional ring), whatever the number of initiators.
 
-use super::conserved::{self, Conserved};
-use reparti_core::layer::{app_expected, kinds_with, layered_spec};
+use super::conserved;
+use super::cut::{self, Cut, Part};
+use reparti_core::layer::{app_expected, control_kinds_with, kinds_with, layered_spec};
 use reparti_core::{
     lift_properties, Algorithm, AlgorithmSpec, Context, Expectation, Layer, Message, NodeId, NodeSetup, ParamError,
     ParamSpec, Params, Process, Properties, RunFacts, ScheduledInput, Symmetry, Terminal, Timer, WorkloadSetup, World,
@@ -114,6 +115,10 @@ pub enum Marked<M: Message> {
 impl<M: Message> Message for Marked<M> {
     fn kinds() -> &'static [&'static str] {
         kinds_with::<Marked<M>, M>(&["MARKER"])
+    }
+
+    fn control_kinds() -> &'static [&'static str] {
+        control_kinds_with::<Marked<M>, M>(&["MARKER"])
     }
 
     fn kind(&self) -> usize {
@@ -297,46 +302,42 @@ impl<P: Process> Layer for SnapshotNode<P> {
     }
 }
 
+/// The recorded global state as the judge sees it ([`super::cut`]): complete when
+/// every node's markers arrived; on FIFO channels, the messages received before a cut
+/// are the first ones, up to the last number received.
+pub fn cut_of<P: Process>(nodes: &[SnapshotNode<P>]) -> Cut<'_, P> {
+    let complete = || -> Result<(), String> {
+        let cut = |i: usize| nodes[i].recorded.as_ref().ok_or_else(|| format!("node {i} never recorded its state"));
+        for (i, node) in nodes.iter().enumerate() {
+            let me = NodeId(i as u32);
+            for &to in &node.out {
+                if !cut(to.index())?.closed.contains(&me) {
+                    return Err(format!("node {to} never received the marker from {me}"));
+                }
+            }
+        }
+        Ok(())
+    };
+    let channels = cut::carried(nodes.iter().map(|n| (&n.sent, &n.received)));
+    let parts = nodes
+        .iter()
+        .map(|node| {
+            node.recorded.as_ref().map(|r| Part {
+                state: &r.state,
+                sent: &r.sent,
+                received: r.received.iter().map(|(&from, &last)| (from, (1..=last).collect())).collect(),
+                channels: cut::by_number(&r.channels),
+            })
+        })
+        .collect();
+    Cut { parts, channels, complete: complete() }
+}
+
 /// C1 and C2 over every channel that carried a message, from the channels' numbers:
 /// on channel i → j, with `s` messages sent before i's cut and `r` received before
 /// j's, the channel state must be exactly the messages numbered `r+1 ..= s`.
 pub fn consistent<P: Process>(nodes: &[SnapshotNode<P>]) -> Result<(), String> {
-    let cut = |i: usize| nodes[i].recorded.as_ref().ok_or_else(|| format!("node {i} never recorded its state"));
-    let mut channels: BTreeSet<(NodeId, NodeId)> = BTreeSet::new();
-    for (i, node) in nodes.iter().enumerate() {
-        let me = NodeId(i as u32);
-        for &to in &node.out {
-            if !cut(to.index())?.closed.contains(&me) {
-                return Err(format!("node {to} never received the marker from {me}"));
-            }
-        }
-        channels.extend(node.sent.keys().map(|&to| (me, to)));
-        channels.extend(node.received.keys().map(|&from| (from, me)));
-    }
-    for (from, to) in channels {
-        let (ci, cj) = (cut(from.index())?, cut(to.index())?);
-        let sent = ci.sent.get(&to).copied().unwrap_or(0);
-        let received = cj.received.get(&from).copied().unwrap_or(0);
-        if received > sent {
-            return Err(format!(
-                "C2: on {from} → {to}, message #{received} is received before {to}'s cut but sent after {from}'s (only {sent} before it)"
-            ));
-        }
-        let recorded: Vec<u64> =
-            cj.channels.get(&from).map(|v| v.iter().map(|(s, _)| *s).collect()).unwrap_or_default();
-        let expected: Vec<u64> = (received + 1..=sent).collect();
-        if recorded != expected {
-            let missing: Vec<u64> = expected.iter().filter(|s| !recorded.contains(s)).copied().collect();
-            return Err(if missing.is_empty() {
-                format!("C2: on {from} → {to}, the channel state holds {recorded:?}, sent after {from}'s cut (only {sent} before it)")
-            } else {
-                format!(
-                    "C1: on {from} → {to}, message(s) {missing:?} sent before {from}'s cut are neither received before {to}'s nor in the channel state {recorded:?}"
-                )
-            });
-        }
-    }
-    Ok(())
+    cut_of(nodes).consistent()
 }
 
 /// The application `A` observed by Chandy–Lamport's snapshot.
@@ -347,7 +348,7 @@ pub struct ChandyLamport<A> {
     channel_states: bool,
 }
 
-fn initiators(value: &str) -> Result<Option<BTreeSet<u32>>, ParamError> {
+pub(super) fn initiators(value: &str) -> Result<Option<BTreeSet<u32>>, ParamError> {
     if value.trim().eq_ignore_ascii_case("all") {
         return Ok(None);
     }
@@ -406,7 +407,7 @@ impl<A: Algorithm> Algorithm for ChandyLamport<A> {
         props.terminal.push(Terminal::<Self::Node>::new(CONSISTENT, |w: &World<'_, Self::Node>| consistent(w.nodes)));
         if let Some(quantity) = conserved::of::<A::Node>() {
             props.terminal.push(Terminal::<Self::Node>::new(quantity.name, move |w: &World<'_, Self::Node>| {
-                conserved_in_snapshot(&quantity, w.nodes)
+                cut_of(w.nodes).conserves(&quantity, w.nodes.iter().map(|n| &n.app))
             }));
         }
         props
@@ -428,22 +429,6 @@ impl<A: Algorithm> Algorithm for ChandyLamport<A> {
         // Initiators are chosen by position: relabelling nodes would move them.
         Symmetry::None
     }
-}
-
-/// The recorded local states and channel states hold the quantity the application
-/// conserves (the bank's money), as the run does.
-fn conserved_in_snapshot<P: Process>(quantity: &Conserved<P>, nodes: &[SnapshotNode<P>]) -> Result<(), String> {
-    let mut total = 0i64;
-    for (i, node) in nodes.iter().enumerate() {
-        let Some(r) = &node.recorded else { return Err(format!("node {i} never recorded its state")) };
-        total += (quantity.in_state)(&r.state);
-        total += r.channels.values().flatten().map(|(_, m)| (quantity.in_message)(m)).sum::<i64>();
-    }
-    let expected = nodes.iter().map(|n| (quantity.initial)(&n.app)).sum::<i64>();
-    if total != expected {
-        return Err(format!("the snapshot holds {total} over local and channel states, the run {expected}"));
-    }
-    Ok(())
 }
 
 #[cfg(test)]

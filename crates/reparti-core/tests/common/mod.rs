@@ -56,6 +56,7 @@ pub fn trace_header() -> reparti_core::trace::TraceHeader {
         network: serde_json::json!({"model": {"fifo": true, "delay": {"kind": "const", "value": 1.0}, "loss": 0.0}, "faults": []}),
         clocks: reparti_core::ClockMode::LamportAndVector,
         message_types: vec!["ELECT".into(), "ELECTED".into()],
+        control_types: Vec::new(),
         spans: Vec::new(),
         ports: Vec::new(),
         physical_clocks: Vec::new(),

@@ -169,6 +169,7 @@ mod tests {
             network: serde_json::Value::Null,
             clocks: reparti_core::ClockMode::Lamport,
             message_types: Vec::new(),
+            control_types: Vec::new(),
             spans: Vec::new(),
             ports: Vec::new(),
             physical_clocks: Vec::new(),

@@ -133,6 +133,7 @@ impl Builder {
             network: json!({"faults": [], "model": {"delay": {"kind": "const", "value": 1.0}, "dup": 0.0, "fifo": true, "loss": 0.0, "sync": false}}),
             clocks: ClockMode::LamportAndVector,
             message_types: types.iter().map(|s| s.to_string()).collect(),
+            control_types: Vec::new(),
             // As a mutual-exclusion algorithm declares its critical section.
             spans: if self.events.iter().any(|e| e.key.as_deref() == Some("enter_cs")) {
                 vec![Span { label: "critical section".into(), opens: "enter_cs".into(), closes: "exit_cs".into() }]
@@ -226,6 +227,37 @@ pub fn mutex3() -> Trace {
     b.receive(6.0, a4);
     b.output(6.0, 2, "enter_cs", OutputValue::Text("2.1".into()));
     b.finish("ricart-agrawala", vec![1, 2, 3], &["REQUEST", "REPLY"], "time")
+}
+
+/// A snapshot of three nodes (a bank's TRANSFER, the snapshot's MARKER as a control
+/// type) whose cut n0 @ 1, n1 @ 2, n2 @ 3 is crossed by a message in transit (#0, n0 → n1),
+/// one still in flight at the end (#1, n2 → n0), and one sent after the cut but received
+/// before it (#5, n1 → n2: the cut is inconsistent).
+pub fn snapshot3() -> Trace {
+    let mut b = Builder::new(3);
+    for node in 0..3 {
+        b.start(0.0, node);
+    }
+    let transfer = |k: u64| json!({"App": {"seq": k, "msg": {"Transfer": {"amount": 5}}}});
+    let across = b.send(0.5, 0, 1, "TRANSFER", transfer(1));
+    b.send(0.2, 2, 0, "TRANSFER", transfer(1)); // in flight at the end
+    let before = b.send(0.5, 1, 2, "TRANSFER", transfer(1));
+    b.receive(1.0, before);
+    b.output(1.0, 0, "recorded", OutputValue::Int(1));
+    let to1 = b.send(1.0, 0, 1, "MARKER", json!("Marker"));
+    let to2 = b.send(1.0, 0, 2, "MARKER", json!("Marker"));
+    b.receive(2.0, to1);
+    b.output(2.0, 1, "recorded", OutputValue::Int(1));
+    let orphan = b.send(2.2, 1, 2, "TRANSFER", transfer(2));
+    b.receive(2.5, across);
+    b.receive(2.6, orphan);
+    b.receive(3.0, to2);
+    b.output(3.0, 2, "recorded", OutputValue::Int(1));
+    let after = b.send(3.5, 2, 0, "TRANSFER", transfer(2));
+    b.receive(4.0, after);
+    let mut trace = b.finish("bank+chandy-lamport", vec![1, 2, 3], &["TRANSFER", "MARKER"], "time");
+    trace.header.control_types = vec!["MARKER".into()];
+    trace
 }
 
 /// The same trace without vector clocks (as written for n > 256).

@@ -5,6 +5,12 @@
 //! algorithm declares (exact, bounds, references) as a table, and as an SVG plot, CSV or
 //! JSON by the output's extension.
 //!
+//! A count an algorithm declares between two moments of the run, `after:FROM→TO:TYPES`
+//! (a termination detector's control messages after the last `passive` and up to the
+//! first `announce`, against its bound), is one more figure, with the time between the
+//! two moments beside it (`after:FROM→TO:time`), both plotted by size: the simulator
+//! measures them on the true run, no algorithm named here.
+//!
 //! [`model`] gathers the figures, [`table`] writes them as text (and CSV), [`plot`] draws
 //! them. Several algorithms named, or `--per`, compare them on one workload instead,
 //! against n or, with `--vary`, against one parameter: [`compare`] (units of work and

@@ -1,7 +1,7 @@
 //! What `reparti eval` measures: the runs' figures gathered by size, and the counts the
 //! algorithm declares gathered beside them.
 
-use reparti_core::ExpectationKind;
+use reparti_core::{after_key, parse_after, ExpectationKind};
 use reparti_sim::Report;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -87,7 +87,18 @@ pub fn figure_of(counts: &str) -> String {
     }
 }
 
-/// Every figure of one run: messages per type, `total`, `rounds`, other declared outputs.
+/// The figure of the time an `after:FROM→TO:…` count was measured over:
+/// `after:FROM→TO:time`. `None` for other counts.
+pub fn time_figure(counts: &str) -> Option<String> {
+    let (from, to, _) = parse_after(counts)?;
+    Some(after_key(from, to, TIME))
+}
+
+/// What a time figure counts, in place of message types.
+pub const TIME: &str = "time";
+
+/// Every figure of one run: messages per type, `total`, `rounds`, other declared outputs,
+/// messages sent between two moments (`after:`) and the time between them.
 pub fn figures(r: &Report) -> BTreeMap<String, f64> {
     let mut f: BTreeMap<String, f64> = r.messages.by_type.iter().map(|(k, v)| (k.clone(), *v as f64)).collect();
     f.insert("total".into(), r.messages.total as f64);
@@ -97,8 +108,11 @@ pub fn figures(r: &Report) -> BTreeMap<String, f64> {
         f.insert("rounds".into(), rounds);
     }
     for e in r.expected.values() {
-        if e.expectation.counts.starts_with("output:") {
+        if e.expectation.counts.starts_with("output:") || parse_after(&e.expectation.counts).is_some() {
             f.entry(figure_of(&e.expectation.counts)).or_insert(e.measured as f64);
+        }
+        if let (Some(time), Some(elapsed)) = (time_figure(&e.expectation.counts), e.elapsed) {
+            f.entry(time).or_insert(elapsed);
         }
     }
     f
@@ -151,8 +165,10 @@ pub fn summarise<'a>(n: usize, runs: impl Iterator<Item = (Case, &'a Report)>) -
     let has_claim: BTreeSet<String> = claims.keys().map(|k| k.0.clone()).collect();
     let counts = values
         .into_iter()
-        // A message type never sent and never claimed is noise.
-        .filter(|(k, (v, d, a))| has_claim.contains(k) || v.iter().chain(d).chain(a).any(|&x| x != 0.0))
+        // A message type never sent and never claimed is noise; a delay of 0 is not.
+        .filter(|(k, (v, d, a))| {
+            has_claim.contains(k) || parse_after(k).is_some() || v.iter().chain(d).chain(a).any(|&x| x != 0.0)
+        })
         .map(|(k, (v, desc, asc))| {
             let random = (!v.is_empty()).then(|| Spread {
                 min: v.iter().copied().fold(f64::INFINITY, f64::min),

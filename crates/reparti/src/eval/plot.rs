@@ -1,23 +1,42 @@
 //! The evaluation as pictures: measured counts against the declared ones, by size.
 
-use super::model::{symbol, Case, Evaluation};
+use super::model::{symbol, Case, Evaluation, TIME};
+use reparti_core::parse_after;
 use reparti_viz::plot::{Plot, Point, Scale, Series, Style, PALETTE};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// The messages plot (one colour family per message type) and, if any, the rounds plot.
+/// The messages plot (one colour family per message type), if any the rounds plot, and
+/// for each pair of moments the algorithm counts between (`after:FROM→TO:…`, a
+/// detector's delay after termination) the messages and the time between them.
 pub fn plots(e: &Evaluation) -> Vec<Plot> {
-    let types: Vec<String> = e
-        .sizes
+    let figures: BTreeSet<&String> = e.sizes.iter().flat_map(|s| s.counts.keys()).collect();
+    let types: Vec<String> = figures
         .iter()
-        .flat_map(|s| s.counts.keys())
-        .filter(|k| *k != "total" && *k != "rounds" && !k.starts_with("output:"))
-        .cloned()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
+        .filter(|k| **k != "total" && **k != "rounds" && !k.starts_with("output:") && parse_after(k).is_none())
+        .map(|k| k.to_string())
         .collect();
     let mut out = vec![figure_plot(e, &types, "messages sent", "messages")];
     if e.sizes.iter().any(|s| s.counts.contains_key("rounds")) {
         out.push(figure_plot(e, &["rounds".to_string()], "rounds", "rounds"));
+    }
+    let moments: BTreeSet<(&str, &str)> =
+        figures.iter().filter_map(|k| parse_after(k)).map(|(a, b, _)| (a, b)).collect();
+    for (from, to) in moments {
+        let of = |time: bool| -> Vec<String> {
+            figures
+                .iter()
+                .filter(|k| parse_after(k).is_some_and(|(a, b, t)| (a, b) == (from, to) && (t == TIME) == time))
+                .map(|k| k.to_string())
+                .collect()
+        };
+        let between = format!("after the last '{from}', up to the first '{to}'");
+        let (counted, times) = (of(false), of(true));
+        if !counted.is_empty() {
+            out.push(figure_plot(e, &counted, "messages", &format!("messages {between}")));
+        }
+        if !times.is_empty() {
+            out.push(figure_plot(e, &times, "simulated time", &format!("time {between}")));
+        }
     }
     out
 }

@@ -44,12 +44,14 @@ pub fn table(e: &Evaluation) -> String {
         e.seeds[0],
         e.seeds[1]
     );
+    // Wide enough for the longest figure (`after:passive→announce:TOKEN`).
+    let w = e.sizes.iter().flat_map(|s| s.counts.keys()).map(|k| k.chars().count()).fold(10, usize::max);
     let _ = writeln!(
         o,
-        "\n{:>7}  {:<10} {:>10} {:>12} {:>10} {:>10} {:>10}   expected",
+        "\n{:>7}  {:<w$} {:>10} {:>12} {:>10} {:>10} {:>10}   expected",
         "n", "figure", "min", "mean", "max", "desc", "asc"
     );
-    let pad = " ".repeat(7 + 2 + 10 + 1 + 10 + 1 + 12 + 1 + 10 + 1 + 10 + 1 + 10 + 3);
+    let pad = " ".repeat(7 + 2 + w + 1 + 10 + 1 + 12 + 1 + 10 + 1 + 10 + 1 + 10 + 3);
     for s in &e.sizes {
         for (i, (fig, c)) in s.counts.iter().enumerate() {
             let n = if i == 0 { s.n.to_string() } else { String::new() };
@@ -59,7 +61,7 @@ pub fn table(e: &Evaluation) -> String {
             };
             let opt = |v: Option<f64>| v.map(fmt).unwrap_or_else(|| "–".into());
             let _ =
-                write!(o, "{n:>7}  {fig:<10} {min:>10} {mean:>12} {max:>10} {:>10} {:>10}", opt(c.desc), opt(c.asc));
+                write!(o, "{n:>7}  {fig:<w$} {min:>10} {mean:>12} {max:>10} {:>10} {:>10}", opt(c.desc), opt(c.asc));
             let claims: Vec<String> =
                 s.expected.iter().filter(|x| &x.figure == fig).map(|x| claim_text(x, e.cases.len())).collect();
             let _ = writeln!(
