@@ -17,12 +17,14 @@
 //!   order), not linearizable (with the key, the longest linearizable prefix and the
 //!   operation that cannot be placed) or unknown — never a wrong verdict.
 //!
-//! It reads reparti's histories and Jepsen's logs ([`read`]).
+//! It reads reparti's histories, Jepsen's logs and Jepsen's EDN operation maps ([`read`]).
 
 #![warn(missing_docs)]
 
+pub mod edn;
 pub mod history;
 pub mod model;
+pub mod picture;
 pub mod read;
 pub mod search;
 pub mod sequential;

@@ -1,6 +1,7 @@
-//! Reading histories: reparti's own (one JSON object a line) and Jepsen's textual logs.
+//! Reading histories: reparti's own (one JSON object a line), Jepsen's textual logs and
+//! Jepsen's EDN operation maps.
 //!
-//! Both are streams of *events*: a client invokes an operation, later the same client
+//! All are streams of *events*: a client invokes an operation, later the same client
 //! completes it — `ok` (it happened, with this answer), `fail` (it certainly did not
 //! happen: the operation is left out) or `info` (unknown: pending, it may have happened
 //! at any moment after its call). A client has at most one operation outstanding, so a
@@ -9,6 +10,7 @@
 //!
 //! reparti's format, documented in `docs/TRACE.md`:
 //! `{"client": 3, "type": "invoke", "f": "cas", "key": "x", "value": [1, 4], "t": 12.5}`;
+//! Jepsen's EDN maps: `{:process 3, :type :invoke, :f :cas, :key "x", :value [1 4]}`;
 //! Jepsen's log lines: `INFO  jepsen.util - 3 :invoke :cas [1 4]`, tab-separated (the line number is
 //! the time; lines that are not client operations, such as the nemesis's, are skipped).
 
@@ -46,14 +48,85 @@ struct Event {
     t: f64,
 }
 
-/// Reads a history in reparti's JSON Lines format or Jepsen's log format, telling them
-/// apart by the first non-blank line.
+/// Reads a history in reparti's JSON Lines format, Jepsen's EDN operation maps or
+/// Jepsen's log format, telling them apart by the first non-blank line: `{"` is JSON,
+/// `{:`, `[` or `;` is EDN, anything else a log.
 pub fn read_history(text: &str) -> Result<History, ReadError> {
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    if first.trim_start().starts_with('{') {
+    let first = text.lines().map(str::trim_start).find(|l| !l.is_empty()).unwrap_or("");
+    if first.starts_with('{') && first[1..].trim_start().starts_with('"') {
         read_json_lines(text)
+    } else if first.starts_with(['{', '[', ';']) {
+        read_edn(text)
     } else {
         read_jepsen_log(text)
+    }
+}
+
+/// Reads Jepsen's EDN operation maps (`{:process 1, :type :invoke, :f :cas, :key "3",
+/// :value [1 4]}`), one a line or all in one vector. `:time` (nanoseconds) orders them
+/// when present, else their order in the file. Operations of jepsen.independent carry
+/// their key in the value (`:value [:x [1 4]]`); they are read as `:key :x`. Maps whose
+/// `:process` is not a number (the nemesis) are skipped.
+pub fn read_edn(text: &str) -> Result<History, ReadError> {
+    let forms = crate::edn::forms(text).map_err(|(line, problem)| ReadError { line, problem })?;
+    let mut events = Vec::new();
+    // Clients whose open operation carries its key in the value.
+    let mut tupled: BTreeMap<u64, String> = BTreeMap::new();
+    for (index, (line, map)) in forms.into_iter().enumerate() {
+        let bad = |problem: String| ReadError { line, problem };
+        if !map.is_object() {
+            return Err(bad(format!("expected an operation map {{:process …, :type …, :f …}}, got {map}")));
+        }
+        let Some(client) = map["process"].as_u64() else { continue };
+        let kind = match map["type"].as_str() {
+            Some("invoke") => Kind::Invoke,
+            Some("ok") => Kind::Ok,
+            Some("fail") => Kind::Fail,
+            Some("info") => Kind::Info,
+            _ => return Err(bad(":type must be :invoke, :ok, :fail or :info".into())),
+        };
+        let f = map["f"].as_str().ok_or_else(|| bad("no :f (read, write, cas, enqueue, dequeue, add)".into()))?;
+        let mut key = match &map["key"] {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        };
+        let mut value = map["value"].clone();
+        if kind == Kind::Invoke && key.is_none() && is_independent_tuple(f, &value) {
+            tupled.insert(client, text_of(&value[0]));
+        }
+        if let Some(k) = tupled.get(&client) {
+            if let Value::Array(pair) = &value {
+                if pair.len() == 2 {
+                    value = pair[1].clone();
+                }
+            }
+            key = Some(k.clone());
+            if kind != Kind::Invoke {
+                tupled.remove(&client);
+            }
+        }
+        let t = map["time"].as_f64().unwrap_or(index as f64);
+        events.push(Event { line, client, kind, f: f.to_string(), key, value, t });
+    }
+    assemble(events)
+}
+
+/// jepsen.independent's `[key value]`, told from a plain value by the shape `f` expects.
+fn is_independent_tuple(f: &str, value: &Value) -> bool {
+    let Some([_, inner]) = value.as_array().map(Vec::as_slice) else { return false };
+    match f {
+        "read" | "r" | "dequeue" => inner.is_null(),
+        "write" | "w" | "enqueue" | "add" => inner.is_i64(),
+        "cas" => inner.is_array(),
+        _ => false,
+    }
+}
+
+fn text_of(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
     }
 }
 

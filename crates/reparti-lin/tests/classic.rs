@@ -186,6 +186,42 @@ INFO  jepsen.util - 3\t:fail\t:write\t7
 }
 
 #[test]
+fn jepsen_edn_maps_are_read_with_keys_given_or_in_independent_tuples() {
+    // A key-value store: key "3" keeps its own register; key "4" sees a lost write.
+    let edn = r#"
+{:process 0, :type :invoke, :f :write, :key "3", :value 1, :time 10}
+{:process 1, :type :invoke, :f :write, :key "4", :value 2, :time 11}
+{:process :nemesis, :type :info, :f :start, :value nil, :time 12}
+{:process 0, :type :ok, :f :write, :key "3", :value 1, :time 20}
+{:process 1, :type :ok, :f :write, :key "4", :value 2, :time 21}
+{:process 0, :type :invoke, :f :read, :key "3", :value nil, :time 30}
+{:process 0, :type :ok, :f :read, :key "3", :value 1, :time 40}
+{:process 2, :type :invoke, :f :read, :key "4", :value nil, :time 50}
+{:process 2, :type :ok, :f :read, :key "4", :value 2, :time 60}
+"#;
+    let history = read_history(edn).expect("reads");
+    assert_eq!(history.operations.len(), 4, "the nemesis is skipped");
+    assert_eq!(verdict(Model::Kv, edn), Verdict::Linearizable);
+    let lost = edn.replace(":key \"4\", :value 2, :time 60", ":key \"4\", :value nil, :time 60");
+    let report = check(&read_history(&lost).expect("reads"), Model::Kv, &Budget::default(), 2).expect("fits");
+    assert_eq!(report.verdict(), Verdict::NotLinearizable, "a read after the write returns nothing");
+    let failing: Vec<_> = report.keys.iter().filter(|k| !matches!(k.outcome, Outcome::Linearizable { .. })).collect();
+    assert_eq!(failing.len(), 1);
+    assert_eq!(failing[0].key.as_deref(), Some("4"));
+
+    // jepsen.independent: the key travels in the value, and a vector wraps the whole.
+    let tuples = "[{:process 0, :type :invoke, :f :cas, :value [:x [0 5]]}
+ {:process 0, :type :ok, :f :cas, :value [:x [0 5]]}
+ {:process 1, :type :invoke, :f :read, :value [:x nil]}
+ {:process 1, :type :ok, :f :read, :value [:x 5]}]";
+    let history = read_history(tuples).expect("reads");
+    assert_eq!(history.operations[1].key.as_deref(), Some("x"));
+    assert_eq!(verdict(Model::Kv, tuples), Verdict::NotLinearizable, "cas 0→5 on a register that holds nil");
+    let written = tuples.replace(":f :cas, :value [:x [0 5]]", ":f :write, :value [:x 5]");
+    assert_eq!(verdict(Model::Kv, &written), Verdict::Linearizable, "a write of 5, then a read of 5");
+}
+
+#[test]
 fn malformed_histories_name_the_line_and_the_problem() {
     for (text, line, problem) in [
         ("{\"client\":1,\"type\":\"invoke\",\"f\":\"read\"}\nnot json\n", 2, "not JSON"),
@@ -200,6 +236,9 @@ fn malformed_histories_name_the_line_and_the_problem() {
             "still open",
         ),
         ("INFO  jepsen.util - 1\t:invoke\t:write\tx\n", 1, "'x' is not a value"),
+        ("{:process 1, :type :invoke, :f :read}\n{:process 1, :type :ok, :f :read, :value [1}\n", 2, "closes nothing"),
+        ("{:process 1, :type :invoked, :f :read}\n", 1, ":type must be"),
+        ("{:process 1, :type :invoke, :f :append, :value [:x 1]}\n", 1, "unknown operation 'append'"),
     ] {
         let e = read_history(text).expect_err(text);
         assert_eq!(e.line, line, "{text}: {e}");

@@ -22,7 +22,8 @@ use std::time::{Duration, Instant};
     after_help = "Exit status: 0 linearizable, 1 not linearizable, 2 bad input, 3 unknown (the budget ran out).\n\
 Formats (told apart by the first line): reparti's, one JSON object a line\n  \
 {\"client\":3,\"type\":\"invoke\",\"f\":\"cas\",\"key\":\"x\",\"value\":[1,4],\"t\":12.5}\n\
-and Jepsen's log lines\n  INFO  jepsen.util - 3\t:invoke\t:cas\t[1 4]\n\
+Jepsen's log lines\n  INFO  jepsen.util - 3\t:invoke\t:cas\t[1 4]\n\
+and Jepsen's EDN operation maps\n  {:process 3, :type :invoke, :f :cas, :key \"x\", :value [1 4]}\n\
 type: invoke, then ok (done), fail (certainly not done: left out) or info (unknown: pending)."
 )]
 pub struct LinArgs {
@@ -49,12 +50,18 @@ pub struct LinArgs {
     pub max_configurations: usize,
 
     /// Threads checking keys in parallel (default: every core).
-    #[arg(long, value_name = "N")]
+    #[arg(long)]
     pub threads: Option<usize>,
 
     /// Print the verdict as JSON.
     #[arg(long)]
     pub json: bool,
+
+    /// Draw the failing key's part (else the first key's) to FILE.svg: one lane per
+    /// client, operations as bars from call to completion, the longest linearizable
+    /// prefix numbered and the operation that cannot be placed in red.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// The exit status of a history whose verdict is unknown (the budget ran out).
@@ -70,6 +77,9 @@ pub fn run(args: &LinArgs) -> anyhow::Result<ExitCode> {
     }
     if args.threads == Some(0) || args.max_configurations == 0 {
         return Err(usage("--threads and --max-configurations must be at least 1"));
+    }
+    if let Some(path) = args.output.as_ref().filter(|p| p.extension().and_then(|e| e.to_str()) != Some("svg")) {
+        return Err(usage(format!("-o {}: the picture is SVG; name it FILE.svg", path.display())));
     }
     let text = read_text(&args.history, HISTORY).map_err(|e| usage(e.to_string()))?;
     let history = read_history(&text).map_err(|e| usage(format!("{}: {e}", args.history.display())))?;
@@ -88,6 +98,9 @@ pub fn run(args: &LinArgs) -> anyhow::Result<ExitCode> {
     .map_err(|e| usage(format!("{}: {e}", args.history.display())))?;
     let condition = if sequential { "sequentially consistent" } else { "linearizable" };
     let elapsed = started.elapsed().as_secs_f64();
+    if let Some(path) = &args.output {
+        draw(&report, condition, path)?;
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&as_json(&report, model, elapsed)).unwrap_or_default());
     } else {
@@ -97,6 +110,21 @@ pub fn run(args: &LinArgs) -> anyhow::Result<ExitCode> {
         Verdict::Linearizable => ExitCode::SUCCESS,
         Verdict::NotLinearizable => ExitCode::from(1),
         Verdict::Unknown => ExitCode::from(UNKNOWN_STATUS),
+    })
+}
+
+/// Writes the picture of the part worth seeing: the first that is not linearizable, else
+/// the first unknown, else the first.
+fn draw(report: &Report, condition: &str, path: &std::path::Path) -> anyhow::Result<()> {
+    let worst = report
+        .keys
+        .iter()
+        .find(|k| matches!(k.outcome, Outcome::NotLinearizable { .. }))
+        .or_else(|| report.keys.iter().find(|k| matches!(k.outcome, Outcome::Unknown { .. })))
+        .or_else(|| report.keys.first());
+    let Some(part) = worst else { return Ok(()) };
+    std::fs::write(path, reparti_lin::picture::svg(part, condition)).map_err(|e| {
+        anyhow::anyhow!("cannot write {}: {e}; check the directory exists and is writable", path.display())
     })
 }
 

@@ -114,3 +114,50 @@ fn bad_input_is_one_line_and_exit_2() {
         assert!(stderr.contains(says), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn jepsen_edn_maps_are_judged_and_their_errors_name_the_line() {
+    let dir = tempfile::tempdir().expect("scratch");
+    let file = dir.path().join("history.edn");
+    let edn = "{:process 0, :type :invoke, :f :write, :key \"a\", :value 1, :time 10}\n\
+               {:process 0, :type :ok, :f :write, :key \"a\", :value 1, :time 20}\n\
+               {:process 1, :type :invoke, :f :read, :key \"a\", :value nil, :time 30}\n\
+               {:process 1, :type :ok, :f :read, :key \"a\", :value 1, :time 40}\n";
+    std::fs::write(&file, edn).expect("written");
+    let (code, stdout, _) = lin(&file, &["--model", "kv"]);
+    assert_eq!(code, Some(0), "{stdout}");
+    std::fs::write(&file, edn.replace(":value 1, :time 40", ":value 2, :time 40")).expect("written");
+    let (code, stdout, _) = lin(&file, &["--model", "kv"]);
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(stdout.contains("read a → 2"), "{stdout}");
+    std::fs::write(&file, edn.replace(":time 30}", ":time 30")).expect("written");
+    let (code, _, stderr) = lin(&file, &["--model", "kv"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("line 3"), "{stderr}");
+}
+
+#[test]
+fn the_picture_shows_the_failing_key_with_its_prefix_numbered_and_the_blocked_operation() {
+    let dir = tempfile::tempdir().expect("scratch");
+    let file = dir.path().join("h.jsonl");
+    std::fs::write(&file, TWO_KEYS).expect("written");
+    let svg = dir.path().join("h.svg");
+    let (code, stdout, _) = lin(&file, &["--model", "kv", "-o", svg.to_str().expect("utf-8")]);
+    assert_eq!(code, Some(1), "{stdout}");
+    let picture = std::fs::read_to_string(&svg).expect("the picture is written");
+    assert!(picture.contains("key y: NOT linearizable: 1 of 2 operations can be ordered, then #2 cannot"), "{picture}");
+    assert!(picture.contains("1. write 5 → ok"), "the placed write, numbered: {picture}");
+    assert!(picture.contains("✗ read → 1"), "the stale read, marked: {picture}");
+    assert!(picture.contains("client 3") && !picture.contains("client 1<"), "only key y's clients: {picture}");
+    // A linearizable history: every bar numbered in the witness order.
+    std::fs::write(&file, TWO_KEYS.replace("\"value\":1,\"t\":3", "\"value\":5,\"t\":3")).expect("written");
+    let (code, _, _) = lin(&file, &["--model", "kv", "-o", svg.to_str().expect("utf-8")]);
+    assert_eq!(code, Some(0));
+    let picture = std::fs::read_to_string(&svg).expect("written");
+    assert!(picture.contains("linearizable: 1 operations, numbered in a witness order"), "key x first: {picture}");
+    // Not an SVG name: refused before any work, in one line.
+    let (code, _, stderr) = lin(&file, &["--model", "kv", "-o", "h.png"]);
+    assert_eq!(code, Some(2));
+    assert!(stderr.contains("name it FILE.svg"), "{stderr}");
+}
