@@ -64,6 +64,10 @@ algorithms![
     crate::election::ChangRoberts,
     crate::election::ChangRobertsLab,
     crate::election::Franklin,
+    crate::memory::SingleCopy,
+    crate::memory::Ivy,
+    crate::memory::TobSequencer,
+    crate::memory::TobLamport,
 ];
 
 /// Calls `visitor.visit::<A>()` for the algorithm named `name`, a layer included

@@ -15,6 +15,7 @@ pub mod communication;
 pub mod election;
 #[cfg(test)]
 mod handler_harness;
+pub mod memory;
 pub mod mutex;
 pub mod observation;
 pub mod testing;

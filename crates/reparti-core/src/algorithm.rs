@@ -242,6 +242,12 @@ pub trait Algorithm: Sized + Send + Sync + 'static {
     /// The properties every engine checks.
     fn properties(&self) -> Properties<Self::Node>;
 
+    /// Properties of the run's history of client operations (shared-memory
+    /// algorithms, see [`crate::history`]): judged when the run is over.
+    fn history_properties(&self) -> Vec<crate::history::HistoryProperty> {
+        Vec::new()
+    }
+
     /// The message counts the literature predicts for this run.
     fn expected(&self, _facts: &RunFacts<'_>) -> Vec<Expectation> {
         Vec::new()

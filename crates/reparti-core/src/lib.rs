@@ -51,6 +51,7 @@ pub mod clock_audit;
 pub mod context;
 pub mod distances;
 pub mod expect;
+pub mod history;
 pub mod host;
 pub mod id;
 pub mod idents;

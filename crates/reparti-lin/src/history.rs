@@ -108,13 +108,19 @@ impl fmt::Display for Answer {
 
 impl fmt::Display for Operation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let key = self.key.as_ref().map(|k| format!(" {k}")).unwrap_or_default();
+        // The key right after the function's name: `write x 3`, not `write 3 x`.
+        let call = self.call.to_string();
+        let call = match (&self.key, call.split_once(' ')) {
+            (Some(k), Some((f, args))) => format!("{f} {k} {args}"),
+            (Some(k), None) => format!("{call} {k}"),
+            (None, _) => call,
+        };
         let answer = self.answer.as_ref().map_or("pending".to_string(), |a| a.to_string());
         let returned = self.returned.map_or("∞".to_string(), |t| format!("{t}"));
         write!(
             f,
-            "#{} client {}: {}{key} → {answer} [{}, {returned}] (line {})",
-            self.id, self.client, self.call, self.called, self.line
+            "#{} client {}: {call} → {answer} [{}, {returned}] (line {})",
+            self.id, self.client, self.called, self.line
         )
     }
 }

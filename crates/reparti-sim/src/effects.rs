@@ -84,6 +84,9 @@ impl<A: Algorithm, W: Write> EffectSink<Msg<A>> for Simulation<A, W> {
                 e.value = Some(v);
             });
         }
+        if let Some(h) = &mut self.histories {
+            h.output(self.now, node.0, key, &value);
+        }
         *self.outputs.entry(key).or_default().entry(value).or_insert(0) += 1;
         match self.moments.get_mut(key) {
             Some([_, last]) => {

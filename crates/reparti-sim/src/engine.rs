@@ -81,6 +81,8 @@ pub struct Simulation<A: Algorithm, W: Write = io::Sink> {
     pub(crate) moments: BTreeMap<&'static str, [(f64, Vec<u64>); 2]>,
     pub(crate) max_chain: u32,
     pub(crate) checks: Checks<A::Node>,
+    /// The clients' history, for algorithms with history properties.
+    pub(crate) histories: Option<crate::histories::Histories>,
     /// Runs every handler; lent out while its effects are applied to this simulation.
     host: Option<Box<NodeHost<Msg<A>>>>,
     pub(crate) tracer: Option<Tracer<W>>,
@@ -162,6 +164,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             format!("every {global_every} events (n > {GLOBAL_CHECK_LIMIT}: each check costs O(n))")
         };
         let checks = Checks::new(algorithm.properties(), &nodes, global_every);
+        let histories = crate::histories::Histories::new(algorithm.history_properties());
         // Constant delays keep each channel in order by themselves, unless a scenario
         // holds one message back.
         let delayed = cfg.faults.iter().any(|f| matches!(f, Fault::DelayMessage { .. } | Fault::LinkDelay { .. }));
@@ -243,6 +246,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             moments: BTreeMap::new(),
             max_chain: 0,
             checks,
+            histories,
             host: Some(Box::new(NodeHost::new(spec_reads_clocks))),
             tracer,
             stop: None,

@@ -18,8 +18,12 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
     /// Reports on a stopped run (or on the run so far), closing the trace.
     pub fn finish(mut self) -> Result<(Report, Option<W>), SimError> {
         let stop = self.stop.unwrap_or(Stop::Events);
+        if let Some(h) = &mut self.histories {
+            h.judge();
+        }
+        let failure = self.checks.first_failure().or_else(|| self.histories.as_ref()?.first_failure());
         let trace = match self.take_tracer() {
-            Some(t) => Some(t.finish(stop.name(), self.checks.first_failure()).map_err(SimError::Trace)?),
+            Some(t) => Some(t.finish(stop.name(), failure).map_err(SimError::Trace)?),
             None => None,
         };
         Ok((self.report(stop), trace))
@@ -107,7 +111,11 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
                 .iter()
                 .map(|(k, m)| (k.to_string(), m.iter().map(|(v, c)| (v.to_string(), *c)).collect()))
                 .collect(),
-            properties: self.checks.results(stop_note, &self.global_note),
+            properties: {
+                let mut p = self.checks.results(stop_note, &self.global_note);
+                p.extend(self.histories.iter().flat_map(|h| h.results()));
+                p
+            },
             messages,
             expected,
             time: self.now,

@@ -48,6 +48,7 @@ mod engine;
 mod fifo;
 mod finish;
 pub mod footprint;
+mod histories;
 pub mod network;
 mod queue;
 mod radix;

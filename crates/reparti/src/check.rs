@@ -205,7 +205,8 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
     if let Some(picture) = &args.viz {
         reparti_viz::Format::from_path(picture).map_err(|e| usage(format!("--viz {e}")))?;
     }
-    let scratch = (args.viz.is_some() && args.trace_out.is_none()).then(crate::viz::scratch_trace);
+    let scratch =
+        ((args.viz.is_some() || args.history.is_some()) && args.trace_out.is_none()).then(crate::viz::scratch_trace);
     let trace_path = args.trace_out.clone().or_else(|| scratch.clone());
     let mut file = match &trace_path {
         Some(p) => Some(BufWriter::new(std::fs::File::create(p).with_context(|| {
@@ -238,9 +239,20 @@ pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
         }
         _ => None,
     };
+    let history = match (&args.history, &trace_path, &report.counterexample) {
+        (Some(history), Some(trace), Some(_)) => Some(crate::history_file::write_from_file(trace, history)),
+        (Some(_), _, None) => {
+            eprintln!(
+                "note: no counterexample, so no history to write (--history writes the run that breaks a property)"
+            );
+            None
+        }
+        _ => None,
+    };
     if let Some(p) = &scratch {
         let _ = std::fs::remove_file(p);
     }
+    history.transpose()?;
     if let Some(drawn) = drawn {
         drawn?;
     }

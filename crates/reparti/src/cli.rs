@@ -298,6 +298,11 @@ pub struct SimArgs {
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
 
+    /// Write the history of the clients' operations (shared-memory algorithms) to FILE,
+    /// one JSON object a line, as `reparti lin` reads it (docs/TRACE.md, "Histories").
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+
     /// Stop after this many events.
     #[arg(long)]
     pub max_events: Option<u64>,
@@ -478,6 +483,11 @@ pub struct CheckArgs {
     /// `--trace-out` is read too.
     #[arg(long = "trace", alias = "trace-out", value_name = "FILE")]
     pub trace_out: Option<PathBuf>,
+
+    /// Write the history of the counterexample's client operations (shared-memory
+    /// algorithms), if there is a counterexample, to FILE, as `reparti lin` reads it.
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
 
     /// Print one JSON object instead of the summary.
     #[arg(long)]

@@ -27,7 +27,7 @@ and Jepsen's EDN operation maps\n  {:process 3, :type :invoke, :f :cas, :key \"x
 type: invoke, then ok (done), fail (certainly not done: left out) or info (unknown: pending)."
 )]
 pub struct LinArgs {
-    /// The history file.
+    /// The history file, or a reparti trace (its clients' calls and returns are read).
     pub history: PathBuf,
 
     /// The sequential object: register, cas-register, kv (a cas-register per key), queue
@@ -82,6 +82,8 @@ pub fn run(args: &LinArgs) -> anyhow::Result<ExitCode> {
         return Err(usage(format!("-o {}: the picture is SVG; name it FILE.svg", path.display())));
     }
     let text = read_text(&args.history, HISTORY).map_err(|e| usage(e.to_string()))?;
+    // A reparti trace holds its history: read it from the calls and returns.
+    let text = if is_trace(&text) { crate::history_file::jsonl(&crate::viz::load(&args.history)?)?.0 } else { text };
     let history = read_history(&text).map_err(|e| usage(format!("{}: {e}", args.history.display())))?;
     let started = Instant::now();
     let budget = Budget {
@@ -111,6 +113,13 @@ pub fn run(args: &LinArgs) -> anyhow::Result<ExitCode> {
         Verdict::NotLinearizable => ExitCode::from(1),
         Verdict::Unknown => ExitCode::from(UNKNOWN_STATUS),
     })
+}
+
+/// Whether `text` is a reparti trace (its header says `"trace":"reparti"`).
+fn is_trace(text: &str) -> bool {
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    serde_json::from_str::<serde_json::Value>(first)
+        .is_ok_and(|v| v.get("trace").and_then(|t| t.as_str()) == Some("reparti"))
 }
 
 /// Writes the picture of the part worth seeing: the first that is not linearizable, else

@@ -9,6 +9,7 @@ mod cli;
 mod clock_flags;
 mod error;
 mod eval;
+mod history_file;
 mod interrupt;
 mod keygen;
 mod lin;

@@ -133,6 +133,9 @@ pub fn run_many(args: &SimArgs, name: &str, cfg: &SimConfig) -> anyhow::Result<E
     if args.trace.is_some() {
         return Err(usage("--trace writes one run's trace; drop --runs or --trace"));
     }
+    if args.history.is_some() {
+        return Err(usage("--history writes one run's history; drop --runs or --history"));
+    }
     let runs = args.runs;
     let room = Room::resolve(args.max_memory);
     let threads = rayon::current_num_threads().max(1);

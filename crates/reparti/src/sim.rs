@@ -39,8 +39,10 @@ pub fn run(args: &SimArgs) -> anyhow::Result<ExitCode> {
     }
     let progress = !args.no_progress && std::io::stderr().is_terminal();
     let room = Room::resolve(args.max_memory);
-    let report = crate::viz::with_skew_plot(args.trace.clone(), args.plot.as_deref(), |trace| {
-        simulate_and_draw(name, cfg, trace, args.viz.as_deref(), progress, room)
+    let report = crate::history_file::with_history(args.trace.clone(), args.history.as_deref(), |trace| {
+        crate::viz::with_skew_plot(trace, args.plot.as_deref(), |trace| {
+            simulate_and_draw(name, cfg, trace, args.viz.as_deref(), progress, room)
+        })
     })?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -92,17 +92,27 @@ pub fn with_skew_plot<T>(
     simulate: impl FnOnce(Option<PathBuf>) -> anyhow::Result<T>,
 ) -> anyhow::Result<T> {
     let Some(plot) = plot else { return simulate(trace) };
+    through_trace(trace, simulate, |path| load(path).and_then(|t| write_skew(&t, plot)))
+}
+
+/// Runs `run` with a trace — the one asked for, else a scratch file removed afterwards —
+/// then, if it succeeded, hands the trace to `after` (a picture, a history).
+pub fn through_trace<T>(
+    trace: Option<PathBuf>,
+    run: impl FnOnce(Option<PathBuf>) -> anyhow::Result<T>,
+    after: impl FnOnce(&Path) -> anyhow::Result<()>,
+) -> anyhow::Result<T> {
     let (path, scratch) = match trace {
         Some(p) => (p, false),
         None => (scratch_trace(), true),
     };
-    let ran = simulate(Some(path.clone()));
-    let drawn = ran.as_ref().ok().map(|_| load(&path).and_then(|t| write_skew(&t, plot)));
+    let ran = run(Some(path.clone()));
+    let done = ran.as_ref().ok().map(|_| after(&path));
     if scratch {
         let _ = std::fs::remove_file(&path);
     }
     let ran = ran?;
-    drawn.transpose()?;
+    done.transpose()?;
     Ok(ran)
 }
 
@@ -169,7 +179,7 @@ fn default_output(trace: &Path) -> PathBuf {
     }
 }
 
-fn load(path: &Path) -> anyhow::Result<Trace> {
+pub fn load(path: &Path) -> anyhow::Result<Trace> {
     const HINT: &str = "give a trace written by `reparti sim --trace FILE` or `reparti check --trace FILE`";
     if path.is_dir() {
         return Err(crate::error::usage(format!("{} is a directory, not a trace; {HINT}", path.display())));

@@ -161,3 +161,48 @@ fn the_picture_shows_the_failing_key_with_its_prefix_numbered_and_the_blocked_op
     assert_eq!(code, Some(2));
     assert!(stderr.contains("name it FILE.svg"), "{stderr}");
 }
+
+/// A simulated run writes its clients' history (`--history`), which `reparti lin` judges,
+/// as it judges the run's trace directly; replicas that read locally leave a history
+/// that is sequentially consistent but, on this seed, not linearizable.
+#[test]
+fn a_simulated_runs_history_is_written_and_judged_from_the_file_or_the_trace() {
+    let dir = tempfile::tempdir().expect("scratch");
+    let (history, trace) = (dir.path().join("h.jsonl"), dir.path().join("t.jsonl"));
+    let out = reparti()
+        .args(["sim", "single-copy", "-n", "3", "-p", "ops=4", "-p", "keys=2", "-p", "cas=0.3", "--history"])
+        .arg(&history)
+        .arg("--trace")
+        .arg(&trace)
+        .output()
+        .expect("reparti runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("history written to") && stdout.contains("(12 operations, 0 pending)"), "{stdout}");
+    assert!(stdout.contains("✓ the history is linearizable"), "{stdout}");
+    let text = std::fs::read_to_string(&history).expect("history");
+    assert_eq!(text.lines().filter(|l| l.contains("\"invoke\"")).count(), 12, "{text}");
+    for file in [&history, &trace] {
+        let (code, stdout, stderr) = lin(file, &["--model", "kv"]);
+        assert_eq!(code, Some(0), "{stdout}{stderr}");
+        assert!(stdout.contains("12 operations over 2 key(s), model kv: linearizable"), "{stdout}");
+    }
+}
+
+#[test]
+fn local_reads_leave_a_sequentially_consistent_history_that_is_not_linearizable() {
+    let dir = tempfile::tempdir().expect("scratch");
+    let history = dir.path().join("h.jsonl");
+    let out = reparti()
+        .args(["sim", "tob-sequencer", "-n", "4", "-p", "ops=5", "-p", "read=local", "--history"])
+        .arg(&history)
+        .output()
+        .expect("reparti runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("✓ the history is sequentially consistent"), "{stdout}");
+    let (code, stdout, _) = lin(&history, &["--model", "kv"]);
+    assert_eq!(code, Some(1), "local reads are stale here: {stdout}");
+    let (code, stdout, _) = lin(&history, &["--model", "kv", "--consistency", "sequential"]);
+    assert_eq!(code, Some(0), "{stdout}");
+}

@@ -59,6 +59,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub trace: Option<PathBuf>,
 
+    /// Write the history of the clients' operations (shared-memory algorithms) to FILE,
+    /// one JSON object a line, as `reparti lin` reads it (docs/TRACE.md, "Histories").
+    #[arg(long, value_name = "FILE")]
+    pub history: Option<PathBuf>,
+
     /// Draw the run (space-time diagram) into FILE.html or FILE.svg.
     #[arg(long, value_name = "FILE")]
     pub viz: Option<PathBuf>,

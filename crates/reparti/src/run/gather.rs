@@ -203,6 +203,9 @@ impl Outcome {
         if let Some(path) = &args.trace {
             write_trace(&self.merged, path)?;
         }
+        if let Some(path) = &args.history {
+            crate::history_file::write(&self.merged, path)?;
+        }
         if let Some(picture) = &args.viz {
             let (path, scratch) = match &args.trace {
                 Some(p) => (p.clone(), false),
