@@ -65,6 +65,7 @@ algorithms![
     crate::election::ChangRobertsLab,
     crate::election::Franklin,
     crate::memory::SingleCopy,
+    crate::memory::LiHudak,
     crate::memory::Ivy,
     crate::memory::TobSequencer,
     crate::memory::TobLamport,

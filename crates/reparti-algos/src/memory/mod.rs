@@ -15,6 +15,7 @@ pub mod client;
 pub mod ivy;
 pub mod judge;
 pub mod lamport_tob;
+pub mod li_hudak;
 pub mod sequencer;
 pub mod single_copy;
 pub mod tob_replica;
@@ -23,6 +24,7 @@ pub mod workload;
 pub use ivy::Ivy;
 pub use judge::{linearizable, sequentially_consistent, LINEARIZABLE, SEQUENTIAL};
 pub use lamport_tob::TobLamport;
+pub use li_hudak::LiHudak;
 pub use sequencer::TobSequencer;
 pub use single_copy::SingleCopy;
 
