@@ -216,10 +216,10 @@ impl HistoryRecorder {
     /// `Err` names what is wrong with a `call` or `ret` (the algorithm broke the
     /// convention: a second call while one is open, a return with none open).
     pub fn output(&mut self, t: f64, node: u32, key: &str, value: &OutputValue) -> Result<(), String> {
-        let text = value.to_string();
+        // Every output of a run passes here: only calls and returns are made into text.
         match key {
             CALL => {
-                let op = Operation::parse(&text)?;
+                let op = Operation::parse(&value.to_string())?;
                 if let Some(open) = self.open.insert(node, op) {
                     return Err(format!("node {node} called '{op}' at {t} while '{open}' was still open"));
                 }
@@ -231,6 +231,7 @@ impl HistoryRecorder {
                 self.push(t, node, "invoke", op, value);
             }
             RET => {
+                let text = value.to_string();
                 let reply = Reply::parse(&text)?;
                 let op = self
                     .open

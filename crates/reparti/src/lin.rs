@@ -83,7 +83,13 @@ pub fn run(args: &LinArgs) -> anyhow::Result<ExitCode> {
     }
     let text = read_text(&args.history, HISTORY).map_err(|e| usage(e.to_string()))?;
     // A reparti trace holds its history: read it from the calls and returns.
-    let text = if is_trace(&text) { crate::history_file::jsonl(&crate::viz::load(&args.history)?)?.0 } else { text };
+    let text = if is_trace(&text) {
+        let trace = reparti_core::trace::read_trace(text.as_bytes())
+            .map_err(|e| usage(format!("{} is not a reparti trace: {e}", args.history.display())))?;
+        crate::history_file::jsonl(&trace)?.0
+    } else {
+        text
+    };
     let history = read_history(&text).map_err(|e| usage(format!("{}: {e}", args.history.display())))?;
     let started = Instant::now();
     let budget = Budget {

@@ -35,6 +35,15 @@ impl Client {
         self.open.is_none() && self.waiting.is_empty()
     }
 
+    /// Returns the open operation's answer and opens the next waiting operation, if
+    /// any (its caller calls and starts it).
+    fn close<M: Clone>(&mut self, reply: Reply, ctx: &mut Context<'_, M>) -> Option<Operation> {
+        self.open = None;
+        self.answered += 1;
+        history::ret(ctx, reply);
+        self.waiting.pop_front()
+    }
+
     /// What is left to do, for a terminal property's message.
     pub fn describe(&self) -> String {
         match &self.open {
@@ -69,14 +78,12 @@ pub trait MemoryNode: Process {
     /// The open operation's answer: returned, then the next waiting operation called.
     fn answer(&mut self, reply: Reply, ctx: &mut Context<'_, Self::Msg>) {
         let client = self.client_mut();
-        if client.open.take().is_none() {
+        if client.open.is_none() {
             // A duplicated or stray answer: nothing is open to receive it.
             ctx.log(format!("answer '{reply}' with no operation open: ignored"));
             return;
         }
-        client.answered += 1;
-        history::ret(ctx, reply);
-        if let Some(next) = client.waiting.pop_front() {
+        if let Some(next) = client.close(reply, ctx) {
             self.begin(next, ctx);
         }
     }
@@ -88,11 +95,7 @@ pub trait MemoryNode: Process {
             self.client_mut().open = Some(op);
             history::call(ctx, op);
             if let Some(reply) = self.start(op, ctx) {
-                let client = self.client_mut();
-                client.open = None;
-                client.answered += 1;
-                history::ret(ctx, reply);
-                next = client.waiting.pop_front();
+                next = self.client_mut().close(reply, ctx);
             }
         }
     }

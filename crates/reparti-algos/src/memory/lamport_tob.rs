@@ -253,17 +253,8 @@ impl Algorithm for TobLamport {
     }
 
     fn from_params(params: &Params) -> Result<Self, ParamError> {
-        let no_wait = match params.get::<String>("fault")?.as_str() {
-            "none" => false,
-            "no-wait" => true,
-            other => {
-                return Err(ParamError::Invalid {
-                    name: "fault".into(),
-                    value: other.into(),
-                    why: "must be one of none, no-wait".into(),
-                })
-            }
-        };
+        // `fault` is a choice: the parameters were checked against it already.
+        let no_wait = params.get::<String>("fault")? == "no-wait";
         Ok(TobLamport { read: ReadMode::from_params(params)?, no_wait, workload: Workload::from_params(params)? })
     }
 

@@ -225,17 +225,8 @@ impl Algorithm for TobSequencer {
     }
 
     fn from_params(params: &Params) -> Result<Self, ParamError> {
-        let no_holdback = match params.get::<String>("fault")?.as_str() {
-            "none" => false,
-            "no-holdback" => true,
-            other => {
-                return Err(ParamError::Invalid {
-                    name: "fault".into(),
-                    value: other.into(),
-                    why: "must be one of none, no-holdback".into(),
-                })
-            }
-        };
+        // `fault` is a choice: the parameters were checked against it already.
+        let no_holdback = params.get::<String>("fault")? == "no-holdback";
         Ok(TobSequencer { read: ReadMode::from_params(params)?, no_holdback, workload: Workload::from_params(params)? })
     }
 
