@@ -5,9 +5,12 @@
 //! printed line, never a fixed sleep. Without python3 (or an IPv6 loopback) the tests
 //! that need it say so and pass.
 
+mod common;
+
 use assert_cmd::Command;
+use common::free_port;
 use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, UdpSocket};
+use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
@@ -93,16 +96,6 @@ impl Running {
             assert!(Instant::now() < deadline, "the server did not stop; it said:\n{}", self.transcript());
             std::thread::sleep(Duration::from_millis(20));
         }
-    }
-}
-
-/// A loopback port free for both TCP and UDP a moment ago.
-fn free_port() -> u16 {
-    let tcp = TcpListener::bind("127.0.0.1:0").expect("bind port 0");
-    let port = tcp.local_addr().expect("bound").port();
-    match UdpSocket::bind(("127.0.0.1", port)) {
-        Ok(_) => port,
-        Err(_) => free_port(),
     }
 }
 

@@ -9,8 +9,7 @@
 
 mod common;
 
-use common::{reparti, usage_error, Cluster};
-use std::collections::BTreeSet;
+use common::{free_ports, reparti, usage_error, Cluster};
 use std::io::Read;
 use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
@@ -19,15 +18,6 @@ use std::time::{Duration, Instant};
 
 /// Bound on a whole election: it takes about a second; this is for a loaded machine.
 const LIMIT: Duration = Duration::from_secs(120);
-
-/// `n` distinct loopback ports that were free a moment ago (bound on port 0, released).
-fn free_ports(n: usize) -> Vec<u16> {
-    let mut ports = BTreeSet::new();
-    while ports.len() < n {
-        ports.insert(UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).expect("a free port").port());
-    }
-    ports.into_iter().collect()
-}
 
 fn loopback(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))

@@ -5,18 +5,11 @@
 
 mod common;
 
-use common::{usage_error, Cluster};
+use common::{free_ports, usage_error, Cluster};
 use serde_json::Value;
 use std::io::Read;
-use std::net::UdpSocket;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// `n` loopback ports that were free a moment ago.
-fn free_ports(n: usize) -> Vec<u16> {
-    let sockets: Vec<UdpSocket> = (0..n).map(|_| UdpSocket::bind("127.0.0.1:0").expect("bind")).collect();
-    sockets.iter().map(|s| s.local_addr().expect("bound").port()).collect()
-}
 
 fn reparti_cmd() -> Command {
     Command::new(assert_cmd::cargo::cargo_bin("reparti"))

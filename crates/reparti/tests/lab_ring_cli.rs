@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{python_ready, usage_error};
+use common::{free_ports, python_ready, usage_error};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::UdpSocket;
@@ -24,12 +24,6 @@ const PATIENCE: Duration = Duration::from_secs(40);
 
 /// Idle time of automatic-mode nodes: they stop after this long with nothing received.
 const IDLE_MS: &str = "4000";
-
-/// `n` loopback ports that were free a moment ago.
-fn free_ports(n: usize) -> Vec<u16> {
-    let sockets: Vec<UdpSocket> = (0..n).map(|_| UdpSocket::bind("127.0.0.1:0").expect("bind")).collect();
-    sockets.iter().map(|s| s.local_addr().expect("bound").port()).collect()
-}
 
 /// One running node: its output read line by line as it comes; killed when dropped.
 struct Node {

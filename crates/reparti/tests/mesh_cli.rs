@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{reparti, usage_error};
+use common::{free_port, reparti, usage_error};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, UdpSocket};
 use std::path::Path;
@@ -128,11 +128,6 @@ fn vc(entries: &[(u16, u64)]) -> String {
     entries.sort();
     let listed: Vec<String> = entries.iter().map(|(port, n)| format!("\"{}\":{n}", loopback(*port))).collect();
     format!("{{{}}}", listed.join(","))
-}
-
-/// A loopback port that was free a moment ago (bound on port 0, then released).
-fn free_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).expect("a free port").port()
 }
 
 fn loopback(port: u16) -> SocketAddr {

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{reparti, usage_error, Cluster};
+use common::{free_addrs, reparti, usage_error, Cluster};
 use serde_json::Value;
 use std::io::Read;
 use std::net::{SocketAddr, UdpSocket};
@@ -16,13 +16,6 @@ use std::time::{Duration, Instant};
 /// Bound on a whole cluster: start delay + a few ms of election + the idle stop, with room
 /// for a loaded machine.
 const LIMIT: Duration = Duration::from_secs(30);
-
-/// `n` loopback addresses whose ports were free a moment ago (bound on port 0, then released).
-fn free_addrs(n: usize) -> Vec<SocketAddr> {
-    let sockets: Vec<UdpSocket> = (0..n).map(|_| UdpSocket::bind("127.0.0.1:0").expect("bind port 0")).collect();
-    // All bound at once so the ports differ; released when `sockets` drops.
-    sockets.iter().map(|s| s.local_addr().expect("bound")).collect()
-}
 
 /// Runs an `n`-node Chang–Roberts cluster (desc identities) and returns each node's
 /// standard output.

@@ -6,22 +6,15 @@
 
 mod common;
 
-use common::{python_ready, Cluster};
+use common::{free_peers, python_ready, Cluster};
 use serde_json::Value;
 use std::io::Read;
-use std::net::UdpSocket;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn example() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/python/token_ring_node.py")
-}
-
-/// Four loopback addresses that were free a moment ago.
-fn free_peers(n: usize) -> String {
-    let sockets: Vec<UdpSocket> = (0..n).map(|_| UdpSocket::bind("127.0.0.1:0").expect("bind")).collect();
-    sockets.iter().map(|s| s.local_addr().expect("bound").to_string()).collect::<Vec<_>>().join(",")
 }
 
 /// The last line of a finished child's stdout, as JSON.

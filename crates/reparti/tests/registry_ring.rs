@@ -13,7 +13,7 @@
 
 mod common;
 
-use common::usage_error;
+use common::{free_ports, usage_error};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::UdpSocket;
@@ -147,12 +147,6 @@ impl Lab {
     fn transcript(&self) -> String {
         self.log.iter().map(|(n, err, l)| format!("  {n}{}: {l}\n", if *err { " [err]" } else { "" })).collect()
     }
-}
-
-/// `n` distinct loopback ports that were free a moment ago.
-fn free_ports(n: usize) -> Vec<u16> {
-    let held: Vec<UdpSocket> = (0..n).map(|_| UdpSocket::bind("127.0.0.1:0").expect("a free port")).collect();
-    held.iter().map(|s| s.local_addr().expect("bound").port()).collect()
 }
 
 /// Starts a, b and c, one after the other (each once registered), on free ports given

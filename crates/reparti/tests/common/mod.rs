@@ -2,6 +2,10 @@
 //! asserting a usage error (exit 2, one line on stderr, nothing on stdout, no panic).
 #![allow(dead_code)] // each test binary uses a different subset
 
+mod ports;
+#[allow(unused_imports)] // each test binary uses a different subset
+pub use ports::{free_addrs, free_peers, free_port, free_ports};
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::Path;
@@ -95,15 +99,6 @@ pub fn assert_none_left(dir: &Path, what: &str) {
         assert!(Instant::now() < deadline, "{what}: node processes left behind: {left:?}");
         std::thread::sleep(Duration::from_millis(50));
     }
-}
-
-/// `n` addresses on 127.0.0.1 with ports free a moment ago, joined for `--peers`.
-pub fn free_peers(n: usize) -> String {
-    let addrs: Vec<String> = (0..n)
-        .map(|_| std::net::UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).expect("a free port"))
-        .map(|a| a.to_string())
-        .collect();
-    addrs.join(",")
 }
 
 /// A `reparti node ALGO --interactive` whose stdout and stderr lines are read as they

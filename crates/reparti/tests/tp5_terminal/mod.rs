@@ -3,10 +3,10 @@
 //! that wait for a line, never for a time.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub use super::common::free_ports;
 use super::common::Cluster;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
-use std::net::UdpSocket;
 use std::path::Path;
 use std::process::{ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
@@ -14,15 +14,6 @@ use std::time::{Duration, Instant};
 
 /// Bound on every wait: each takes milliseconds; this is for a loaded 2-core machine.
 pub const LIMIT: Duration = Duration::from_secs(90);
-
-/// `n` distinct loopback ports that were free a moment ago.
-pub fn free_ports(n: usize) -> Vec<u16> {
-    let mut ports = BTreeSet::new();
-    while ports.len() < n {
-        ports.insert(UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).expect("a free port").port());
-    }
-    ports.into_iter().collect()
-}
 
 /// One terminal: what is typed, and every line printed so far.
 pub struct Terminal {
