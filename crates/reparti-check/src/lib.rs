@@ -29,6 +29,7 @@ mod config;
 mod counterexample;
 mod dfs;
 mod frontier;
+mod histories;
 mod liveness;
 pub mod memory;
 mod model;

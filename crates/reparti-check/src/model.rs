@@ -7,8 +7,10 @@
 //! network model allows, lose or duplicate a message or crash a node.
 
 use crate::config::{CheckConfig, NetworkKind};
+use crate::histories::{Mark, Recorded};
 use crate::state::{deliverable, insert_packet, Packet, State};
 use crate::CheckError;
+use reparti_core::history::HistoryProperty;
 use reparti_core::property::Delivery;
 use reparti_core::{
     Algorithm, AlgorithmSpec, ClockAt, ClockSlot, Context, EffectSink, Instance, Invariant, NodeHost, NodeId,
@@ -119,6 +121,9 @@ pub struct Model<A: Algorithm> {
     timers: RwLock<Vec<Timer>>,
     /// The renamings of symmetry reduction, when it is on.
     pub(crate) symmetry: Option<Vec<Vec<u32>>>,
+    /// Properties of the clients' history (what the state records of it:
+    /// [`Recorded::start`]).
+    pub(crate) history_props: Vec<HistoryProperty>,
 }
 
 /// The most nodes a model may have: no exhaustive search of more would ever end, and
@@ -169,6 +174,7 @@ impl<A: Algorithm> Model<A> {
             in_neighbours[b.index()].push(a.0);
         }
         let props = algorithm.properties();
+        let history_props = algorithm.history_properties();
         let needs_delivery_clocks = props.invariants.iter().any(|i| matches!(i, Invariant::Delivery { .. }));
         let clocks = spec.reads_clocks || needs_delivery_clocks;
         Ok(Model {
@@ -189,6 +195,7 @@ impl<A: Algorithm> Model<A> {
             in_neighbours,
             timers: RwLock::new(Vec::new()),
             symmetry: None,
+            history_props,
         })
     }
 
@@ -250,6 +257,7 @@ impl<A: Algorithm> Model<A> {
             crashes: 0,
             lamport: if self.clocks { vec![0; n] } else { Vec::new() },
             vectors: if self.vectors { vec![0; n * n] } else { Vec::new() },
+            history: Recorded::start(&self.history_props),
         };
         for i in 0..n as u32 {
             self.run(&mut s, i, |p, ctx| p.on_start(ctx), None);
@@ -458,16 +466,21 @@ impl<A: Algorithm> Model<A> {
                 return Some((k, why));
             }
         }
-        None
+        // Decided call by call: the linearizability properties come after the
+        // invariants (index `invariants.len()`).
+        s.history.broken().map(|why| (self.props.invariants.len(), why.to_string()))
     }
 
-    /// The first terminal property `s` (a quiescent state) violates.
+    /// The first terminal property `s` (a quiescent state) violates; history
+    /// properties judged on whole histories come after the terminal ones (index
+    /// `terminal.len() + k`).
     pub fn violated_terminal(&self, s: &StateOf<A>) -> Option<(usize, String)> {
         self.props
             .terminal
             .iter()
             .enumerate()
             .find_map(|(k, t)| self.with_world(s, |w| (t.check)(w)).err().map(|e| (k, e)))
+            .or_else(|| s.history.violated(&self.history_props).map(|(k, why)| (self.props.terminal.len() + k, why)))
     }
 
     /// Runs `f` on the [`World`] view of `s`.
@@ -484,7 +497,8 @@ impl<A: Algorithm> Model<A> {
 
 /// The checker's meaning of a handler's effects: a send becomes a packet in the state's
 /// network (none to a crashed node: it could only be dropped there), a timer an entry in
-/// the state's timer set; outputs and logs only matter to the step's log.
+/// the state's timer set, a client's call or return a mark in the state's history;
+/// other outputs and logs only matter to the step's log.
 struct StateSink<'m, 's, 'l, A: Algorithm> {
     model: &'m Model<A>,
     s: &'s mut StateOf<A>,
@@ -537,7 +551,12 @@ impl<A: Algorithm> EffectSink<Msg<A>> for StateSink<'_, '_, '_, A> {
     }
 
     #[inline]
-    fn output(&mut self, _node: NodeId, key: &'static str, value: OutputValue, _at: ClockAt<'_>) {
+    fn output(&mut self, node: NodeId, key: &'static str, value: OutputValue, _at: ClockAt<'_>) {
+        if !matches!(self.s.history, Recorded::Nothing) {
+            if let Some(mark) = Mark::of_output(node, key, &value) {
+                self.s.history.record(mark);
+            }
+        }
         if let Some(l) = self.log.as_deref_mut() {
             let before = l.sent.len();
             l.outputs.push((key, value, before));

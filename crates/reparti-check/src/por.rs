@@ -17,8 +17,8 @@
 //! States where nothing is enabled (where terminal properties are checked) are all
 //! kept by C1 alone, so terminal verdicts and deadlocks are preserved; C2 and C3
 //! preserve invariants. The reduction is off for lossy, duplicating and unordered
-//! networks, crashes, global invariants and clock-reading algorithms, and the report
-//! says why.
+//! networks, crashes, global invariants, history properties and clock-reading
+//! algorithms, and the report says why.
 
 use crate::config::NetworkKind;
 use crate::model::{Action, Model, StateOf};
@@ -37,6 +37,9 @@ pub fn not_applicable<A: Algorithm>(m: &Model<A>) -> Option<&'static str> {
     }
     if m.props.invariants.iter().any(|i| matches!(i, Invariant::Global { .. } | Invariant::Delivery { .. })) {
         return Some("not with global or per-delivery invariants");
+    }
+    if !m.history_props.is_empty() {
+        return Some("not with history properties (reordering two clients' steps changes the history)");
     }
     None
 }

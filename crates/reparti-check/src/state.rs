@@ -6,6 +6,7 @@
 //! multiset has exactly one representation. Clock stamps are all zero unless the model
 //! keeps clocks (the algorithm reads them or a property needs them).
 
+use crate::histories::Recorded;
 use serde::{Deserialize, Serialize};
 use std::hash::{BuildHasher, Hash};
 
@@ -58,6 +59,8 @@ pub struct State<N, M> {
     pub lamport: Vec<u64>,
     /// Vector clocks, n entries per node (empty when not kept).
     pub vectors: Vec<u64>,
+    /// What the history properties need of the clients' calls and returns so far.
+    pub history: Recorded,
 }
 
 impl<N: Clone, M: Clone> State<N, M> {
@@ -74,6 +77,7 @@ impl<N: Clone, M: Clone> State<N, M> {
             crashes: 0,
             lamport: Vec::new(),
             vectors: Vec::new(),
+            history: Recorded::Nothing,
         }
     }
 
@@ -91,6 +95,7 @@ impl<N: Clone, M: Clone> State<N, M> {
         self.crashes = other.crashes;
         self.lamport.clone_from(&other.lamport);
         self.vectors.clone_from(&other.vectors);
+        self.history.clone_from(&other.history);
     }
 }
 
@@ -154,9 +159,10 @@ fn net_hash<M: Hash>(net: &[Packet<M>], fifo: bool, seed: u64) -> u64 {
     sum
 }
 
-/// Everything else: timers, workload progress, crashes, fault budgets, clocks.
+/// Everything else: timers, workload progress, crashes, fault budgets, clocks, history.
 fn rest_hash<N, M>(s: &State<N, M>, seed: u64) -> u64 {
-    stable_hash(&(&s.timers, &s.next_input, s.crashed, s.drops, s.dups, s.crashes, &s.lamport, &s.vectors), seed)
+    let rest = (&s.timers, &s.next_input, s.crashed, s.drops, s.dups, s.crashes, &s.lamport, &s.vectors);
+    stable_hash(&(rest, &s.history), seed)
 }
 
 /// The per-node shares of a state's fingerprint, kept while its successors are

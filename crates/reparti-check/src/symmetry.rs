@@ -87,6 +87,7 @@ pub fn rename<A: Algorithm>(m: &Model<A>, s: &StateOf<A>, perm: &[u32]) -> State
     t.timers = s.timers.iter().map(|&(node, timer)| (perm[node as usize], timer)).collect();
     t.timers.sort_unstable();
     t.crashed = (0..m.n()).filter(|&i| s.is_crashed(i)).fold(0, |acc, i| acc | (1 << perm[i]));
+    t.history = s.history.renamed(perm);
     t
 }
 

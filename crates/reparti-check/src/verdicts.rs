@@ -19,8 +19,14 @@ pub(crate) const LIVE_TERMINATES: &str = "every run terminates (no cycle avoids 
 /// The name of the violated property.
 pub(crate) fn property_name<A: Algorithm>(m: &Model<A>, v: Violated) -> String {
     match v {
-        Violated::Invariant(k) => m.props.invariants[k].name().to_string(),
-        Violated::Terminal(k) => m.props.terminal[k].name.to_string(),
+        Violated::Invariant(k) => match m.props.invariants.get(k) {
+            Some(i) => i.name().to_string(),
+            None => m.history_props[k - m.props.invariants.len()].name.to_string(),
+        },
+        Violated::Terminal(k) => match m.props.terminal.get(k) {
+            Some(t) => t.name.to_string(),
+            None => m.history_props[k - m.props.terminal.len()].name.to_string(),
+        },
         Violated::Liveness => LIVE_EVENTUALLY.into(),
         Violated::Cycle => LIVE_TERMINATES.into(),
     }
@@ -76,8 +82,17 @@ pub(crate) fn verdicts<A: Algorithm>(
         .enumerate()
         .map(|(k, i)| judge(Violated::Invariant(k), "invariant", i.name()))
         .collect();
-    for (k, t) in m.props.terminal.iter().enumerate() {
-        let mut verdict = judge(Violated::Terminal(k), "terminal", t.name);
+    // Linearizability decided call by call is an invariant of the recorded history; any
+    // other history property is judged in final states.
+    let online = m.history_props.iter().all(|h| h.linearizability);
+    if online {
+        let first = m.props.invariants.len();
+        v.extend(m.history_props.iter().map(|h| judge(Violated::Invariant(first), "history", h.name)));
+    }
+    let finals = m.props.terminal.iter().map(|t| ("terminal", t.name));
+    let histories = m.history_props.iter().filter(|_| !online).map(|h| ("history", h.name));
+    for (k, (kind, name)) in finals.chain(histories).enumerate() {
+        let mut verdict = judge(Violated::Terminal(k), kind, name);
         if safety_found.is_none() {
             verdict.note = match (complete, out.terminal_seen) {
                 (true, true) => "in every final state reachable".into(),

@@ -187,6 +187,11 @@ pub struct HistoryProperty {
     pub name: &'static str,
     /// `Err(why)` when the history breaks it.
     pub check: HistoryCheck,
+    /// Whether it is linearizability of the registers ([`Operation::apply`]), which an
+    /// engine may decide call by call with a [`crate::linearization::Linearization`]
+    /// instead of judging whole histories (the model checker does, so that paths with the
+    /// same effect on the registers meet).
+    pub linearizability: bool,
 }
 
 impl HistoryProperty {
@@ -195,7 +200,16 @@ impl HistoryProperty {
         name: &'static str,
         check: impl Fn(&[HistoryLine]) -> Result<(), String> + Send + Sync + 'static,
     ) -> Self {
-        HistoryProperty { name, check: Arc::new(check) }
+        HistoryProperty { name, check: Arc::new(check), linearizability: false }
+    }
+
+    /// Linearizability of the registers, judged on a whole history by `check` (which
+    /// must agree with [`crate::linearization::Linearization`]: engines use either).
+    pub fn linearizability(
+        name: &'static str,
+        check: impl Fn(&[HistoryLine]) -> Result<(), String> + Send + Sync + 'static,
+    ) -> Self {
+        HistoryProperty { linearizability: true, ..HistoryProperty::new(name, check) }
     }
 }
 

@@ -57,6 +57,7 @@ pub mod id;
 pub mod idents;
 pub mod instance;
 pub mod layer;
+pub mod linearization;
 pub mod machine_memory;
 pub mod params;
 pub mod physical_clock;

@@ -17,7 +17,7 @@ const BUDGET: Duration = Duration::from_secs(60);
 
 /// "The history is linearizable."
 pub fn linearizable() -> HistoryProperty {
-    HistoryProperty::new(LINEARIZABLE, |lines| judge(lines, false))
+    HistoryProperty::linearizability(LINEARIZABLE, |lines| judge(lines, false))
 }
 
 /// "The history is sequentially consistent."

@@ -27,6 +27,8 @@
 //! **Pitfalls.**
 //! * Answering a client before executing its request at the home (an early `ACK`) makes
 //!   a later read elsewhere miss a write that has already returned: not linearizable.
+//!   `fault=early-ack` does this for writes (the home then answers nothing to a write),
+//!   for the checkers to catch: the model checker finds the shortest such history.
 //! * There is one copy, so there is nothing to keep coherent — and one node whose crash
 //!   takes its registers with it: the operations sent there stay pending.
 //!
@@ -35,7 +37,8 @@
 //! At quiescence: "every operation was answered".
 //!
 //! **Costs.** Exactly 2 messages per remote operation, none for a local one: requests =
-//! answers = #remote, total = 2·#remote.
+//! answers = #remote, total = 2·#remote. With `fault=early-ack` a remote write costs its
+//! request only: answers = #remote − #remote writes.
 
 use super::client::{Client, MemoryNode};
 use super::workload::Workload;
@@ -113,6 +116,8 @@ pub struct Node {
     pub copies: BTreeMap<u32, i64>,
     /// This node's client.
     pub client: Client,
+    /// Remote writes are answered at once and not acknowledged (`fault=early-ack`).
+    pub early_ack: bool,
 }
 
 impl Node {
@@ -147,7 +152,10 @@ impl MemoryNode for Node {
         }
         ctx.output(REMOTE, op.function());
         ctx.send(home, Msg::request(op));
-        None
+        match op {
+            Operation::Write { .. } if self.early_ack => Some(Reply::Done),
+            _ => None,
+        }
     }
 }
 
@@ -170,7 +178,9 @@ impl Process for Node {
             return;
         }
         let reply = self.execute(op);
-        ctx.send(from, Msg::answer(reply));
+        if !(self.early_ack && matches!(op, Operation::Write { .. })) {
+            ctx.send(from, Msg::answer(reply));
+        }
     }
 
     fn on_input(&mut self, op: Operation, ctx: &mut Context<'_, Msg>) {
@@ -181,10 +191,16 @@ impl Process for Node {
 /// A single copy of each register at a fixed home. See the [module documentation](self).
 #[derive(Clone, Debug)]
 pub struct SingleCopy {
+    early_ack: bool,
     workload: Workload,
 }
 
-const PARAMS: &[ParamSpec] = memory_params!();
+const PARAMS: &[ParamSpec] = memory_params!(ParamSpec::choice(
+    "fault",
+    "none",
+    &["none", "early-ack"],
+    "early-ack: a remote write is answered before its home executes it (broken: not linearizable)"
+),);
 
 impl Algorithm for SingleCopy {
     type Node = Node;
@@ -198,7 +214,9 @@ impl Algorithm for SingleCopy {
     }
 
     fn from_params(params: &Params) -> Result<Self, ParamError> {
-        Ok(SingleCopy { workload: Workload::from_params(params)? })
+        // `fault` is a choice: the parameters were checked against it already.
+        let early_ack = params.get::<String>("fault")? == "early-ack";
+        Ok(SingleCopy { early_ack, workload: Workload::from_params(params)? })
     }
 
     fn check_size(&self, n: usize) -> Result<(), String> {
@@ -206,7 +224,13 @@ impl Algorithm for SingleCopy {
     }
 
     fn init(&self, setup: &NodeSetup) -> Node {
-        Node { me: setup.me, n: setup.n as u32, copies: BTreeMap::new(), client: Client::default() }
+        Node {
+            me: setup.me,
+            n: setup.n as u32,
+            copies: BTreeMap::new(),
+            client: Client::default(),
+            early_ack: self.early_ack,
+        }
     }
 
     fn workload(&self, setup: &WorkloadSetup<'_>, rng: &mut reparti_core::Rng) -> Vec<ScheduledInput<Operation>> {
@@ -224,6 +248,13 @@ impl Algorithm for SingleCopy {
     fn expected(&self, facts: &RunFacts<'_>) -> Vec<Expectation> {
         let remote: u64 = ["read", "write", "cas"].iter().map(|f| output_count(facts, REMOTE, f)).sum();
         let remote = remote as f64;
+        if self.early_ack {
+            let unanswered = output_count(facts, REMOTE, "write") as f64;
+            return vec![
+                Expectation::exact("READ+WRITE+CAS", "#remote", remote),
+                Expectation::exact("VALUE+ACK+REFUSED", "#remote − #remote writes", remote - unanswered),
+            ];
+        }
         vec![
             Expectation::exact("READ+WRITE+CAS", "#remote", remote),
             Expectation::exact("VALUE+ACK+REFUSED", "#remote", remote),
