@@ -101,5 +101,13 @@ $R viz $T/bfsa.jsonl -o $out/time-bfs-alpha.svg >/dev/null
 $R check scenarios/check-alpha-early-safe.toml --trace $T/bfsacx.jsonl >/dev/null 2>&1 || true
 $R viz $T/bfsacx.jsonl -o $out/check-alpha-early-safe.svg >/dev/null
 $R eval bfs-alpha --nodes 4..64 --runs 3 -o $out/eval-bfs-alpha.svg >/dev/null
+# Shared memory: Ivy's faults, local reads over replicated copies, the checker's stale read.
+$R sim scenarios/memory-ivy.toml --trace $T/ivy.jsonl >/dev/null
+$R viz $T/ivy.jsonl -o $out/memory-ivy.svg >/dev/null
+$R sim scenarios/memory-stale-read.toml --trace $T/mlr.jsonl --history $T/mlr-history.jsonl >/dev/null
+$R viz $T/mlr.jsonl -o $out/memory-local-reads.svg >/dev/null
+$R lin $T/mlr-history.jsonl -o $out/lin-local-reads.svg >/dev/null || true
+$R check scenarios/check-memory-local-reads.toml --trace $T/mlrcx.jsonl >/dev/null 2>&1 || true
+$R viz $T/mlrcx.jsonl -o $out/check-memory-local-reads.svg >/dev/null
 rm -rf "$T"
 echo "pictures written to $out"

@@ -11,6 +11,7 @@
 //! the layer too, and no engine or command needs to know about it.
 
 use crate::communication::fifo_layer::{self, FifoLayer};
+use crate::memory::by_mutex::{self, MutexMemory};
 use crate::observation::chandy_lamport::{self, ChandyLamport};
 use crate::observation::lai_yang::{self, LaiYang};
 use reparti_core::{Algorithm, AlgorithmSpec, AlgorithmVisitor};
@@ -89,6 +90,9 @@ pub fn visit<V: AlgorithmVisitor>(name: &str, visitor: V) -> Option<V::Output> {
     if let Some(app) = name.strip_suffix(lai_yang::SUFFIX) {
         return visit_observable(app, OverLaiYang(visitor));
     }
+    if let Some(mutex) = name.strip_suffix(by_mutex::SUFFIX) {
+        return visit_memory_over(mutex, visitor);
+    }
     visit_listed(name, visitor)
 }
 
@@ -105,6 +109,22 @@ fn visit_observable<V: AlgorithmVisitor>(name: &str, visitor: V) -> Option<V::Ou
         n if n == Bank::spec().name => Some(visitor.visit::<Bank>()),
         n if n == TokenRing::spec().name => Some(visitor.visit::<TokenRing>()),
         n if n == ChangRoberts::spec().name => Some(visitor.visit::<ChangRoberts>()),
+        _ => None,
+    }
+}
+
+/// Calls `visitor.visit::<A>()` for the replicated memory over the mutual-exclusion
+/// algorithm of [`by_mutex::MUTEXES`] named `mutex`. By name, not through a wrapping
+/// visitor: the memory needs the algorithm's node to be one of chapter 4's.
+fn visit_memory_over<V: AlgorithmVisitor>(mutex: &str, visitor: V) -> Option<V::Output> {
+    use crate::mutex::{CarvalhoRoucairol, LamportMutex, Maekawa, Raymond, RicartAgrawala, SuzukiKasami};
+    match mutex {
+        n if n == LamportMutex::spec().name => Some(visitor.visit::<MutexMemory<LamportMutex>>()),
+        n if n == RicartAgrawala::spec().name => Some(visitor.visit::<MutexMemory<RicartAgrawala>>()),
+        n if n == CarvalhoRoucairol::spec().name => Some(visitor.visit::<MutexMemory<CarvalhoRoucairol>>()),
+        n if n == SuzukiKasami::spec().name => Some(visitor.visit::<MutexMemory<SuzukiKasami>>()),
+        n if n == Raymond::spec().name => Some(visitor.visit::<MutexMemory<Raymond>>()),
+        n if n == Maekawa::spec().name => Some(visitor.visit::<MutexMemory<Maekawa>>()),
         _ => None,
     }
 }
@@ -154,6 +174,10 @@ pub const LAYERS: &[(&str, &str)] = &[
     (
         lai_yang::SUFFIX,
         "Lai–Yang's snapshot of the application, judged C1/C2 (colours, logs or Mattern's counters; non-FIFO); over bank, token-ring, chang-roberts",
+    ),
+    (
+        by_mutex::SUFFIX,
+        "shared memory copied at every node, each operation in the critical section (read=local: the non-linearizable variant); over lamport-mutex, ricart-agrawala, carvalho-roucairol, suzuki-kasami, raymond, maekawa",
     ),
 ];
 

@@ -23,5 +23,6 @@ pub mod time;
 
 pub use catalogue::{find, names, specs, suggest, visit, LAYERS, SNAPSHOT_APPS};
 pub use communication::fifo_layer::SUFFIX as FIFO_SUFFIX;
+pub use memory::by_mutex::{MUTEXES as MEMORY_MUTEXES, SUFFIX as MEMORY_SUFFIX};
 pub use observation::chandy_lamport::SUFFIX as CHANDY_LAMPORT_SUFFIX;
 pub use observation::lai_yang::SUFFIX as LAI_YANG_SUFFIX;

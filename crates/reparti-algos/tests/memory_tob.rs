@@ -7,28 +7,16 @@
 
 use reparti_algos::memory::tob_replica::{ALL_DELIVERED, BROADCAST, SAME_SEQUENCE};
 use reparti_algos::memory::{self, TobLamport, TobSequencer, ANSWERED, LINEARIZABLE, SEQUENTIAL};
-use reparti_core::history::{self, HistoryLine, Operation};
-use reparti_core::trace::read_trace;
+use reparti_core::history::Operation;
 use reparti_core::{Algorithm, IdAssignment, NodeId};
-use reparti_sim::config::GivenInput;
-use reparti_sim::{simulate, simulate_traced, Delay, Fault, NetworkModel, Report, SimConfig, Stop};
+use reparti_sim::{simulate, Delay, Fault, NetworkModel, Report, SimConfig, Stop};
 
 mod common;
+use common::memory::{given, read_answers, run};
 use common::networks;
 
 fn config(n: usize, seed: u64, network: &NetworkModel, params: &[(&str, &str)]) -> SimConfig {
     common::config(n, seed, IdAssignment::Random, network, params)
-}
-
-/// Runs `A` with a trace, and reads the history back from the trace alone.
-fn run<A: Algorithm>(cfg: &SimConfig) -> (Report, Vec<HistoryLine>) {
-    let (report, bytes) = match simulate_traced::<A, _>(cfg, Vec::new()) {
-        Ok(done) => done,
-        Err(e) => panic!("the run does not start: {e}"),
-    };
-    let trace = read_trace(&bytes[..]).expect("the trace reads back");
-    let lines = history::from_trace(&trace).expect("the trace holds a history");
-    (report, lines)
 }
 
 /// (all broadcasts, those by node 0), from the `broadcast` outputs.
@@ -117,10 +105,6 @@ fn local_reads_cost_nothing_and_stay_sequentially_consistent() {
     }
 }
 
-fn given(at: f64, node: u32, op: Operation) -> GivenInput {
-    GivenInput { at, node, input: serde_json::to_value(op).expect("an operation is JSON") }
-}
-
 /// n = 3: node 0 writes 1 at time 0; node 1 reads at 5, node 2 at 10, after node 1's
 /// read has returned; every channel takes 1, except `slow`, which takes 50.
 fn stale_read_scenario(read: &str, slow: (u32, u32)) -> SimConfig {
@@ -139,11 +123,6 @@ fn stale_read_scenario(read: &str, slow: (u32, u32)) -> SimConfig {
         }],
         ..config(3, 1, &network, &[("read", read)])
     }
-}
-
-/// The reads' answers, by node.
-fn read_answers(lines: &[HistoryLine]) -> Vec<(u32, serde_json::Value)> {
-    lines.iter().filter(|l| l.f == "read" && l.kind == "ok").map(|l| (l.client, l.value.clone())).collect()
 }
 
 fn assert_stale_read<A: Algorithm>(slow: (u32, u32)) {

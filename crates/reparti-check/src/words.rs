@@ -144,13 +144,19 @@ fn flatten(t: &Tree) -> Vec<(String, &Tree)> {
 
 fn push_field<'a>(out: &mut Vec<(String, &'a Tree)>, path: String, t: &'a Tree) {
     match t {
-        Tree::Map(fields) if !fields.is_empty() && !is_variant(fields) => {
+        Tree::Map(fields) if !fields.is_empty() && !is_variant(fields) && fields.iter().all(|(k, _)| is_field(k)) => {
             for (k, x) in fields {
                 push_field(out, format!("{path}.{k}"), x);
             }
         }
         _ => out.push((path, t)),
     }
+}
+
+/// A struct's field name, not a map's key (`copies: {0: 1}` keyed by number is one
+/// value, kept whole so that its first entry does not change the state's shape).
+fn is_field(key: &str) -> bool {
+    key.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
 }
 
 /// serde writes an enum variant with data as a map of one key, the variant's name;
@@ -239,5 +245,18 @@ mod tests {
         assert_eq!(change(&a, &b).as_deref(), Some("leader – → 3, got.left – → 2"));
         assert_eq!(change(&a, &a), None);
         assert_eq!(change(&Msg::Token, &Msg::Elect(2)).as_deref(), Some("Token → Elect(2)"));
+    }
+
+    #[test]
+    fn a_map_keyed_by_numbers_is_one_field_so_its_first_entry_is_a_change_not_a_new_shape() {
+        #[derive(Serialize, Debug)]
+        struct Copies {
+            me: u32,
+            copies: std::collections::BTreeMap<u32, i64>,
+        }
+        let a = Copies { me: 1, copies: Default::default() };
+        let b = Copies { me: 1, copies: [(0, 5)].into() };
+        assert_eq!(change(&a, &b).as_deref(), Some("copies {} → {0=5}"));
+        assert_eq!(state(&b), "me=1 copies={0=5}");
     }
 }

@@ -63,13 +63,15 @@ pub fn over_layers(name: String, fifo_layer: bool) -> anyhow::Result<String> {
 /// The catalogue entry for `name`, or a usage error suggesting the nearest name.
 pub fn algorithm(name: &str) -> anyhow::Result<AlgorithmSpec> {
     reparti_algos::find(name).ok_or_else(|| {
-        for (suffix, snapshot) in
-            [(reparti_algos::CHANDY_LAMPORT_SUFFIX, "Chandy–Lamport"), (reparti_algos::LAI_YANG_SUFFIX, "Lai–Yang")]
-        {
+        for (suffix, layer, apps) in [
+            (reparti_algos::CHANDY_LAMPORT_SUFFIX, "Chandy–Lamport's snapshot", reparti_algos::SNAPSHOT_APPS),
+            (reparti_algos::LAI_YANG_SUFFIX, "Lai–Yang's snapshot", reparti_algos::SNAPSHOT_APPS),
+            (reparti_algos::MEMORY_SUFFIX, "The memory by mutual exclusion", reparti_algos::MEMORY_MUTEXES),
+        ] {
             if let Some(app) = name.strip_suffix(suffix) {
                 return usage(format!(
-                    "{snapshot}'s snapshot is offered over {}, not over '{app}': choose one of those (`reparti list` shows the layers)",
-                    reparti_algos::SNAPSHOT_APPS.join(", ")
+                    "{layer} is offered over {}, not over '{app}': choose one of those (`reparti list` shows the layers)",
+                    apps.join(", ")
                 ));
             }
         }

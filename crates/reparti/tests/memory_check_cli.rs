@@ -77,3 +77,48 @@ fn sequential_consistency_is_judged_on_every_final_history() {
     assert_eq!(sc["note"], "in every final state reachable");
     assert_eq!(report["partial_order_reduction"]["applied"], false, "{report}");
 }
+
+#[test]
+fn memory_by_mutual_exclusion_is_linearizable_and_its_local_reads_are_caught() {
+    // Each operation in Ricart–Agrawala's critical section: every property, the
+    // algorithm's mutual exclusion included, in every reachable state.
+    let base = ["check", "ricart-agrawala+memory", "-n", "3", "-p", "ops=1", "--seed", "2"];
+    let report = json_of(&[&base[..], &["--json"]].concat());
+    assert_eq!(report["complete"], true, "{report}");
+    assert!(report["properties"].as_array().is_some_and(|ps| ps.iter().all(|p| p["holds"] == true)), "{report}");
+    assert!(verdict(&report, "mutual exclusion: at most one node in the critical section")["holds"] == true);
+    // Local reads: a write's UPDATE has reached one reader and not the other, who reads
+    // after the first was answered. Eight steps: two REQUESTs and their REPLYs, the
+    // UPDATE to the first reader, the two reads.
+    let out = reparti().args([&base[..], &["-p", "read=local", "--json"]].concat()).output().expect("reparti runs");
+    assert_eq!(out.status.code(), Some(1), "a violation exits 1");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("one JSON report");
+    let lin = verdict(&report, LINEARIZABLE);
+    assert_eq!(lin["holds"], false, "{lin}");
+    assert!(lin["note"].as_str().is_some_and(|n| n.contains("returned ok nil")), "{lin}");
+    assert_eq!(report["counterexample"]["steps"].as_array().map(Vec::len), Some(8), "{}", report["counterexample"]);
+}
+
+#[test]
+fn memory_is_offered_over_the_listed_mutual_exclusion_algorithms_only() {
+    let err = common::usage_error(&["sim", "token-ring-mutex+memory"]);
+    assert!(err.contains("offered over lamport-mutex, ricart-agrawala"), "{err}");
+    assert!(err.contains("not over 'token-ring-mutex'"), "{err}");
+    let err = common::usage_error(&["sim", "memory"]);
+    assert!(err.contains("APP+memory"), "{err}");
+}
+
+#[test]
+fn a_scenario_writes_its_history_too() {
+    let dir = tempfile::tempdir().expect("scratch folder");
+    for (command, scenario) in [("sim", "memory-stale-read.toml"), ("check", "check-memory-local-reads.toml")] {
+        let history = dir.path().join(format!("{command}.jsonl"));
+        let path = format!("{}/../../scenarios/{scenario}", env!("CARGO_MANIFEST_DIR"));
+        let out = reparti().args([command, &path, "--history"]).arg(&history).output().expect("reparti runs");
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+        let lin = reparti().arg("lin").arg(&history).output().expect("reparti runs");
+        assert_eq!(lin.status.code(), Some(1), "{command}: {}", String::from_utf8_lossy(&lin.stdout));
+        let sc = reparti().arg("lin").arg(&history).args(["--consistency", "sequential"]).output().expect("runs");
+        assert_eq!(sc.status.code(), Some(0), "{command}: {}", String::from_utf8_lossy(&sc.stdout));
+    }
+}

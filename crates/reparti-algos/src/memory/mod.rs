@@ -11,6 +11,7 @@
 //! * the workload ([`workload`]): clients, operations, registers, mix, think times;
 //! * the console commands `read K`, `write K V`, `cas K FROM TO`.
 
+pub mod by_mutex;
 pub mod client;
 pub mod ivy;
 pub mod judge;
@@ -21,6 +22,7 @@ pub mod single_copy;
 pub mod tob_replica;
 pub mod workload;
 
+pub use by_mutex::MutexMemory;
 pub use ivy::Ivy;
 pub use judge::{linearizable, sequentially_consistent, LINEARIZABLE, SEQUENTIAL};
 pub use lamport_tob::TobLamport;

@@ -1,5 +1,7 @@
 //! What the simulator tests of every algorithm share.
 
+#[allow(dead_code)] // only the shared-memory tests use it
+pub mod memory;
 #[allow(dead_code)] // only the mutual-exclusion tests use it
 pub mod mutex;
 

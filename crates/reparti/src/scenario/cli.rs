@@ -133,7 +133,7 @@ pub fn run_sim(path: &Path, args: &SimArgs) -> anyhow::Result<ExitCode> {
             ("--param", !args.param.is_empty()),
             ("--runs", t.has("runs", args.runs != d.runs)),
         ],
-        "--seed, --nodes, --max-events, --max-time, --vector-clocks, --keep-going, --trace, --viz, --plot, --json, --no-progress, --max-memory",
+        "--seed, --nodes, --max-events, --max-time, --vector-clocks, --keep-going, --trace, --history, --viz, --plot, --json, --no-progress, --max-memory",
     )?;
     let s = Scenario::load(path)?;
     let plan = plan::sim_plan(&s.file, nodes_override(&s, args.nodes)?).map_err(|e| s.error(&e))?;
@@ -156,8 +156,10 @@ pub fn run_sim(path: &Path, args: &SimArgs) -> anyhow::Result<ExitCode> {
     let room = crate::simulate::memory::Room::resolve(args.max_memory);
     let reads_physical_clock = reparti_algos::find(&plan.algorithm).is_some_and(|spec| spec.reads_physical_clock);
     crate::viz::check_skew_plot(args.plot.as_deref(), reads_physical_clock, &plan.algorithm, 1)?;
-    let report: Report = crate::viz::with_skew_plot(args.trace.clone(), args.plot.as_deref(), |trace| {
-        crate::simulate::simulate_and_draw(&plan.algorithm, cfg, trace, args.viz.as_deref(), progress, room)
+    let report: Report = crate::history_file::with_history(args.trace.clone(), args.history.as_deref(), |trace| {
+        crate::viz::with_skew_plot(trace, args.plot.as_deref(), |trace| {
+            crate::simulate::simulate_and_draw(&plan.algorithm, cfg, trace, args.viz.as_deref(), progress, room)
+        })
     })?;
     let outcomes = expect::judge_sim(&plan.expect, &report);
     if args.json {
@@ -224,7 +226,7 @@ pub fn for_check(args: &CheckArgs) -> anyhow::Result<Option<CheckScenario>> {
             ("--depth", t.has("depth", args.depth != d.depth)),
             ("--param", !args.param.is_empty()),
         ],
-        "--nodes, --seed, --threads, --max-depth, --max-states, --max-seconds, --por, --symmetry, --wide, --no-liveness, --liveness-limit, --compare-reductions, --trace, --viz, --json, --no-progress",
+        "--nodes, --seed, --threads, --max-depth, --max-states, --max-seconds, --por, --symmetry, --wide, --no-liveness, --liveness-limit, --compare-reductions, --trace, --history, --viz, --json, --no-progress",
     )?;
     let s = Scenario::load(&path)?;
     let nodes = t.has("nodes", args.nodes != d.nodes).then_some(args.nodes);

@@ -12,7 +12,7 @@ use reparti_sim::SimConfig;
 pub struct Facts {
     /// The number of nodes (a `file:` topology says how many itself).
     pub n: usize,
-    /// Every property's name: invariants, then terminal properties.
+    /// Every property's name: invariants, terminal properties, then history properties.
     pub properties: Vec<&'static str>,
     /// The message type names.
     pub kinds: &'static [&'static str],
@@ -73,6 +73,7 @@ impl AlgorithmVisitor for Probe<'_> {
         let props = inst.algorithm.properties();
         let mut properties: Vec<&'static str> = props.invariants.iter().map(|i| i.name()).collect();
         properties.extend(props.terminal.iter().map(|t| t.name));
+        properties.extend(inst.algorithm.history_properties().iter().map(|h| h.name));
         let bad_input = self.inputs.iter().enumerate().find_map(|(k, v)| {
             serde_json::from_value::<<A::Node as Process>::Input>(v.clone()).err().map(|e| (k, e.to_string()))
         });
