@@ -109,5 +109,6 @@ $R viz $T/mlr.jsonl -o $out/memory-local-reads.svg >/dev/null
 $R lin $T/mlr-history.jsonl -o $out/lin-local-reads.svg >/dev/null || true
 $R check scenarios/check-memory-local-reads.toml --trace $T/mlrcx.jsonl >/dev/null 2>&1 || true
 $R viz $T/mlrcx.jsonl -o $out/check-memory-local-reads.svg >/dev/null
+$R eval single-copy ivy li-hudak tob-sequencer tob-lamport --per ret --since call -n 3,4,5,6,8 --runs 10 -o $out/eval-memory.svg >/dev/null
 rm -rf "$T"
 echo "pictures written to $out"

@@ -23,6 +23,7 @@
 
 pub mod edn;
 pub mod history;
+pub mod linearized_set;
 pub mod model;
 pub mod picture;
 pub mod read;

@@ -50,6 +50,16 @@ impl Model {
         )
     }
 
+    /// Whether `call` answered `answer` changes no state it is legal in: a read, a
+    /// compare-and-set that failed, a dequeue that found the queue empty. (A write of
+    /// the value already there leaves *that* state alone, but not every state.)
+    pub fn only_observes(self, call: &Call, answer: Option<&Answer>) -> bool {
+        matches!(
+            (call, answer),
+            (Call::Read, _) | (Call::Cas(..), Some(Answer::Fail)) | (Call::Dequeue, Some(Answer::Value(None)))
+        )
+    }
+
     /// The state after `call` answered `answer` (`None`: pending, any answer), or `None`
     /// when that answer is impossible in `state`.
     pub fn step(self, state: &State, call: &Call, answer: Option<&Answer>) -> Option<State> {

@@ -24,8 +24,9 @@ pub fn check_sequential(model: Model, ops: &[Operation], budget: &Budget) -> Out
     let programs = programs(ops);
     let mut at = vec![0usize; programs.len()];
     let mut states: States = ops.iter().map(|o| (o.key.clone(), model.init())).collect();
-    let mut placed = vec![0u64; ops.len().div_ceil(64).max(1)];
-    let mut seen: HashSet<(Box<[u64]>, States), foldhash::fast::FixedState> =
+    // The configurations seen: how far each client's program is placed (which names the
+    // placed set exactly, in a word per client) and the states.
+    let mut seen: HashSet<(Box<[usize]>, States), foldhash::fast::FixedState> =
         HashSet::with_hasher(foldhash::fast::FixedState::with_seed(0x5eed));
     // (client moved, the state it changed, its key's state before)
     let mut stack: Vec<(usize, Option<String>, State)> = Vec::new();
@@ -54,10 +55,10 @@ pub fn check_sequential(model: Model, ops: &[Operation], budget: &Budget) -> Out
             let op = &ops[k];
             let Some(before) = states.get(&op.key).cloned() else { continue };
             let Some(after) = model.step(&before, &op.call, op.answer.as_ref()) else { continue };
-            placed[k / 64] |= 1 << (k % 64);
             states.insert(op.key.clone(), after);
-            if !seen.insert((placed.clone().into_boxed_slice(), states.clone())) {
-                placed[k / 64] &= !(1 << (k % 64));
+            at[c] += 1;
+            if !seen.insert((at.clone().into_boxed_slice(), states.clone())) {
+                at[c] -= 1;
                 states.insert(op.key.clone(), before);
                 continue;
             }
@@ -69,30 +70,37 @@ pub fn check_sequential(model: Model, ops: &[Operation], budget: &Budget) -> Out
                     ),
                 };
             }
-            at[c] += 1;
             stack.push((c, op.key.clone(), before));
             next_client.push(0);
             moved = true;
             break;
         }
         if moved {
-            if stack.len() > best.len() {
-                best = replay_ids(&stack, &programs);
-            }
             continue;
         }
-        // No client can move from here: undo the last move.
-        next_client.pop();
-        let Some((c, key, before)) = stack.pop() else {
-            let stuck: Vec<usize> = best_frontier(ops, &programs, &best);
-            let blocked = stuck.first().copied().unwrap_or(0);
-            let prefix = best.iter().map(|&k| ops[k].id).collect();
-            return Outcome::NotLinearizable { prefix, blocked, involved: stuck };
-        };
-        at[c] -= 1;
-        let k = programs[c][at[c]];
-        placed[k / 64] &= !(1 << (k % 64));
-        states.insert(key, before);
+        // No client can move from here. The deepest such place is the one to report.
+        if stack.len() > best.len() {
+            best = replay_ids(&stack, &programs);
+        }
+        // Undo the last move — and the one before, as long as the move undone only
+        // observed the state: a read can be placed as early as its program allows, so
+        // if placing it there led nowhere, so does every other order from that point
+        // (the argument of `search::check_object`, without real time).
+        loop {
+            next_client.pop();
+            let Some((c, key, before)) = stack.pop() else {
+                let stuck: Vec<usize> = best_frontier(ops, &programs, &best);
+                let blocked = stuck.first().copied().unwrap_or(0);
+                let prefix = best.iter().map(|&k| ops[k].id).collect();
+                return Outcome::NotLinearizable { prefix, blocked, involved: stuck };
+            };
+            at[c] -= 1;
+            states.insert(key, before);
+            let undone = &ops[programs[c][at[c]]];
+            if !model.only_observes(&undone.call, undone.answer.as_ref()) {
+                break;
+            }
+        }
     }
 }
 

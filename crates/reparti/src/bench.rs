@@ -72,6 +72,12 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
             json: args.json,
         });
     }
+    if let Some(path) = &args.one_lin {
+        return crate::bench_lin::measure_one(path);
+    }
+    if args.lin {
+        return crate::bench_lin::run(args);
+    }
     if args.checker || args.one_check.is_some() {
         return crate::bench_check::run(args);
     }

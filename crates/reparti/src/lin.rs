@@ -163,8 +163,11 @@ fn op(k: &KeyResult, id: usize) -> Option<&Operation> {
 /// The human report: the verdict, then each key that is not linearizable (or unknown)
 /// in detail, and the witness of a small linearizable history.
 fn render(report: &Report, model: Model, condition: &str, operations: usize, elapsed: f64) -> String {
+    // Pending operations are said, since the verdict placed them anywhere or nowhere.
+    let pending = report.keys.iter().flat_map(|k| &k.operations).filter(|o| o.pending()).count();
+    let pending = if pending > 0 { format!(" ({pending} pending)") } else { String::new() };
     let mut out = format!(
-        "{} operations over {} key(s), model {model}: {} ({elapsed:.3} s)\n",
+        "{} operations{pending} over {} key(s), model {model}: {} ({elapsed:.3} s)\n",
         operations,
         report.keys.len(),
         verdict_word(report.verdict(), condition)

@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_check;
+mod bench_lin;
 mod bench_net;
 mod chat;
 mod check;

@@ -33,3 +33,31 @@ fn real_processes_record_a_history_that_reparti_lin_accepts() {
         assert!(verdict.contains("9 operations") && verdict.contains(": linearizable"), "{algorithm}: {verdict}");
     }
 }
+
+/// Every message lost and no reliable layer to resend it: the clients whose register
+/// lives elsewhere wait for ever, the run ends when the nodes have been idle a while,
+/// and their operations stay in the history as pending — invoked, never answered —
+/// which `reparti lin` then places anywhere after their call, or nowhere.
+#[test]
+fn operations_cut_off_by_loss_stay_pending_in_a_real_run() {
+    let dir = tempfile::tempdir().expect("scratch folder");
+    let history = dir.path().join("history.jsonl");
+    let out = reparti()
+        .args(["run", "single-copy", "-n", "3", "--reliable", "off", "--loss", "1", "--timeout", "60"])
+        .args(["-p", "keys=1", "--history"])
+        .arg(&history)
+        .output()
+        .expect("reparti runs");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_ne!(out.status.code(), Some(0), "unanswered operations fail the run: {said}");
+    assert!(said.contains("every operation was answered"), "{said}");
+    let text = std::fs::read_to_string(&history).expect("the history is written even so");
+    let count = |kind: &str| text.lines().filter(|l| l.contains(&format!("\"type\":\"{kind}\""))).count();
+    // Register 0 lives at node 0: its client's three operations complete; the first
+    // operation of clients 1 and 2 never does, and they ask nothing more.
+    assert_eq!((count("invoke"), count("ok")), (5, 3), "{text}");
+    let lin = reparti().arg("lin").arg(&history).output().expect("reparti runs");
+    let verdict = String::from_utf8_lossy(&lin.stdout);
+    assert_eq!(lin.status.code(), Some(0), "{verdict}");
+    assert!(verdict.contains("2 pending"), "{verdict}");
+}

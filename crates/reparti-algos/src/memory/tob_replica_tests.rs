@@ -76,6 +76,13 @@ fn nodes(logs: &[&[UpdateId]]) -> Vec<sequencer::Node> {
         .map(|(i, log)| {
             let mut node = a.init(&NodeSetup::new(NodeId(i as u32), i as u64 + 1, logs.len()));
             node.replica.delivered = log.to_vec();
+            node.replica.chain = log
+                .iter()
+                .scan(0, |digest, &id| {
+                    *digest = chain_digest(*digest, id);
+                    Some(*digest)
+                })
+                .collect();
             node
         })
         .collect()
