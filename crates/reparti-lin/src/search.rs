@@ -132,11 +132,11 @@ impl Entries {
 ///
 /// One pruning beyond Wing, Gong and Lowe: an operation that only observes the state
 /// ([`Model::only_observes`]: a read, a failed compare-and-set, a dequeue from an empty
-/// queue) is never tried later than where it was first placed. It was placed when it was minimal — called
-/// before every remaining operation returned — so in any linearization that continues
-/// the current prefix it can be moved up to right after that prefix: no remaining
-/// operation precedes it in real time, it sees the prefix's state, and moving it changes
-/// nobody else's. If placing it first led nowhere, so does every other order from that
+/// queue) is never tried later than where it was first placed. It was placed when it
+/// was minimal — called before every remaining operation returned — so in any
+/// linearization that continues the current prefix it can be moved up to right after
+/// that prefix: no remaining operation precedes it in real time, it sees the prefix's
+/// state, and moving it changes nobody else's. If placing it first led nowhere, so does every other order from that
 /// configuration, and the search backs up one choice further. On a register history
 /// with ten clients this is what keeps the search from trying the reads of one value in
 /// every order.
