@@ -14,7 +14,8 @@ use crate::communication::fifo_layer::{self, FifoLayer};
 use crate::memory::by_mutex::{self, MutexMemory};
 use crate::observation::chandy_lamport::{self, ChandyLamport};
 use crate::observation::lai_yang::{self, LaiYang};
-use reparti_core::{Algorithm, AlgorithmSpec, AlgorithmVisitor};
+use reparti_core::guarded::exchange::Exchange;
+use reparti_core::{Algorithm, AlgorithmSpec, AlgorithmVisitor, Guarded, GuardedVisitor};
 
 /// The catalogue, in the order `reparti list` shows it (by chapter, then by age).
 macro_rules! algorithms {
@@ -29,11 +30,62 @@ macro_rules! algorithms {
             None
         }
 
-        /// Every algorithm's self-description, in catalogue order.
-        pub fn specs() -> Vec<AlgorithmSpec> {
+        /// Every message-passing algorithm's self-description, in catalogue order.
+        fn listed_specs() -> Vec<AlgorithmSpec> {
             vec![$(<$algorithm as Algorithm>::spec()),*]
         }
     };
+}
+
+/// The self-stabilizing algorithms, in the state-reading model (chapter 8).
+macro_rules! guarded {
+    ($($algorithm:ty),* $(,)?) => {
+        /// Calls `visitor.visit::<G>()` for the guarded algorithm named `name`.
+        pub fn visit_guarded<V: GuardedVisitor>(name: &str, visitor: V) -> Option<V::Output> {
+            $(
+                if <$algorithm as Guarded>::spec().name == name {
+                    return Some(visitor.visit::<$algorithm>());
+                }
+            )*
+            None
+        }
+
+        /// Every guarded algorithm's self-description, in catalogue order.
+        fn guarded_specs() -> Vec<AlgorithmSpec> {
+            vec![$(<Exchange<$algorithm> as Algorithm>::spec()),*]
+        }
+    };
+}
+
+guarded![crate::selfstab::KState, crate::selfstab::ThreeState, crate::selfstab::FourState, crate::selfstab::BfsTree,];
+
+/// Every algorithm's self-description, in catalogue order: the guarded ones with
+/// their message-passing form's parameters (those of `reparti run`).
+pub fn specs() -> Vec<AlgorithmSpec> {
+    let mut all = listed_specs();
+    all.extend(guarded_specs());
+    all
+}
+
+/// Whether `name` is a guarded (state-reading) algorithm: `sim` and `check` then run
+/// its state-reading model, and the message-passing engines its state exchange.
+pub fn is_guarded(name: &str) -> bool {
+    struct Yes;
+    impl GuardedVisitor for Yes {
+        type Output = ();
+        fn visit<G: Guarded>(self) {}
+    }
+    visit_guarded(name, Yes).is_some()
+}
+
+/// Hands a visitor a guarded algorithm's message-passing form.
+struct AsExchange<V>(V);
+
+impl<V: AlgorithmVisitor> GuardedVisitor for AsExchange<V> {
+    type Output = V::Output;
+    fn visit<G: Guarded>(self) -> V::Output {
+        self.0.visit::<Exchange<G>>()
+    }
 }
 
 algorithms![
@@ -92,6 +144,9 @@ pub fn visit<V: AlgorithmVisitor>(name: &str, visitor: V) -> Option<V::Output> {
     }
     if let Some(mutex) = name.strip_suffix(by_mutex::SUFFIX) {
         return visit_memory_over(mutex, visitor);
+    }
+    if is_guarded(name) {
+        return visit_guarded(name, AsExchange(visitor));
     }
     visit_listed(name, visitor)
 }

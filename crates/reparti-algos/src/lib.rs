@@ -18,10 +18,11 @@ mod handler_harness;
 pub mod memory;
 pub mod mutex;
 pub mod observation;
+pub mod selfstab;
 pub mod testing;
 pub mod time;
 
-pub use catalogue::{find, names, specs, suggest, visit, LAYERS, SNAPSHOT_APPS};
+pub use catalogue::{find, is_guarded, names, specs, suggest, visit, visit_guarded, LAYERS, SNAPSHOT_APPS};
 pub use communication::fifo_layer::SUFFIX as FIFO_SUFFIX;
 pub use memory::by_mutex::{MUTEXES as MEMORY_MUTEXES, SUFFIX as MEMORY_SUFFIX};
 pub use observation::chandy_lamport::SUFFIX as CHANDY_LAMPORT_SUFFIX;

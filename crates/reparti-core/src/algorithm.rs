@@ -227,6 +227,14 @@ pub trait Algorithm: Sized + Send + Sync + 'static {
         Ok(())
     }
 
+    /// Called once the topology is built, before any node: an algorithm that needs the
+    /// whole graph (a self-stabilizing BFS tree's legitimacy, a guarded algorithm's
+    /// neighbourhoods) keeps what it needs. `Err` is a usage error, like
+    /// [`Algorithm::check_size`]'s.
+    fn fit_topology(&mut self, _topology: &Topology) -> Result<(), String> {
+        Ok(())
+    }
+
     /// The initial state of one node.
     fn init(&self, setup: &NodeSetup) -> Self::Node;
 

@@ -70,7 +70,7 @@ impl<A: Algorithm> Instance<A> {
     ) -> Result<Self, SetupError> {
         let spec = A::spec();
         let params = Params::resolve(spec.name, spec.params, given)?;
-        let algorithm = A::from_params(&params)?;
+        let mut algorithm = A::from_params(&params)?;
         let mut rng = crate::rng(seed);
         let kind = match topology {
             Some(k) => k.clone(),
@@ -86,6 +86,7 @@ impl<A: Algorithm> Instance<A> {
         let topology = Topology::build(&kind, nodes, &mut rng)?;
         params.check_positions(spec.params, topology.len())?;
         algorithm.check_size(topology.len()).map_err(SetupError::Size)?;
+        algorithm.fit_topology(&topology).map_err(SetupError::Size)?;
         let idents = ids.assign(topology.len(), &mut rng)?;
         let mut workload =
             algorithm.workload(&WorkloadSetup { n: topology.len(), idents: &idents, topology: &topology }, &mut rng);

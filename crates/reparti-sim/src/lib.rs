@@ -55,6 +55,8 @@ mod radix;
 pub mod replay;
 pub mod report;
 mod send;
+mod stab_pick;
+pub mod stabilization;
 mod tracer;
 
 pub use clocks::{ClockConfig, Spread};

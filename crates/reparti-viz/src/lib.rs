@@ -14,11 +14,15 @@ pub mod shiviz;
 pub mod skew;
 pub mod snapshot_cut;
 pub mod spacetime;
+pub mod stabilization;
 pub mod svg;
 pub mod topology;
 pub mod wait_for;
 
 pub use spacetime::{Axis, Options};
+pub use stabilization::{
+    heat_strip, stabilization_page, stabilization_plot, StabMark, StabMarkKind, StabRun, StabStep,
+};
 
 use reparti_core::trace::{EventKind, Trace, TraceEvent};
 use serde_json::Value;

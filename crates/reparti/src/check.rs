@@ -171,6 +171,16 @@ fn budget_line(budget: &MemoryBudget, nodes: usize, large: bool) -> String {
 }
 
 pub fn run(args: &CheckArgs) -> anyhow::Result<ExitCode> {
+    if reparti_algos::is_guarded(&args.algorithm) {
+        return crate::stabilize::check(args);
+    }
+    if args.daemon.any() {
+        return Err(usage(format!(
+            "--daemon and --choice are for self-stabilizing algorithms ({}), not {}",
+            crate::sim::guarded_names(),
+            args.algorithm
+        )));
+    }
     // A scenario file in place of the algorithm: its [check] table gives the configuration.
     let scenario = crate::scenario::for_check(args)?;
     let (name, mut cfg) = match &scenario {

@@ -1,6 +1,7 @@
 //! `reparti`: the command line, the only place that ties an algorithm to an engine.
 
 mod bench;
+mod bench_args;
 mod bench_check;
 mod bench_lin;
 mod bench_net;
@@ -25,6 +26,9 @@ mod runs;
 mod scenario;
 mod sim;
 mod simulate;
+mod stab_flags;
+mod stab_output;
+mod stabilize;
 mod summary;
 mod topo;
 mod viz;

@@ -22,6 +22,15 @@ pub fn run(args: &SimArgs) -> anyhow::Result<ExitCode> {
     let Some(Subject::Algorithm(name)) = subject else {
         return Err(usage("name an algorithm (see `reparti list`) or give --replay TRACE"));
     };
+    if reparti_algos::is_guarded(name) {
+        return crate::stabilize::sim(name, args);
+    }
+    if args.stab.any() {
+        return Err(usage(format!(
+            "--daemon, --choice, --start and --corrupt are for self-stabilizing algorithms ({}), not {name}",
+            guarded_names()
+        )));
+    }
     let setup = Setup::resolve(name, flags(args))?;
     let cfg = config(args, &setup)?;
     if let Some(note) = resolve::fifo_note(&setup.spec, cfg.network.fifo, "--no-fifo") {
@@ -109,4 +118,10 @@ fn config(args: &SimArgs, setup: &Setup) -> anyhow::Result<SimConfig> {
         ports: Vec::new(),
         clocks: args.clocks.config()?,
     })
+}
+
+/// The self-stabilizing algorithms' names, for the line that refuses their flags.
+pub fn guarded_names() -> String {
+    let names: Vec<&str> = reparti_algos::names().into_iter().filter(|n| reparti_algos::is_guarded(n)).collect();
+    names.join(", ")
 }
