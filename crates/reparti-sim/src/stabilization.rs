@@ -153,8 +153,32 @@ pub struct StabSimReport<S> {
     pub records: Vec<StepRecord>,
 }
 
+/// A change of the instance mid-run: after `at_step` steps the nodes read through
+/// `instance` (the same algorithm on another topology: a partition, its healing).
+#[derive(Clone, Debug)]
+pub struct Change<G> {
+    /// After how many steps.
+    pub at_step: u64,
+    /// The instance from then on.
+    pub instance: G,
+    /// What it is, as the episode it begins says (`partition`, `heal`).
+    pub label: String,
+}
+
 /// Runs `g` under the settings.
 pub fn simulate_stabilization<G: Guarded>(g: &G, cfg: &StabSimConfig<G::State>) -> StabSimReport<G::State> {
+    simulate_stabilization_with(g, cfg, Vec::new())
+}
+
+/// Runs `g` under the settings, switching instances at the given steps.
+pub fn simulate_stabilization_with<G: Guarded>(
+    g: &G,
+    cfg: &StabSimConfig<G::State>,
+    mut changes: Vec<Change<G>>,
+) -> StabSimReport<G::State> {
+    let mut g = g;
+    changes.sort_by_key(|c| c.at_step);
+    let mut changes = changes.iter().peekable();
     let n = g.n();
     let mut rng = reparti_core::rng(cfg.seed);
     let mut config: Vec<G::State> = match &cfg.start {
@@ -162,7 +186,7 @@ pub fn simulate_stabilization<G: Guarded>(g: &G, cfg: &StabSimConfig<G::State>) 
         Start::Legitimate => g.legitimate_start(),
         Start::Given(c) => c.clone(),
     };
-    let readers = readers_of(g);
+    let mut readers = readers_of(g);
     let mut live = Privileged::new(g, &config);
     let mut picker = Picker::new(cfg.choice, n);
     let mut report = StabSimReport {
@@ -190,10 +214,21 @@ pub fn simulate_stabilization<G: Guarded>(g: &G, cfg: &StabSimConfig<G::State>) 
             if report.steps >= max {
                 break;
             }
-        } else if faults.peek().is_none() && done_at.is_some_and(|d| report.steps >= d) {
-            break;
-        } else if faults.peek().is_none() && report.steps >= episode.start_step + cfg.patience {
-            break;
+        } else if faults.peek().is_none() && changes.peek().is_none() {
+            if done_at.is_some_and(|d| report.steps >= d) || report.steps >= episode.start_step + cfg.patience {
+                break;
+            }
+        }
+        if let Some(change) = changes.next_if(|c| c.at_step <= report.steps) {
+            g = &change.instance;
+            readers = readers_of(g);
+            live = Privileged::new(g, &config);
+            legit = g.legitimate(&config);
+            rounds = Rounds::new(&live);
+            episode = open_episode(change.label.clone(), report.steps, &live, legit, &mut report, &rounds);
+            done_at = legit.then_some(report.steps + tail);
+            record(g, &config, &live, legit, &mut report, cfg.record_values);
+            continue;
         }
         if let Some(fault) = faults.next_if(|f| f.at_step <= report.steps) {
             corrupt(g, &mut config, fault.nodes, &mut rng, &readers, &mut live);
@@ -207,10 +242,11 @@ pub fn simulate_stabilization<G: Guarded>(g: &G, cfg: &StabSimConfig<G::State>) 
         }
         if live.is_empty() {
             report.silent = true;
-            // Nothing moves until the next fault, if any: jump to it.
-            match faults.peek() {
-                Some(f) if cfg.max_steps.is_none_or(|max| f.at_step < max) => {
-                    report.steps = f.at_step.max(report.steps);
+            // Nothing moves until the next fault or change, if any: jump to it.
+            let next = faults.peek().map(|f| f.at_step).into_iter().chain(changes.peek().map(|c| c.at_step)).min();
+            match next {
+                Some(at) if cfg.max_steps.is_none_or(|max| at < max) => {
+                    report.steps = at.max(report.steps);
                     continue;
                 }
                 _ => break,

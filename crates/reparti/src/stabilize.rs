@@ -13,7 +13,7 @@ use crate::stab_flags::{corruption, DaemonFlags};
 use reparti_check::stabilization::{check_stabilization, Convergence, Fairness, StabCheckConfig, StabRun};
 use reparti_core::guarded::{privileges, Guarded, GuardedVisitor, Move};
 use reparti_core::{Daemon, Params, Topology};
-use reparti_sim::stabilization::{simulate_stabilization, Choice, StabSimConfig, StabSimReport, Start};
+use reparti_sim::stabilization::{simulate_stabilization_with, Change, Choice, StabSimConfig, StabSimReport, Start};
 use std::fmt::Write as _;
 use std::process::ExitCode;
 
@@ -24,6 +24,23 @@ fn build<G: Guarded>(
     param: &[String],
     seed: u64,
 ) -> anyhow::Result<(G, String)> {
+    build_on(topology, nodes, param, seed).map(|b| (b.instance, b.what))
+}
+
+/// An instance with what it was built from, for the partitions that rebuild it.
+struct Built<G> {
+    instance: G,
+    what: String,
+    params: Params,
+    topology: Topology,
+}
+
+fn build_on<G: Guarded>(
+    topology: Option<&str>,
+    nodes: Option<usize>,
+    param: &[String],
+    seed: u64,
+) -> anyhow::Result<Built<G>> {
     let spec = G::spec();
     let given = resolve::params(param)?;
     let params = Params::resolve(spec.name, spec.params, &given).map_err(|e| usage(e.to_string()))?;
@@ -43,7 +60,56 @@ fn build<G: Guarded>(
     let g = G::build(&params, &topology).map_err(usage)?;
     let shown: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
     let what = format!("{}: {} nodes, {kind}, {}", spec.name, g.n(), shown.join(" "));
-    Ok((g, what.trim_end().to_string()))
+    Ok(Built { instance: g, what: what.trim_end().to_string(), params, topology })
+}
+
+/// The instance changes `--partition NODES@FROM..UNTIL` makes (in steps): the nodes
+/// cut off read nothing across the cut from FROM on, and the graph heals at UNTIL.
+fn partitions<G: Guarded>(built: &Built<G>, given: &[String]) -> anyhow::Result<Vec<Change<G>>> {
+    let mut changes = Vec::new();
+    let mut spans: Vec<(u64, u64)> = Vec::new();
+    for text in given {
+        let fault = reparti_sim::Fault::parse_partition(text).map_err(|e| usage(e.to_string()))?;
+        let reparti_sim::Fault::Partition { nodes, from, until } = fault else { continue };
+        let whole = |t: f64| (t >= 0.0 && t.fract() == 0.0).then_some(t as u64);
+        let (Some(from), Some(until)) = (whole(from), whole(until)) else {
+            return Err(usage(format!("--partition '{text}': give whole step numbers, e.g. 1,2@20..80")));
+        };
+        if spans.iter().any(|&(a, b)| from < b && a < until) {
+            return Err(usage(format!("--partition '{text}' overlaps another: give one partition at a time")));
+        }
+        spans.push((from, until));
+        let n = built.topology.len();
+        if let Some(bad) = nodes.iter().find(|v| v.index() >= n) {
+            return Err(usage(format!("--partition '{text}': there is no node {bad} among {n}")));
+        }
+        let cut: std::collections::BTreeSet<usize> = nodes.iter().map(|v| v.index()).collect();
+        let edges: Vec<String> = built
+            .topology
+            .channels()
+            .filter(|(a, b)| cut.contains(&a.index()) == cut.contains(&b.index()))
+            .map(|(a, b)| format!("{} -> {}", a.index(), b.index()))
+            .collect();
+        let topology = Topology::from_edge_list(&edges.join("\n"), n).map_err(usage)?;
+        let instance = G::build(&built.params, &topology).map_err(|e| {
+            usage(format!(
+                "--partition '{text}': {} cannot run on the cut graph ({e}); partitions apply to graph algorithms \
+                 such as ss-bfs-tree",
+                G::spec().name
+            ))
+        })?;
+        if instance == built.instance {
+            return Err(usage(format!(
+                "--partition: {} reads fixed neighbours, not the topology's edges, so a cut changes nothing; \
+                 partitions apply to graph algorithms such as ss-bfs-tree",
+                G::spec().name
+            )));
+        }
+        let names: Vec<String> = nodes.iter().map(|v| v.to_string()).collect();
+        changes.push(Change { at_step: from, instance, label: format!("partition {}", names.join(",")) });
+        changes.push(Change { at_step: until, instance: built.instance.clone(), label: "heal".into() });
+    }
+    Ok(changes)
 }
 
 fn daemon(flags: &DaemonFlags) -> anyhow::Result<Daemon> {
@@ -97,7 +163,6 @@ fn refuse_network_flags(args: &SimArgs) -> anyhow::Result<()> {
         ("--dup", args.dup > 0.0),
         ("--sync", args.sync),
         ("--crash", !args.crash.is_empty()),
-        ("--partition", !args.partition.is_empty()),
         ("--link-delay", !args.link_delay.is_empty()),
         ("--history", args.history.is_some()),
         ("--replay", args.replay.is_some()),
@@ -121,7 +186,9 @@ impl GuardedVisitor for Sim<'_> {
     type Output = anyhow::Result<ExitCode>;
     fn visit<G: Guarded>(self) -> anyhow::Result<ExitCode> {
         let args = self.args;
-        let (g, what) = build::<G>(args.topology.as_deref(), args.nodes, &args.param, args.seed)?;
+        let built = build_on::<G>(args.topology.as_deref(), args.nodes, &args.param, args.seed)?;
+        let changes = partitions(&built, &args.partition)?;
+        let (g, what) = (built.instance, built.what);
         let flags = &args.stab;
         let choice = flags
             .daemon
@@ -160,7 +227,7 @@ impl GuardedVisitor for Sim<'_> {
             patience: 10_000_000,
             record_values: args.viz.is_some() || args.plot.is_some() || args.trace.is_some(),
         };
-        let report = simulate_stabilization(&g, &cfg);
+        let report = simulate_stabilization_with(&g, &cfg, changes);
         crate::stab_output::pictures(&g, &what, &cfg, &report, args)?;
         let ok = report.closure_violation.is_none() && report.episodes.iter().all(|e| e.to_legitimate.is_some());
         if args.json {
@@ -200,6 +267,9 @@ fn sim_text<G: Guarded>(g: &G, what: &str, cfg: &StabSimConfig<G::State>, r: &St
         let _ = writeln!(out, "last    {}", shown(&r.last));
     }
     match &r.closure_violation {
+        None if r.steps_in_l == 0 && r.silent => {
+            out.push_str("closure: nothing moves once in L (a silent algorithm)\n");
+        }
         None => {
             let _ = writeln!(out, "closure held on all {} steps taken from legitimate configurations", r.steps_in_l);
         }

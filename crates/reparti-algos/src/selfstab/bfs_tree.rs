@@ -47,9 +47,9 @@
 //! holds (0, ⊥); every node v connected to the root holds d = min(dist(v, r), D_max),
 //! and its parent is its lowest-id neighbour holding the least estimate around it
 //! (for dist(v, r) ≤ D_max, a neighbour one hop closer to the root: the parents form a
-//! BFS tree); every node cut off from the root holds D_max. This fixed point is unique: only the root can hold 0 (D_max ≥
-//! 1), a node holding k < D_max has a neighbour holding k − 1, and a component without
-//! the root has no node below D_max.
+//! BFS tree); every node cut off from the root holds D_max. This fixed point is
+//! unique: only the root can hold 0 (D_max ≥ 1), a node holding k < D_max has a
+//! neighbour holding k − 1, and a component without the root has no node below D_max.
 //! * *Closure*: trivial, no move is possible in L.
 //! * *Convergence* under every daemon. Synchronously, after round t every node within
 //!   t − 1 hops of the root is correct and every other node holds at least
@@ -162,7 +162,7 @@ impl Guarded for BfsTree {
             ..AlgorithmSpec::new(
                 "ss-bfs-tree",
                 Chapter::Selfstab,
-                "Dolev, Israeli, Moran (1993): self-stabilizing BFS spanning tree by the min+1 rule, distances capped at D_max",
+                "Dolev, Israeli, Moran (1993): self-stabilizing BFS tree by the min+1 rule, distances capped at D_max",
             )
         }
     }

@@ -100,7 +100,7 @@ impl Guarded for FourState {
             ..AlgorithmSpec::new(
                 "dijkstra-4-state",
                 Chapter::Selfstab,
-                "Dijkstra (1974): four states per machine on a line, a privilege bouncing between the ends from any start",
+                "Dijkstra (1974): four states per machine on a line, one privilege bouncing between the ends",
             )
         }
     }

@@ -38,7 +38,9 @@
 //! * *The bottom compares with the top, not with its own old value.* Writing
 //!   `x[0] := x[0] + 1` instead of `x[n-1] + 1` is the same in L but not outside it.
 //!
-//! **Properties.** L = exactly one privileged machine in the ring.
+//! **Properties.** L = exactly one privileged machine in the ring: all values equal
+//! (machine 0 privileged), or a, …, a, b, …, b with b ≠ a (the first b privileged), so
+//! K + (n − 1)·K·(K − 1) legitimate configurations.
 //! * *Closure*: in L, the privileged machine's move makes exactly its successor
 //!   privileged.
 //! * *Convergence*: at least one machine is always privileged (if no i > 0 is, all
@@ -82,7 +84,7 @@ pub struct KState {
 const PARAMS: &[ParamSpec] = &[ParamSpec::text(
     "k",
     "n",
-    "the number of states K per machine: n, n-1, n+1, n-2, … or a number ≥ 2 (K ≥ n−1 needed under the central daemon, K ≥ n under the distributed one)",
+    "states per machine K: n, n-1, n+1, … or a number ≥ 2 (K ≥ n−1 central daemon, K ≥ n distributed)",
 )];
 
 impl KState {

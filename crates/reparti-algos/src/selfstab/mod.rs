@@ -36,10 +36,12 @@
 //!
 //! | algorithm | module | topology | states per node | legitimate |
 //! |---|---|---|---|---|
-//! | Dijkstra K-state (1974) | [`k_state`] | `ring` | K | one privilege |
-//! | Dijkstra 3-state (1974, proof 1986) | [`three_state`] | `bidir-ring` | 3 | one privilege (12n − 15 configurations) |
-//! | Dijkstra 4-state (1974) | [`four_state`] | `line` | 4 (2 at the ends) | one privilege (4(n − 1) configurations) |
-//! | BFS spanning tree, min+1 (Dolev, Israeli, Moran 1993) | [`bfs_tree`] | any | (D_max + 1)(deg + 1) | silent: no guard holds |
+//! | Dijkstra K-state (1974) | [`k_state`] | `ring` | K | one privilege: K + (n − 1)K(K − 1) |
+//! | Dijkstra 3-state (1974, proof 1986) | [`three_state`] | `bidir-ring` | 3 | one privilege: 12n − 15 |
+//! | Dijkstra 4-state (1974) | [`four_state`] | `line` | 4 (2 at the ends) | one privilege: 4(n − 1) |
+//! | BFS tree, min+1 (Dolev, Israeli, Moran 1993) | [`bfs_tree`] | any | (D_max + 1)(deg + 1) | silent |
+//!
+//! (The last column counts the legitimate configurations where it is a formula in n.)
 
 pub mod bfs_tree;
 pub mod four_state;
@@ -77,7 +79,7 @@ pub(crate) fn check_reads<G: Guarded>(g: &G, topology: &Topology, wanted: &str) 
 pub(crate) fn relative_param(params: &reparti_core::Params, name: &str, n: usize) -> Result<usize, String> {
     let raw: String = params.get(name).map_err(|e| e.to_string())?;
     reparti_core::guarded::parse_relative(&raw, n)
-        .ok_or_else(|| format!("parameter {name}={raw}: expected n, n-1, n+1, n-2, … (here n = {n}) or a whole number"))
+        .ok_or_else(|| format!("parameter {name}={raw}: expected n, n-1, n+1, … (here n = {n}) or a number"))
 }
 
 #[cfg(test)]
