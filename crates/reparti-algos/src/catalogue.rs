@@ -122,6 +122,7 @@ algorithms![
     crate::memory::Ivy,
     crate::memory::TobSequencer,
     crate::memory::TobLamport,
+    crate::selfstab::SsDsm,
 ];
 
 /// Calls `visitor.visit::<A>()` for the algorithm named `name`, a layer included

@@ -144,13 +144,26 @@ pub struct StabSimReport<S> {
     pub episodes: Vec<Episode>,
     /// Steps taken from a legitimate configuration (closure checked on each).
     pub steps_in_l: u64,
-    /// The first step out of L, if any: (step, configuration before, moves, after).
-    pub closure_violation: Option<(u64, Vec<S>, Vec<Move>, Vec<S>)>,
+    /// The first step out of L, if any.
+    pub closure_violation: Option<ClosureViolation<S>>,
     /// Whether the run stopped with nothing privileged (a silent algorithm at rest, or
     /// a deadlock if not in L).
     pub silent: bool,
     /// The steps, for the pictures.
     pub records: Vec<StepRecord>,
+}
+
+/// A step that left L: closure broken.
+#[derive(Clone, Debug, Serialize)]
+pub struct ClosureViolation<S> {
+    /// Which step.
+    pub step: u64,
+    /// The legitimate configuration it started from.
+    pub before: Vec<S>,
+    /// The moves made.
+    pub moves: Vec<Move>,
+    /// The illegitimate configuration it reached.
+    pub after: Vec<S>,
 }
 
 /// A change of the instance mid-run: after `at_step` steps the nodes read through
@@ -214,10 +227,11 @@ pub fn simulate_stabilization_with<G: Guarded>(
             if report.steps >= max {
                 break;
             }
-        } else if faults.peek().is_none() && changes.peek().is_none() {
-            if done_at.is_some_and(|d| report.steps >= d) || report.steps >= episode.start_step + cfg.patience {
-                break;
-            }
+        } else if faults.peek().is_none()
+            && changes.peek().is_none()
+            && (done_at.is_some_and(|d| report.steps >= d) || report.steps >= episode.start_step + cfg.patience)
+        {
+            break;
         }
         if let Some(change) = changes.next_if(|c| c.at_step <= report.steps) {
             g = &change.instance;
@@ -268,7 +282,8 @@ pub fn simulate_stabilization_with<G: Guarded>(
         if legit {
             report.steps_in_l += 1;
             if !now_legit && report.closure_violation.is_none() {
-                report.closure_violation = Some((report.steps, before, moves.clone(), config.clone()));
+                report.closure_violation =
+                    Some(ClosureViolation { step: report.steps, before, moves: moves.clone(), after: config.clone() });
             }
         }
         if now_legit && !legit {

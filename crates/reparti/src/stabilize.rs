@@ -273,14 +273,14 @@ fn sim_text<G: Guarded>(g: &G, what: &str, cfg: &StabSimConfig<G::State>, r: &St
         None => {
             let _ = writeln!(out, "closure held on all {} steps taken from legitimate configurations", r.steps_in_l);
         }
-        Some((step, before, moves, after)) => {
+        Some(v) => {
             let _ = writeln!(
                 out,
-                "CLOSURE VIOLATED at step {step}: {} → {}\n  from {}\n  to   {}",
-                moves_text::<G>(moves),
-                "out of L",
-                shown(before),
-                shown(after)
+                "CLOSURE VIOLATED at step {}: {} → out of L\n  from {}\n  to   {}",
+                v.step,
+                moves_text::<G>(&v.moves),
+                shown(&v.before),
+                shown(&v.after)
             );
         }
     }

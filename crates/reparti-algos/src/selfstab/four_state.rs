@@ -24,7 +24,7 @@
 //!
 //! **How it runs here.** In the state-reading model ([`reparti_core::guarded`]): under
 //! `reparti sim` a daemon picks the moves (a middle machine with both guards makes one of
-//! them); under `reparti check` every configuration (2·4ⁿ⁻²·2 of them) is a start and
+//! them); under `reparti check` every configuration (4ⁿ⁻¹ of them) is a start and
 //! every daemon choice is explored; on real processes each machine sends its state to
 //! its line neighbours periodically and moves on the last states received
 //! ([`reparti_core::guarded::exchange`]). The heat strip shows 2·x + up (0..3).
@@ -41,9 +41,10 @@
 //!
 //! **Properties.** L = exactly one enabled guard in the whole line: there are exactly
 //! 4(n − 1) legitimate configurations (checked for n = 3..8 by the tests).
-//! * *Closure*: the one move enables exactly one guard, of a neighbour.
-//! * *Convergence* under the central daemon (Dijkstra 1974; exhaustively checked for
-//!   small n by the tests).
+//! * *Closure*: from L, the one move leaves exactly one guard enabled (checked
+//!   exhaustively for n = 3..8 by the tests).
+//! * *Convergence* under the central daemon (Dijkstra 1974; checked exhaustively for
+//!   n = 3..9 by the tests).
 //! * All `x` false, `up` true except at the top, is legitimate (only machine n−2's
 //!   `above` guard holds): [`FourState::legitimate_start`].
 //!

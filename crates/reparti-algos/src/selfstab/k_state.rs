@@ -27,7 +27,7 @@
 //! `n+1`, `n-2`, … or a whole number ≥ 2.
 //!
 //! **Pitfalls.**
-//! * *K too small.* With K ≤ n−2 (central daemon) or K ≤ n−1 (distributed daemon) some
+//! * *K too small.* With K = n−2 (central daemon) or K = n−1 (distributed daemon) some
 //!   runs cycle for ever with several privileges: the bottom machine can be fooled by a
 //!   value that already circulates. `k=n-2` is accepted on purpose, so that the checker
 //!   can show the cycle.
@@ -35,8 +35,9 @@
 //!   same step as its predecessor must read the predecessor's *old* value (the step
 //!   reads the configuration before it: [`reparti_core::guarded::step`]). Reading the new
 //!   one is a different, sequential, algorithm.
-//! * *The bottom compares with the top, not with its own old value.* Writing
-//!   `x[0] := x[0] + 1` instead of `x[n-1] + 1` is the same in L but not outside it.
+//! * *Trusting the central daemon on real processes.* The state exchange lets
+//!   neighbours move on the same old values, as the distributed daemon does: K = n−1,
+//!   enough under the central daemon, can cycle there. Use K ≥ n (the default).
 //!
 //! **Properties.** L = exactly one privileged machine in the ring: all values equal
 //! (machine 0 privileged), or a, …, a, b, …, b with b ≠ a (the first b privileged), so
@@ -45,9 +46,10 @@
 //!   privileged.
 //! * *Convergence*: at least one machine is always privileged (if no i > 0 is, all
 //!   values are equal and machine 0 is); every infinite run makes machine 0 move
-//!   infinitely often; with K ≥ n some value is held by no machine, machine 0
-//!   eventually takes one such value, and the ring copies it all the way round, giving
-//!   L. Under the central daemon K ≥ n−1 suffices (a finer count; checked exhaustively
+//!   infinitely often; with K ≥ n some value is held by none of machines 1..n−1 (they
+//!   only copy, so they never create one); machine 0, stepping through the values,
+//!   eventually takes it, and cannot move again until the ring has copied it all the
+//!   way round: all values are then equal, which is L. Under the central daemon K ≥ n−1 suffices (a finer count; checked exhaustively
 //!   for n ≤ 6); under the distributed daemon K ≥ n is needed (K = n−1 fails for
 //!   n = 3..6).
 //! * Starting all zeros, only machine 0 is privileged ([`KState::legitimate_start`]).

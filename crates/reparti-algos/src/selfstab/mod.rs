@@ -46,11 +46,13 @@
 pub mod bfs_tree;
 pub mod four_state;
 pub mod k_state;
+pub mod ss_dsm;
 pub mod three_state;
 
 pub use bfs_tree::BfsTree;
 pub use four_state::FourState;
 pub use k_state::KState;
+pub use ss_dsm::SsDsm;
 pub use three_state::ThreeState;
 
 use reparti_core::guarded::Guarded;

@@ -32,18 +32,19 @@
 //!
 //! **Pitfalls.**
 //! * *Counting privileges by machine.* A middle machine can have both guards enabled;
-//!   legitimacy counts *guards*, so that machine counts two and the configuration is
-//!   not legitimate. Counting it once admits configurations from which two privileges
-//!   survive.
+//!   legitimacy counts *guards*, so that machine holds two privileges and the
+//!   configuration is not legitimate. Counting machines instead admits 3 more
+//!   configurations (12n − 12 instead of 12n − 15, checked for n = 3..7), and the
+//!   counts no longer match the literature's.
 //! * *The top's second conjunct.* Without `x[n-1] ≠ x[0] + 1` the top stays privileged
 //!   after its own move, and L is not closed.
 //! * *Arithmetic mod 3 on unsigned values.* `x - 1` must be `(x + 2) mod 3`.
 //!
 //! **Properties.** L = exactly one enabled guard in the whole ring.
-//! * *Closure*: from L, the one move enables exactly one guard (a neighbour's, or the
-//!   mover's own other direction at an end): checked exhaustively for n = 3..7 by the
-//!   tests.
-//! * *Convergence* under the central daemon: Dijkstra 1986. There are exactly 12n − 15
+//! * *Closure*: from L, the one move leaves exactly one guard enabled (checked
+//!   exhaustively for n = 3..7 by the tests).
+//! * *Convergence* under the central daemon: Dijkstra 1986 (and checked exhaustively
+//!   for n = 3..9 by the tests). There are exactly 12n − 15
 //!   legitimate configurations. All zeros is legitimate (only the top is privileged):
 //!   [`ThreeState::legitimate_start`].
 //!

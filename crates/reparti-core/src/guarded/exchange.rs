@@ -24,6 +24,7 @@
 use super::{privileges, Guarded, RuleSet};
 use crate::algorithm::{Algorithm, AlgorithmSpec, ArgKind, Command, CommandArg, ScheduledInput, WorkloadSetup};
 use crate::context::Context;
+use crate::expect::{Expectation, RunFacts};
 use crate::id::NodeId;
 use crate::params::{ParamError, ParamKind, ParamSpec, Params};
 use crate::process::{Message, NodeSetup, Process};
@@ -71,6 +72,8 @@ pub struct Exchange<G: Guarded> {
     corrupt_at: f64,
     /// Built once the topology is known ([`Algorithm::fit_topology`]).
     algo: Option<G>,
+    /// The topology's channels, for the message count.
+    channels: usize,
 }
 
 /// A node of the exchange: its state, what it last heard, and the algorithm itself
@@ -86,6 +89,11 @@ pub struct ExchangeNode<G: Guarded> {
     view: Vec<G::State>,
     /// In-neighbours heard from since this node last moved.
     fresh: Vec<bool>,
+    /// The number of the last state received from each node: a state overtaken by a
+    /// newer one (reordered, retransmitted) is stale and ignored.
+    heard: Vec<u32>,
+    /// How many states this node has sent.
+    sent: u32,
     period: u32,
     periods_left: u32,
 }
@@ -100,7 +108,12 @@ impl<G: Guarded> ExchangeNode<G> {
 /// A node's state, sent to its out-neighbours.
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 #[serde(bound = "")]
-pub struct StateMsg<G: Guarded>(pub G::State);
+pub struct StateMsg<G: Guarded> {
+    /// The sender's count of states sent, this one included.
+    pub seq: u32,
+    /// Its state.
+    pub state: G::State,
+}
 
 impl<G: Guarded> Message for StateMsg<G> {
     fn kinds() -> &'static [&'static str] {
@@ -122,10 +135,11 @@ pub enum ExchangeInput {
 }
 
 impl<G: Guarded> ExchangeNode<G> {
-    fn send_state(&self, ctx: &mut Context<'_, StateMsg<G>>) {
+    fn send_state(&mut self, ctx: &mut Context<'_, StateMsg<G>>) {
+        self.sent += 1;
         let targets: Vec<NodeId> = ctx.neighbours().into_iter().collect();
         for to in targets {
-            ctx.send(to, StateMsg(self.state().clone()));
+            ctx.send(to, StateMsg { seq: self.sent, state: self.state().clone() });
         }
     }
 
@@ -146,9 +160,11 @@ impl<G: Guarded> Process for ExchangeNode<G> {
     }
 
     fn on_message(&mut self, from: NodeId, msg: Self::Msg, _ctx: &mut Context<'_, Self::Msg>) {
-        if let Some(slot) = self.view.get_mut(from.index()) {
-            *slot = msg.0;
-            self.fresh[from.index()] = true;
+        let i = from.index();
+        if i < self.view.len() && msg.seq > self.heard[i] {
+            self.view[i] = msg.state;
+            self.heard[i] = msg.seq;
+            self.fresh[i] = true;
         }
     }
 
@@ -207,11 +223,13 @@ impl<G: Guarded> Algorithm for Exchange<G> {
             corrupt: params.get("corrupt")?,
             corrupt_at: params.get::<f64>("corrupt_at")?,
             algo: None,
+            channels: 0,
         })
     }
 
     fn fit_topology(&mut self, topology: &Topology) -> Result<(), String> {
         self.algo = Some(G::build(&self.params, topology)?);
+        self.channels = topology.channel_count();
         Ok(())
     }
 
@@ -225,6 +243,8 @@ impl<G: Guarded> Algorithm for Exchange<G> {
         ExchangeNode {
             me: setup.me,
             fresh: vec![false; view.len()],
+            heard: vec![0; view.len()],
+            sent: 0,
             view,
             period: self.period as u32,
             periods_left: self.periods,
@@ -246,6 +266,13 @@ impl<G: Guarded> Algorithm for Exchange<G> {
                 input: ExchangeInput::Corrupt { seed: rng.gen() },
             })
             .collect()
+    }
+
+    fn expected(&self, _facts: &RunFacts<'_>) -> Vec<Expectation> {
+        // Every node sends its state on each of its channels at the start and at every
+        // period; nothing else is ever sent.
+        let each = u64::from(self.periods) + 1;
+        vec![Expectation::exact("STATE", "|E|·(periods+1)", (self.channels as u64 * each) as f64)]
     }
 
     fn properties(&self) -> Properties<ExchangeNode<G>> {
