@@ -112,3 +112,8 @@ $R viz $T/mlrcx.jsonl -o $out/check-memory-local-reads.svg >/dev/null
 $R eval single-copy ivy li-hudak tob-sequencer tob-lamport --per ret --since call -n 3,4,5,6,8 --runs 10 -o $out/eval-memory.svg >/dev/null
 rm -rf "$T"
 echo "pictures written to $out"
+
+# Chapter 8: self-stabilization.
+$R sim dijkstra-k-state -n 8 --seed 3 --corrupt 3@40 --plot $out/selfstab-k-state.svg >/dev/null
+$R sim ss-bfs-tree --topology grid -n 16 --daemon synchronous --partition 10,11,14,15@20..60 --plot $out/selfstab-bfs-partition.svg >/dev/null
+$R eval dijkstra-k-state -o $out/eval-dijkstra-k-state.svg >/dev/null

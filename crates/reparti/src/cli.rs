@@ -143,7 +143,7 @@ pub struct EvalArgs {
     pub algorithms: Vec<String>,
 
     /// Sizes: A..B (powers of two from A to B, e.g. 4..1024) or a list 4,8,16
-    /// [default: 4..256; comparing: 2,3,4,5].
+    /// [default: 4..256; comparing: 2,3,4,5; self-stabilizing: 3,4,5,6,7,8,16,…,256].
     #[arg(short, long)]
     pub nodes: Option<String>,
 
@@ -192,6 +192,11 @@ pub struct EvalArgs {
     /// Where to write: FILE.svg (plot), FILE.csv or FILE.json (the table).
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Self-stabilizing algorithms: the checker's exact worst case for small n beside
+    /// the simulator's random starts for large n, under this daemon.
+    #[command(flatten)]
+    pub daemon: crate::stab_flags::DaemonFlags,
 }
 
 #[derive(Args, Debug)]

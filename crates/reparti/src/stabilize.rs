@@ -28,14 +28,14 @@ fn build<G: Guarded>(
 }
 
 /// An instance with what it was built from, for the partitions that rebuild it.
-struct Built<G> {
-    instance: G,
-    what: String,
-    params: Params,
-    topology: Topology,
+pub(crate) struct Built<G> {
+    pub instance: G,
+    pub what: String,
+    pub params: Params,
+    pub topology: Topology,
 }
 
-fn build_on<G: Guarded>(
+pub(crate) fn build_on<G: Guarded>(
     topology: Option<&str>,
     nodes: Option<usize>,
     param: &[String],
@@ -112,7 +112,7 @@ fn partitions<G: Guarded>(built: &Built<G>, given: &[String]) -> anyhow::Result<
     Ok(changes)
 }
 
-fn daemon(flags: &DaemonFlags) -> anyhow::Result<Daemon> {
+pub(crate) fn daemon(flags: &DaemonFlags) -> anyhow::Result<Daemon> {
     flags
         .daemon
         .as_deref()

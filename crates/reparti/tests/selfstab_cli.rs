@@ -158,3 +158,31 @@ fn a_nodes_console_corrupts_its_memory_and_the_ring_goes_on() {
         assert!(status.success(), "{status}: {}", node.seen.join("\n"));
     }
 }
+
+#[test]
+fn eval_sets_the_checkers_worst_case_beside_the_simulators_random_starts() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let json = dir.path().join("k.json");
+    let json_arg = json.to_string_lossy().to_string();
+    let text = stdout_of(&["eval", "dijkstra-k-state", "-n", "3,4,5,6,16", "--runs", "4", "-o", &json_arg], 0);
+    assert!(text.contains("every run reached L"), "{text}");
+    let eval: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("written")).expect("JSON");
+    let worst: Vec<Option<u64>> =
+        eval["sizes"].as_array().expect("sizes").iter().map(|s| s["checker"]["worst_moves"].as_u64()).collect();
+    // §7.1's table for K = n, and no enumeration past the checker's limit.
+    assert_eq!(worst, [Some(2), Some(13), Some(24), Some(38), None]);
+    let big = &eval["sizes"][4];
+    assert_eq!(big["stuck"], 0);
+    assert!(big["moves"]["mean"].as_f64().is_some_and(|m| m > 0.0), "{big}");
+    // K = n − 1 under the distributed daemon never converges from some start.
+    let text = stdout_of(
+        &["eval", "dijkstra-k-state", "-n", "3,4", "--runs", "2", "-p", "k=n-1", "--daemon", "distributed"],
+        1,
+    );
+    assert!(text.contains("NEVER") && text.contains("SOME RUNS NEVER REACH L"), "{text}");
+    let stderr = usage_error(&["eval", "chang-roberts", "--daemon", "central"]);
+    assert!(stderr.contains("--daemon and --choice are for self-stabilizing"), "{stderr}");
+    let stderr = usage_error(&["eval", "dijkstra-k-state", "--per", "x"]);
+    assert!(stderr.contains("--per is for message-passing algorithms"), "{stderr}");
+}

@@ -25,6 +25,7 @@ mod model;
 mod on_processes;
 mod plot;
 mod precision;
+mod stabilization;
 mod table;
 mod waits;
 
@@ -55,6 +56,17 @@ const DEFAULT_SIZES: &str = "4..256";
 pub fn run(args: &EvalArgs) -> anyhow::Result<ExitCode> {
     if let Some(sweep) = &args.precision {
         return precision::run(args, sweep);
+    }
+    if let [one] = args.algorithms.as_slice() {
+        if reparti_algos::is_guarded(one) {
+            return stabilization::run(one, args);
+        }
+    }
+    if args.daemon.any() {
+        return Err(usage(
+            "--daemon and --choice are for self-stabilizing algorithms (reparti list shows them); \
+             evaluate one of them alone",
+        ));
     }
     let algorithm = match args.algorithms.as_slice() {
         [one] if args.per.is_none() && args.vary.is_none() && !args.on_processes => one,
