@@ -203,3 +203,16 @@ fn an_instance_too_large_is_refused_in_one_line() {
     let err = check_stabilization(&g, &cfg).expect_err("12^12 configurations");
     assert!(err.contains("configurations") && err.contains("reparti sim") && !err.contains('\n'), "{err}");
 }
+
+#[test]
+fn k_state_with_the_unique_token_predicate_matches_the_stricter_table() {
+    // §7.1: with TLA+'s UniqueToken as L (central daemon, K = n) the worst cases are
+    // 4, 14, 25, 39 and L holds n·K configurations.
+    for (n, expected) in [(3, 4), (4, 14), (5, 25), (6, 39)] {
+        let g: KState = build("ring", n, &[("k", "n"), ("legitimacy", "unique-token")]);
+        let report = check(&g, Daemon::Central, Fairness::Unfair);
+        assert_eq!(report.legitimate, (n * n) as u64, "n·K at n = {n}");
+        assert!(report.closure.is_none(), "the staircase is closed");
+        assert_eq!(worst(&g, Daemon::Central), (expected, expected), "n = {n}");
+    }
+}

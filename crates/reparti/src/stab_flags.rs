@@ -33,8 +33,8 @@ pub struct StabFlags {
     pub daemon: DaemonFlags,
 
     /// Self-stabilizing algorithms: where the run starts — random (every node's state
-    /// drawn from the seed), legitimate, or a configuration as JSON, e.g. '[3,0,1,2]'
-    /// [default: random].
+    /// drawn from the seed), legitimate, or a configuration as JSON, e.g. '[3,0,1,2]',
+    /// given inline or as a file holding it [default: random].
     #[arg(long, value_name = "START")]
     pub start: Option<String>,
 

@@ -198,7 +198,15 @@ impl GuardedVisitor for Sim<'_> {
         let start = match flags.start.as_deref().unwrap_or("random") {
             "random" => Start::Random,
             "legitimate" => Start::Legitimate,
-            json => {
+            given => {
+                // A file holding the configuration, or the configuration itself.
+                let json = if std::path::Path::new(given).is_file() {
+                    std::fs::read_to_string(given)
+                        .map_err(|e| usage(format!("--start: cannot read {given} ({e}); give a readable file")))?
+                } else {
+                    given.to_string()
+                };
+                let json = json.trim();
                 let config: Vec<G::State> = serde_json::from_str(json).map_err(|e| {
                     usage(format!("--start: '{json}' is not a configuration ({e}); give random, legitimate or a JSON list of {} states", g.n()))
                 })?;

@@ -75,6 +75,13 @@ fn sim_recovers_from_corruptions_and_draws_the_run() {
 fn sim_takes_a_given_start_and_heals_a_partition() {
     let text = stdout_of(&["sim", "dijkstra-k-state", "-n", "4", "--start", "[0,1,2,3]", "--choice", "unfair"], 0);
     assert!(text.contains("start   [0 1 2 3]"), "{text}");
+    // The same configuration from a file: a teacher's prepared starting point.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("start.json");
+    std::fs::write(&file, "[3, 3, 0, 1]\n").expect("written");
+    let path = file.to_string_lossy().to_string();
+    let text = stdout_of(&["sim", "dijkstra-k-state", "-n", "4", "--start", &path], 0);
+    assert!(text.contains("start   [3 3 0 1]") && text.contains("L reached after"), "{text}");
     let text = stdout_of(
         &[
             "sim",

@@ -81,19 +81,40 @@ pub struct KState {
     pub n: usize,
     /// The number of values a machine may hold (`0..K`).
     pub k: u32,
+    /// L is the stricter staircase form (TLA+'s `UniqueToken`) rather than "exactly one
+    /// privilege".
+    pub unique_token: bool,
 }
 
-const PARAMS: &[ParamSpec] = &[ParamSpec::text(
-    "k",
-    "n",
-    "states per machine K: n, n-1, n+1, … or a number ≥ 2 (K ≥ n−1 central daemon, K ≥ n distributed)",
-)];
+const PARAMS: &[ParamSpec] = &[
+    ParamSpec::text(
+        "k",
+        "n",
+        "states per machine K: n, n-1, n+1, … or a number ≥ 2 (K ≥ n−1 central daemon, K ≥ n distributed)",
+    ),
+    ParamSpec::text(
+        "legitimacy",
+        "one-privilege",
+        "L: one-privilege (exactly one machine privileged) or unique-token (x_0..x_{i−1} = v and \
+         x_i..x_{n−1} = v − 1 for some i: the reachable form, TLA+'s UniqueToken, n·K configurations)",
+    ),
+];
 
 impl KState {
     /// The instance of `n` machines with `k` values each (no checks: use
     /// [`Guarded::build`] for user input).
     pub fn new(n: usize, k: u32) -> KState {
-        KState { n, k }
+        KState { n, k, unique_token: false }
+    }
+
+    /// The staircase: machines `0..i` hold `v = x_0`, machines `i..n` hold `v − 1`, for
+    /// some `1 ≤ i ≤ n` (all equal when `i = n`). Exactly the configurations a ring
+    /// started all equal goes through.
+    fn is_staircase(&self, config: &[u32]) -> bool {
+        let v = config[0];
+        let below = (v + self.k - 1) % self.k;
+        let i = config.iter().position(|&x| x != v).unwrap_or(self.n);
+        config[i..].iter().all(|&x| x == below)
     }
 
     fn pred(&self, i: usize) -> usize {
@@ -131,7 +152,14 @@ impl Guarded for KState {
             return Err(format!("parameter k={k}: K must be at least 2; give k=n (or k=n-1 under a central daemon)"));
         }
         let k = u32::try_from(k).map_err(|_| format!("parameter k={k} is too large; give k=n"))?;
-        let g = KState { n, k };
+        let unique_token = match params.raw("legitimacy") {
+            None | Some("one-privilege") => false,
+            Some("unique-token") => true,
+            Some(other) => {
+                return Err(format!("parameter legitimacy={other}: give one-privilege or unique-token"));
+            }
+        };
+        let g = KState { n, k, unique_token };
         check_reads(&g, topology, "ring (i -> i+1)")?;
         Ok(g)
     }
@@ -166,6 +194,14 @@ impl Guarded for KState {
             ((u64::from(before) + 1) % u64::from(self.k)) as u32
         } else {
             before
+        }
+    }
+
+    fn legitimate(&self, config: &[u32]) -> bool {
+        if self.unique_token {
+            self.is_staircase(config)
+        } else {
+            reparti_core::guarded::privileges(self, config) == 1
         }
     }
 
