@@ -35,7 +35,10 @@ pub fn not_applicable<A: Algorithm>(m: &Model<A>) -> Option<&'static str> {
     if m.clocks {
         return Some("not when clocks are part of the state");
     }
-    if m.props.invariants.iter().any(|i| matches!(i, Invariant::Global { .. } | Invariant::Delivery { .. })) {
+    let global = |i: &Invariant<_>| {
+        matches!(i, Invariant::Global { .. } | Invariant::Stabilizing { .. } | Invariant::Delivery { .. })
+    };
+    if m.props.invariants.iter().any(global) {
         return Some("not with global or per-delivery invariants");
     }
     if !m.history_props.is_empty() {
@@ -73,6 +76,6 @@ pub fn invisible<A: Algorithm>(m: &Model<A>, before: &StateOf<A>, after: &StateO
         Invariant::Local { check, .. } => {
             check(&before.nodes[p as usize]).is_ok() == check(&after.nodes[p as usize]).is_ok()
         }
-        Invariant::Global { .. } | Invariant::Delivery { .. } => false,
+        Invariant::Global { .. } | Invariant::Stabilizing { .. } | Invariant::Delivery { .. } => false,
     })
 }

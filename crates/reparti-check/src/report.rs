@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 pub struct Verdict {
     /// The property.
     pub name: String,
-    /// `invariant`, `terminal`, `deadlock` or `liveness`.
+    /// `invariant`, `closure` (a self-stabilizing algorithm's L), `terminal`, `deadlock` or `liveness`.
     pub kind: &'static str,
     /// Whether it held in everything explored; `None` when it was not checked.
     pub holds: Option<bool>,

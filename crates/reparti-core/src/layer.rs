@@ -105,6 +105,11 @@ pub fn lift_properties<L: Layer>(app: Properties<L::App>) -> Properties<L> {
             Invariant::Global { name, check } => {
                 Invariant::global(name, move |w: &World<'_, L>| on_app_world(w, |a| check(a)))
             }
+            Invariant::Stabilizing { name, check, within } => Invariant::Stabilizing {
+                name,
+                check: std::sync::Arc::new(move |w: &World<'_, L>| on_app_world(w, |a| check(a))),
+                within,
+            },
         })
         .collect();
     let terminal = app

@@ -7,6 +7,10 @@
 //!   million nodes. [`Invariant::Local`] looks at one node, [`Invariant::Delivery`] at one
 //!   message's clocks, and [`Invariant::Global`] at everything (O(n), so engines may
 //!   sample it on very large runs and say so).
+//! * [`Invariant::Stabilizing`] is the legitimacy L of a self-stabilizing algorithm run
+//!   in message passing: checked like a global invariant, but a transient fault may break
+//!   it. What must hold is that every stretch outside L ends, within the algorithm's bound
+//!   when it declares one; the simulator reports each stretch's length.
 //! * [`Terminal`] properties hold when the run is over (quiescence): "exactly one leader,
 //!   the maximum", "every request was served".
 
@@ -25,6 +29,8 @@ pub type NodeCheck<N> = Arc<dyn Fn(&N) -> Result<(), String> + Send + Sync>;
 pub type DeliveryCheck = Arc<dyn Fn(&Delivery<'_>) -> Result<(), String> + Send + Sync>;
 /// A predicate on the global state: `Err(why)` when violated.
 pub type WorldCheck<N> = Arc<dyn Fn(&World<'_, N>) -> Result<(), String> + Send + Sync>;
+/// A stabilizing property's bound for n nodes (`None` where none is known).
+pub type BoundFor = Arc<dyn Fn(usize) -> Option<Bound> + Send + Sync>;
 
 /// A visitor over the messages in transit: it calls its argument once per message with
 /// `(from, to, message)`.
@@ -111,6 +117,27 @@ pub enum Invariant<N: Process> {
         /// `Err(why)` when violated.
         check: WorldCheck<N>,
     },
+    /// The legitimate configurations L of a self-stabilizing algorithm: a predicate on
+    /// the global state that a transient fault may break. It holds when the run ends in
+    /// L and every stretch outside L lasted at most `within` (when given). The checker
+    /// holds it as an invariant: closure.
+    Stabilizing {
+        /// What it says, e.g. "single writer, multiple readers (L)".
+        name: &'static str,
+        /// `Err(why)` outside L.
+        check: WorldCheck<N>,
+        /// For n nodes, the longest a stretch outside L may last, with its formula.
+        within: Option<BoundFor>,
+    },
+}
+
+/// A time bound with the formula it comes from (for [`Invariant::Stabilizing`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Bound {
+    /// The bound in time units.
+    pub time: f64,
+    /// How it is computed, e.g. `13 ring steps × period 10 + period + period/2`.
+    pub formula: String,
 }
 
 impl<N: Process> Invariant<N> {
@@ -146,13 +173,42 @@ impl<N: Process> Invariant<N> {
         Invariant::Global { name, check: Arc::new(check) }
     }
 
+    /// The legitimate configurations L of a self-stabilizing algorithm (see
+    /// [`Invariant::Stabilizing`]); [`Invariant::within`] adds its time bound.
+    pub fn stabilizing(
+        name: &'static str,
+        check: impl Fn(&World<'_, N>) -> Result<(), String> + Send + Sync + 'static,
+    ) -> Self {
+        Invariant::Stabilizing { name, check: Arc::new(check), within: None }
+    }
+
+    /// A stabilizing property's bound: for n nodes, every stretch outside L lasts at
+    /// most the bound `bound(n)` gives (none where it gives `None`). No effect on the
+    /// other kinds.
+    pub fn within(mut self, bound: impl Fn(usize) -> Option<Bound> + Send + Sync + 'static) -> Self {
+        if let Invariant::Stabilizing { within, .. } = &mut self {
+            *within = Some(Arc::new(bound));
+        }
+        self
+    }
+
     /// The property's name.
     pub fn name(&self) -> &'static str {
         match self {
             Invariant::Count { name, .. }
             | Invariant::Local { name, .. }
             | Invariant::Delivery { name, .. }
-            | Invariant::Global { name, .. } => name,
+            | Invariant::Global { name, .. }
+            | Invariant::Stabilizing { name, .. } => name,
+        }
+    }
+
+    /// The predicate on the global state, for the kinds that have one (global and
+    /// stabilizing).
+    pub fn world_check(&self) -> Option<&WorldCheck<N>> {
+        match self {
+            Invariant::Global { check, .. } | Invariant::Stabilizing { check, .. } => Some(check),
+            _ => None,
         }
     }
 }

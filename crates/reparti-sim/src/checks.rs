@@ -1,6 +1,7 @@
 //! Property bookkeeping: incremental counts, per-node and per-delivery checks, sampled
 //! global checks, terminal checks, and the first violation of each.
 
+use crate::outside::Stretches;
 use crate::report::PropertyResult;
 use reparti_core::property::Delivery;
 use reparti_core::{Invariant, Process, Properties, World};
@@ -17,6 +18,8 @@ pub(crate) struct Checks<N: Process> {
     /// For each invariant: the running total (Count only).
     totals: Vec<i64>,
     invariant_violations: Vec<Option<Violation>>,
+    /// For each invariant: its stretches outside L (Stabilizing only).
+    stretches: Vec<Option<Stretches>>,
     terminal_results: Vec<Option<Result<(), String>>>,
     /// Check global invariants every this many events (1 = every event).
     pub global_every: u64,
@@ -43,8 +46,18 @@ impl<N: Process> Checks<N> {
             has_counts: has(|i| matches!(i, Invariant::Count { .. })),
             has_locals: has(|i| matches!(i, Invariant::Local { .. })),
             has_deliveries: has(|i| matches!(i, Invariant::Delivery { .. })),
-            has_globals: has(|i| matches!(i, Invariant::Global { .. })),
+            has_globals: has(|i| matches!(i, Invariant::Global { .. } | Invariant::Stabilizing { .. })),
             invariant_violations: vec![None; props.invariants.len()],
+            stretches: props
+                .invariants
+                .iter()
+                .map(|inv| match inv {
+                    Invariant::Stabilizing { within, .. } => {
+                        Some(Stretches::new(within.as_ref().and_then(|bound| bound(nodes.len()))))
+                    }
+                    _ => None,
+                })
+                .collect(),
             terminal_results: vec![None; props.terminal.len()],
             totals,
             props,
@@ -156,13 +169,23 @@ impl<N: Process> Checks<N> {
         self.has_globals && event.is_multiple_of(self.global_every)
     }
 
-    /// Checks global invariants.
-    pub fn global(&mut self, world: &World<'_, N>, event: u64) {
+    /// Checks global invariants, and measures the stretches outside L of stabilizing
+    /// ones (which a transient fault may open: not a violation by itself).
+    pub fn global(&mut self, world: &World<'_, N>, event: u64, now: f64) {
         for k in 0..self.props.invariants.len() {
-            if let Invariant::Global { check, .. } = &self.props.invariants[k] {
-                if let Err(why) = check(world) {
-                    self.violate(k, event, why);
+            match &self.props.invariants[k] {
+                Invariant::Global { check, .. } => {
+                    if let Err(why) = check(world) {
+                        self.violate(k, event, why);
+                    }
                 }
+                Invariant::Stabilizing { check, .. } => {
+                    let verdict = check(world);
+                    if let Some(s) = &mut self.stretches[k] {
+                        s.observe(verdict, now, event);
+                    }
+                }
+                _ => {}
             }
         }
     }
@@ -199,12 +222,29 @@ impl<N: Process> Checks<N> {
     /// The verdicts, in declaration order.
     pub fn results(&self, stop_note: Option<&str>, global_note: &str) -> Vec<PropertyResult> {
         let mut out = Vec::new();
-        for (inv, v) in self.props.invariants.iter().zip(&self.invariant_violations) {
+        for ((inv, v), stretches) in self.props.invariants.iter().zip(&self.invariant_violations).zip(&self.stretches) {
+            if let Some(s) = stretches {
+                let verdict = s.verdict(stop_note.is_none());
+                out.push(PropertyResult {
+                    name: inv.name().to_string(),
+                    kind: "stabilizing",
+                    holds: verdict.as_ref().map(Result::is_ok),
+                    checked: s.summary(global_note),
+                    first_violation: s.first_exit(),
+                    detail: match verdict {
+                        Some(Err(why)) => Some(why),
+                        None => Some(format!("{}, outside L", stop_note.unwrap_or("the run stopped early"))),
+                        Some(Ok(())) => None,
+                    },
+                    outside: Some(s.measured()),
+                });
+                continue;
+            }
             let checked = match inv {
                 Invariant::Count { .. } => "every event (incremental count)".to_string(),
                 Invariant::Local { .. } => "every event at the node".to_string(),
                 Invariant::Delivery { .. } => "every delivery".to_string(),
-                Invariant::Global { .. } => global_note.to_string(),
+                Invariant::Global { .. } | Invariant::Stabilizing { .. } => global_note.to_string(),
             };
             out.push(PropertyResult {
                 name: inv.name().to_string(),
@@ -213,6 +253,7 @@ impl<N: Process> Checks<N> {
                 checked,
                 first_violation: v.as_ref().map(|v| v.event),
                 detail: v.as_ref().map(|v| v.detail.clone()),
+                outside: None,
             });
         }
         for (t, r) in self.props.terminal.iter().zip(&self.terminal_results) {
@@ -230,6 +271,7 @@ impl<N: Process> Checks<N> {
                 checked,
                 first_violation: None,
                 detail,
+                outside: None,
             });
         }
         out

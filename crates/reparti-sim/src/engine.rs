@@ -369,7 +369,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         if terminal {
             self.checks.terminal(&world);
         } else {
-            self.checks.global(&world, self.events);
+            self.checks.global(&world, self.events, now);
         }
     }
 

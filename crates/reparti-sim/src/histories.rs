@@ -66,6 +66,7 @@ impl Histories {
                     checked: if verdict.is_some() { checked.clone() } else { "not checked".into() },
                     first_violation: None,
                     detail: verdict.and_then(|v| v.as_ref().err().cloned()),
+                    outside: None,
                 }
             })
             .collect()

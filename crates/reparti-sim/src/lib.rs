@@ -50,6 +50,7 @@ mod finish;
 pub mod footprint;
 mod histories;
 pub mod network;
+pub mod outside;
 mod queue;
 mod radix;
 pub mod replay;

@@ -39,7 +39,8 @@ impl Stop {
 pub struct PropertyResult {
     /// The property's name.
     pub name: String,
-    /// `invariant` or `terminal`.
+    /// `invariant`, `stabilizing` (L of a self-stabilizing algorithm: every stretch
+    /// outside it must end), `terminal` or `history`.
     pub kind: &'static str,
     /// Whether it held; `None` when it could not be checked (a terminal property of a
     /// run that stopped before quiescence), with `checked` saying why.
@@ -52,6 +53,9 @@ pub struct PropertyResult {
     /// What was wrong.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// For a stabilizing property: the stretches the run spent outside L.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outside: Option<crate::outside::OutsideL>,
 }
 
 /// Message counts.

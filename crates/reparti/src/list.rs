@@ -9,7 +9,17 @@ pub fn run(args: &ListArgs) -> anyhow::Result<ExitCode> {
     let mut specs = reparti_algos::specs();
     specs.sort_by_key(|s| s.chapter);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&specs)?);
+        // Each spec with the model its `sim` and `check` run, so that a script (or a test
+        // going over the catalogue) knows which flags apply to it.
+        let mut described = Vec::with_capacity(specs.len());
+        for s in &specs {
+            let mut value = serde_json::to_value(s)?;
+            if let Some(fields) = value.as_object_mut() {
+                fields.insert("model".into(), model_of(s.name).into());
+            }
+            described.push(value);
+        }
+        println!("{}", serde_json::to_string_pretty(&described)?);
         return Ok(ExitCode::SUCCESS);
     }
     let mut chapter = None;
@@ -21,6 +31,9 @@ pub fn run(args: &ListArgs) -> anyhow::Result<ExitCode> {
         println!("  {:<20} {}", s.name, s.summary);
         let mut facts =
             vec![format!("topologies: {}", s.topologies.join(", ")), format!("default n = {}", s.default_nodes)];
+        if reparti_algos::is_guarded(s.name) {
+            facts.push("state-reading model (sim, check: --daemon); run: its state exchange".to_string());
+        }
         if s.needs_fifo {
             facts.push(format!("needs FIFO channels (or {}{})", s.name, reparti_algos::FIFO_SUFFIX));
         }
@@ -42,6 +55,15 @@ pub fn run(args: &ListArgs) -> anyhow::Result<ExitCode> {
     print_scenarios();
     println!("Try: reparti sim chang-roberts --nodes 1000");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The model `reparti sim` and `reparti check` run the algorithm in.
+fn model_of(name: &str) -> &'static str {
+    if reparti_algos::is_guarded(name) {
+        "state-reading"
+    } else {
+        "message-passing"
+    }
 }
 
 /// Where the course pack may be: `scenarios/` here, and beside the repository the

@@ -161,6 +161,9 @@ fn refuse_network_flags(args: &SimArgs) -> anyhow::Result<()> {
     let given = [
         ("--loss", args.loss > 0.0),
         ("--dup", args.dup > 0.0),
+        ("--no-fifo", args.no_fifo),
+        ("--fifo-layer", args.fifo_layer),
+        ("--delay", args.delay != "const:1"),
         ("--sync", args.sync),
         ("--crash", !args.crash.is_empty()),
         ("--link-delay", !args.link_delay.is_empty()),

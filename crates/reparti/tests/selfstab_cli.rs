@@ -119,6 +119,8 @@ fn bad_inputs_are_refused_in_one_line() {
         &["sim", "dijkstra-k-state", "-n", "4", "--start", "[1,2,3,9]"],
         &["sim", "dijkstra-k-state", "--start", "soon"],
         &["sim", "dijkstra-k-state", "--loss", "0.1"],
+        &["sim", "dijkstra-k-state", "--no-fifo"],
+        &["sim", "dijkstra-k-state", "--delay", "uniform:1,5"],
         &["sim", "dijkstra-k-state", "--partition", "1@2..5"],
         &["sim", "ss-bfs-tree", "--partition", "1@2..5", "--partition", "2@3..9"],
         &["sim", "chang-roberts", "--daemon", "central"],
@@ -192,4 +194,67 @@ fn eval_sets_the_checkers_worst_case_beside_the_simulators_random_starts() {
     assert!(stderr.contains("--daemon and --choice are for self-stabilizing"), "{stderr}");
     let stderr = usage_error(&["eval", "dijkstra-k-state", "--per", "x"]);
     assert!(stderr.contains("--per is for message-passing algorithms"), "{stderr}");
+}
+
+/// The stabilizing property of ss-dsm as `reparti sim` reports it.
+fn restored(args: &[&str]) -> serde_json::Value {
+    let out = reparti().args(args).output().expect("reparti runs");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("--json prints one JSON document");
+    let props = report["properties"].as_array().expect("properties");
+    let p = props.iter().find(|p| p["kind"] == "stabilizing").expect("ss-dsm declares its L");
+    assert_eq!(out.status.success(), p["holds"] == true, "{args:?}: {p}");
+    p.clone()
+}
+
+#[test]
+fn the_dsm_is_back_in_l_within_the_bound_of_section_7_5_as_the_simulator_measures_it() {
+    // Every node corrupted at t = 205: the run leaves L then, and is back for good within
+    // (13 ring steps + 1 + 1/2) × period 10 = 145 (n = 4).
+    for seed in ["1", "2", "3"] {
+        let p = restored(&[
+            "sim",
+            "ss-dsm",
+            "-n",
+            "4",
+            "-p",
+            "corrupt=4",
+            "--delay",
+            "uniform:0.2,2",
+            "--seed",
+            seed,
+            "--json",
+        ]);
+        let outside = &p["outside"];
+        assert_eq!(p["holds"], true, "{p}");
+        assert_eq!(outside["first_left"], 205.0, "{p}");
+        assert_eq!(outside["bound"], 145.0, "{p}");
+        let span = outside["span"].as_f64().expect("a span");
+        assert!(span > 0.0 && span <= 145.0, "{p}");
+        assert!(p["checked"].as_str().is_some_and(|c| c.contains("back for good")), "{p}");
+    }
+    // No fault: never outside L (closure, after every event).
+    let p = restored(&["sim", "ss-dsm", "-n", "4", "--delay", "uniform:0.2,2", "--json"]);
+    assert_eq!((p["holds"].as_bool(), p["outside"]["stretches"].as_u64()), (Some(true), Some(0)), "{p}");
+    // A fault just before the ring stops turning (60 periods of 10): the run ends
+    // outside L, and the property says so.
+    let p = restored(&["sim", "ss-dsm", "-n", "4", "-p", "corrupt=4", "-p", "corrupt_at=598", "--json"]);
+    assert_eq!(p["holds"], false, "{p}");
+    assert!(p["detail"].as_str().is_some_and(|d| d.contains("ended outside L")), "{p}");
+    // The checker holds the same L as closure: every reachable state of the fault-free
+    // runs is legitimate, and a corruption in the workload breaks it, shown as the
+    // counterexample.
+    let closure = |params: &[&str]| {
+        let mut args = vec!["check", "ss-dsm", "-n", "3", "-p", "periods=2", "-p", "ops=0", "--json", "--no-progress"];
+        for p in params {
+            args.extend(["-p", p]);
+        }
+        let out = reparti().args(&args).output().expect("reparti runs");
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+        let props = report["properties"].as_array().expect("properties").clone();
+        props.into_iter().find(|p| p["kind"] == "closure").expect("L is held as closure")
+    };
+    assert_eq!(closure(&[])["holds"], true);
+    let broken = closure(&["corrupt=1"]);
+    assert_eq!(broken["holds"], false, "{broken}");
+    assert!(broken["note"].as_str().is_some_and(|n| n.contains("page 0")), "{broken}");
 }

@@ -212,7 +212,8 @@ fn check_invariants<A: Algorithm>(
                     }
                 }
             }
-            Invariant::Global { name, check } => {
+            // Fault-free schedules: a self-stabilizing L is closed, an invariant here.
+            Invariant::Global { name, check } | Invariant::Stabilizing { name, check, .. } => {
                 let crashed = vec![false; nodes.len()];
                 let in_flight = |visit: &mut Visit<'_, A::Node>| {
                     for ((f, t), q) in channels {

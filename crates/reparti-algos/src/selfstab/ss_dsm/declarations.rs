@@ -126,6 +126,36 @@ impl SsDsm {
     }
 }
 
+/// The K-state ring's worst case in steps under the distributed daemon, from
+/// `reparti check dijkstra-k-state -n N -p k=n|n+1 --daemon distributed` (the same for
+/// K = n and K = n + 1); a period of the ring here is one synchronous step, which the
+/// distributed daemon's worst case bounds.
+fn ring_steps(n: usize, k: usize) -> Option<u32> {
+    if k != n && k != n + 1 {
+        return None;
+    }
+    match n {
+        3 => Some(3),
+        4 => Some(13),
+        5 => Some(24),
+        6 => Some(38),
+        _ => None,
+    }
+}
+
+/// §7.5's bound on the time from a transient fault back to L, for n nodes: the ring's
+/// stabilization, then one report period for every wrong copy and access to reach the
+/// home, then the round trip of its `INV` (two delays, under period/2 since a period is
+/// longer than four delays). `None` where the ring's worst case is not tabulated.
+pub fn restore_bound(k: &str, period: f64, n: usize) -> Option<Bound> {
+    let k = reparti_core::guarded::parse_relative(k, n)?;
+    let steps = ring_steps(n, k)?;
+    Some(Bound {
+        time: (f64::from(steps) + 1.5) * period,
+        formula: format!("({steps} ring steps + 1 + 1/2) × period {period}"),
+    })
+}
+
 impl Algorithm for SsDsm {
     type Node = Node;
 
@@ -203,8 +233,12 @@ impl Algorithm for SsDsm {
     }
 
     fn properties(&self) -> Properties<Node> {
+        let (k, period) = (self.k.clone(), f64::from(self.period));
         Properties {
-            invariants: Vec::new(),
+            invariants: vec![Invariant::stabilizing(RESTORED, |w: &World<'_, Node>| {
+                legitimate(w.nodes, w.nodes.len())
+            })
+            .within(move |n| restore_bound(&k, period, n))],
             terminal: vec![
                 Terminal::new(LEGITIMATE, |w: &World<'_, Node>| {
                     legitimate(w.nodes, w.nodes.len())?;

@@ -153,15 +153,20 @@ use crate::memory::ivy::Access;
 use crate::memory::{every_operation_answered, output_count, output_sum};
 use rand::Rng as _;
 use reparti_core::history::{HistoryProperty, Operation, Reply};
+use reparti_core::property::Bound;
 use reparti_core::{
-    Algorithm, AlgorithmSpec, ArgKind, Chapter, Command, CommandArg, Context, Expectation, Message, NodeId, NodeSetup,
-    ParamError, ParamSpec, Params, Process, Properties, RunFacts, ScheduledInput, Terminal, WorkloadSetup, World,
+    Algorithm, AlgorithmSpec, ArgKind, Chapter, Command, CommandArg, Context, Expectation, Invariant, Message, NodeId,
+    NodeSetup, ParamError, ParamSpec, Params, Process, Properties, RunFacts, ScheduledInput, Terminal, WorkloadSetup,
+    World,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// The terminal property: L, and the home's reports match the copies.
 pub const LEGITIMATE: &str = "legitimate at the end (SWMR restored)";
+/// The stabilizing property: L after every event, and every stretch outside it (a
+/// transient fault's) within §7.5's bound.
+pub const RESTORED: &str = "L (one token, one writer per page) restored within the bound";
 /// The output made at each transient fault.
 pub const CORRUPTED: &str = "corrupted";
 /// The output (by the home, at each lock) of k, the `INV` messages of the write.
@@ -500,7 +505,7 @@ impl Process for Node {
 mod declarations;
 mod handlers;
 
-pub use declarations::{directory_matches, legitimate, SsDsm};
+pub use declarations::{directory_matches, legitimate, restore_bound, SsDsm};
 
 #[cfg(test)]
 mod tests;

@@ -250,6 +250,8 @@ fn fault_free_runs_stay_legitimate_after_every_event() {
             let r = &run.report;
             assert_eq!(r.stop, Stop::Quiescence, "{ctx}");
             assert!(r.holds(LEGITIMATE), "{ctx}: {:?}", r.property(LEGITIMATE));
+            let outside = r.property(RESTORED).and_then(|p| p.outside.as_ref()).expect("measured");
+            assert_eq!(outside.stretches, 0, "{ctx}: closure, as the simulator saw it too");
             assert!(r.holds(crate::memory::ANSWERED), "{ctx}: {:?}", r.property(crate::memory::ANSWERED));
             assert!(r.holds(crate::memory::LINEARIZABLE), "{ctx}: {:?}", r.property(crate::memory::LINEARIZABLE));
             assert_expected(r, &ctx);
@@ -311,6 +313,15 @@ fn after_every_node_is_corrupted_the_run_converges_within_the_bound() {
             let took = settled(&run.legit, corrupt_at) - corrupt_at;
             times.push(took);
             assert!(took <= bound, "{ctx}: converged in {took:.1} > bound {bound}");
+            // The simulator measures the same stretch, and holds it against §7.5's bound
+            // (period/2 for the two delays: a little looser than 2 × dmax here).
+            let restored = r.property(RESTORED).expect("declared");
+            assert_eq!(restored.holds, Some(true), "{ctx}: {restored:?}");
+            let outside = restored.outside.as_ref().expect("measured");
+            assert!((outside.span - took).abs() < 1e-9, "{ctx}: {outside:?} against {took}");
+            let declared = restore_bound("n+1", PERIOD, n).expect("tabulated").time;
+            assert_eq!(outside.bound, Some(declared), "{ctx}");
+            assert!(bound <= declared && declared <= bound + PERIOD / 2.0, "{ctx}");
         }
         let worst = times.iter().copied().fold(0.0, f64::max);
         let mean = times.iter().sum::<f64>() / times.len() as f64;
