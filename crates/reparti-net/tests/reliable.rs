@@ -83,6 +83,57 @@ fn progress_resets_the_backoff_of_what_is_left() {
 }
 
 #[test]
+fn deadlines_stay_exact_when_a_retransmission_puts_the_window_out_of_order() {
+    // Without a loss the messages on the wire are due in seq order and the channel looks
+    // at the front only; a retransmission's backoff breaks that order, and the earliest
+    // deadline must still be found, until everything then in flight is acknowledged.
+    let start = Instant::now();
+    let mut a = Reliable::new(2, 0, config(true));
+    for m in ["one", "two", "three"] {
+        a.send(1, m, start).unwrap();
+    }
+    assert_eq!(transmitted(&a.poll(start)), [1, 2, 3]);
+    a.send(1, "four", start + 10 * MS).unwrap();
+    assert_eq!(transmitted(&a.poll(start + 10 * MS)), [4]);
+    a.ack(1, 1, start + 20 * MS);
+    assert_eq!(a.next_deadline(), Some(start + 50 * MS), "seq 2, at the front");
+    assert_eq!(retransmitted(&a.poll(start + 50 * MS)), [(1, 2), (1, 3)]);
+    assert_eq!(a.next_deadline(), Some(start + 60 * MS), "seq 4 is now the earliest, behind 2 and 3");
+    assert!(a.poll(start + 59 * MS).is_empty());
+    assert_eq!(retransmitted(&a.poll(start + 60 * MS)), [(1, 4)]);
+    assert_eq!(a.next_deadline(), Some(start + 150 * MS), "2 and 3 backed off to 100 ms");
+    a.ack(1, 4, start + 70 * MS);
+    assert_eq!(a.next_deadline(), None);
+    // In order again: a new message is due 50 ms after its transmission.
+    a.send(1, "five", start + 80 * MS).unwrap();
+    assert_eq!(transmitted(&a.poll(start + 80 * MS)), [5]);
+    assert_eq!(a.next_deadline(), Some(start + 130 * MS));
+}
+
+#[test]
+fn a_stream_slides_through_a_full_window_one_message_per_acknowledgement() {
+    // 4096 messages on the wire, then each acknowledgement frees one slot for one new
+    // message, transmitted at the next poll, with nothing retransmitted. (This is the
+    // case the sending half keeps at O(1) per call: see its module notes.)
+    let start = Instant::now();
+    let mut a = Reliable::new(2, 0, config(true));
+    let window = a.config().max_in_flight as u64;
+    for i in 0..window {
+        a.send(1, i, start).unwrap();
+    }
+    assert_eq!(transmitted(&a.poll(start)).len() as u64, window);
+    let mut now = start;
+    for seq in 1..=20_000u64 {
+        now += Duration::from_nanos(100);
+        a.ack(1, seq, now);
+        a.send(1, seq + window, now).unwrap();
+        assert_eq!(transmitted(&a.poll(now)), [seq + window]);
+    }
+    assert_eq!((a.stats().sent, a.stats().retransmitted), (20_000 + window, 0));
+    assert_eq!(a.pending(1) as u64, window);
+}
+
+#[test]
 fn acks_are_coalesced_and_carry_the_highest_seq_in_order() {
     let now = Instant::now();
     let mut b: Reliable<&str> = Reliable::new(3, 1, config(true));
