@@ -202,15 +202,6 @@ impl<N: Process> Invariant<N> {
             | Invariant::Stabilizing { name, .. } => name,
         }
     }
-
-    /// The predicate on the global state, for the kinds that have one (global and
-    /// stabilizing).
-    pub fn world_check(&self) -> Option<&WorldCheck<N>> {
-        match self {
-            Invariant::Global { check, .. } | Invariant::Stabilizing { check, .. } => Some(check),
-            _ => None,
-        }
-    }
 }
 
 /// A property of the final state, checked at quiescence.

@@ -294,9 +294,9 @@ mod tests {
         }
     }
 
-    /// The *Costs* table, for n up to 6 (slow in a debug build: run with `--ignored`).
+    /// The *Costs* table, for n up to 6.
     #[test]
-    #[ignore]
+    #[ignore = "every configuration up to n = 6 per daemon: slow in a debug build; run it with --ignored"]
     fn costs_table() {
         for (n, moves, distributed_moves) in [(3, 2, 8), (4, 13, 17), (5, 24, 29), (6, 38, 44)] {
             for k in ["n-1", "n", "n+1"] {
