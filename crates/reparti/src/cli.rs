@@ -72,6 +72,10 @@ pub enum Command {
     /// Merge the traces that nodes wrote (`reparti node --trace`), on one machine or
     /// many, into one run consistent with happens-before, and check it like a simulation.
     Merge(MergeArgs),
+    /// Parameter sweeps: `sweep plan` writes a grid of sim or check runs as a job list that
+    /// GNU parallel, a Slurm array or a Kubernetes indexed Job runs as is; `sweep merge`
+    /// gathers their results into one CSV. See docs/SCALE.md.
+    Sweep(crate::sweep::SweepArgs),
 }
 
 #[derive(Args, Debug)]
@@ -527,12 +531,22 @@ fn probability(s: &str) -> Result<f64, String> {
 /// `--nodes -3`), never as an unknown flag, so that the flag itself refuses it with its
 /// own message instead of clap's misleading `unexpected argument '-0'`.
 pub fn parse() -> Result<Cli, clap::Error> {
+    parse_from(std::env::args_os())
+}
+
+/// The command line `args` (the program's name first), parsed as [`parse`] does: what
+/// `reparti sweep plan` checks each job's command with.
+pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
     use clap::{CommandFactory, FromArgMatches};
     fn accept_negative(cmd: clap::Command) -> clap::Command {
         cmd.mut_args(|a| if a.get_action().takes_values() { a.allow_negative_numbers(true) } else { a })
             .mut_subcommands(accept_negative)
     }
-    let matches = accept_negative(Cli::command()).try_get_matches()?;
+    let matches = accept_negative(Cli::command()).try_get_matches_from(args)?;
     Cli::from_arg_matches(&matches)
 }
 

@@ -56,6 +56,9 @@ mod tests {
                 continue;
             }
             let value = arg.get_value_names().map(|v| v.join(" ")).unwrap_or_else(|| long.to_uppercase());
+            // A file and a directory are one kind of value, a path: `-o FILE` of most
+            // commands and `sweep plan -o DIR` (which writes a job directory) agree.
+            let value = if value == "DIR" { "FILE".to_string() } else { value };
             kinds.entry(long.to_string()).or_default().entry(value).or_default().push(path);
         }
         let mixed: Vec<String> = kinds
