@@ -61,7 +61,7 @@ pub(crate) fn bfs<A: Algorithm>(
     progress: &(dyn Fn(&Progress) + Sync),
 ) -> Outcome {
     let limits = Limits::new(cfg);
-    let mut visited = Visited::new(cfg.wide_fingerprints);
+    let mut visited = Visited::for_search(cfg);
     let shared = Shared::new(use_por);
     let init = m.initial();
     let packed = Frontier::packs(&init);
@@ -220,6 +220,7 @@ pub(crate) fn bfs<A: Algorithm>(
         frontier_bytes: peak_frontier,
         memory_peak: peak_memory,
         collision_probability: visited.collision_probability(visited.len()),
+        bitstate: visited.bitstate_report(),
         stop: stop.unwrap_or(if shared.cut.load(Ordering::Relaxed) {
             StopReason::Depth
         } else {

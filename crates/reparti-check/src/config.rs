@@ -1,5 +1,6 @@
 //! What one model-checking run is asked to do.
 
+use crate::bitstate::BitstateConfig;
 use reparti_core::{IdAssignment, TopologyKind};
 use std::fmt;
 use std::str::FromStr;
@@ -109,6 +110,13 @@ pub struct CheckConfig {
     pub liveness_limit: u64,
     /// `--param K=V` pairs.
     pub params: Vec<(String, String)>,
+    /// Bitstate hashing: a fixed bit array instead of the exact visited table (a
+    /// partial search, its coverage estimated in the report).
+    pub bitstate: Option<BitstateConfig>,
+    /// Seed of the search's own choices, apart from the instance's `seed`: the random
+    /// walks' steps and, when set, the order in which depth-first search tries each
+    /// state's successors (shuffled). A swarm varies it over one instance.
+    pub search_seed: Option<u64>,
 }
 
 impl Default for CheckConfig {
@@ -135,6 +143,8 @@ impl Default for CheckConfig {
             liveness: true,
             liveness_limit: 2_000_000,
             params: Vec::new(),
+            bitstate: None,
+            search_seed: None,
         }
     }
 }

@@ -9,6 +9,7 @@ use crate::model::{Action, Model, StateOf};
 use crate::search::{Found, Limits, Outcome, Progress, StopReason, Violated};
 use crate::state::Fingerprint;
 use crate::visited::{Insert, Visited};
+use rand::seq::SliceRandom as _;
 use rand::Rng as _;
 use reparti_core::Algorithm;
 
@@ -39,7 +40,7 @@ impl<'a> Tally<'a> {
     fn new(cfg: &'a CheckConfig) -> Self {
         Tally {
             limits: Limits::new(cfg),
-            visited: Visited::new(cfg.wide_fingerprints),
+            visited: Visited::for_search(cfg),
             generated: 0,
             max_depth: 0,
             terminal_seen: false,
@@ -112,6 +113,7 @@ impl<'a> Tally<'a> {
             frontier_bytes: 0,
             memory_peak: self.peak.max(self.in_use()),
             collision_probability: self.visited.collision_probability(self.visited.len()),
+            bitstate: self.visited.bitstate_report(),
             stop,
             found,
             path,
@@ -155,8 +157,14 @@ pub(crate) fn dfs<A: Algorithm>(m: &Model<A>, cfg: &CheckConfig, progress: &(dyn
     if let Some((v, why)) = check(m, &init, None) {
         return t.violation(v, why, init_fp, 0, Vec::new());
     }
+    // A swarm's members differ by the order in which they try successors: with a
+    // search seed, each state's actions are shuffled before they are tried.
+    let mut order = cfg.search_seed.map(reparti_core::rng);
     let mut actions = Vec::new();
     m.actions(&init, &mut actions);
+    if let Some(rng) = order.as_mut() {
+        actions.shuffle(rng);
+    }
     t.stack_bytes = frame_bytes::<StateOf<A>>(&actions);
     let mut stack = vec![Frame { state: init, actions: actions.clone(), next: 0 }];
     let mut path: Vec<Action> = Vec::new();
@@ -203,6 +211,9 @@ pub(crate) fn dfs<A: Algorithm>(m: &Model<A>, cfg: &CheckConfig, progress: &(dyn
             return t.end(StopReason::MaxStates, None);
         }
         m.actions(&step.state, &mut actions);
+        if let Some(rng) = order.as_mut() {
+            actions.shuffle(rng);
+        }
         if cfg.max_depth.is_some_and(|d| depth >= d) {
             cut |= !actions.is_empty();
             continue;
@@ -223,7 +234,7 @@ pub(crate) fn random_walks<A: Algorithm>(
 ) -> Outcome {
     let wide = cfg.wide_fingerprints;
     let mut t = Tally::new(cfg);
-    let mut rng = reparti_core::rng(cfg.seed);
+    let mut rng = reparti_core::rng(cfg.search_seed.unwrap_or(cfg.seed));
     let init = m.initial();
     let mut actions = Vec::new();
     for walk in 0..walks {

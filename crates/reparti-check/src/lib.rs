@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 
 mod bfs;
+pub mod bitstate;
 mod config;
 mod counterexample;
 mod dfs;
@@ -47,6 +48,7 @@ pub mod words;
 
 // The public surface: what the CLI, the other crates and this crate's tests use, and the
 // types of the report's fields. The search's machinery stays inside.
+pub use bitstate::{BitstateConfig, BitstateReport};
 pub use config::{CheckConfig, NetworkKind, Strategy};
 pub use counterexample::{Counterexample, StepView};
 pub use memory::MemoryBudget;
@@ -77,11 +79,16 @@ pub enum CheckError {
 }
 
 fn search<A: Algorithm>(m: &Model<A>, cfg: &CheckConfig, por: bool, progress: &(dyn Fn(&Progress) + Sync)) -> Outcome {
-    match cfg.strategy {
+    let mut out = match cfg.strategy {
         Strategy::Bfs => bfs::bfs(m, cfg, por, progress),
         Strategy::Dfs => dfs::dfs(m, cfg, progress),
         Strategy::Random { walks, depth } => dfs::random_walks(m, cfg, walks, depth, progress),
+    };
+    // Nothing was left to explore, but only of what the bit array admitted.
+    if out.stop == search::StopReason::Exhausted && cfg.bitstate.is_some() {
+        out.stop = search::StopReason::Bitstate;
     }
+    out
 }
 
 /// Whether [`check`] would accept `cfg` for `A` (parameters, topology, identities,
@@ -267,6 +274,7 @@ pub fn check<A: Algorithm>(
         counterexample,
         fingerprint_bits: if cfg.wide_fingerprints { 128 } else { 64 },
         collision_probability: out.collision_probability,
+        bitstate: out.bitstate.clone(),
         partial_order_reduction: Reduction {
             requested: cfg.por,
             applied: por_applied,

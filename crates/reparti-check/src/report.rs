@@ -89,6 +89,9 @@ pub struct CheckReport {
     pub fingerprint_bits: u32,
     /// Probability that a fingerprint collision hid a state.
     pub collision_probability: f64,
+    /// A bitstate search's array and coverage estimate (`--bitstate`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bitstate: Option<crate::bitstate::BitstateReport>,
     /// Partial-order reduction.
     pub partial_order_reduction: Reduction,
     /// Symmetry reduction.

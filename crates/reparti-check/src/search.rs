@@ -59,6 +59,9 @@ pub enum StopReason {
     Memory,
     /// The interrupt flag was set (Ctrl-C on the command line).
     Interrupted,
+    /// Every state the bitstate array took for new was explored; others it took for
+    /// visited ones were not (a partial search, its coverage estimated).
+    Bitstate,
 }
 
 /// The limits a search polls, in the order they are judged: the interrupt flag, the
@@ -212,6 +215,8 @@ pub struct Outcome {
     /// The most bytes the search stored at once (visited set, frontier or stack).
     pub memory_peak: u64,
     pub collision_probability: f64,
+    /// The coverage figures of a bitstate search.
+    pub bitstate: Option<crate::bitstate::BitstateReport>,
     pub stop: StopReason,
     pub found: Option<Found>,
     /// The path to the violation when the strategy knows it (DFS, random walks).

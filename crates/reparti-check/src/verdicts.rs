@@ -44,6 +44,7 @@ pub(crate) fn cut_reason(stop: StopReason, cfg: &CheckConfig, budget: &MemoryBud
         StopReason::Interrupted => "interrupted".into(),
         StopReason::Depth => format!("depth limit of {}", cfg.max_depth.unwrap_or(0)),
         StopReason::Walks => "random walks visit only a sample of the states".into(),
+        StopReason::Bitstate => "bitstate hashing may have taken new states for visited ones".into(),
     })
 }
 

@@ -4,7 +4,11 @@
 //! slot; it grows by half when three quarters full, which keeps it between half and
 //! three quarters full: 10.7 to 16 bytes per visited state. Threads insert with a
 //! compare-and-swap; growing happens between batches, when no thread is inserting.
+//! With `--bitstate` the set is a fixed bit array instead ([`crate::bitstate`]), behind
+//! the same calls, so every search strategy runs on either.
 
+use crate::bitstate::{BitTable, BitstateConfig, BitstateReport};
+use crate::config::CheckConfig;
 use crate::state::Fingerprint;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -25,6 +29,21 @@ pub struct Visited {
     lo: Vec<AtomicU64>,
     wide: bool,
     len: AtomicU64,
+    /// The bit array of a bitstate search, used instead of the table.
+    bits: Option<BitTable>,
+}
+
+/// Asks the processor to start loading `word`, so that a later access finds it in cache.
+#[inline]
+pub(crate) fn prefetch_word(word: &AtomicU64) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint; it reads nothing and cannot fault, and the pointer
+    // comes from a live reference anyway.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(word as *const AtomicU64 as *const i8, std::arch::x86_64::_MM_HINT_T0);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = word;
 }
 
 const GROW_AT: f64 = 0.75;
@@ -38,7 +57,32 @@ impl Visited {
     /// An empty set.
     pub fn new(wide: bool) -> Self {
         let cap = 1 << 10;
-        Visited { hi: slots(cap), lo: if wide { slots(cap) } else { Vec::new() }, wide, len: AtomicU64::new(0) }
+        Visited {
+            hi: slots(cap),
+            lo: if wide { slots(cap) } else { Vec::new() },
+            wide,
+            len: AtomicU64::new(0),
+            bits: None,
+        }
+    }
+
+    /// The set a search configured by `cfg` uses: the exact table, or the bit array of
+    /// `--bitstate`.
+    pub fn for_search(cfg: &CheckConfig) -> Self {
+        match cfg.bitstate {
+            Some(b) => Visited::bitstate(cfg.wide_fingerprints, b),
+            None => Visited::new(cfg.wide_fingerprints),
+        }
+    }
+
+    /// A bitstate set: a fixed array of bits, never full, never grown.
+    pub fn bitstate(wide: bool, config: BitstateConfig) -> Self {
+        Visited { hi: Vec::new(), lo: Vec::new(), wide, len: AtomicU64::new(0), bits: Some(BitTable::new(config)) }
+    }
+
+    /// The coverage figures of a bitstate search; `None` for the exact table.
+    pub fn bitstate_report(&self) -> Option<BitstateReport> {
+        self.bits.as_ref().map(|b| b.report(self.len()))
     }
 
     /// How many fingerprints it holds.
@@ -48,6 +92,9 @@ impl Visited {
 
     /// Bytes of memory the table occupies.
     pub fn bytes(&self) -> usize {
+        if let Some(b) = &self.bits {
+            return b.bytes();
+        }
         (self.hi.len() + self.lo.len()) * 8
     }
 
@@ -61,19 +108,22 @@ impl Visited {
     /// it in cache (the table is far larger than the cache; the misses dominate).
     #[inline]
     pub fn prefetch(&self, fp: Fingerprint) {
-        let slot = &self.hi[self.home(&fp)];
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: a prefetch is a hint; it reads nothing and cannot fault, and the
-        // pointer comes from a live reference anyway.
-        unsafe {
-            std::arch::x86_64::_mm_prefetch(slot as *const AtomicU64 as *const i8, std::arch::x86_64::_MM_HINT_T0);
+        if let Some(b) = &self.bits {
+            return b.prefetch(fp);
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = slot;
+        prefetch_word(&self.hi[self.home(&fp)]);
     }
 
     /// Inserts `fp` (callable from many threads at once).
     pub fn insert(&self, fp: Fingerprint) -> Insert {
+        if let Some(b) = &self.bits {
+            return if b.insert(fp) {
+                self.len.fetch_add(1, Ordering::Relaxed);
+                Insert::New
+            } else {
+                Insert::Seen
+            };
+        }
         let cap = self.hi.len();
         let mut i = self.home(&fp);
         loop {
@@ -123,6 +173,9 @@ impl Visited {
 
     /// Whether `fp` is in the set.
     pub fn contains(&self, fp: Fingerprint) -> bool {
+        if let Some(b) = &self.bits {
+            return b.contains(fp);
+        }
         let cap = self.hi.len();
         let mut i = self.home(&fp);
         loop {
@@ -142,13 +195,16 @@ impl Visited {
 
     /// How many more fingerprints it takes before an insertion answers `Full`.
     pub fn room(&self) -> u64 {
+        if self.bits.is_some() {
+            return u64::MAX;
+        }
         ((FULL_AT * self.hi.len() as f64) as u64).saturating_sub(self.len())
     }
 
     /// Whether the table is past three quarters full, so the next
     /// [`grow_if_needed`](Self::grow_if_needed) will grow it.
     pub fn growth_due(&self) -> bool {
-        self.len() as f64 >= GROW_AT * self.hi.len() as f64
+        self.bits.is_none() && self.len() as f64 >= GROW_AT * self.hi.len() as f64
     }
 
     /// Bytes of the table that growing would allocate (the old one is freed only once

@@ -15,7 +15,9 @@ use crate::summary::{rate, thousands};
 use anyhow::Context as _;
 use indicatif::ProgressBar;
 use reparti_check::memory::human_bytes;
-use reparti_check::{CheckConfig, CheckError, CheckReport, MemoryBudget, NetworkKind, Progress, StopReason, Strategy};
+use reparti_check::{
+    BitstateConfig, CheckConfig, CheckError, CheckReport, MemoryBudget, NetworkKind, Progress, StopReason, Strategy,
+};
 use reparti_core::{Algorithm, AlgorithmVisitor};
 use std::fmt::Write as _;
 use std::io::{BufWriter, IsTerminal, Write};
@@ -132,6 +134,15 @@ fn config(args: &CheckArgs, setup: Setup) -> anyhow::Result<CheckConfig> {
     if args.threads == 0 {
         return Err(usage("--threads must be at least 1"));
     }
+    if !(1..=16).contains(&args.hash_functions) {
+        return Err(usage(format!(
+            "--hash-functions {} is out of range; give 1 to 16 bits per state (3 is SPIN's default)",
+            args.hash_functions
+        )));
+    }
+    if args.bitstate.is_none() && (args.hash_seed != 0 || args.hash_functions != 3) {
+        return Err(usage("--hash-seed and --hash-functions shape a bitstate search; add --bitstate SIZE"));
+    }
     Ok(CheckConfig {
         nodes: setup.nodes,
         network: resolve::check_network(&setup.spec, args.network.map(network_kind)),
@@ -158,6 +169,12 @@ fn config(args: &CheckArgs, setup: Setup) -> anyhow::Result<CheckConfig> {
         liveness: !args.no_liveness,
         liveness_limit: args.liveness_limit,
         params: setup.params,
+        bitstate: args.bitstate.map(|bytes| BitstateConfig {
+            bytes,
+            hash_functions: args.hash_functions,
+            hash_seed: args.hash_seed,
+        }),
+        search_seed: args.search_seed,
     })
 }
 
@@ -345,6 +362,18 @@ fn render(r: &CheckReport) -> String {
         r.fingerprint_bits,
         r.collision_probability
     );
+    if let Some(b) = &r.bitstate {
+        let _ = writeln!(
+            o,
+            "bitstate: {} of bits, {} per state, hash seed {}: hash factor {:.1}, {:.1} % of the bits set, estimated coverage {:.4} % of the states reached",
+            human_bytes(b.bytes),
+            b.hash_functions,
+            b.hash_seed,
+            b.hash_factor,
+            b.fill * 100.0,
+            b.estimated_coverage * 100.0
+        );
+    }
     let _ = writeln!(
         o,
         "memory: at most {} stored by the search (visited set, frontier or stack), of a budget of {}",
@@ -425,6 +454,9 @@ fn verdict(r: &CheckReport) -> String {
             StopReason::Memory => "raise --max-memory, or try fewer nodes, --por or --symmetry",
             StopReason::Depth => "raise --max-depth",
             StopReason::Walks => "use --strategy bfs or dfs to explore every state",
+            StopReason::Bitstate => {
+                "a larger --bitstate, other --hash-seed values (reparti swarm), or the exact table without --bitstate"
+            }
             _ => "let it run to the end",
         };
         return format!(

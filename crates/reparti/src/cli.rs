@@ -76,6 +76,10 @@ pub enum Command {
     /// GNU parallel, a Slurm array or a Kubernetes indexed Job runs as is; `sweep merge`
     /// gathers their results into one CSV. See docs/SCALE.md.
     Sweep(crate::sweep::SweepArgs),
+    /// Swarm verification: K diversified bitstate searches of one instance (shuffled
+    /// depth-first, random walks, different hash seeds) as a job directory, and a merge
+    /// naming the first and the shortest counterexample (`swarm plan`, `swarm merge`).
+    Swarm(crate::swarm::SwarmArgs),
 }
 
 #[derive(Args, Debug)]
@@ -479,6 +483,28 @@ pub struct CheckArgs {
     /// 128-bit fingerprints (collisions become practically impossible).
     #[arg(long)]
     pub wide: bool,
+
+    /// Bitstate hashing (SPIN's supertrace): the visited set as SIZE bytes of bits, e.g.
+    /// 64M or 1G, a few bits per state instead of 11–16 bytes. A partial search for
+    /// spaces too large for the exact table: it may take a new state for a visited one;
+    /// the report estimates the coverage (aim for a hash factor above 100).
+    #[arg(long, value_name = "SIZE", value_parser = reparti_check::memory::parse_size)]
+    pub bitstate: Option<u64>,
+
+    /// Bits set per state in a bitstate search.
+    #[arg(long, value_name = "K", default_value_t = 3)]
+    pub hash_functions: u32,
+
+    /// Seed of the bitstate bit positions: searches with different seeds miss different
+    /// states.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub hash_seed: u64,
+
+    /// Seed of the search's own choices, the instance left as it is: the random walks'
+    /// steps, and with --strategy dfs a shuffled successor order [default: --seed for
+    /// walks, the model's order for dfs].
+    #[arg(long, value_name = "N")]
+    pub search_seed: Option<u64>,
 
     /// Skip the liveness checks (they build the explicit state graph).
     #[arg(long)]

@@ -30,6 +30,7 @@ mod stab_flags;
 mod stab_output;
 mod stabilize;
 mod summary;
+mod swarm;
 mod sweep;
 mod topo;
 mod viz;
@@ -169,6 +170,7 @@ fn main() -> ExitCode {
         cli::Command::Merge(args) => run::merge_traces::run(&args),
         cli::Command::Lin(args) => lin::run(&args),
         cli::Command::Sweep(args) => sweep::run(&args),
+        cli::Command::Swarm(args) => swarm::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -124,6 +124,8 @@ pub fn check_plan(f: &ScenarioFile, nodes: Option<Spanned<usize>>) -> Result<Che
         liveness: ch.liveness.unwrap_or(defaults.liveness),
         liveness_limit: ch.liveness_limit.unwrap_or(defaults.liveness_limit),
         params: c.params,
+        bitstate: None,
+        search_seed: None,
     };
     Ok(CheckPlan { algorithm: c.spec.name.to_string(), config, expect, notes })
 }
