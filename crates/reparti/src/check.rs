@@ -134,15 +134,7 @@ fn config(args: &CheckArgs, setup: Setup) -> anyhow::Result<CheckConfig> {
     if args.threads == 0 {
         return Err(usage("--threads must be at least 1"));
     }
-    if !(1..=16).contains(&args.hash_functions) {
-        return Err(usage(format!(
-            "--hash-functions {} is out of range; give 1 to 16 bits per state (3 is SPIN's default)",
-            args.hash_functions
-        )));
-    }
-    if args.bitstate.is_none() && (args.hash_seed != 0 || args.hash_functions != 3) {
-        return Err(usage("--hash-seed and --hash-functions shape a bitstate search; add --bitstate SIZE"));
-    }
+    let bitstate = bitstate_of(args, None)?;
     Ok(CheckConfig {
         nodes: setup.nodes,
         network: resolve::check_network(&setup.spec, args.network.map(network_kind)),
@@ -169,13 +161,32 @@ fn config(args: &CheckArgs, setup: Setup) -> anyhow::Result<CheckConfig> {
         liveness: !args.no_liveness,
         liveness_limit: args.liveness_limit,
         params: setup.params,
-        bitstate: args.bitstate.map(|bytes| BitstateConfig {
-            bytes,
-            hash_functions: args.hash_functions,
-            hash_seed: args.hash_seed,
-        }),
+        bitstate,
         search_seed: args.search_seed,
     })
+}
+
+/// The bitstate search `--bitstate`, `--hash-functions` and `--hash-seed` ask for, over
+/// `from_file` (a scenario's): a flag given wins, the rest is the file's.
+pub fn bitstate_of(args: &CheckArgs, from_file: Option<BitstateConfig>) -> anyhow::Result<Option<BitstateConfig>> {
+    if !(1..=16).contains(&args.hash_functions) {
+        return Err(usage(format!(
+            "--hash-functions {} is out of range; give 1 to 16 bits per state (3 is SPIN's default)",
+            args.hash_functions
+        )));
+    }
+    let Some(bytes) = args.bitstate.or(from_file.map(|b| b.bytes)) else {
+        if args.hash_seed != 0 || args.hash_functions != 3 {
+            return Err(usage("--hash-seed and --hash-functions shape a bitstate search; add --bitstate SIZE"));
+        }
+        return Ok(None);
+    };
+    let base = from_file.unwrap_or(BitstateConfig::new(bytes));
+    Ok(Some(BitstateConfig {
+        bytes,
+        hash_functions: if args.hash_functions != 3 { args.hash_functions } else { base.hash_functions },
+        hash_seed: if args.hash_seed != 0 { args.hash_seed } else { base.hash_seed },
+    }))
 }
 
 /// The one line that says the memory budget and where it comes from.

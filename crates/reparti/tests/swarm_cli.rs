@@ -179,3 +179,56 @@ fn bad_swarm_and_bitstate_input_is_one_line_and_exit_2() {
     }
     assert!(!Path::new(&d).join("jobs.txt").exists(), "a refused plan wrote jobs");
 }
+
+#[test]
+fn a_scenario_asks_for_bitstate_and_the_command_line_overrides_its_seeds() {
+    let tmp = tempfile::tempdir().expect("a temp dir");
+    let file = tmp.path().join("sk-bitstate.toml");
+    std::fs::write(
+        &file,
+        r#"description = "Suzuki–Kasami's broken release under bitstate, depth-first, shuffled"
+algorithm = "suzuki-kasami"
+seed = 1
+
+[params]
+requests = 1
+fixed = false
+
+[topology]
+nodes = 3
+ids = "asc"
+
+[check]
+strategy = "dfs"
+bitstate = "2M"
+hash_functions = 2
+hash_seed = 7
+search_seed = 3
+
+[check.expect]
+counterexample = true
+others = "any"
+"#,
+    )
+    .expect("write the scenario");
+    let f = file.to_string_lossy().to_string();
+    // The scenario expects the counterexample: found, it exits 0.
+    let r = json_of_status(&["check", &f, "--json", "--no-progress"], 0);
+    assert_eq!(r["bitstate"]["bytes"], 2 * 1024 * 1024, "{r}");
+    assert_eq!((r["bitstate"]["hash_functions"].as_u64(), r["bitstate"]["hash_seed"].as_u64()), (Some(2), Some(7)));
+    assert!(r["counterexample"].is_object(), "{r}");
+    let r = json_of_status(&["check", &f, "--json", "--no-progress", "--hash-seed", "11", "--bitstate", "1M"], 0);
+    assert_eq!((r["bitstate"]["bytes"].as_u64(), r["bitstate"]["hash_seed"].as_u64()), (Some(1 << 20), Some(11)));
+    assert_eq!(r["bitstate"]["hash_functions"], 2, "the file's, not overridden");
+    // A bad size in the file is named where it stands.
+    std::fs::write(&file, std::fs::read_to_string(&file).expect("read").replace("\"2M\"", "\"lots\"")).expect("write");
+    let out = reparti().args(["check", &f]).output().expect("reparti runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("lots"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn json_of_status(args: &[&str], status: i32) -> Value {
+    let out = reparti().args(args).output().expect("reparti runs");
+    assert_eq!(out.status.code(), Some(status), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("--json prints one JSON document")
+}

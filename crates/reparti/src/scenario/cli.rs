@@ -226,7 +226,7 @@ pub fn for_check(args: &CheckArgs) -> anyhow::Result<Option<CheckScenario>> {
             ("--depth", t.has("depth", args.depth != d.depth)),
             ("--param", !args.param.is_empty()),
         ],
-        "--nodes, --seed, --threads, --max-depth, --max-states, --max-seconds, --por, --symmetry, --wide, --no-liveness, --liveness-limit, --compare-reductions, --trace, --history, --viz, --json, --no-progress",
+        "--nodes, --seed, --threads, --max-depth, --max-states, --max-seconds, --por, --symmetry, --wide, --bitstate, --hash-functions, --hash-seed, --search-seed, --no-liveness, --liveness-limit, --compare-reductions, --trace, --history, --viz, --json, --no-progress",
     )?;
     let s = Scenario::load(&path)?;
     let nodes = t.has("nodes", args.nodes != d.nodes).then_some(args.nodes);
@@ -248,6 +248,8 @@ pub fn for_check(args: &CheckArgs) -> anyhow::Result<Option<CheckScenario>> {
     cfg.por |= args.por;
     cfg.symmetry |= args.symmetry;
     cfg.wide_fingerprints |= args.wide;
+    cfg.bitstate = crate::check::bitstate_of(args, cfg.bitstate)?;
+    cfg.search_seed = args.search_seed.or(cfg.search_seed);
     cfg.liveness &= !args.no_liveness;
     if t.has("liveness_limit", args.liveness_limit != d.liveness_limit) {
         cfg.liveness_limit = args.liveness_limit;

@@ -289,6 +289,14 @@ pub struct CheckSection {
     /// 128-bit fingerprints.
     #[serde(default)]
     pub wide: bool,
+    /// Bitstate hashing: the bit array's size, `"64M"` (a partial search).
+    pub bitstate: Option<Spanned<String>>,
+    /// Bits set per state in a bitstate search (3 by default).
+    pub hash_functions: Option<Spanned<u32>>,
+    /// Seed of the bitstate bit positions.
+    pub hash_seed: Option<u64>,
+    /// Seed of the search's own choices (walks; a shuffled depth-first order).
+    pub search_seed: Option<u64>,
     /// What the check must find.
     pub expect: Option<CheckExpectSection>,
 }

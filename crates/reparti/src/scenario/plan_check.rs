@@ -55,6 +55,27 @@ pub fn check_plan(f: &ScenarioFile, nodes: Option<Spanned<usize>>) -> Result<Che
         }
         _ => Strategy::Bfs,
     };
+    let bitstate = match &ch.bitstate {
+        Some(size) => {
+            let bytes = reparti_check::memory::parse_size(size.get_ref()).map_err(|e| at(size, e, "here"))?;
+            let mut b = reparti_check::BitstateConfig::new(bytes);
+            if let Some(k) = &ch.hash_functions {
+                if !(1..=16).contains(k.get_ref()) {
+                    return Err(at(k, "hash_functions must be 1 to 16 bits per state (3 is SPIN's default)", "here"));
+                }
+                b.hash_functions = *k.get_ref();
+            }
+            b.hash_seed = ch.hash_seed.unwrap_or(0);
+            Some(b)
+        }
+        None => {
+            if let Some(k) = &ch.hash_functions {
+                return Err(at(k, "hash_functions shapes a bitstate search", "here")
+                    .help("add `bitstate = \"64M\"` to [check], or remove it"));
+            }
+            None
+        }
+    };
     if let Some(t) = ch.threads.as_ref().filter(|t| *t.get_ref() == 0) {
         return Err(at(t, "threads must be at least 1", "here"));
     }
@@ -124,8 +145,8 @@ pub fn check_plan(f: &ScenarioFile, nodes: Option<Spanned<usize>>) -> Result<Che
         liveness: ch.liveness.unwrap_or(defaults.liveness),
         liveness_limit: ch.liveness_limit.unwrap_or(defaults.liveness_limit),
         params: c.params,
-        bitstate: None,
-        search_seed: None,
+        bitstate,
+        search_seed: ch.search_seed,
     };
     Ok(CheckPlan { algorithm: c.spec.name.to_string(), config, expect, notes })
 }
