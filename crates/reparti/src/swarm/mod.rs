@@ -53,7 +53,7 @@ pub struct SwarmPlanArgs {
 
     /// The job directory to write (refused if it exists and is not empty, unless --force).
     #[arg(short, long, value_name = "DIR")]
-    pub out: PathBuf,
+    pub output: PathBuf,
 
     /// How many searches.
     #[arg(short = 'k', long, default_value_t = 8)]
@@ -65,7 +65,7 @@ pub struct SwarmPlanArgs {
     pub bitstate: u64,
 
     /// Each member's time limit, in seconds (a member that finds nothing stops there).
-    #[arg(long, value_name = "S", default_value_t = 60.0)]
+    #[arg(long, default_value_t = 60.0)]
     pub max_seconds: f64,
 
     /// Random walks a walking member takes at most.
@@ -198,7 +198,7 @@ fn plan(a: &SwarmPlanArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let jobs = members(a, &program);
-    let written = write_job_dir(&a.out, &jobs, a.force)?;
+    let written = write_job_dir(&a.output, &jobs, a.force)?;
     println!(
         "{} searches of {} written to {} ({} each, at most {} s each)",
         written.jobs,
