@@ -61,6 +61,8 @@ pub struct BitTable {
     words: Vec<AtomicU64>,
     bits: u64,
     config: BitstateConfig,
+    /// The hash seed, mixed once (every insertion uses it).
+    seed: u64,
     set: AtomicU64,
     /// The expected number of new states taken for visited ones so far, as `f64` bits:
     /// each stored state adds h / (1 − h), h = fill^k when it was stored (see
@@ -84,6 +86,7 @@ impl BitTable {
             words: (0..words).map(|_| AtomicU64::new(0)).collect(),
             bits: words * 64,
             config: BitstateConfig { bytes: words * 8, ..config },
+            seed: mix(config.hash_seed.wrapping_add(0x9e37_79b9_7f4a_7c15)),
             set: AtomicU64::new(0),
             missed: AtomicU64::new(0f64.to_bits()),
         }
@@ -99,7 +102,7 @@ impl BitTable {
     /// multiply-shift so that any size works, not only powers of two.
     #[inline]
     fn positions(&self, fp: &Fingerprint) -> impl Iterator<Item = u64> + '_ {
-        let seed = mix(self.config.hash_seed.wrapping_add(0x9e37_79b9_7f4a_7c15));
+        let seed = self.seed;
         let h1 = mix(fp.hi ^ seed ^ fp.lo.rotate_left(17));
         let h2 = mix(h1 ^ seed.rotate_left(32)) | 1;
         (0..u64::from(self.config.hash_functions.max(1))).map(move |i| {

@@ -7,10 +7,9 @@
 //! array does not keep them).
 
 use super::SwarmMergeArgs;
-use crate::error::usage;
 use crate::summary::thousands;
-use crate::sweep::jobs::{result_name, GRID_FORMAT};
-use anyhow::Context as _;
+use crate::sweep::jobs::result_name;
+use crate::sweep::read::{read_job_dir, Loaded};
 use serde::Serialize;
 use serde_json::Value;
 use std::path::Path;
@@ -69,33 +68,24 @@ fn member_of(index: u64, grid_params: &Value, report: &Value) -> Option<Member> 
 
 /// Reads the swarm in `dir`.
 pub fn summarize(dir: &Path) -> anyhow::Result<SwarmSummary> {
-    let grid_path = dir.join("grid.json");
-    let text = std::fs::read_to_string(&grid_path).map_err(|e| {
-        usage(format!("cannot read {}: {e}; give the directory `reparti swarm plan -o DIR` wrote", grid_path.display()))
-    })?;
-    let grid: Value = serde_json::from_str(&text).with_context(|| format!("{} is not JSON", grid_path.display()))?;
-    if grid.get("format").and_then(Value::as_str) != Some(GRID_FORMAT) {
-        return Err(usage(format!("{} is not a job list of reparti's ({GRID_FORMAT})", grid_path.display())));
-    }
-    let jobs = grid.get("grid").and_then(Value::as_array).cloned().unwrap_or_default();
+    let (_, jobs) = read_job_dir(dir)?;
     let mut results = Vec::new();
     let mut missing = Vec::new();
     for job in &jobs {
-        let index = job.get("index").and_then(Value::as_u64).unwrap_or(0);
-        let params = job.get("params").cloned().unwrap_or(Value::Null);
-        let path = dir.join("results").join(result_name(index as usize));
-        let member = std::fs::read_to_string(&path)
-            .ok()
-            .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-            .and_then(|r| member_of(index, &params, &r));
+        let member = match &job.result {
+            Loaded::Result(r) => member_of(job.index, &job.params, r),
+            Loaded::Missing(_) | Loaded::Unreadable(_) => None,
+        };
         match member {
             Some(m) => results.push(m),
             None => {
+                let path = dir.join("results").join(result_name(job.index as usize));
                 eprintln!(
-                    "warning: member {index} has no readable result ({}): not run yet, or it failed (see its .err beside it)",
+                    "warning: member {} has no readable result ({}): not run yet, or it failed (see its .err beside it)",
+                    job.index,
                     path.display()
                 );
-                missing.push(index);
+                missing.push(job.index);
             }
         }
     }

@@ -6,9 +6,8 @@
 //! A result is read by its shape, not by the engine named in the grid, so that any job
 //! producer's `sim --json` or `check --json` lines merge the same way.
 
-use super::jobs::{result_name, GRID_FORMAT};
+use super::read::{read_job_dir, Loaded};
 use super::MergeArgs;
-use crate::error::usage;
 use anyhow::Context;
 use serde_json::Value;
 use std::path::Path;
@@ -28,57 +27,29 @@ struct Found {
 }
 
 pub fn run(args: &MergeArgs) -> anyhow::Result<ExitCode> {
-    let dir = &args.dir;
-    if !dir.is_dir() {
-        return Err(usage(format!(
-            "{}: no such directory; give the DIR that `reparti sweep plan … -o DIR` wrote",
-            dir.display()
-        )));
-    }
-    let grid_path = dir.join("grid.json");
-    let text = std::fs::read_to_string(&grid_path).map_err(|e| {
-        usage(format!(
-            "{}: {e}; DIR must be a job directory (`reparti sweep plan … -o DIR` writes grid.json there)",
-            grid_path.display()
-        ))
-    })?;
-    let grid: Value = serde_json::from_str(&text)
-        .map_err(|e| usage(format!("{}: not JSON ({e}); plan the sweep again", grid_path.display())))?;
-    if grid["format"] != GRID_FORMAT {
-        return Err(usage(format!(
-            "{}: not a job list this reparti reads (format {}, expected {GRID_FORMAT}); plan the sweep again",
-            grid_path.display(),
-            grid["format"]
-        )));
-    }
-    let columns: Vec<String> =
-        grid["columns"].as_array().into_iter().flatten().filter_map(|c| c.as_str().map(str::to_string)).collect();
-    let entries = grid["grid"].as_array().cloned().unwrap_or_default();
+    let (columns, jobs) = read_job_dir(&args.dir)?;
 
     let mut rows = Vec::new();
     let (mut missing, mut unreadable, mut failing) = (0usize, 0usize, Vec::new());
     let mut found: Vec<Found> = Vec::new();
-    for entry in &entries {
-        let Some(index) = entry["index"].as_u64() else { continue };
-        let path = dir.join("results").join(result_name(index as usize));
-        let result = match std::fs::read_to_string(&path) {
-            Err(_) => {
+    for job in &jobs {
+        let index = job.index;
+        let result = match &job.result {
+            Loaded::Result(v) => v,
+            Loaded::Missing(path) => {
                 missing += 1;
                 eprintln!("warning: job {index}: no result ({} is missing): not run yet, or lost", path.display());
                 continue;
             }
-            Ok(text) => match serde_json::from_str::<Value>(&text) {
-                Ok(v) if v.is_object() => v,
-                _ => {
-                    unreadable += 1;
-                    eprintln!("warning: job {index}: {} is not a result{}", path.display(), why_failed(&path));
-                    continue;
-                }
-            },
+            Loaded::Unreadable(path) => {
+                unreadable += 1;
+                eprintln!("warning: job {index}: {} is not a result{}", path.display(), why_failed(path));
+                continue;
+            }
         };
         let mut cells: Vec<(String, String)> =
-            columns.iter().map(|c| (c.clone(), cell(&entry["params"][c.as_str()]))).collect();
-        let figures = figures(&result);
+            columns.iter().map(|c| (c.clone(), cell(&job.params[c.as_str()]))).collect();
+        let figures = figures(result);
         if figures.iter().any(|(k, v)| k.starts_with("prop_") && v == "fail") {
             failing.push(index);
         }
@@ -128,7 +99,7 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<ExitCode> {
     let mut summary = vec![format!(
         "{} of {} jobs merged, {missing} missing, {unreadable} unreadable; {} with a failed property{}",
         rows.len(),
-        entries.len(),
+        jobs.len(),
         failing.len(),
         listed(&failing)
     )];

@@ -8,6 +8,7 @@
 pub mod grid;
 pub mod jobs;
 pub mod merge;
+pub mod read;
 
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::PathBuf;
