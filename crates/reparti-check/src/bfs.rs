@@ -17,6 +17,7 @@ use crate::config::CheckConfig;
 use crate::frontier::Frontier;
 use crate::model::{Action, Model, StateOf};
 use crate::por;
+use crate::probe::Probe;
 use crate::search::{Found, Limits, Outcome, Progress, Shared, StopReason, Violated};
 use crate::state::{Fingerprint, NodeShares, State};
 use crate::visited::{Insert, Visited};
@@ -25,7 +26,7 @@ use reparti_core::Algorithm;
 use std::sync::atomic::Ordering;
 
 /// What one thread produced from a slice of the frontier.
-struct Chunk<S> {
+struct Chunk<A: Algorithm, S> {
     next: Frontier<S>,
     /// New successors the table was too full to take during the batch (it grows only
     /// between batches), packed like the frontier, with their fingerprints.
@@ -35,9 +36,15 @@ struct Chunk<S> {
     pool: Vec<S>,
     /// States of the slice expanded.
     expanded: u64,
+    /// Successors generated, added to the shared count once per chunk: a counter
+    /// written by every thread at every state would keep its cache line (and the
+    /// flags beside it, read at every state) moving between the cores.
+    generated: u64,
+    /// Probe buffers, reused from one expanded state to the next.
+    probes: Vec<Probe<A>>,
 }
 
-impl<S: serde::Serialize + serde::de::DeserializeOwned + Clone + PartialEq> Chunk<S> {
+impl<A: Algorithm, S: serde::Serialize + serde::de::DeserializeOwned + Clone + PartialEq> Chunk<A, S> {
     fn new(packed: bool) -> Self {
         Chunk {
             next: Frontier::new(packed),
@@ -45,6 +52,8 @@ impl<S: serde::Serialize + serde::de::DeserializeOwned + Clone + PartialEq> Chun
             retry_fps: Vec::new(),
             pool: Vec::new(),
             expanded: 0,
+            generated: 0,
+            probes: Vec::new(),
         }
     }
 
@@ -142,7 +151,7 @@ pub(crate) fn bfs<A: Algorithm>(
                 }
                 out
             };
-            let chunks: Vec<Chunk<StateOf<A>>> = match &pool {
+            let chunks: Vec<Chunk<A, StateOf<A>>> = match &pool {
                 Some(pool) if threads > 1 => pool.install(|| ranges.clone().into_par_iter().map(work).collect()),
                 _ => ranges.iter().cloned().map(work).collect(),
             };
@@ -153,6 +162,7 @@ pub(crate) fn bfs<A: Algorithm>(
                 }
             }
             let expanded: u64 = chunks.iter().map(|c| c.expanded).sum();
+            shared.generated.fetch_add(chunks.iter().map(|c| c.generated).sum(), Ordering::Relaxed);
             if expanded == 0 && shared.over_budget.load(Ordering::Relaxed) {
                 // Not one state's successors fit in what is left.
                 stop = Some(StopReason::Memory);
@@ -244,7 +254,7 @@ fn expand<A: Algorithm>(
     s: &StateOf<A>,
     depth: u64,
     actions: &mut Vec<Action>,
-    out: &mut Chunk<StateOf<A>>,
+    out: &mut Chunk<A, StateOf<A>>,
 ) {
     m.actions(s, actions);
     if m.quiescent(s) {
@@ -276,7 +286,7 @@ fn expand<A: Algorithm>(
                 succs.push((step, fp));
             }
             for (step, fp) in succs {
-                shared.generated.fetch_add(1, Ordering::Relaxed);
+                out.generated += 1;
                 let spent = admit(m, shared, visited, step.state, step.violation, fp, depth + 1, out);
                 out.pool.push(spent);
             }
@@ -288,18 +298,40 @@ fn expand<A: Algorithm>(
         }
     }
     // Fingerprint every successor first (re-hashing only the node that moved), ask the
-    // memory for their table slots, then insert: the cache misses overlap.
-    let shares = m.symmetry.is_none().then(|| NodeShares::of(s, cfg.wide_fingerprints));
+    // memory for their table slots, then insert: the cache misses overlap. Where a probe
+    // applies, a successor is built only once found new.
+    let shares = m.symmetry.is_none().then(|| NodeShares::of(s, cfg.wide_fingerprints, m.fifo()));
+    let probing = Probe::applies(m, s, cfg.wide_fingerprints);
     let mut succs = Vec::with_capacity(actions.len());
+    let mut probes = std::mem::take(&mut out.probes);
+    let mut used = 0;
     for &a in actions.iter() {
         if done.contains(&a) {
             continue;
+        }
+        if let (true, Some(sh)) = (probing, &shares) {
+            if used == probes.len() {
+                probes.push(Probe::empty());
+            }
+            if probes[used].run(m, s, sh, a) {
+                if probes[used].off_topology && shared.por.load(Ordering::Relaxed) {
+                    shared.por_broken.store(true, Ordering::Relaxed);
+                    shared.stop.store(true, Ordering::Relaxed);
+                    out.probes = probes;
+                    return;
+                }
+                visited.prefetch(probes[used].fp);
+                used += 1;
+                succs.push(None);
+                continue;
+            }
         }
         let buffer = out.pool.pop().unwrap_or_else(State::empty);
         let step = m.step_into(s, a, None, buffer);
         if step.off_topology && shared.por.load(Ordering::Relaxed) {
             shared.por_broken.store(true, Ordering::Relaxed);
             shared.stop.store(true, Ordering::Relaxed);
+            out.probes = probes;
             return;
         }
         let fp = match &shares {
@@ -307,13 +339,52 @@ fn expand<A: Algorithm>(
             None => m.fingerprint(&step.state, cfg.wide_fingerprints),
         };
         visited.prefetch(fp);
-        succs.push((step, fp));
+        succs.push(Some((step, fp)));
     }
-    shared.generated.fetch_add(succs.len() as u64, Ordering::Relaxed);
-    for (step, fp) in succs {
+    out.generated += succs.len() as u64;
+    // In the actions' order, probed or not: the next level's order stays what the full
+    // steps alone gave.
+    let mut probed = probes[..used].iter();
+    for succ in succs {
+        let (step, fp) = match succ {
+            Some(full) => full,
+            None => {
+                let Some(probe) = probed.next() else { continue };
+                admit_probed(m, shared, visited, s, probe, depth + 1, out);
+                continue;
+            }
+        };
         let spent = admit(m, shared, visited, step.state, step.violation, fp, depth + 1, out);
         out.pool.push(spent);
     }
+    out.probes = probes;
+}
+
+/// Records a probed successor: built only if new (or waiting for a larger table).
+fn admit_probed<A: Algorithm>(
+    m: &Model<A>,
+    shared: &Shared,
+    visited: &Visited,
+    parent: &StateOf<A>,
+    probe: &Probe<A>,
+    depth: u64,
+    out: &mut Chunk<A, StateOf<A>>,
+) {
+    let fresh = visited.insert(probe.fp);
+    if fresh == Insert::Seen {
+        return;
+    }
+    let buffer = out.pool.pop().unwrap_or_else(State::empty);
+    let state = probe.build(m, parent, buffer);
+    debug_assert_eq!(m.fingerprint(&state, false), probe.fp, "a probe's fingerprint is its successor's");
+    if fresh == Insert::New {
+        shared.check_new(m, &state, probe.fp, depth);
+        out.next.push(&state);
+    } else {
+        out.retry_fps.push(probe.fp);
+        out.retry.push(&state);
+    }
+    out.pool.push(state);
 }
 
 /// Records a successor: a delivery violation, a new state to check and expand later
@@ -328,7 +399,7 @@ fn admit<A: Algorithm>(
     violation: Option<(usize, String)>,
     fp: Fingerprint,
     depth: u64,
-    out: &mut Chunk<StateOf<A>>,
+    out: &mut Chunk<A, StateOf<A>>,
 ) -> StateOf<A> {
     if let Some((k, why)) = violation {
         shared.report(Found { violated: Violated::Invariant(k), detail: why, fp, depth });

@@ -12,7 +12,7 @@
 
 use crate::state::Fingerprint;
 use serde::Serialize;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// What a bitstate search is given: the array's size, the bits per state, the seed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -56,6 +56,9 @@ pub struct BitstateReport {
     pub estimated_coverage: f64,
 }
 
+/// How many stripe locks serialize insertions of one state.
+const STRIPES: usize = 1024;
+
 /// The bit array.
 pub struct BitTable {
     words: Vec<AtomicU64>,
@@ -64,6 +67,9 @@ pub struct BitTable {
     /// The hash seed, mixed once (every insertion uses it).
     seed: u64,
     set: AtomicU64,
+    /// Striped locks: two threads inserting one state take the same stripe, so exactly
+    /// one of them is told it is new (the k bits cannot be set in one atomic step).
+    stripes: Box<[AtomicBool]>,
     /// The expected number of new states taken for visited ones so far, as `f64` bits:
     /// each stored state adds h / (1 − h), h = fill^k when it was stored (see
     /// [`BitTable::report`]).
@@ -88,6 +94,7 @@ impl BitTable {
             config: BitstateConfig { bytes: words * 8, ..config },
             seed: mix(config.hash_seed.wrapping_add(0x9e37_79b9_7f4a_7c15)),
             set: AtomicU64::new(0),
+            stripes: (0..STRIPES).map(|_| AtomicBool::new(false)).collect(),
             missed: AtomicU64::new(0f64.to_bits()),
         }
     }
@@ -112,9 +119,21 @@ impl BitTable {
     }
 
     /// Sets `fp`'s bits; whether one of them was clear (the state is new). Callable
-    /// from many threads: two racing on one new state may both be told it is new,
-    /// which costs one duplicate expansion, never a missed state.
+    /// from many threads: one state's insertions are serialized by its stripe, so two
+    /// threads racing on one new state are not both told it is new (the count of
+    /// stored states would then exceed the states that exist).
     pub fn insert(&self, fp: Fingerprint) -> bool {
+        let stripe = &self.stripes[(mix(fp.hi) % STRIPES as u64) as usize];
+        while stripe.compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+            std::hint::spin_loop();
+        }
+        let new = self.set_bits(&fp);
+        stripe.store(false, Ordering::Release);
+        new
+    }
+
+    fn set_bits(&self, fp: &Fingerprint) -> bool {
+        let fp = *fp;
         let mut new = false;
         let before = self.set.load(Ordering::Relaxed);
         for bit in self.positions(&fp) {

@@ -9,6 +9,37 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+/// Postcard's output appended to a byte vector. Postcard's own `to_extend` goes through
+/// `Extend` and an iterator per field, which cost a library copy call for every few
+/// bytes: this one pushes short runs (a varint, a small integer) byte by byte.
+struct Append<'a>(&'a mut Vec<u8>);
+
+impl postcard::ser_flavors::Flavor for Append<'_> {
+    type Output = ();
+
+    #[inline]
+    fn try_push(&mut self, byte: u8) -> postcard::Result<()> {
+        self.0.push(byte);
+        Ok(())
+    }
+
+    #[inline]
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        if data.len() <= 16 {
+            for &b in data {
+                self.0.push(b);
+            }
+        } else {
+            self.0.extend_from_slice(data);
+        }
+        Ok(())
+    }
+
+    fn finalize(self) -> postcard::Result<()> {
+        Ok(())
+    }
+}
+
 /// A list of states.
 pub struct Frontier<S> {
     packed: bool,
@@ -34,14 +65,16 @@ impl<S: Serialize + DeserializeOwned + Clone + PartialEq> Frontier<S> {
     /// Appends a state.
     pub fn push(&mut self, s: &S) {
         if self.packed {
-            let bytes = std::mem::take(&mut self.bytes);
-            match postcard::to_extend(s, bytes) {
-                Ok(b) => {
-                    self.bytes = b;
+            let start = self.bytes.len();
+            match postcard::serialize_with_flavor(s, Append(&mut self.bytes)) {
+                Ok(()) => {
                     self.ends.push(self.bytes.len());
                     return;
                 }
-                Err(_) => self.unpack(),
+                Err(_) => {
+                    self.bytes.truncate(start);
+                    self.unpack();
+                }
             }
         }
         self.values.push(s.clone());

@@ -35,6 +35,7 @@ mod liveness;
 pub mod memory;
 mod model;
 mod por;
+mod probe;
 mod report;
 mod search;
 mod stab_cycles;

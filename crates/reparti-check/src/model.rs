@@ -32,14 +32,14 @@ thread_local! {
     static HOST: RefCell<Option<Box<dyn Any>>> = const { RefCell::new(None) };
 }
 
-fn take_host<M: 'static>(reads_clocks: bool) -> Box<NodeHost<M>> {
+pub(crate) fn take_host<M: 'static>(reads_clocks: bool) -> Box<NodeHost<M>> {
     HOST.with(|slot| slot.borrow_mut().take())
         .and_then(|b| b.downcast::<NodeHost<M>>().ok())
         .filter(|h| h.reads_clocks() == reads_clocks)
         .unwrap_or_else(|| Box::new(NodeHost::new(reads_clocks)))
 }
 
-fn give_back_host<M: 'static>(host: Box<NodeHost<M>>) {
+pub(crate) fn give_back_host<M: 'static>(host: Box<NodeHost<M>>) {
     HOST.with(|slot| *slot.borrow_mut() = Some(host));
 }
 
@@ -218,7 +218,7 @@ impl<A: Algorithm> Model<A> {
         self.network == NetworkKind::Fifo
     }
 
-    fn intern(&self, timer: Timer) -> u16 {
+    pub(crate) fn intern(&self, timer: Timer) -> u16 {
         if let Ok(names) = self.timers.read() {
             if let Some(i) = names.iter().position(|t| *t == timer) {
                 return i as u16;

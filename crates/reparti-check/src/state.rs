@@ -11,7 +11,12 @@ use serde::{Deserialize, Serialize};
 use std::hash::{BuildHasher, Hash};
 
 /// A message in transit.
+///
+/// Its content key is derived data: it is not written when a state is packed into a
+/// frontier (a 64-bit hash is ten bytes of varint, the largest part of a packed
+/// message) and is computed again when the packet is read back.
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(from = "PacketWire<M>", bound(deserialize = "M: Deserialize<'de> + Hash"))]
 pub struct Packet<M> {
     /// The sender.
     pub from: u32,
@@ -25,7 +30,24 @@ pub struct Packet<M> {
     pub vector: Vec<u64>,
     /// A hash of the content, computed once when the packet is made: it orders packets
     /// on unordered networks and stands for the content in fingerprints.
+    #[serde(skip_serializing)]
     pub key: u64,
+}
+
+/// A packet as it is packed: everything but the key.
+#[derive(Deserialize)]
+struct PacketWire<M> {
+    from: u32,
+    to: u32,
+    msg: M,
+    lamport: u64,
+    vector: Vec<u64>,
+}
+
+impl<M: Hash> From<PacketWire<M>> for Packet<M> {
+    fn from(w: PacketWire<M>) -> Self {
+        Packet::new(w.from, w.to, w.msg, w.lamport, w.vector)
+    }
 }
 
 impl<M: Hash> Packet<M> {
@@ -38,6 +60,7 @@ impl<M: Hash> Packet<M> {
 
 /// A global state: every node, the network, timers, the workload's progress, crashes.
 #[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(bound(deserialize = "N: Deserialize<'de>, M: Deserialize<'de> + Hash"))]
 pub struct State<N, M> {
     /// Every node's state, by position.
     pub nodes: Vec<N>,
@@ -152,16 +175,71 @@ fn net_hash<M: Hash>(net: &[Packet<M>], fifo: bool, seed: u64) -> u64 {
         if fifo {
             place = if k > 0 && (net[k - 1].to, net[k - 1].from) == (p.to, p.from) { place + 1 } else { 0 };
         }
-        let content = if seed == SEED_HI { p.key } else { stable_hash(&(&p.msg, p.lamport, &p.vector), seed) };
-        let channel = (u64::from(p.from) << 32 | u64::from(p.to)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        sum = sum.wrapping_add(mix(content ^ channel ^ place.wrapping_mul(0xd6e8_feb8_6659_fd93) ^ seed));
+        sum = sum.wrapping_add(packet_share(p, place, seed));
     }
     sum
 }
 
+/// One packet's share of the network's: its content, its channel and its place in the
+/// channel (always 0 on unordered networks).
+#[inline]
+fn packet_share<M: Hash>(p: &Packet<M>, place: u64, seed: u64) -> u64 {
+    let content = if seed == SEED_HI { p.key } else { stable_hash(&(&p.msg, p.lamport, &p.vector), seed) };
+    let channel = (u64::from(p.from) << 32 | u64::from(p.to)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    mix(content ^ channel ^ place.wrapping_mul(0xd6e8_feb8_6659_fd93) ^ seed)
+}
+
+/// Where channel `(to, from)` lies in a network ordered by channel.
+fn channel_range<M>(net: &[Packet<M>], to: u32, from: u32) -> std::ops::Range<usize> {
+    let start = net.partition_point(|q| (q.to, q.from) < (to, from));
+    let end = net.partition_point(|q| (q.to, q.from) <= (to, from));
+    start..end
+}
+
+/// How the network's share changes when packet `removed` (if any; on FIFO networks the
+/// head of its channel) leaves and `added` are sent, in order: the change a step makes,
+/// computed on the parent's network without building the successor's.
+fn net_delta<M: Hash>(net: &[Packet<M>], removed: Option<usize>, added: &[Packet<M>], fifo: bool) -> u64 {
+    let mut delta = 0u64;
+    if let Some(r) = removed {
+        let p = &net[r];
+        if fifo {
+            // The rest of the channel moves up one place.
+            let range = channel_range(net, p.to, p.from);
+            for (place, q) in net[range.clone()].iter().enumerate() {
+                let place = place as u64;
+                delta = delta.wrapping_sub(packet_share(q, place, SEED_HI));
+                if range.start + place as usize > r {
+                    delta = delta.wrapping_add(packet_share(q, place - 1, SEED_HI));
+                }
+            }
+        } else {
+            delta = delta.wrapping_sub(packet_share(p, 0, SEED_HI));
+        }
+    }
+    for (j, p) in added.iter().enumerate() {
+        let place = if fifo {
+            // A new packet goes to the end of its channel, after the earlier new ones.
+            let range = channel_range(net, p.to, p.from);
+            let before = range.len() - usize::from(removed.is_some_and(|r| range.contains(&r)));
+            let earlier = added[..j].iter().filter(|q| (q.to, q.from) == (p.to, p.from)).count();
+            (before + earlier) as u64
+        } else {
+            0
+        };
+        delta = delta.wrapping_add(packet_share(p, place, SEED_HI));
+    }
+    delta
+}
+
 /// Everything else: timers, workload progress, crashes, fault budgets, clocks, history.
 fn rest_hash<N, M>(s: &State<N, M>, seed: u64) -> u64 {
-    let rest = (&s.timers, &s.next_input, s.crashed, s.drops, s.dups, s.crashes, &s.lamport, &s.vectors);
+    rest_hash_with(s, &s.timers, &s.next_input, seed)
+}
+
+/// [`rest_hash`] of `s` with other timers and input counters: a probed successor's.
+fn rest_hash_with<N, M>(s: &State<N, M>, timers: &[(u32, u16)], next_input: &[u16], seed: u64) -> u64 {
+    let rest = (timers, next_input, s.crashed, s.drops, s.dups, s.crashes, &s.lamport, &s.vectors);
     stable_hash(&(rest, &s.history), seed)
 }
 
@@ -173,16 +251,26 @@ pub struct NodeShares {
     lo: Vec<u64>,
     sum_hi: u64,
     sum_lo: u64,
+    /// The parent's network and rest shares (first half), for probed successors.
+    net_hi: u64,
+    rest_hi: u64,
 }
 
 impl NodeShares {
     /// The shares of every node of `s`.
-    pub fn of<N: Hash, M>(s: &State<N, M>, wide: bool) -> Self {
+    pub fn of<N: Hash, M: Hash>(s: &State<N, M>, wide: bool, fifo: bool) -> Self {
         let hi: Vec<u64> = s.nodes.iter().enumerate().map(|(i, n)| node_hash(i, n, SEED_HI)).collect();
         let lo: Vec<u64> =
             if wide { s.nodes.iter().enumerate().map(|(i, n)| node_hash(i, n, SEED_LO)).collect() } else { Vec::new() };
         let sum = |v: &[u64]| v.iter().fold(0u64, |a, b| a.wrapping_add(*b));
-        NodeShares { sum_hi: sum(&hi), sum_lo: sum(&lo), hi, lo }
+        NodeShares {
+            sum_hi: sum(&hi),
+            sum_lo: sum(&lo),
+            hi,
+            lo,
+            net_hi: net_hash(&s.net, fifo, SEED_HI),
+            rest_hi: rest_hash(s, SEED_HI),
+        }
     }
 
     /// The fingerprint of `t`, a state equal to the one these shares came from except
@@ -199,6 +287,34 @@ impl NodeShares {
             0
         };
         Fingerprint { hi, lo }
+    }
+    /// The 64-bit fingerprint of the successor of `parent` (the state these shares came
+    /// from) in which node `changed` became `node`, packet `removed` was taken off the
+    /// network, `added` were sent, and the timers or input counters became the given
+    /// ones (`None`: unchanged) — without building it. Equal to [`fingerprint`] of the
+    /// successor once built (the probe's tests hold it so).
+    #[allow(clippy::too_many_arguments)]
+    pub fn probed<N: Hash, M: Hash>(
+        &self,
+        parent: &State<N, M>,
+        changed: usize,
+        node: &N,
+        removed: Option<usize>,
+        added: &[Packet<M>],
+        timers: Option<&[(u32, u16)]>,
+        next_input: Option<&[u16]>,
+        fifo: bool,
+    ) -> Fingerprint {
+        let nodes = self.sum_hi.wrapping_sub(self.hi[changed]).wrapping_add(node_hash(changed, node, SEED_HI));
+        let net = self.net_hi.wrapping_add(net_delta(&parent.net, removed, added, fifo));
+        let rest = if timers.is_none() && next_input.is_none() {
+            self.rest_hi
+        } else {
+            let timers = timers.unwrap_or(&parent.timers);
+            let next_input = next_input.unwrap_or(&parent.next_input);
+            rest_hash_with(parent, timers, next_input, SEED_HI)
+        };
+        Fingerprint { hi: mix(nodes.wrapping_add(net).wrapping_add(rest) ^ SEED_HI).max(1), lo: 0 }
     }
 }
 

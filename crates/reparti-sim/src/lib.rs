@@ -41,6 +41,7 @@
 
 #![warn(missing_docs)]
 
+mod calendar;
 mod checks;
 pub mod clocks;
 pub mod config;
@@ -52,7 +53,6 @@ mod histories;
 pub mod network;
 pub mod outside;
 mod queue;
-mod radix;
 pub mod replay;
 pub mod report;
 mod send;

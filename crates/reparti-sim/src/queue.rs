@@ -3,12 +3,12 @@
 //! With constant delays, every new message is scheduled no earlier than the last one:
 //! those pushes go to a plain FIFO (O(1)), and only the rare out-of-order push (a timer,
 //! an input) pays for a binary heap; popping takes the smaller of the two fronts. With
-//! random delays nearly every push is out of order, and a radix heap
-//! ([`crate::radix`]) serves them all, which it can because simulated time never goes
-//! backwards. The order is exactly (time, seq) in every case, so the choice of
+//! random delays nearly every push is out of order, and a calendar queue
+//! ([`crate::calendar`]) serves them all, which it can because simulated time never
+//! goes backwards. The order is exactly (time, seq) in every case, so the choice of
 //! structure changes speed, never behaviour.
 
-use crate::radix::RadixHeap;
+use crate::calendar::CalendarQueue;
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
@@ -47,16 +47,9 @@ impl<E> Ord for Queued<E> {
     }
 }
 
-/// The radix heap's key: time then sequence, as one number whose order is theirs
-/// (the bits of a non-negative float grow with its value).
 #[inline]
-fn key(time: f64, seq: u64) -> u128 {
-    (u128::from((time + 0.0).to_bits()) << 64) | u128::from(seq)
-}
-
-#[inline]
-fn unkey<E>(k: u128, event: E) -> Queued<E> {
-    Queued { time: f64::from_bits((k >> 64) as u64), seq: k as u64, event }
+fn queued<E>((time, seq, event): (f64, u64, E)) -> Queued<E> {
+    Queued { time, seq, event }
 }
 
 /// A priority queue of events by (time, seq).
@@ -64,7 +57,7 @@ pub struct EventQueue<E> {
     in_order: VecDeque<Queued<E>>,
     heap: BinaryHeap<Queued<E>>,
     /// Used instead of the two above when delays are random.
-    radix: Option<RadixHeap<E>>,
+    calendar: Option<CalendarQueue<E>>,
     next_seq: u64,
 }
 
@@ -75,12 +68,12 @@ impl<E> Default for EventQueue<E> {
 }
 
 impl<E> EventQueue<E> {
-    /// An empty queue; `random_delays` picks the radix heap.
+    /// An empty queue; `random_delays` picks the calendar queue.
     pub fn new(random_delays: bool) -> Self {
         EventQueue {
             in_order: VecDeque::new(),
             heap: BinaryHeap::new(),
-            radix: random_delays.then(RadixHeap::default),
+            calendar: random_delays.then(CalendarQueue::default),
             next_seq: 0,
         }
     }
@@ -90,8 +83,8 @@ impl<E> EventQueue<E> {
     pub fn push(&mut self, time: f64, event: E) {
         let seq = self.next_seq;
         self.next_seq += 1;
-        if let Some(radix) = &mut self.radix {
-            radix.push(key(time, seq), event);
+        if let Some(calendar) = &mut self.calendar {
+            calendar.push(time, seq, event);
             return;
         }
         let q = Queued { time, seq, event };
@@ -105,8 +98,8 @@ impl<E> EventQueue<E> {
     /// Takes the earliest event.
     #[inline]
     pub fn pop(&mut self) -> Option<Queued<E>> {
-        if let Some(radix) = &mut self.radix {
-            return radix.pop().map(|(k, e)| unkey(k, e));
+        if let Some(calendar) = &mut self.calendar {
+            return calendar.pop().map(queued);
         }
         match (self.in_order.front(), self.heap.peek()) {
             (Some(a), Some(b)) => {
@@ -124,8 +117,8 @@ impl<E> EventQueue<E> {
 
     /// The time of the earliest event.
     pub fn peek_time(&mut self) -> Option<f64> {
-        if let Some(radix) = &mut self.radix {
-            return radix.peek_key().map(|k| f64::from_bits((k >> 64) as u64));
+        if let Some(calendar) = &mut self.calendar {
+            return calendar.peek_time();
         }
         match (self.in_order.front(), self.heap.peek()) {
             (Some(a), Some(b)) => Some(a.time.min(b.time)),
@@ -138,8 +131,8 @@ impl<E> EventQueue<E> {
     /// Removes and returns the earliest event matching `pred` (a linear scan: for
     /// replays, which follow a script instead of the clock).
     pub fn remove_first(&mut self, pred: impl Fn(&E) -> bool) -> Option<Queued<E>> {
-        if let Some(radix) = &mut self.radix {
-            return radix.remove_least(pred).map(|(k, e)| unkey(k, e));
+        if let Some(calendar) = &mut self.calendar {
+            return calendar.remove_first(pred).map(queued);
         }
         let best_deque = self.in_order.iter().position(|q| pred(&q.event));
         let mut heap = std::mem::take(&mut self.heap).into_vec();
@@ -161,8 +154,8 @@ impl<E> EventQueue<E> {
 
     /// Every waiting event, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = &E> {
-        let radix = self.radix.iter().flat_map(|r| r.iter().map(|(_, e)| e));
-        self.in_order.iter().chain(self.heap.iter()).map(|q| &q.event).chain(radix)
+        let calendar = self.calendar.iter().flat_map(CalendarQueue::iter);
+        self.in_order.iter().chain(self.heap.iter()).map(|q| &q.event).chain(calendar)
     }
 }
 
@@ -173,8 +166,8 @@ mod tests {
 
     proptest! {
         #[test]
-        fn pops_in_time_then_sequence_order(times in proptest::collection::vec(0u8..20, 0..200), radix: bool) {
-            let mut q = EventQueue::new(radix);
+        fn pops_in_time_then_sequence_order(times in proptest::collection::vec(0u8..20, 0..200), random: bool) {
+            let mut q = EventQueue::new(random);
             let mut expected = Vec::new();
             for (i, t) in times.iter().enumerate() {
                 q.push(*t as f64, i);
@@ -183,6 +176,41 @@ mod tests {
             expected.sort();
             let got: Vec<(u8, usize)> = std::iter::from_fn(|| q.pop()).map(|e| (e.time as u8, e.event)).collect();
             prop_assert_eq!(got, expected);
+        }
+
+        /// Both structures agree with a sorted model on pops, peeks and replays'
+        /// removals, with pushes never before the last time popped.
+        #[test]
+        fn removes_peeks_and_pops_the_earliest(steps in proptest::collection::vec((0u8..30, 0u8..4, 0u8..5), 0..300), random: bool) {
+            let mut q = EventQueue::new(random);
+            let mut model = std::collections::BTreeMap::new();
+            let (mut now, mut seq) = (0.0, 0);
+            for (k, (delay, what, m)) in steps.into_iter().enumerate() {
+                match what {
+                    0 | 1 => {
+                        let t = now + f64::from(delay) / 4.0;
+                        q.push(t, k);
+                        model.insert((t.to_bits(), seq), k);
+                        seq += 1;
+                    }
+                    2 => {
+                        let want = model.pop_first().map(|((bits, _), e)| (f64::from_bits(bits), e));
+                        prop_assert_eq!(q.peek_time(), want.map(|w| w.0));
+                        prop_assert_eq!(q.pop().map(|e| (e.time, e.event)), want);
+                        now = want.map_or(now, |w| w.0);
+                    }
+                    _ => {
+                        let m = usize::from(m) + 2;
+                        let want = model.iter().find(|(_, e)| **e % m == 0).map(|(k, e)| (*k, *e));
+                        if let Some((k, _)) = want {
+                            model.remove(&k);
+                        }
+                        let got = q.remove_first(|e| e % m == 0).map(|e| ((e.time.to_bits(), e.seq), e.event));
+                        prop_assert_eq!(got, want);
+                    }
+                }
+                prop_assert_eq!(q.iter().count(), model.len());
+            }
         }
     }
 }

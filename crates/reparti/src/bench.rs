@@ -28,6 +28,19 @@ struct Measure {
     peak_rss_bytes: u64,
     bytes_per_node: f64,
     all_properties_hold: bool,
+    /// The plain Python heapq simulator's run of the same size (`--compare-python`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    python: Option<PythonSide>,
+}
+
+/// The Python side of one size, and how many times faster reparti was.
+#[derive(Serialize, Deserialize)]
+struct PythonSide {
+    deliveries: u64,
+    seconds: f64,
+    deliveries_per_sec: f64,
+    peak_rss_bytes: u64,
+    reparti_speedup: f64,
 }
 
 fn measure_one(n: usize, args: &BenchArgs) -> anyhow::Result<Measure> {
@@ -37,7 +50,7 @@ fn measure_one(n: usize, args: &BenchArgs) -> anyhow::Result<Measure> {
         topology: Some(TopologyKind::Ring),
         ids: IdAssignment::Random,
         seed: args.seed,
-        network: NetworkModel { delay, ..NetworkModel::default() },
+        network: NetworkModel { delay, fifo: !args.no_fifo, ..NetworkModel::default() },
         ..SimConfig::default()
     };
     let baseline = proc_status("VmRSS:");
@@ -58,6 +71,7 @@ fn measure_one(n: usize, args: &BenchArgs) -> anyhow::Result<Measure> {
         peak_rss_bytes: peak,
         bytes_per_node: peak.saturating_sub(baseline) as f64 / n as f64,
         all_properties_hold: r.all_good(),
+        python: None,
     })
 }
 
@@ -86,14 +100,21 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let mut results = Vec::new();
+    let python = args.compare_python.then(crate::bench_python::unavailable);
+    if let Some(Some(why)) = &python {
+        eprintln!("{why}");
+    }
+    let channels = if args.no_fifo { " non-FIFO" } else { "" };
     for &n in &args.nodes {
-        let m: Measure = measure_in_child(
-            &["bench", "--one", &n.to_string(), "--delay", &args.delay, "--seed", &args.seed.to_string()],
-            &format!("{n} nodes"),
-        )?;
+        let (size, seed) = (n.to_string(), args.seed.to_string());
+        let mut child = vec!["bench", "--one", &size, "--delay", &args.delay, "--seed", &seed];
+        if args.no_fifo {
+            child.push("--no-fifo");
+        }
+        let mut m: Measure = measure_in_child(&child, &format!("{n} nodes"))?;
         if !args.json {
             println!(
-                "chang-roberts, ring of {:>9} nodes, random ids, delay {}: {:>11} deliveries in {:.3} s = {}deliveries/s; peak RSS {:.1} MB = {:.0} bytes/node; properties {}",
+                "chang-roberts, ring of {:>9} nodes, random ids, delay {}{channels}: {:>11} deliveries in {:.3} s = {}deliveries/s; peak RSS {:.1} MB = {:.0} bytes/node; properties {}",
                 thousands(n as u64),
                 m.delay,
                 thousands(m.deliveries),
@@ -103,6 +124,28 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
                 m.bytes_per_node,
                 if m.all_properties_hold { "hold" } else { "FAILED" }
             );
+        }
+        if let Some(None) = python {
+            let p = crate::bench_python::measure(n, &args.delay, !args.no_fifo, args.seed)?;
+            let speedup = m.deliveries_per_sec / p.deliveries_per_sec.max(1e-9);
+            if !args.json {
+                println!(
+                    "python heapq,  ring of {:>9} nodes, random ids, delay {}{channels}: {:>11} deliveries in {:.3} s = {}deliveries/s; peak RSS {:.1} MB; reparti runs at {speedup:.1}× its rate",
+                    thousands(n as u64),
+                    m.delay,
+                    thousands(p.deliveries),
+                    p.seconds,
+                    rate(p.deliveries_per_sec),
+                    p.peak_rss_bytes as f64 / 1e6,
+                );
+            }
+            m.python = Some(PythonSide {
+                deliveries: p.deliveries,
+                seconds: p.seconds,
+                deliveries_per_sec: p.deliveries_per_sec,
+                peak_rss_bytes: p.peak_rss_bytes,
+                reparti_speedup: speedup,
+            });
         }
         results.push(m);
     }

@@ -13,6 +13,16 @@ pub struct BenchArgs {
     #[arg(long, default_value = "const:1", value_name = "DELAY")]
     pub delay: String,
 
+    /// Let messages on one channel overtake each other (needs a random --delay to matter).
+    #[arg(long)]
+    pub no_fifo: bool,
+
+    /// Also run the same election in plain Python (bench/python_chang_roberts.py, heapq,
+    /// same sizes, delays and channel order) in this invocation and print the ratio; skipped
+    /// with a line saying why when python3 or the script is missing.
+    #[arg(long)]
+    pub compare_python: bool,
+
     /// Seed.
     #[arg(short, long, default_value_t = 1)]
     pub seed: u64,
@@ -27,9 +37,20 @@ pub struct BenchArgs {
     pub one: Option<usize>,
 
     /// Measure the model checker instead: Chang–Roberts n = 8 and 9 (unordered, worst-case
-    /// ids) and Ricart–Agrawala n = 3 (two requests each), on one and two threads.
+    /// ids) and Ricart–Agrawala n = 3 (two requests each), on one and two threads; then
+    /// Chang–Roberts in reparti's and Stateright's checkers side by side (run from the
+    /// repository's root: cargo builds and runs bench/stateright-compare).
     #[arg(long)]
     pub checker: bool,
+
+    /// With --checker: skip the comparison with Stateright.
+    #[arg(long)]
+    pub no_stateright: bool,
+
+    /// With --checker: ring sizes of the comparison with Stateright, comma-separated (n = 9
+    /// takes minutes in Stateright).
+    #[arg(long, default_value = "8", value_delimiter = ',', value_name = "NODES")]
+    pub stateright_nodes: Vec<usize>,
 
     /// Measure one checker case in this process: ALGORITHM:NODES:THREADS (used by `bench --checker`).
     #[arg(long, hide = true)]

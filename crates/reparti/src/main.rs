@@ -5,6 +5,7 @@ mod bench_args;
 mod bench_check;
 mod bench_lin;
 mod bench_net;
+mod bench_python;
 mod chat;
 mod check;
 mod cli;

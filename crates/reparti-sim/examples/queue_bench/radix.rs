@@ -1,4 +1,6 @@
 //! A radix heap: a priority queue for keys that never go below the last one popped.
+//! The simulator's queue for random delays before the calendar queue, kept here (its
+//! replay scan and tests left out) as the benchmark's baseline.
 //!
 //! Simulated time never goes backwards, which is exactly the radix heap's condition.
 //! A key lives in bucket `b` = the position of the highest bit in which it differs from
@@ -63,56 +65,5 @@ impl<E> RadixHeap<E> {
         let item = self.buckets[0].pop()?;
         self.len -= 1;
         Some(item)
-    }
-
-    /// Every queued `(key, value)`, in no particular order.
-    pub fn iter(&self) -> impl Iterator<Item = &(u128, E)> {
-        self.buckets.iter().flatten()
-    }
-
-    /// Removes the value with the least key among those matching `pred`.
-    pub fn remove_least(&mut self, pred: impl Fn(&E) -> bool) -> Option<(u128, E)> {
-        let mut best: Option<(usize, usize, u128)> = None;
-        for (b, bucket) in self.buckets.iter().enumerate() {
-            for (i, (k, v)) in bucket.iter().enumerate() {
-                if pred(v) && best.is_none_or(|(_, _, bk)| *k < bk) {
-                    best = Some((b, i, *k));
-                }
-            }
-        }
-        let (b, i, _) = best?;
-        self.len -= 1;
-        Some(self.buckets[b].swap_remove(i))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    proptest! {
-        #[test]
-        fn pops_in_key_order_under_monotone_pushes(steps in proptest::collection::vec((0u64..1000, any::<bool>()), 1..400)) {
-            let mut heap = RadixHeap::default();
-            let mut model = std::collections::BTreeSet::new();
-            let mut last = 0u128;
-            for (k, (delta, pop)) in steps.into_iter().enumerate() {
-                if pop {
-                    let got = heap.pop().map(|(key, _): (u128, ())| key);
-                    let want = model.pop_first();
-                    prop_assert_eq!(got, want);
-                    if let Some(w) = want { last = w; }
-                } else {
-                    let key = ((last >> 64) + delta as u128) << 64 | k as u128;
-                    heap.push(key, ());
-                    model.insert(key);
-                }
-            }
-            while let Some(w) = model.pop_first() {
-                prop_assert_eq!(heap.pop().map(|(key, _)| key), Some(w));
-            }
-            prop_assert!(heap.pop().is_none());
-        }
     }
 }
