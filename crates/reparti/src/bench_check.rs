@@ -128,7 +128,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
     let (stateright, skipped) = if args.no_stateright {
         (Vec::new(), Some("--no-stateright".to_string()))
     } else {
-        match compare_with_stateright(&args.stateright_nodes) {
+        match compare_with_stateright(Path::new("."), &args.stateright_nodes) {
             Ok(lines) => (lines, None),
             Err(why) => (Vec::new(), Some(why)),
         }
@@ -157,12 +157,13 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<ExitCode> {
 /// The comparison program, from the repository's root.
 const STATERIGHT_MANIFEST: &str = "bench/stateright-compare/Cargo.toml";
 
-/// Builds and runs the comparison program for these ring sizes and returns its JSON
-/// lines, or why it could not run (then the bench goes on without it).
-fn compare_with_stateright(sizes: &[usize]) -> Result<Vec<Value>, String> {
+/// Builds and runs the comparison program of the repository at `root` for these ring
+/// sizes and returns its JSON lines, or why it could not run (then the bench goes on
+/// without it).
+fn compare_with_stateright(root: &Path, sizes: &[usize]) -> Result<Vec<Value>, String> {
     let nodes = sizes.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
     let by_hand = format!("cargo run --release --manifest-path {STATERIGHT_MANIFEST} -- --nodes {nodes}");
-    if !Path::new(STATERIGHT_MANIFEST).exists() {
+    if !root.join(STATERIGHT_MANIFEST).exists() {
         return Err(format!("{STATERIGHT_MANIFEST} not found: run from the repository's root, or there: {by_hand}"));
     }
     eprintln!(
@@ -170,6 +171,7 @@ fn compare_with_stateright(sizes: &[usize]) -> Result<Vec<Value>, String> {
          (several minutes the first time, into target/stateright-compare)"
     );
     let mut cargo = Command::new("cargo");
+    cargo.current_dir(root);
     cargo.args([
         "run",
         "--release",
@@ -250,10 +252,24 @@ mod tests {
             .contains("STATE COUNTS DIFFER, reparti 685,440 and Stateright 685,441"));
     }
 
+    /// Builds and runs bench/stateright-compare (minutes the first time): `cargo test -p
+    /// reparti --bin reparti -- --ignored from_the_repository_root`.
+    #[test]
+    #[ignore = "builds the Stateright comparison in release"]
+    fn from_the_repository_root_the_comparison_runs_and_agrees() {
+        let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
+        let lines = compare_with_stateright(root, &[4, 5]).expect("the comparison runs");
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0]["states"], 216);
+        assert_eq!(lines[1]["states"], 1320);
+        assert!(describe_comparison(&lines[1])
+            .starts_with("stateright vs reparti n=5 unordered, 1 thread: 1,320 states both;"));
+    }
+
     #[test]
     fn away_from_the_repository_root_the_comparison_says_how_to_run_it() {
-        // Tests run in crates/reparti, where bench/stateright-compare is not.
-        let why = compare_with_stateright(&[8]).expect_err("no program here");
+        // The crate's own folder, where bench/stateright-compare is not.
+        let why = compare_with_stateright(Path::new(env!("CARGO_MANIFEST_DIR")), &[8]).expect_err("no program here");
         assert!(why.contains("run from the repository's root"), "{why}");
         assert!(
             why.contains("cargo run --release --manifest-path bench/stateright-compare/Cargo.toml -- --nodes 8"),
