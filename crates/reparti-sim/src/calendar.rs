@@ -24,6 +24,7 @@
 //!
 //! The order is exactly (time bits, seq), the radix heap's: same seed, same trace.
 
+use crate::prefetch::prefetch;
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
 
@@ -109,7 +110,7 @@ pub(crate) struct CalendarQueue<E> {
 fn sort_entries<E>(v: &mut [Entry<E>], order: &mut Vec<(u64, u64, u32)>) {
     order.clear();
     order.extend(v.iter().enumerate().map(|(i, e)| (e.bits, e.seq, i as u32)));
-    order.sort_unstable();
+    order.sort_unstable_by_key(|&(bits, seq, _)| (u128::from(bits) << 64) | u128::from(seq));
     // `order[k].2` is where the entry that belongs at `k` is; a visited place is marked
     // by pointing to itself.
     for start in 0..v.len() {
@@ -185,8 +186,17 @@ impl<E> CalendarQueue<E> {
             self.insert_in_head(entry);
         } else if s < self.limit {
             let i = (s & self.mask) as usize;
-            self.buckets[i].push(entry);
+            let bucket = &mut self.buckets[i];
+            bucket.push(entry);
             self.occupied[i / 64] |= 1 << (i % 64);
+            // The next push into this bucket comes thousands of pushes later: ask now for
+            // the memory it will write, so that it is in cache by then instead of stalling
+            // that push.
+            if let Some(next) = bucket.spare_capacity_mut().first() {
+                let at: *const u8 = (next as *const std::mem::MaybeUninit<Entry<E>>).cast();
+                prefetch(at);
+                prefetch(at.wrapping_add(std::mem::size_of::<Entry<E>>() - 1));
+            }
         } else {
             self.overflow.push(Later(entry));
         }
@@ -238,6 +248,12 @@ impl<E> CalendarQueue<E> {
             None => self.overflow.peek()?.0.bits,
         };
         Some(f64::from_bits(bits))
+    }
+
+    /// The event `k` places after the next one, if the head holds it.
+    #[inline]
+    pub fn peek_ahead(&self, k: usize) -> Option<&E> {
+        self.head.get(k).map(|e| &e.event)
     }
 
     /// Fills the empty head with the next slot that holds anything, if any does.

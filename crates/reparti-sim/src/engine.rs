@@ -55,7 +55,7 @@ pub struct Simulation<A: Algorithm, W: Write = io::Sink> {
     pub(crate) topology: Topology,
     pub(crate) idents: Vec<u64>,
     pub(crate) nodes: Vec<A::Node>,
-    lamport: Vec<u64>,
+    pub(crate) lamport: Vec<u64>,
     vectors: Option<Vec<u64>>,
     pub(crate) chain: Vec<u32>,
     pub(crate) crashed: Vec<bool>,
@@ -322,6 +322,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             }
         }
         let Some(Queued { time, event, .. }) = self.queue.pop() else { return false };
+        self.prefetch_ahead();
         self.now = time;
         if self.handle(event) {
             return self.after_event();

@@ -25,6 +25,12 @@ impl FifoTable {
         FifoTable { dense, sparse: FixedMap::default() }
     }
 
+    /// The dense slot of the channel `from → to`, if it has one (to prefetch it).
+    #[inline]
+    pub fn slot(&self, topology: &Topology, from: NodeId, to: NodeId) -> Option<&f64> {
+        topology.channel_index(from, to).and_then(|c| self.dense.get(c))
+    }
+
     /// The delivery time to use for a message from `from` to `to` that would arrive at `t`.
     #[inline]
     pub fn clamp(&mut self, topology: &Topology, from: NodeId, to: NodeId, t: f64) -> f64 {

@@ -11,8 +11,8 @@
 //!   implicit), or, while it is built, the per-node lists it is built from;
 //! * the event queue: every node's start event, then a message in flight per channel
 //!   out of each node (up to two per node), and every workload input waiting for its
-//!   time — in a double-ended queue that grows by doubling (constant delays) or a radix
-//!   heap's buckets (random delays);
+//!   time — in a double-ended queue that grows by doubling (constant delays) or a
+//!   calendar queue's buckets (random delays);
 //! * the workload: how many inputs per node the algorithm draws, measured by drawing it
 //!   for a few nodes, each counted twice (the drawn list and its queue entry) plus its
 //!   text (its JSON length stands in for what it owns on the heap);
@@ -108,8 +108,8 @@ struct Model {
     inputs_queued: bool,
     /// Per queued event.
     queue_item: f64,
-    /// Random delays: the radix heap, whose buckets hold up to twice their entries.
-    radix: bool,
+    /// Random delays: the calendar queue, whose buckets hold up to twice their entries.
+    calendar: bool,
     /// Vector clocks are kept.
     vectors: bool,
     /// FIFO bookkeeping is needed (random delays on FIFO channels).
@@ -170,7 +170,7 @@ impl Model {
         let queued_inputs = if self.inputs_queued { inputs } else { 0.0 };
         let in_flight = n * self.topology.in_flight_per_node(n);
         let queued = (in_flight + queued_inputs + self.extra_events).max(1.0);
-        let slots = if self.radix {
+        let slots = if self.calendar {
             2.0 * queued
         } else {
             // A VecDeque doubles: its capacity is the next power of two.
@@ -286,9 +286,10 @@ pub fn estimate<A: Algorithm>(cfg: &SimConfig, traced: bool) -> Result<Footprint
         inputs_per_node,
         input_bytes: size_of::<ScheduledInput<Input<A>>>() as f64 + input_heap,
         inputs_queued: !cfg.no_workload,
-        // A radix heap entry is the event and its 16-byte key.
-        queue_item: if random_delays { queued + 16.0 } else { queued },
-        radix: random_delays,
+        // A calendar queue entry is the event and its key, the time's bits and the
+        // sequence number: the size of a `Queued`.
+        queue_item: queued,
+        calendar: random_delays,
         vectors,
         fifo: network.fifo && (delayed || random_delays),
         extra_events: (cfg.inputs.len() + crashes) as f64,
@@ -463,7 +464,7 @@ mod tests {
             ..cfg(100_000, 0)
         };
         let random = estimate::<Pings>(&uniform, false).expect("estimates");
-        assert!(random.bytes > ring.bytes, "a radix heap and a FIFO table cost more");
+        assert!(random.bytes > ring.bytes, "a calendar queue and a FIFO table cost more");
         let complete = SimConfig { topology: Some(TopologyKind::Complete), ..cfg(100_000, 0) };
         let complete = estimate::<Pings>(&complete, false).expect("estimates");
         assert!(complete.bytes > ring.bytes, "two messages in flight per node, not one");

@@ -41,6 +41,7 @@
 
 #![warn(missing_docs)]
 
+mod ahead;
 mod calendar;
 mod checks;
 pub mod clocks;
@@ -52,6 +53,7 @@ pub mod footprint;
 mod histories;
 pub mod network;
 pub mod outside;
+mod prefetch;
 mod queue;
 pub mod replay;
 pub mod report;

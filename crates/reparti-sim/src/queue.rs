@@ -128,6 +128,16 @@ impl<E> EventQueue<E> {
         }
     }
 
+    /// An event soon to come, `k` places after the next one when that is cheap to
+    /// know (a hint for prefetching: `None` is always a correct answer).
+    #[inline]
+    pub fn peek_ahead(&self, k: usize) -> Option<&E> {
+        match &self.calendar {
+            Some(calendar) => calendar.peek_ahead(k),
+            None => self.in_order.get(k).map(|q| &q.event),
+        }
+    }
+
     /// Removes and returns the earliest event matching `pred` (a linear scan: for
     /// replays, which follow a script instead of the clock).
     pub fn remove_first(&mut self, pred: impl Fn(&E) -> bool) -> Option<Queued<E>> {

@@ -14,6 +14,8 @@
 #[allow(dead_code)]
 #[path = "../../src/calendar.rs"]
 mod calendar;
+#[path = "../../src/prefetch.rs"]
+mod prefetch;
 /// The queue the simulator used for random delays before the calendar queue.
 mod radix;
 
