@@ -4,6 +4,10 @@
  *   cc -O2 -o c_ring c_ring.c
  *   ./c_ring ring N SECONDS    N processes on UDP loopback pass one token around
  *   ./c_ring oneway SECONDS    one process sends as fast as it can, another counts
+ *   ./c_ring oneway-acked SECONDS [WINDOW]
+ *                              the same stream made reliable: sequence numbers, at most
+ *                              WINDOW (default 4096) unacknowledged in flight, coalesced
+ *                              cumulative acks, go-back-N retransmission on a timeout
  *
  * Each prints one JSON line (see bench/README.md). The token is an 8-byte hop counter
  * sent with raw sendto/recvfrom on blocking sockets: no encoding, no clocks, no
@@ -19,6 +23,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -36,12 +41,25 @@
 #define START_DELAY_S 0.2
 /* oneway: how long the receiver keeps reading what was still queued at the deadline. */
 #define DRAIN_S 0.2
+/* oneway-acked: default window, largest window accepted, retransmission timeout (no
+ * progress of the cumulative ack for this long: go back to the oldest unacknowledged),
+ * the socket buffers asked for, and the largest datagram read. */
+#define ACKED_WINDOW 4096
+#define ACKED_MAX_WINDOW (1 << 20)
+#define ACKED_RTO_S 0.020
+#define ACKED_SOCKBUF (4 * 1024 * 1024)
+#define ACKED_MAX_DGRAM 256
 
-/* What a child reports to the parent through the pipe (one atomic write). */
+/* What a child reports to the parent through the pipe (one atomic write). `extra` is a
+ * second count, used by oneway-acked's sender (retransmissions); 0 elsewhere. */
 struct report {
     int who;
     uint64_t count;
+    uint64_t extra;
 };
+
+/* Set by a child's body before it returns, sent as `report.extra`. */
+static uint64_t child_extra;
 
 static volatile sig_atomic_t time_up;
 
@@ -106,7 +124,8 @@ static pid_t spawn(int who, int report_fd, uint64_t (*body)(int)) {
     if (pid > 0) return pid;
     /* The parent may have died between fork and prctl: then nobody would kill us. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent) _exit(1);
-    struct report r = {who, body(who)};
+    uint64_t count = body(who); /* before the initializer: it sets child_extra */
+    struct report r = {who, count, child_extra};
     if (write(report_fd, &r, sizeof r) != (ssize_t)sizeof r) _exit(1);
     _exit(0);
 }
@@ -162,8 +181,142 @@ static uint64_t oneway_node(int me) {
     return count;
 }
 
-/* Starts `n` children running `body`, waits for them all, and collects their counts. */
-static void run_children(int n, double seconds, uint64_t (*body)(int), uint64_t *counts) {
+/* oneway-acked: node 1 sends DATA messages numbered 1, 2, 3, ... to node 0, which
+ * delivers them in order and acknowledges cumulatively.
+ *
+ * This is go-back-N, the simplest honest reliable stream, not a tuned one: the receiver
+ * keeps no out-of-order buffer (a message that is not the next expected one is dropped)
+ * and the sender, when the cumulative ack has not moved for ACKED_RTO_S, resends
+ * everything from the oldest unacknowledged message on. There is no fast retransmit,
+ * no RTT estimate and no congestion control. The sender keeps no copies: a message is
+ * re-encoded from its sequence number when it is resent (the same bytes). */
+static int acked_window = ACKED_WINDOW;
+
+/* Both sockets get 4 MiB receive and send buffers. The kernel caps what it grants at
+ * net.core.rmem_max / net.core.wmem_max (and then doubles it for its bookkeeping), so
+ * on a machine with smaller limits this asks for 4 MiB and gets less, silently. A full
+ * default window of 4096 datagrams of ~60 bytes takes ~4 MiB of receive buffer in the
+ * kernel's accounting (each datagram is charged its whole buffer, ~1 KiB, not its bytes). */
+static void big_buffers(int fd) {
+    int size = ACKED_SOCKBUF;
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size) < 0) die("setsockopt SO_RCVBUF");
+    if (setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size) < 0) die("setsockopt SO_SNDBUF");
+}
+
+/* The number after `key` (e.g. `"seq":`) in a datagram, or 0 if there is none. */
+static uint64_t field(const char *buf, const char *key) {
+    const char *p = strstr(buf, key);
+    return p ? strtoull(p + strlen(key), NULL, 10) : 0;
+}
+
+/* A DATA message of ~60 bytes, like a small JSON envelope; returns its length. */
+static int encode_data(char *buf, size_t size, uint64_t seq) {
+    return snprintf(buf, size, "{\"v\":1,\"from\":1,\"to\":0,\"seq\":%llu,\"type\":\"DATA\",\"body\":\"x\"}",
+                    (unsigned long long)seq);
+}
+
+/* Receiver (node 0): wait for a datagram, read everything queued (MSG_DONTWAIT until
+ * EAGAIN), counting each that is the next expected one, then send one cumulative ack
+ * (the highest sequence number received in order) for the whole batch. Returns the
+ * number delivered in order. poll() has a timeout so that an alarm arriving just before
+ * it cannot leave the receiver waiting for a sender that has stopped. */
+static uint64_t acked_receiver(void) {
+    char buf[ACKED_MAX_DGRAM + 1], ack[64];
+    uint64_t expected = 1;
+    struct pollfd pfd = {fds[0], POLLIN, 0};
+    big_buffers(fds[0]);
+    wait_start_arm_deadline(start_at, deadline_at + DRAIN_S);
+    while (!time_up) {
+        int ready = poll(&pfd, 1, 50);
+        if (ready < 0 && errno != EINTR) die("poll");
+        if (ready <= 0) continue;
+        int batch = 0;
+        for (;;) {
+            ssize_t got = recv(fds[0], buf, ACKED_MAX_DGRAM, MSG_DONTWAIT);
+            if (got < 0) {
+                if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
+                die("recv");
+            }
+            buf[got] = '\0';
+            batch++;
+            if (field(buf, "\"seq\":") == expected) expected++; /* else: out of order, dropped */
+        }
+        if (batch == 0) continue;
+        int len = snprintf(ack, sizeof ack, "{\"type\":\"ACK\",\"ack\":%llu}", (unsigned long long)(expected - 1));
+        if (sendto(fds[0], ack, (size_t)len, 0, (struct sockaddr *)&addrs[1], sizeof addrs[1]) < 0 && errno != EINTR &&
+            errno != ENOBUFS && errno != EAGAIN)
+            die("sendto");
+    }
+    return expected - 1;
+}
+
+/* Sender (node 1): between sends, read the acks queued (non-blocking); send the next
+ * message while fewer than `acked_window` are unacknowledged, otherwise block in poll()
+ * for an ack; when the cumulative ack has not moved for ACKED_RTO_S, go back to the
+ * oldest unacknowledged message and send again from there. Returns the datagrams sent
+ * (first sends and resends); the resends go in child_extra. */
+static uint64_t acked_sender(void) {
+    char buf[ACKED_MAX_DGRAM + 1];
+    uint64_t base = 1;    /* oldest unacknowledged */
+    uint64_t next = 1;    /* next to send */
+    uint64_t highest = 0; /* highest ever sent: sending at or below it is a resend */
+    uint64_t sent = 0, resent = 0;
+    const uint64_t window = (uint64_t)acked_window;
+    struct pollfd pfd = {fds[1], POLLIN, 0};
+    big_buffers(fds[1]);
+    wait_start_arm_deadline(start_at, deadline_at);
+    double progress_at = now_s();
+    while (!time_up) {
+        /* The acks queued, without waiting. */
+        for (;;) {
+            ssize_t got = recv(fds[1], buf, ACKED_MAX_DGRAM, MSG_DONTWAIT);
+            if (got < 0) {
+                if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
+                die("recv");
+            }
+            buf[got] = '\0';
+            uint64_t ack = field(buf, "\"ack\":");
+            if (ack >= base && ack <= highest) {
+                base = ack + 1;
+                progress_at = now_s();
+            }
+        }
+        if (next < base) next = base; /* acked past where a go-back restarted */
+        double now = now_s();
+        if (base < next && now - progress_at >= ACKED_RTO_S) {
+            next = base; /* go back N */
+            progress_at = now;
+        }
+        if (next - base < window) {
+            int len = encode_data(buf, sizeof buf, next);
+            if (sendto(fds[1], buf, (size_t)len, 0, (struct sockaddr *)&addrs[0], sizeof addrs[0]) >= 0) {
+                sent++;
+                if (next <= highest)
+                    resent++;
+                else
+                    highest = next;
+                next++;
+            } else if (errno != EINTR && errno != ENOBUFS && errno != EAGAIN) {
+                die("sendto");
+            }
+        } else {
+            /* Window full: wait for an ack, at most until the retransmission timeout. */
+            int wait_ms = (int)((progress_at + ACKED_RTO_S - now) * 1000.0) + 1;
+            if (wait_ms < 1) wait_ms = 1;
+            if (poll(&pfd, 1, wait_ms) < 0 && errno != EINTR) die("poll");
+        }
+    }
+    child_extra = resent;
+    return sent;
+}
+
+static uint64_t oneway_acked_node(int me) {
+    return me == 0 ? acked_receiver() : acked_sender();
+}
+
+/* Starts `n` children running `body`, waits for them all, and collects their counts
+ * (and, if `extras` is not NULL, their second counts). */
+static void run_children(int n, double seconds, uint64_t (*body)(int), uint64_t *counts, uint64_t *extras) {
     int pipefd[2];
     if (pipe(pipefd) < 0) die("pipe");
     n_nodes = n;
@@ -183,7 +336,10 @@ static void run_children(int n, double seconds, uint64_t (*body)(int), uint64_t 
     }
     struct report r;
     while (read(pipefd[0], &r, sizeof r) == (ssize_t)sizeof r)
-        if (r.who >= 0 && r.who < n) counts[r.who] = r.count;
+        if (r.who >= 0 && r.who < n) {
+            counts[r.who] = r.count;
+            if (extras) extras[r.who] = r.extra;
+        }
     if (failed) {
         fprintf(stderr, "c_ring: a child failed\n");
         exit(1);
@@ -191,17 +347,17 @@ static void run_children(int n, double seconds, uint64_t (*body)(int), uint64_t 
 }
 
 static int usage(void) {
-    fprintf(stderr, "usage: c_ring ring N SECONDS | c_ring oneway SECONDS\n");
+    fprintf(stderr, "usage: c_ring ring N SECONDS | c_ring oneway SECONDS | c_ring oneway-acked SECONDS [WINDOW]\n");
     return 2;
 }
 
 int main(int argc, char **argv) {
-    static uint64_t counts[MAX_NODES];
+    static uint64_t counts[MAX_NODES], extras[MAX_NODES];
     if (argc == 4 && strcmp(argv[1], "ring") == 0) {
         int n = atoi(argv[2]);
         double seconds = atof(argv[3]);
         if (n < 2 || n > MAX_NODES || !(seconds > 0)) return usage();
-        run_children(n, seconds, ring_node, counts);
+        run_children(n, seconds, ring_node, counts, NULL);
         uint64_t hops = 0;
         for (int i = 0; i < n; i++) hops += counts[i];
         printf("{\"impl\":\"c\",\"mode\":\"ring\",\"n\":%d,\"hops\":%llu,\"seconds\":%.3f,\"hops_per_s\":%.0f,"
@@ -212,12 +368,25 @@ int main(int argc, char **argv) {
     if (argc == 3 && strcmp(argv[1], "oneway") == 0) {
         double seconds = atof(argv[2]);
         if (!(seconds > 0)) return usage();
-        run_children(2, seconds, oneway_node, counts);
+        run_children(2, seconds, oneway_node, counts, NULL);
         uint64_t received = counts[0], sent = counts[1];
         printf("{\"impl\":\"c\",\"mode\":\"oneway\",\"seconds\":%.3f,\"sent\":%llu,\"received\":%llu,"
                "\"sent_per_s\":%.0f,\"received_per_s\":%.0f,\"loss\":%.4f}\n",
                seconds, (unsigned long long)sent, (unsigned long long)received, sent / seconds, received / seconds,
                sent ? 1.0 - (double)received / sent : 0.0);
+        return 0;
+    }
+    if ((argc == 3 || argc == 4) && strcmp(argv[1], "oneway-acked") == 0) {
+        double seconds = atof(argv[2]);
+        long window = argc == 4 ? strtol(argv[3], NULL, 10) : ACKED_WINDOW;
+        if (!(seconds > 0) || window < 1 || window > ACKED_MAX_WINDOW) return usage();
+        acked_window = (int)window;
+        run_children(2, seconds, oneway_acked_node, counts, extras);
+        uint64_t delivered = counts[0], sent = counts[1], resent = extras[1];
+        printf("{\"impl\":\"c\",\"mode\":\"oneway-acked\",\"n\":2,\"window\":%d,\"seconds\":%.3f,\"sent\":%llu,"
+               "\"delivered\":%llu,\"received_per_s\":%.0f,\"retransmitted\":%llu,\"loss\":%.4f}\n",
+               acked_window, seconds, (unsigned long long)sent, (unsigned long long)delivered, delivered / seconds,
+               (unsigned long long)resent, sent ? (double)resent / sent : 0.0);
         return 0;
     }
     return usage();

@@ -39,7 +39,9 @@ use tokio::sync::mpsc;
 
 /// How long a node may hold an acknowledgement back so that one covers a burst: on a
 /// ring passing tens of thousands of tokens a second, one in a dozen messages is then
-/// acknowledged, and the retransmission timeout (50 ms) is far above it.
+/// acknowledged, and the retransmission timeout (50 ms at first, never under 10 ms once
+/// round trips are measured) is well above it. A message out of order is acknowledged
+/// at once.
 pub const ACK_DELAY: Duration = Duration::from_millis(2);
 
 /// How many controls (inputs, questions) may wait for the node before a sender waits.

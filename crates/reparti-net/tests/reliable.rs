@@ -55,81 +55,127 @@ fn backoff_doubles_up_to_the_cap() {
 }
 
 #[test]
-fn progress_resets_the_backoff_of_what_is_left() {
-    let start = Instant::now();
-    let mut a = Reliable::new(2, 0, config(true));
-    a.send(1, "one", start).unwrap();
-    a.send(1, "two", start).unwrap();
-    assert_eq!(transmitted(&a.poll(start)), [1, 2]);
-    let mut now = start;
-    for wait in [50, 100, 200] {
-        now += wait * MS;
-        assert_eq!(retransmitted(&a.poll(now)), [(1, 1), (1, 2)]);
-    }
-    assert_eq!(a.next_deadline(), Some(now + 400 * MS));
-    a.send(1, "three", now).unwrap();
-    assert_eq!(transmitted(&a.poll(now)), [3]);
-    now += 10 * MS;
-    a.ack(1, 1, now);
-    assert_eq!(a.pending(1), 2);
-    assert_eq!(a.next_deadline(), Some(now + 40 * MS), "seq 3 keeps its earlier deadline");
-    assert_eq!(retransmitted(&a.poll(now + 40 * MS)), [(1, 3)]);
-    now += 50 * MS;
-    assert_eq!(retransmitted(&a.poll(now)), [(1, 2)], "the 400 ms wait of seq 2 is cut to the initial one");
-    assert_eq!(a.next_deadline(), Some(now - 10 * MS + 100 * MS), "seq 3 doubled from 50 ms");
-    a.ack(1, 3, now);
-    assert!(a.is_idle());
-    assert_eq!(a.next_deadline(), None);
-}
-
-#[test]
-fn deadlines_stay_exact_when_a_retransmission_puts_the_window_out_of_order() {
-    // Without a loss the messages on the wire are due in seq order and the channel looks
-    // at the front only; a retransmission's backoff breaks that order, and the earliest
-    // deadline must still be found, until everything then in flight is acknowledged.
+fn a_timeout_resends_the_oldest_then_goes_back_as_the_window_reopens() {
     let start = Instant::now();
     let mut a = Reliable::new(2, 0, config(true));
     for m in ["one", "two", "three"] {
         a.send(1, m, start).unwrap();
     }
     assert_eq!(transmitted(&a.poll(start)), [1, 2, 3]);
-    a.send(1, "four", start + 10 * MS).unwrap();
-    assert_eq!(transmitted(&a.poll(start + 10 * MS)), [4]);
-    a.ack(1, 1, start + 20 * MS);
-    assert_eq!(a.next_deadline(), Some(start + 50 * MS), "seq 2, at the front");
-    assert_eq!(retransmitted(&a.poll(start + 50 * MS)), [(1, 2), (1, 3)]);
-    assert_eq!(a.next_deadline(), Some(start + 60 * MS), "seq 4 is now the earliest, behind 2 and 3");
-    assert!(a.poll(start + 59 * MS).is_empty());
-    assert_eq!(retransmitted(&a.poll(start + 60 * MS)), [(1, 4)]);
-    assert_eq!(a.next_deadline(), Some(start + 150 * MS), "2 and 3 backed off to 100 ms");
-    a.ack(1, 4, start + 70 * MS);
-    assert_eq!(a.next_deadline(), None);
-    // In order again: a new message is due 50 ms after its transmission.
-    a.send(1, "five", start + 80 * MS).unwrap();
-    assert_eq!(transmitted(&a.poll(start + 80 * MS)), [5]);
-    assert_eq!(a.next_deadline(), Some(start + 130 * MS));
+    assert_eq!(a.next_deadline(), Some(start + 50 * MS), "one timer, for the oldest");
+    let mut now = start + 50 * MS;
+    assert_eq!(retransmitted(&a.poll(now)), [(1, 1)], "only the oldest: the window falls to one");
+    assert_eq!((a.congestion_window(1), a.stats().timeouts), (1, 1));
+    assert_eq!(a.next_deadline(), Some(now + 100 * MS), "the timeout doubled");
+    // Say 2 and 3 had arrived: the acknowledgement jumps over them, nothing is resent.
+    now += 5 * MS;
+    a.ack(1, 3, now);
+    assert!(a.is_idle() && a.poll(now).is_empty());
+    // Progress ends the backoff; the newest message acknowledged, seq 3, went once, 55 ms
+    // ago: the first sample, SRTT 55 ms and RTTVAR 27.5 ms (seq 1 went twice: no sample).
+    assert_eq!(a.timeout(1), Some(165 * MS));
+
+    // Now 5 and 6 are lost too: after the timeout, 4 is resent; its acknowledgement
+    // reopens the window to two, and the sender goes back over 5 and 6.
+    for m in ["four", "five", "six"] {
+        a.send(1, m, now).unwrap();
+    }
+    assert_eq!(transmitted(&a.poll(now)), [4, 5, 6]);
+    now += 165 * MS;
+    assert_eq!(retransmitted(&a.poll(now)), [(1, 4)]);
+    a.ack(1, 4, now + MS);
+    assert_eq!(retransmitted(&a.poll(now + MS)), [(1, 5), (1, 6)]);
+    a.ack(1, 6, now + 2 * MS);
+    assert!(a.is_idle());
+    assert_eq!(a.stats().retransmitted, 4);
 }
 
 #[test]
-fn a_stream_slides_through_a_full_window_one_message_per_acknowledgement() {
-    // 4096 messages on the wire, then each acknowledgement frees one slot for one new
-    // message, transmitted at the next poll, with nothing retransmitted. (This is the
-    // case the sending half keeps at O(1) per call: see its module notes.)
+fn the_timeout_follows_the_measured_round_trip() {
+    // RFC 6298: the first sample R gives SRTT = R and RTTVAR = R/2, so RTO = R + 4 R/2.
+    let start = Instant::now();
+    let mut a = Reliable::new(2, 0, config(true));
+    a.send(1, 1, start).unwrap();
+    a.poll(start);
+    a.ack(1, 1, start + 20 * MS);
+    assert_eq!(a.timeout(1), Some(60 * MS));
+    let mut now = start + 30 * MS;
+    a.send(1, 2, now).unwrap();
+    a.poll(now);
+    assert_eq!(a.next_deadline(), Some(now + 60 * MS));
+    // Quick round trips bring it down, never below min_rto (10 ms).
+    for seq in 2..40u64 {
+        now += MS / 10;
+        a.ack(1, seq, now);
+        a.send(1, seq + 1, now).unwrap();
+        a.poll(now);
+    }
+    assert_eq!(a.timeout(1), Some(10 * MS));
+    // Karn's rule: a message sent twice gives no sample, however long it took.
+    now += 10 * MS;
+    assert_eq!(retransmitted(&a.poll(now)), [(1, 40)]);
+    a.ack(1, 40, now + 500 * MS);
+    assert_eq!(a.timeout(1), Some(10 * MS), "the backoff ends, and no sample of 510 ms was taken");
+}
+
+#[test]
+fn three_duplicate_acknowledgements_resend_the_hole_at_once() {
+    let start = Instant::now();
+    let mut a = Reliable::new(2, 0, config(true));
+    for k in 1..=10 {
+        a.send(1, k, start).unwrap();
+    }
+    assert_eq!(transmitted(&a.poll(start)), (1..=10).collect::<Vec<_>>());
+    let now = start + MS;
+    // The receiver got 2, 3 and 4 but not 1: three acknowledgements of nothing.
+    for _ in 0..2 {
+        a.ack(1, 0, now);
+    }
+    assert!(a.poll(now).is_empty(), "two duplicates are not yet a loss");
+    a.ack(1, 0, now);
+    assert_eq!(a.next_deadline(), Some(now), "the third is: due at once, long before the timeout");
+    assert_eq!(retransmitted(&a.poll(now)), [(1, 1)]);
+    assert_eq!((a.stats().fast_retransmits, a.congestion_window(1)), (1, 5), "the window halved");
+    // A partial acknowledgement (6 was lost too) resends the next hole (NewReno).
+    a.ack(1, 5, now + MS);
+    assert_eq!(retransmitted(&a.poll(now + MS)), [(1, 6)]);
+    a.ack(1, 10, now + 2 * MS);
+    assert!(a.is_idle());
+    assert_eq!((a.stats().retransmitted, a.stats().timeouts), (2, 0));
+}
+
+#[test]
+fn a_stream_starts_slow_then_slides_through_a_full_window_one_message_per_acknowledgement() {
+    // The congestion window starts at 16 and doubles each round trip (slow start) up to
+    // the 4096 the receiver accepts; from then on each acknowledgement frees one slot
+    // for one new message, transmitted at the next poll, with nothing retransmitted.
+    // (Every call is O(1) amortized: see the sending half's notes.)
     let start = Instant::now();
     let mut a = Reliable::new(2, 0, config(true));
     let window = a.config().max_in_flight as u64;
-    for i in 0..window {
-        a.send(1, i, start).unwrap();
+    let total = window + 20_000;
+    for seq in 1..=total {
+        a.send(1, seq, start).unwrap();
     }
-    assert_eq!(transmitted(&a.poll(start)).len() as u64, window);
     let mut now = start;
-    for seq in 1..=20_000u64 {
+    let mut rounds = Vec::new();
+    let mut acked = 0;
+    while a.congestion_window(1) as u64 > acked.min(1) && rounds.len() < 9 {
+        let sent = transmitted(&a.poll(now));
+        rounds.push(sent.len());
+        now += MS;
+        acked = *sent.last().unwrap();
+        a.ack(1, acked, now);
+    }
+    assert_eq!(rounds, [16, 32, 64, 128, 256, 512, 1024, 2048, 4096]);
+    assert_eq!(a.congestion_window(1) as u64, window, "never past what the receiver accepts");
+    assert_eq!(transmitted(&a.poll(now)), (acked + 1..=acked + window).collect::<Vec<_>>());
+    for seq in acked + 1..=total - window {
         now += Duration::from_nanos(100);
         a.ack(1, seq, now);
-        a.send(1, seq + window, now).unwrap();
         assert_eq!(transmitted(&a.poll(now)), [seq + window]);
     }
-    assert_eq!((a.stats().sent, a.stats().retransmitted), (20_000 + window, 0));
+    assert_eq!((a.stats().sent, a.stats().retransmitted), (total, 0));
     assert_eq!(a.pending(1) as u64, window);
 }
 
@@ -167,6 +213,26 @@ fn a_delayed_ack_waits_and_covers_the_whole_burst() {
     assert_eq!(b.poll(start + 5 * MS), vec![Outgoing::Ack { to: 0, upto: 3 }]);
     assert!(b.is_idle());
     assert_eq!(b.stats().acks_sent, 1);
+}
+
+#[test]
+fn a_message_out_of_order_is_acknowledged_at_once() {
+    // The delayed acknowledgement is for bursts in order; after a gap the sender must
+    // hear at once, three times, to resend the hole before its timeout (RFC 5681, 4.2).
+    let cfg = ReliableConfig { ack_delay: 5 * MS, ..config(true) };
+    let start = Instant::now();
+    let mut b: Reliable<u32> = Reliable::new(2, 1, cfg);
+    b.receive(0, 1, 10, start);
+    assert_eq!(b.next_deadline(), Some(start + 5 * MS));
+    b.receive(0, 3, 30, start + MS);
+    assert_eq!(b.next_deadline(), Some(start + MS), "after a gap: due at once");
+    assert_eq!(b.poll(start + MS), [Outgoing::Ack { to: 0, upto: 1 }]);
+    b.receive(0, 4, 40, start + 2 * MS);
+    assert_eq!(b.poll(start + 2 * MS), [Outgoing::Ack { to: 0, upto: 1 }], "a duplicate acknowledgement");
+    assert_eq!(b.receive(0, 2, 20, start + 3 * MS), [(2, 20), (3, 30), (4, 40)]);
+    assert_eq!(b.poll(start + 3 * MS), [Outgoing::Ack { to: 0, upto: 4 }], "the gap filled: at once too");
+    b.receive(0, 5, 50, start + 4 * MS);
+    assert!(b.poll(start + 4 * MS).is_empty(), "in order again: the delay is back");
 }
 
 #[test]
@@ -287,8 +353,9 @@ fn give_up_counts_retransmissions_since_the_last_progress() {
     a.send(1, 'b', start).unwrap();
     a.poll(start);
     let mut now = start + 50 * MS;
-    assert_eq!(retransmitted(&a.poll(now)), [(1, 1), (1, 2)]);
+    assert_eq!(retransmitted(&a.poll(now)), [(1, 1)]);
     a.ack(1, 1, now);
+    assert_eq!(retransmitted(&a.poll(now)), [(1, 2)], "going back over the window");
     now += 50 * MS;
     assert_eq!(retransmitted(&a.poll(now)), [(1, 2)], "progress gave seq 2 a fresh allowance");
     now += 100 * MS;

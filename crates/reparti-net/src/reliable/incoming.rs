@@ -2,7 +2,7 @@
 //! bound on what hostile input can make us keep, and the acknowledgement owed.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::{ReliableConfig, ReliableStats};
 
@@ -16,13 +16,16 @@ pub(super) struct InChannel<P> {
     /// recognise duplicates. Merged into `contiguous` as the gap fills, so it never holds
     /// more than `max_in_flight` entries.
     above: BTreeMap<u64, Option<P>>,
-    /// When an acknowledgement became owed (it is due at once).
-    ack_owed_since: Option<Instant>,
+    /// When the acknowledgement owed is due: `ack_delay` after the first message it
+    /// covers, or at once after a message out of order, a duplicate or one that fills a
+    /// gap (RFC 5681, 4.2: the sender learns of a hole from the duplicate
+    /// acknowledgements, and must not wait for them).
+    ack_due_at: Option<Instant>,
 }
 
 impl<P> InChannel<P> {
     pub(super) fn new() -> Self {
-        InChannel { contiguous: 0, above: BTreeMap::new(), ack_owed_since: None }
+        InChannel { contiguous: 0, above: BTreeMap::new(), ack_due_at: None }
     }
 
     /// Returns what to deliver now, in order.
@@ -39,8 +42,11 @@ impl<P> InChannel<P> {
             stats.refused += 1;
             return Vec::new();
         }
+        // In order and with no gap behind: the acknowledgement may wait to cover more.
+        let in_order = seq == self.contiguous + 1 && self.above.is_empty();
+        let due = if in_order { now + cfg.ack_delay } else { now };
+        self.ack_due_at = Some(self.ack_due_at.map_or(due, |at| at.min(due)));
         // A duplicate is acknowledged too: its sender has not seen our previous ack.
-        self.ack_owed_since.get_or_insert(now);
         if seq <= self.contiguous || self.above.contains_key(&seq) {
             stats.duplicates_suppressed += 1;
             return Vec::new();
@@ -68,20 +74,19 @@ impl<P> InChannel<P> {
         delivered
     }
 
-    /// The acknowledgement owed, if it is due at `now` (owed for `delay`): the highest
-    /// `seq` received in order, now no longer owed.
-    pub(super) fn take_ack(&mut self, now: Instant, delay: Duration) -> Option<u64> {
-        let due = self.ack_due(delay)?;
-        if due > now {
+    /// The acknowledgement owed, if it is due at `now`: the highest `seq` received in
+    /// order, now no longer owed.
+    pub(super) fn take_ack(&mut self, now: Instant) -> Option<u64> {
+        if self.ack_due_at? > now {
             return None;
         }
-        self.ack_owed_since = None;
+        self.ack_due_at = None;
         Some(self.contiguous)
     }
 
     /// When the owed acknowledgement is due, if one is owed.
-    pub(super) fn ack_due(&self, delay: Duration) -> Option<Instant> {
-        self.ack_owed_since.map(|since| since + delay)
+    pub(super) fn ack_due(&self) -> Option<Instant> {
+        self.ack_due_at
     }
 }
 

@@ -13,8 +13,9 @@
 //! deterministically with a virtual clock (see `tests/reliable.rs`).
 //!
 //! One [`Reliable`] per node tracks, for every peer, the outgoing channel me → peer
-//! (numbering from 1, keeping each message until acknowledged, retransmitting with
-//! exponential backoff) and the incoming channel peer → me (suppressing duplicates,
+//! (numbering from 1, keeping each message until acknowledged, pacing the sender with a
+//! congestion window, retransmitting on duplicate acknowledgements or on a timeout that
+//! follows the measured round trip: TCP's NewReno, see `outgoing.rs`) and the incoming channel peer → me (suppressing duplicates,
 //! restoring order with [`ReliableConfig::fifo`], owing acknowledgements).
 //!
 //! Every message goes on the wire through [`Reliable::poll`], its first transmission
@@ -72,19 +73,27 @@ pub struct ReliableConfig {
     /// Deliver each channel's messages in send order (later ones wait for a gap to fill).
     /// Without it, each message is delivered as soon as it first arrives.
     pub fifo: bool,
-    /// The wait before the first retransmission of a message (at least 1 ms: a zero
-    /// timeout would never back off; at most a day).
+    /// The retransmission timeout until a round trip has been measured (at least 1 ms: a
+    /// zero timeout would never back off; at most a day).
     pub initial_rto: Duration,
-    /// The wait between retransmissions doubles at each one, up to this (at least
+    /// Once round trips are measured, the timeout is the smoothed round trip plus four
+    /// times its variation (RFC 6298), but never less than this (at least 1 ms, at most
+    /// `max_rto`): a process that is not scheduled for a few milliseconds on a busy
+    /// machine must not be taken for a lost message.
+    pub min_rto: Duration,
+    /// The timeout doubles at each expiry without progress, up to this (at least
     /// `initial_rto`, at most a day: deadlines must stay within what an [`Instant`] holds).
     pub max_rto: Duration,
     /// At most this many unacknowledged messages per channel (at least 1); a sender holds
-    /// further ones back until acknowledgements come, and a receiver refuses a `seq` further
+    /// further ones back until acknowledgements come (and keeps fewer in flight while its
+    /// congestion window is smaller), and a receiver refuses a `seq` further
     /// than this ahead of what it has received in order, so hostile input cannot make it
     /// buffer without bound.
     pub max_in_flight: usize,
     /// How long an acknowledgement may wait before it is sent, so that one covers every
-    /// message of a burst (zero: at the next poll). Keep it well under `initial_rto`.
+    /// message of a burst (zero: at the next poll). Keep it well under `min_rto`. A
+    /// message out of order (after a gap, filling one, or a duplicate) is acknowledged
+    /// at once: that is how the sender learns of a loss without waiting for its timeout.
     pub ack_delay: Duration,
     /// After this many retransmissions of one message without the channel making progress,
     /// declare the channel failed (see [`Outgoing::GaveUp`]); `None`: retransmit forever.
@@ -92,12 +101,14 @@ pub struct ReliableConfig {
 }
 
 impl Default for ReliableConfig {
-    /// FIFO, 50 ms doubling up to 2 s (as `docs/PROTOCOL.md` says), 4096 messages in
-    /// flight per channel, never give up.
+    /// FIFO, a first timeout of 50 ms, then measured but at least 10 ms, doubling up to
+    /// 2 s (as `docs/PROTOCOL.md` says), 4096 messages in flight per channel at most,
+    /// never give up.
     fn default() -> Self {
         ReliableConfig {
             fifo: true,
             initial_rto: Duration::from_millis(50),
+            min_rto: Duration::from_millis(10),
             max_rto: Duration::from_secs(2),
             max_in_flight: 4096,
             ack_delay: Duration::ZERO,
@@ -111,6 +122,7 @@ impl ReliableConfig {
     fn normalized(mut self) -> Self {
         self.initial_rto = self.initial_rto.clamp(Duration::from_millis(1), MAX_RTO);
         self.max_rto = self.max_rto.clamp(self.initial_rto, MAX_RTO);
+        self.min_rto = self.min_rto.clamp(Duration::from_millis(1), self.max_rto);
         self.max_in_flight = self.max_in_flight.max(1);
         self
     }
@@ -175,6 +187,11 @@ pub struct ReliableStats {
     pub sent: u64,
     /// Retransmissions.
     pub retransmitted: u64,
+    /// Retransmission timeouts that expired (each sends the oldest message again and
+    /// shrinks the congestion window to one).
+    pub timeouts: u64,
+    /// Fast retransmissions: a loss seen from three duplicate acknowledgements.
+    pub fast_retransmits: u64,
     /// Acknowledgements handed out by `poll`.
     pub acks_sent: u64,
     /// Acknowledgements received and accepted (including stale ones that acknowledge
@@ -211,12 +228,13 @@ pub struct Reliable<P> {
 impl<P: Clone> Reliable<P> {
     /// The channels of node `me` in a run of `n` nodes, all empty.
     pub fn new(n: usize, me: usize, cfg: ReliableConfig) -> Self {
+        let cfg = cfg.normalized();
         Reliable {
             me,
-            cfg: cfg.normalized(),
-            outgoing: (0..n).map(|_| OutChannel::new()).collect(),
+            outgoing: (0..n).map(|_| OutChannel::new(&cfg)).collect(),
             incoming: (0..n).map(|_| InChannel::new()).collect(),
             stats: ReliableStats::default(),
+            cfg,
         }
     }
 
@@ -272,28 +290,34 @@ impl<P: Clone> Reliable<P> {
 
     /// Everything due at `now`: the acknowledgements owed (one per peer however many
     /// messages arrived since the last poll, carrying the highest `seq` received in
-    /// order), first transmissions, retransmissions (each message's timeout then doubles,
-    /// up to `max_rto`; an acknowledgement that makes progress resets it) and messages
-    /// given up.
+    /// order), first transmissions as far as the window allows, retransmissions (after
+    /// duplicate acknowledgements, or of the oldest message when the timer expires: the
+    /// timeout then doubles up to `max_rto`, until an acknowledgement makes progress) and
+    /// messages given up.
     pub fn poll(&mut self, now: Instant) -> Vec<Outgoing<P>> {
         let mut out = Vec::new();
+        self.poll_into(now, &mut out);
+        out
+    }
+
+    /// [`poll`](Self::poll), appending to `out` (a caller polling after every datagram
+    /// keeps one buffer instead of allocating one each time).
+    pub fn poll_into(&mut self, now: Instant, out: &mut Vec<Outgoing<P>>) {
         for (peer, channel) in self.incoming.iter_mut().enumerate() {
-            if let Some(upto) = channel.take_ack(now, self.cfg.ack_delay) {
+            if let Some(upto) = channel.take_ack(now) {
                 self.stats.acks_sent += 1;
                 out.push(Outgoing::Ack { to: peer, upto });
             }
         }
         for (peer, channel) in self.outgoing.iter_mut().enumerate() {
-            channel.poll(peer, now, &self.cfg, &mut self.stats, &mut out);
+            channel.poll(peer, now, &self.cfg, &mut self.stats, out);
         }
-        out
     }
 
     /// When [`poll`](Self::poll) next has something to do (possibly already past);
     /// `None`: nothing until the next send or receipt.
     pub fn next_deadline(&self) -> Option<Instant> {
-        let delay = self.cfg.ack_delay;
-        let acks = self.incoming.iter().filter_map(|channel| channel.ack_due(delay));
+        let acks = self.incoming.iter().filter_map(InChannel::ack_due);
         let messages = self.outgoing.iter().filter_map(OutChannel::next_due);
         acks.chain(messages).min()
     }
@@ -301,7 +325,7 @@ impl<P: Clone> Reliable<P> {
     /// Nothing unacknowledged, nothing held back and no acknowledgement owed: as far as
     /// the channels go, the node may consider itself idle.
     pub fn is_idle(&self) -> bool {
-        self.incoming.iter().all(|channel| channel.ack_due(Duration::ZERO).is_none())
+        self.incoming.iter().all(|channel| channel.ack_due().is_none())
             && self.outgoing.iter().all(OutChannel::is_empty)
     }
 
@@ -314,6 +338,17 @@ impl<P: Clone> Reliable<P> {
     /// Messages to `to` not yet acknowledged, transmitted or held back.
     pub fn pending(&self, to: usize) -> usize {
         self.outgoing.get(to).map_or(0, OutChannel::pending)
+    }
+
+    /// The congestion window of the channel me → `to`, in messages (0 for an unknown
+    /// node).
+    pub fn congestion_window(&self, to: usize) -> usize {
+        self.outgoing.get(to).map_or(0, OutChannel::congestion_window)
+    }
+
+    /// The retransmission timeout in force on the channel me → `to`.
+    pub fn timeout(&self, to: usize) -> Option<Duration> {
+        self.outgoing.get(to).map(OutChannel::timeout)
     }
 
     /// The counters so far.

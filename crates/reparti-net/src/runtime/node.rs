@@ -42,6 +42,9 @@ pub(super) struct Runner<'a, A: Algorithm> {
     /// The next `seq` of each outgoing channel.
     next_seq: Vec<u64>,
     pub(super) reliable: Option<Reliable<Carried<Msg<A>>>>,
+    /// What the reliable layer's polls hand out, one buffer kept across them (a poll
+    /// follows every datagram).
+    reliable_out: Vec<Outgoing<Carried<Msg<A>>>>,
     /// Runs every handler; lent out while its effects are applied to this runner.
     host: Option<Box<NodeHost<Msg<A>>>>,
     started: Instant,
@@ -108,6 +111,7 @@ impl<'a, A: Algorithm> Runner<'a, A> {
             timers: Timers::default(),
             next_seq: vec![1; n],
             reliable: cfg.reliable.clone().map(|r| Reliable::new(n, cfg.me.index(), r)),
+            reliable_out: Vec::new(),
             host: Some(Box::new(NodeHost::new(A::spec().reads_clocks))),
             started,
             outputs: Vec::new(),
@@ -306,8 +310,9 @@ impl<'a, A: Algorithm> Runner<'a, A> {
     /// acknowledgements.
     pub(super) fn poll_reliable(&mut self) {
         let Some(reliable) = &mut self.reliable else { return };
-        let due = reliable.poll(std::time::Instant::now());
-        for out in due {
+        let mut due = std::mem::take(&mut self.reliable_out);
+        reliable.poll_into(std::time::Instant::now(), &mut due);
+        for out in due.drain(..) {
             match out {
                 Outgoing::Transmit { to, payload: Carried::Out(bytes), .. }
                 | Outgoing::Retransmit { to, payload: Carried::Out(bytes), .. } => {
@@ -336,6 +341,7 @@ impl<'a, A: Algorithm> Runner<'a, A> {
                 Outgoing::Transmit { .. } | Outgoing::Retransmit { .. } => {}
             }
         }
+        self.reliable_out = due;
     }
 
     /// Answers a console's question.

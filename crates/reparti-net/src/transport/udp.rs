@@ -21,6 +21,25 @@ use tokio::io::Interest;
 /// over IPv6 without jumbograms), so none is ever cut short.
 pub const RECV_BUFFER: usize = 65_536;
 
+/// The socket buffers asked for, each way. A burst of small datagrams larger than the
+/// receive buffer is lost on one machine before the receiver wakes (Linux's default,
+/// 208 KiB, holds a few hundred: each costs its own bookkeeping), and the reliable layer
+/// then retransmits it. The kernel caps the request at `net.core.rmem_max` and
+/// `wmem_max`, quietly: on a machine where those are small, the congestion window
+/// (`reliable/outgoing.rs`) is what keeps a sender within the buffer.
+pub const SOCKET_BUFFER: usize = 4 << 20;
+
+/// Asks for [`SOCKET_BUFFER`] bytes of send and receive buffer: a hint, never an error
+/// (the default buffers work, only less well under bursts).
+fn enlarge_buffers(socket: &std::net::UdpSocket) {
+    let socket = socket2::SockRef::from(socket);
+    for result in [socket.set_recv_buffer_size(SOCKET_BUFFER), socket.set_send_buffer_size(SOCKET_BUFFER)] {
+        if let Err(e) = result {
+            tracing::debug!("reparti transport: cannot enlarge a socket buffer: {e}");
+        }
+    }
+}
+
 /// Receive errors in a row after which the socket is taken to be broken, so that a
 /// persistent error ends the run instead of spinning (as in the runtime).
 pub const MAX_RECV_ERRORS: u32 = 100;
@@ -35,6 +54,7 @@ impl UdpPort {
     pub fn bind(addr: SocketAddr) -> io::Result<UdpPort> {
         let socket = std::net::UdpSocket::bind(addr)?;
         socket.set_nonblocking(true)?;
+        enlarge_buffers(&socket);
         // SAFETY: a std `UdpSocket` owns its descriptor: it stays open and the same for
         // the socket's whole life, which is the `AsyncFd`'s (it owns the socket).
         let fd = unsafe { AsyncFd::register_with_interest(socket, Interest::READABLE) };
@@ -103,7 +123,9 @@ pub struct BlockingUdp {
 
 impl BlockingUdp {
     pub fn bind(addr: SocketAddr) -> io::Result<BlockingUdp> {
-        Ok(BlockingUdp { socket: std::net::UdpSocket::bind(addr)?, timeout: std::sync::Mutex::new(None) })
+        let socket = std::net::UdpSocket::bind(addr)?;
+        enlarge_buffers(&socket);
+        Ok(BlockingUdp { socket, timeout: std::sync::Mutex::new(None) })
     }
 
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
