@@ -78,8 +78,9 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 100_000)]
     pub hops: u64,
 
-    /// With --net: each figure is the median of this many runs.
-    #[arg(long, default_value_t = 3)]
+    /// With --net: each figure is the median of this many runs, with the slowest and the
+    /// fastest beside it (their spread says whether the figure is stable).
+    #[arg(long, default_value_t = 5)]
     pub repeat: usize,
 
     /// With --net: seconds per C and Python measurement.

@@ -25,17 +25,23 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
-/// The median run of `repeat` (by throughput), or the first error.
+/// The median run of `repeat` (by throughput), with the slowest and fastest beside it,
+/// or the first error.
 fn median(repeat: usize, mut measure: impl FnMut() -> anyhow::Result<Row>) -> anyhow::Result<Row> {
     let mut runs = Vec::with_capacity(repeat.max(1));
     for _ in 0..repeat.max(1) {
         runs.push(measure()?);
     }
     runs.sort_by(|a, b| a.per_second.total_cmp(&b.per_second));
+    let (slowest, fastest) = (runs[0].per_second, runs[runs.len() - 1].per_second);
     let mid = runs.len() / 2;
     let mut row = runs.swap_remove(mid);
+    (row.slowest, row.fastest) = (slowest, fastest);
     if repeat > 1 {
-        row.note = format!("{} (median of {repeat})", row.note).trim_start().to_string();
+        // The spread says whether a figure is stable, as much as the median says what it is.
+        let spread = 100.0 * (fastest - slowest) / row.per_second.max(f64::MIN_POSITIVE);
+        let range = format!("{}–{}", crate::summary::rate(slowest).trim(), crate::summary::rate(fastest).trim());
+        row.note = format!("{} (median of {repeat}, {range}, spread {spread:.0} %)", row.note).trim_start().to_string();
     }
     Ok(row)
 }
@@ -47,8 +53,11 @@ struct Row {
     mode: String,
     nodes: usize,
     encrypted: bool,
-    /// Token hops (ring) or messages received (one way) per second.
+    /// Token hops (ring) or messages received (one way) per second: the median run's.
     per_second: f64,
+    /// The slowest and the fastest of the runs (the same as `per_second` for one run).
+    slowest: f64,
+    fastest: f64,
     /// Microseconds per hop or per message.
     us_each: f64,
     /// Delivered reliably (acknowledged and retransmitted), which a one-way stream is
@@ -171,6 +180,8 @@ fn reparti_ring(n: usize, hops: u64, key: Option<&Path>, reliable: bool, dir: &P
         nodes: n,
         encrypted: key.is_some(),
         per_second: tokens as f64 / span,
+        slowest: tokens as f64 / span,
+        fastest: tokens as f64 / span,
         us_each: span * 1e6 / tokens.max(1) as f64,
         acknowledged: reliable,
         note: if reliable { "reliable layer on".into() } else { "reliable layer off".into() },
@@ -189,6 +200,8 @@ fn reparti_oneway(messages: u64, key: Option<&Path>, dir: &Path) -> anyhow::Resu
         nodes: 2,
         encrypted: key.is_some(),
         per_second: data as f64 / span,
+        slowest: data as f64 / span,
+        fastest: data as f64 / span,
         us_each: span * 1e6 / data.max(1) as f64,
         acknowledged: true,
         note: "data messages, reliable layer on".into(),
@@ -273,6 +286,8 @@ fn external(program: &Path, args: &[&str], name: &str) -> anyhow::Result<Row> {
         nodes: v["n"].as_u64().unwrap_or(2) as usize,
         encrypted: v["encrypted"].as_bool().unwrap_or(false),
         per_second,
+        slowest: per_second,
+        fastest: per_second,
         us_each: if per_second > 0.0 { 1e6 / per_second } else { 0.0 },
         acknowledged,
         note: if ring {
@@ -363,4 +378,35 @@ fn render(rows: &[Row], costs: &Value, skipped: &[String]) -> String {
         let _ = writeln!(o, "skipped: {s}");
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(per_second: f64) -> Row {
+        Row {
+            implementation: "reparti".into(),
+            mode: "ring".into(),
+            nodes: 8,
+            encrypted: false,
+            per_second,
+            slowest: per_second,
+            fastest: per_second,
+            us_each: 1e6 / per_second,
+            acknowledged: true,
+            note: "reliable layer on".into(),
+        }
+    }
+
+    #[test]
+    fn a_figure_is_the_median_run_with_the_spread_of_all_runs() {
+        let mut rates = [30_000.0, 50_000.0, 40_000.0, 45_000.0, 20_000.0].into_iter();
+        let median = median(5, || Ok(row(rates.next().unwrap_or(0.0)))).expect("five runs");
+        assert_eq!((median.per_second, median.slowest, median.fastest), (40_000.0, 20_000.0, 50_000.0));
+        assert!(median.note.contains("median of 5"), "{}", median.note);
+        assert!(median.note.contains("spread 75 %"), "{}", median.note);
+        let once = super::median(1, || Ok(row(7.0))).expect("one run");
+        assert_eq!((once.slowest, once.fastest, once.note.as_str()), (7.0, 7.0, "reliable layer on"));
+    }
 }
