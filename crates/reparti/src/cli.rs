@@ -74,7 +74,7 @@ pub enum Command {
     Merge(MergeArgs),
     /// Parameter sweeps: `sweep plan` writes a grid of sim or check runs as a job list that
     /// GNU parallel, a Slurm array or a Kubernetes indexed Job runs as is; `sweep merge`
-    /// gathers their results into one CSV. See docs/SCALE.md.
+    /// gathers their results into one CSV (and, with --plot, an SVG plot). See docs/SCALE.md.
     Sweep(crate::sweep::SweepArgs),
     /// Swarm verification: K diversified bitstate searches of one instance (shuffled
     /// depth-first, random walks, different hash seeds) as a job directory, and a merge

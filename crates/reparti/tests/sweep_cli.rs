@@ -232,3 +232,111 @@ fn mistakes_are_one_line_with_their_fix() {
         assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
     }
 }
+
+/// Plans and runs (by `sh -c`) a tiny sim sweep in `dir`: two algorithms, n = 4 and 8,
+/// seeds 1 and 2, so 8 jobs, 4 points, 2 runs behind each point.
+fn two_algorithms_run(dir: &Path) {
+    plan(dir, &["sim", "chang-roberts,franklin", "-n", "4,8", "--seeds", "1..2"]);
+    assert_eq!(run_each_by_sh(dir), [0; 8]);
+}
+
+/// How many times `needle` occurs in `text`.
+fn count(text: &str, needle: &str) -> usize {
+    text.matches(needle).count()
+}
+
+#[test]
+fn merge_plots_one_series_per_algorithm_with_a_point_per_size() {
+    let scratch = tempfile::tempdir().expect("a scratch folder");
+    let dir = scratch.path().join("sw");
+    two_algorithms_run(&dir);
+    let svg_path = scratch.path().join("sw.svg");
+    let csv_path = scratch.path().join("sw.csv");
+    let out = reparti()
+        .args(["sweep", "merge"])
+        .arg(&dir)
+        .arg("-o")
+        .arg(&csv_path)
+        .arg("--plot")
+        .arg(&svg_path)
+        .output()
+        .expect("reparti runs");
+    let (said, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "merge --plot: {stderr}");
+    assert!(!stderr.contains("warning"), "every row has a size and a message count: {stderr}");
+    assert!(said.contains("8 of 8 jobs merged") && said.contains("CSV written to"), "{said}");
+    assert!(said.contains("(messages by n: 2 series, 4 points)"), "the default y is messages: {said}");
+    assert!(csv_path.exists(), "the CSV is written as well");
+
+    let svg = std::fs::read_to_string(&svg_path).expect("the SVG is written");
+    assert!(svg.starts_with("<svg"), "{}", &svg[..svg.len().min(80)]);
+    assert!(svg.trim_end().ends_with("</svg>"));
+    // One series, and one legend entry, per algorithm, in sorted order; the legend names
+    // only what varies (not engine, net, extra, which are the same in every job).
+    assert_eq!(count(&svg, "class=\"series measured\""), 2, "{svg}");
+    assert_eq!(count(&svg, "<g class=\"entry\">"), 2, "{svg}");
+    let cr = svg.find("data-name=\"chang-roberts\"").expect("a chang-roberts series");
+    let franklin = svg.find("data-name=\"franklin\"").expect("a franklin series");
+    assert!(cr < franklin, "series sorted by name");
+    // A point per algorithm × size, each the mean of two seeds, so each with a range.
+    assert_eq!(count(&svg, "class=\"point\""), 4, "{svg}");
+    assert_eq!(count(&svg, "class=\"errorbar\""), 4, "{svg}");
+    assert!(svg.contains("nodes n (log₂ scale)") && svg.contains(">messages"), "axis labels");
+
+    // Another figure on y, with the CSV on stdout: the summary stays on stderr.
+    let events_svg = scratch.path().join("events.svg");
+    let out = reparti()
+        .args(["sweep", "merge"])
+        .arg(&dir)
+        .args(["--y", "events", "--plot"])
+        .arg(&events_svg)
+        .output()
+        .expect("reparti runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("job,engine,algorithm,n,seed"), "the CSV on stdout");
+    assert!(stderr.contains("(events by n: 2 series, 4 points)"), "{stderr}");
+    let svg = std::fs::read_to_string(&events_svg).expect("the SVG is written");
+    assert_eq!(count(&svg, "class=\"point\""), 4);
+    assert!(svg.contains(">events"), "the y label names the field");
+}
+
+#[test]
+fn plot_mistakes_name_the_cause_and_the_fix() {
+    let scratch = tempfile::tempdir().expect("a scratch folder");
+    let dir = scratch.path().join("sw");
+    two_algorithms_run(&dir);
+    let d = dir.to_str().expect("a UTF-8 path");
+    let svg_path = scratch.path().join("p.svg");
+    let svg = svg_path.to_str().expect("a UTF-8 path");
+
+    let unknown = usage_error(&["sweep", "merge", d, "--plot", svg, "--y", "mesages"]);
+    assert!(unknown.contains("--y 'mesages'") && unknown.contains("no such column"), "{unknown}");
+    for field in ["messages", "delivered", "events", "messages_ELECT"] {
+        assert!(unknown.contains(field), "the numeric fields are listed ({field}): {unknown}");
+    }
+    assert!(!unknown.contains("stop,") && !unknown.contains("prop_"), "only numeric fields: {unknown}");
+    let text = usage_error(&["sweep", "merge", d, "--plot", svg, "--y", "stop"]);
+    assert!(text.contains("--y 'stop'") && text.contains("not a number") && text.contains("quiescence"), "{text}");
+    assert!(text.contains("messages"), "{text}");
+    let grid_x = usage_error(&["sweep", "merge", d, "--plot", svg, "--x", "algorithm"]);
+    assert!(grid_x.contains("--x 'algorithm'") && grid_x.contains("numeric columns: n, seed"), "{grid_x}");
+    let nowhere = scratch.path().join("no/such/folder/p.svg");
+    let unwritable = usage_error(&["sweep", "merge", d, "--plot", nowhere.to_str().expect("a UTF-8 path")]);
+    assert!(unwritable.contains("cannot write") && unwritable.contains("writable path"), "{unwritable}");
+    for stderr in [&unknown, &text, &grid_x, &unwritable] {
+        assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    }
+    assert!(!svg_path.exists(), "nothing drawn for a refused plot");
+
+    // --y without --plot: clap refuses it (exit 2) and names --plot.
+    let alone = usage_error(&["sweep", "merge", d, "--y", "messages"]);
+    assert!(alone.contains("--plot"), "{alone}");
+
+    // A sweep none of whose jobs has run: nothing to plot, after a warning per job.
+    let idle = scratch.path().join("idle");
+    plan(&idle, &["sim", "chang-roberts", "-n", "4"]);
+    let empty = usage_error(&["sweep", "merge", idle.to_str().expect("a UTF-8 path"), "--plot", svg]);
+    let last = empty.trim_end().lines().last().unwrap_or("");
+    assert!(last.contains("nothing to plot") && last.contains("run the jobs"), "{empty}");
+}

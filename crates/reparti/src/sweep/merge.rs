@@ -2,10 +2,12 @@
 //! wrote a result: its grid columns (grid.json, in their order), then its result's main
 //! figures, flattened. A job without a readable result is named in a warning and left
 //! out, never a panic: a sweep on a cluster is merged while stragglers still run.
+//! With `--plot`, the same rows are also drawn ([`super::plot`]).
 //!
 //! A result is read by its shape, not by the engine named in the grid, so that any job
 //! producer's `sim --json` or `check --json` lines merge the same way.
 
+use super::plot::PlotRequest;
 use super::read::{read_job_dir, Loaded};
 use super::MergeArgs;
 use anyhow::Context;
@@ -76,6 +78,15 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
+    // The plot before the CSV: a mistaken --y refuses the merge before anything is written.
+    let plotted = match &args.plot {
+        Some(path) => {
+            let cells: Vec<&[(String, String)]> = rows.iter().map(|r| r.cells.as_slice()).collect();
+            let request = PlotRequest { path, x: args.x.as_deref(), y: args.y.as_deref() };
+            Some(super::plot::write(&request, &columns, &header, &cells)?)
+        }
+        None => None,
+    };
     let sink: Box<dyn std::io::Write> = match &args.output {
         Some(path) => {
             Box::new(std::fs::File::create(path).with_context(|| format!("cannot write {}", path.display()))?)
@@ -121,11 +132,13 @@ pub fn run(args: &MergeArgs) -> anyhow::Result<ExitCode> {
     }
     if let Some(path) = &args.output {
         summary.push(format!("CSV written to {} ({} rows, {} columns)", path.display(), rows.len(), header.len()));
-        for line in summary {
+    }
+    summary.extend(plotted);
+    for line in summary {
+        // With the CSV on stdout, the summary keeps out of its way.
+        if args.output.is_some() {
             println!("{line}");
-        }
-    } else {
-        for line in summary {
+        } else {
             eprintln!("{line}");
         }
     }

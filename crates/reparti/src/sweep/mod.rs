@@ -3,11 +3,12 @@
 //! unchanged (`sweep plan`), and the results put back into one CSV (`sweep merge`).
 //!
 //! The grid is expanded here ([`plan`]); the directory is written by [`jobs`], which
-//! other job producers reuse; [`merge`] reads it back.
+//! other job producers reuse; [`merge`] reads it back, and [`plot`] draws the merged rows.
 
 pub mod grid;
 pub mod jobs;
 pub mod merge;
+pub mod plot;
 pub mod read;
 
 use clap::{Args, Subcommand, ValueEnum};
@@ -53,6 +54,11 @@ const MERGE_EXAMPLES: &str = "\
 Examples:
   reparti sweep merge sw                 the CSV on stdout, the summary on stderr
   reparti sweep merge sw -o sw.csv       the CSV in sw.csv, the summary on stdout
+  reparti sweep merge sw -o sw.csv --plot sw.svg
+      also a plot: messages (sim) or unique_states (check) by n, one series per
+      algorithm × network, each point the mean over seeds with a min–max bar
+  reparti sweep merge sw -o sw.csv --plot time.svg --y time
+      another figure on y: any numeric column of the CSV
 A job that has not run yet, or failed before writing its JSON, is named in a warning and
 left out; merge again once it has run.";
 
@@ -127,6 +133,20 @@ pub struct MergeArgs {
     /// Write the CSV to FILE instead of stdout.
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Also draw the results as an SVG plot in FILE: --y by --x, one series per
+    /// combination of the other grid columns, each point the mean over seeds (min–max bar).
+    #[arg(long, value_name = "FILE.svg")]
+    pub plot: Option<PathBuf>,
+
+    /// The plot's y axis: a numeric column of the CSV [default: messages for sim results,
+    /// unique_states for check results].
+    #[arg(long, value_name = "FIELD", requires = "plot")]
+    pub y: Option<String>,
+
+    /// The plot's x axis (log₂ scale): a numeric column with positive values [default: n].
+    #[arg(long, value_name = "COLUMN", requires = "plot")]
+    pub x: Option<String>,
 }
 
 pub fn run(args: &SweepArgs) -> anyhow::Result<ExitCode> {
