@@ -216,6 +216,74 @@ fn a_delayed_ack_waits_and_covers_the_whole_burst() {
 }
 
 #[test]
+fn every_eighth_message_in_order_is_acknowledged_at_once() {
+    let cfg = ReliableConfig { ack_delay: 5 * MS, ..config(true) };
+    assert_eq!(cfg.ack_every, 8);
+    let start = Instant::now();
+    let mut b: Reliable<u64> = Reliable::new(2, 1, cfg);
+    for seq in 1..=7 {
+        b.receive(0, seq, seq, start);
+    }
+    assert_eq!(b.next_deadline(), Some(start + 5 * MS), "seven may wait for the delay");
+    assert!(b.poll(start).is_empty());
+    b.receive(0, 8, 8, start);
+    assert_eq!(b.poll(start), [Outgoing::Ack { to: 0, upto: 8 }], "the eighth: at once");
+    b.receive(0, 9, 9, start);
+    assert!(b.poll(start).is_empty(), "the count starts over");
+}
+
+/// Virtual milliseconds for a sender and a receiver joined by a perfect, instant link to
+/// deliver `total` messages when the first burst is lost: the sender times out, restarts
+/// from one message, and must reopen its window through the receiver's acknowledgements.
+fn time_to_recover(ack_every: usize, total: u64) -> f64 {
+    let cfg = ReliableConfig { ack_delay: 2 * MS, ack_every, ..config(true) };
+    let start = Instant::now();
+    let (mut a, mut b) = (Reliable::new(2, 0, cfg.clone()), Reliable::new(2, 1, cfg));
+    for seq in 1..=total {
+        a.send(1, seq, start).unwrap();
+    }
+    assert_eq!(transmitted(&a.poll(start)).len(), 16, "the first window, lost");
+    let (mut now, mut delivered) = (start, 0);
+    for _ in 0..10_000_000 {
+        if delivered == total {
+            return (now - start).as_secs_f64() * 1e3;
+        }
+        let mut moved = false;
+        for out in a.poll(now) {
+            if let Outgoing::Transmit { seq, payload, .. } | Outgoing::Retransmit { seq, payload, .. } = out {
+                delivered += b.receive(0, seq, payload, now).len() as u64;
+                moved = true;
+            }
+        }
+        for out in b.poll(now) {
+            if let Outgoing::Ack { upto, .. } = out {
+                a.ack(1, upto, now);
+                moved = true;
+            }
+        }
+        // A microsecond per exchange; otherwise straight to the next deadline.
+        now = if moved {
+            now + Duration::from_micros(1)
+        } else {
+            [a.next_deadline(), b.next_deadline()].into_iter().flatten().min().unwrap_or(now + MS)
+        };
+    }
+    panic!("{delivered} of {total} delivered: the stream stalled");
+}
+
+#[test]
+fn after_a_timeout_the_window_reopens_at_the_pace_of_the_link_not_of_the_delayed_ack() {
+    // After the timeout the window restarts from one message with a threshold of 8; were
+    // every acknowledgement delayed (2 ms), the sender would send one window per 2 ms
+    // and grow it by one each time (a deliberately broken receiver, acknowledging only
+    // after the delay, shows it).
+    let recovered = time_to_recover(ReliableConfig::default().ack_every, 20_000);
+    let delayed_only = time_to_recover(usize::MAX, 20_000);
+    assert!(recovered < 100.0, "{recovered:.1} ms to deliver 20,000 messages, the first timeout (50 ms) included");
+    assert!(delayed_only > 5.0 * recovered, "acks only after the delay: {delayed_only:.1} ms against {recovered:.1}");
+}
+
+#[test]
 fn a_message_out_of_order_is_acknowledged_at_once() {
     // The delayed acknowledgement is for bursts in order; after a gap the sender must
     // hear at once, three times, to resend the hole before its timeout (RFC 5681, 4.2).

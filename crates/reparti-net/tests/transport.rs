@@ -145,6 +145,35 @@ async fn frames_of_every_size_make_the_round_trip() {
     }
 }
 
+/// A burst queued at once over TCP (on one thread, nothing is written before the last
+/// frame is queued) leaves in a few large writes, each of many frames and none split
+/// wrongly: every frame arrives whole, once, in order, across the reader's buffer
+/// boundaries, and nothing is dropped from a queue that holds a reliable window.
+#[tokio::test]
+async fn a_tcp_burst_is_written_in_batches_and_read_back_frame_by_frame() {
+    const FRAMES: u32 = 3000;
+    let a = bind(TransportKind::Tcp, Faults::default()).await;
+    let b = collect(bind(TransportKind::Tcp, Faults::default()).await);
+    // Sizes from 4 bytes to 3 KiB, so that frames straddle every 16 KiB read and 64 KiB write.
+    let frames: Vec<Vec<u8>> = (0..FRAMES).map(|i| numbered(i, 4 + (i as usize * 37) % 3000)).collect();
+    for frame in &frames {
+        a.send_now(b.addr, frame.clone());
+    }
+    b.wait_for(u64::from(FRAMES)).await;
+    let (b, arrivals) = b.finish().await;
+    let got: Vec<Vec<u8>> = arrivals.into_iter().map(|x| x.bytes).collect();
+    assert!(got == frames, "every frame whole, once and in order");
+    let stats = a.stats();
+    assert_eq!((stats.sent, stats.backlog_drops, stats.send_errors), (u64::from(FRAMES), 0, 0));
+    let bytes: usize = frames.iter().map(|f| f.len() + 4).sum();
+    // A write takes frames until it holds 64 KiB, so it never holds more than that and one
+    // frame (3 KiB here).
+    let most = 64 * 1024 + 3004;
+    assert!(stats.tcp_writes >= bytes.div_ceil(most) as u64, "{} writes for {bytes} bytes", stats.tcp_writes);
+    assert!(stats.tcp_writes * 20 < u64::from(FRAMES), "{} writes for {FRAMES} frames: not batched", stats.tcp_writes);
+    assert_eq!(b.stats().received, u64::from(FRAMES));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ipv6_loopback_works_when_the_machine_has_it() {
     for kind in KINDS {

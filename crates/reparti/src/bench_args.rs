@@ -68,8 +68,8 @@ pub struct BenchArgs {
     pub one_lin: Option<PathBuf>,
 
     /// Measure real processes instead: token hops per second around rings of 8 and 2
-    /// processes over UDP (plaintext and encrypted) and one-way messages per second,
-    /// for reparti, the Python lab node and a raw C ring, side by side (run it from the
+    /// processes over UDP (plaintext and encrypted) and one-way messages per second
+    /// (over UDP and TCP), for reparti, the Python lab node and a raw C ring, side by side (run it from the
     /// repository's root, where bench/ and examples/ are).
     #[arg(long)]
     pub net: bool,

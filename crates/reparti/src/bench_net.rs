@@ -7,7 +7,8 @@
 //! fixed number of hops (`laps = hops / N`, no data messages); the throughput is the
 //! tokens delivered over the span from the first node's start to the last delivery, both
 //! read from the nodes' own summaries (wall clock of one machine). "One way" streams data
-//! messages between two processes (the token ring's data messages, `laps = 1`). The C and
+//! messages between two processes (the token ring's data messages, `laps = 1`), over UDP
+//! and over TCP. The C and
 //! Python programs run for a fixed time and print one JSON line each.
 //!
 //! To say where the time goes, the per-message costs inside a reparti node are measured
@@ -51,6 +52,8 @@ fn median(repeat: usize, mut measure: impl FnMut() -> anyhow::Result<Row>) -> an
 struct Row {
     implementation: String,
     mode: String,
+    /// udp or tcp.
+    transport: String,
     nodes: usize,
     encrypted: bool,
     /// Token hops (ring) or messages received (one way) per second: the median run's.
@@ -105,10 +108,13 @@ pub fn run(opts: &NetBench) -> anyhow::Result<ExitCode> {
             rows.push(median(opts.repeat, || reparti_ring(n, opts.hops, k, false, scratch.path()))?);
         }
     }
-    stage("reparti one way, plaintext");
-    rows.push(median(opts.repeat, || reparti_oneway(opts.hops, None, scratch.path()))?);
-    stage("reparti one way, Fernet");
-    rows.push(median(opts.repeat, || reparti_oneway(opts.hops, Some(&key), scratch.path()))?);
+    for transport in ["udp", "tcp"] {
+        for k in [None, Some(key.as_path())] {
+            let what = if k.is_some() { "Fernet" } else { "plaintext" };
+            stage(&format!("reparti one way over {transport}, {what}"));
+            rows.push(median(opts.repeat, || reparti_oneway(opts.hops, k, transport, scratch.path()))?);
+        }
+    }
     match build_c(&opts.c_source, scratch.path()) {
         Ok(binary) => {
             let secs = opts.seconds.to_string();
@@ -171,12 +177,13 @@ pub fn run(opts: &NetBench) -> anyhow::Result<ExitCode> {
 fn reparti_ring(n: usize, hops: u64, key: Option<&Path>, reliable: bool, dir: &Path) -> anyhow::Result<Row> {
     let laps = (hops / n as u64).max(1);
     let params = [format!("laps={laps}"), "sends=0".to_string()];
-    let nodes = run_nodes(n, &params, key, reliable, dir)?;
+    let nodes = run_nodes(n, &params, key, reliable, "udp", dir)?;
     let tokens = sum(&nodes, "received", "TOKEN");
     let span = span_seconds(&nodes)?;
     Ok(Row {
         implementation: "reparti".into(),
         mode: "ring".into(),
+        transport: "udp".into(),
         nodes: n,
         encrypted: key.is_some(),
         per_second: tokens as f64 / span,
@@ -188,15 +195,17 @@ fn reparti_ring(n: usize, hops: u64, key: Option<&Path>, reliable: bool, dir: &P
     })
 }
 
-/// Two reparti nodes streaming data messages to each other, one direction at a time.
-fn reparti_oneway(messages: u64, key: Option<&Path>, dir: &Path) -> anyhow::Result<Row> {
+/// Two reparti nodes streaming data messages to each other, one direction at a time, over
+/// `transport` (udp or tcp).
+fn reparti_oneway(messages: u64, key: Option<&Path>, transport: &str, dir: &Path) -> anyhow::Result<Row> {
     let params = ["laps=1".to_string(), format!("sends={}", messages / 2)];
-    let nodes = run_nodes(2, &params, key, true, dir)?;
+    let nodes = run_nodes(2, &params, key, true, transport, dir)?;
     let data = sum(&nodes, "received", "DATA");
     let span = span_seconds(&nodes)?;
     Ok(Row {
         implementation: "reparti".into(),
         mode: "one way".into(),
+        transport: transport.into(),
         nodes: 2,
         encrypted: key.is_some(),
         per_second: data as f64 / span,
@@ -213,6 +222,7 @@ fn run_nodes(
     params: &[String],
     key: Option<&Path>,
     reliable: bool,
+    transport: &str,
     dir: &Path,
 ) -> anyhow::Result<Vec<Value>> {
     let mut common: Vec<String> = ["--nodes", &n.to_string(), "--listen", "127.0.0.1:0", "--supervised", "--json"]
@@ -220,6 +230,7 @@ fn run_nodes(
         .map(|s| s.to_string())
         .collect();
     common.extend(["--ids".into(), "asc".into(), "--reliable".into(), if reliable { "on" } else { "off" }.into()]);
+    common.extend(["--transport".into(), transport.into()]);
     for p in params {
         common.extend(["--param".into(), p.clone()]);
     }
@@ -282,6 +293,7 @@ fn external(program: &Path, args: &[&str], name: &str) -> anyhow::Result<Row> {
     let per_second = if ring { v["hops_per_s"].as_f64() } else { v["received_per_s"].as_f64() }.unwrap_or(0.0);
     Ok(Row {
         implementation: name.into(),
+        transport: "udp".into(),
         mode: if ring { "ring".into() } else { "one way".into() },
         nodes: v["n"].as_u64().unwrap_or(2) as usize,
         encrypted: v["encrypted"].as_bool().unwrap_or(false),
@@ -344,21 +356,22 @@ fn render(rows: &[Row], costs: &Value, skipped: &[String]) -> String {
     let floor = |row: &Row| {
         rows.iter().find(|c| {
             let like = if row.mode == "ring" { c.nodes == row.nodes } else { c.acknowledged == row.acknowledged };
-            c.implementation.starts_with('C') && c.mode == row.mode && like
+            c.implementation.starts_with('C') && c.mode == row.mode && c.transport == row.transport && like
         })
     };
     let _ = writeln!(
         o,
-        "{:<18} {:<8} {:>5} {:<10} {:>14} {:>10} {:>8}  note",
-        "implementation", "mode", "nodes", "crypto", "per second", "µs each", "% of C"
+        "{:<18} {:<8} {:<4} {:>5} {:<10} {:>14} {:>10} {:>8}  note",
+        "implementation", "mode", "link", "nodes", "crypto", "per second", "µs each", "% of C"
     );
     for r in rows {
         let pct = floor(r).map_or("".to_string(), |c| format!("{:.0} %", 100.0 * r.per_second / c.per_second));
         let _ = writeln!(
             o,
-            "{:<18} {:<8} {:>5} {:<10} {:>14} {:>10.1} {:>8}  {}",
+            "{:<18} {:<8} {:<4} {:>5} {:<10} {:>14} {:>10.1} {:>8}  {}",
             r.implementation,
             r.mode,
+            r.transport,
             r.nodes,
             if r.encrypted { "Fernet" } else { "plaintext" },
             crate::summary::rate(r.per_second).trim().to_string(),
@@ -388,6 +401,7 @@ mod tests {
         Row {
             implementation: "reparti".into(),
             mode: "ring".into(),
+            transport: "udp".into(),
             nodes: 8,
             encrypted: false,
             per_second,

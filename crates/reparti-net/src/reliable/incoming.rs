@@ -21,11 +21,14 @@ pub(super) struct InChannel<P> {
     /// gap (RFC 5681, 4.2: the sender learns of a hole from the duplicate
     /// acknowledgements, and must not wait for them).
     ack_due_at: Option<Instant>,
+    /// Messages received in order since the last acknowledgement: at `ack_every`, the
+    /// acknowledgement is due at once.
+    owed: usize,
 }
 
 impl<P> InChannel<P> {
     pub(super) fn new() -> Self {
-        InChannel { contiguous: 0, above: BTreeMap::new(), ack_due_at: None }
+        InChannel { contiguous: 0, above: BTreeMap::new(), ack_due_at: None, owed: 0 }
     }
 
     /// Returns what to deliver now, in order.
@@ -44,7 +47,13 @@ impl<P> InChannel<P> {
         }
         // In order and with no gap behind: the acknowledgement may wait to cover more.
         let in_order = seq == self.contiguous + 1 && self.above.is_empty();
-        let due = if in_order { now + cfg.ack_delay } else { now };
+        if in_order {
+            self.owed += 1;
+        }
+        // Every `ack_every`-th message in order is acknowledged at once, as TCP acknowledges
+        // every second segment: a sender whose window is small (after a loss) would
+        // otherwise send one window per `ack_delay`.
+        let due = if in_order && self.owed < cfg.ack_every { now + cfg.ack_delay } else { now };
         self.ack_due_at = Some(self.ack_due_at.map_or(due, |at| at.min(due)));
         // A duplicate is acknowledged too: its sender has not seen our previous ack.
         if seq <= self.contiguous || self.above.contains_key(&seq) {
@@ -81,6 +90,7 @@ impl<P> InChannel<P> {
             return None;
         }
         self.ack_due_at = None;
+        self.owed = 0;
         Some(self.contiguous)
     }
 

@@ -67,6 +67,12 @@ use outgoing::OutChannel;
 /// The longest timeout a configuration may ask for.
 const MAX_RTO: Duration = Duration::from_secs(24 * 3600);
 
+/// The default [`ReliableConfig::ack_every`]: every 8th message in order. Measured on a
+/// one-way stream between two processes (docs/PERFORMANCE.md): every 2nd message costs the
+/// receiver a datagram per two, every 32nd leaves small windows waiting, and without it
+/// one run in four stalled for seconds after a timeout.
+pub const ACK_EVERY: usize = 8;
+
 /// How the channels behave.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReliableConfig {
@@ -95,6 +101,12 @@ pub struct ReliableConfig {
     /// message out of order (after a gap, filling one, or a duplicate) is acknowledged
     /// at once: that is how the sender learns of a loss without waiting for its timeout.
     pub ack_delay: Duration,
+    /// A receiver acknowledges at once when this many messages in order are owed, however
+    /// short the wait so far (at least 1; TCP acknowledges every second segment, RFC 5681
+    /// 4.2). Without it, a sender whose congestion window is small — after a timeout it
+    /// restarts from one message — sends one window per `ack_delay` and takes seconds to
+    /// reopen it.
+    pub ack_every: usize,
     /// After this many retransmissions of one message without the channel making progress,
     /// declare the channel failed (see [`Outgoing::GaveUp`]); `None`: retransmit forever.
     pub give_up_after: Option<u32>,
@@ -112,6 +124,7 @@ impl Default for ReliableConfig {
             max_rto: Duration::from_secs(2),
             max_in_flight: 4096,
             ack_delay: Duration::ZERO,
+            ack_every: ACK_EVERY,
             give_up_after: None,
         }
     }
@@ -124,6 +137,7 @@ impl ReliableConfig {
         self.max_rto = self.max_rto.clamp(self.initial_rto, MAX_RTO);
         self.min_rto = self.min_rto.clamp(Duration::from_millis(1), self.max_rto);
         self.max_in_flight = self.max_in_flight.max(1);
+        self.ack_every = self.ack_every.max(1);
         self
     }
 }

@@ -60,6 +60,7 @@ pub fn run_node_blocking<A: Algorithm>(
     let mut control_open = true;
     let mut last_event = Instant::now();
     let mut last_datagram = last_event;
+    let mut buf = vec![0; crate::transport::RECV_BUFFER];
     loop {
         if let Some(e) = runner.fatal.take() {
             return Err(NetError::Config(e));
@@ -117,15 +118,16 @@ pub fn run_node_blocking<A: Algorithm>(
             asleep.store(false, Ordering::SeqCst);
             continue;
         }
-        let received = runner.transport.recv_timeout(wait);
+        let received = runner.transport.recv_timeout(&mut buf, wait);
         asleep.store(false, Ordering::SeqCst);
-        if let Some((bytes, peer)) = received? {
+        if let Some((len, peer)) = received? {
+            let bytes = &buf[..len];
             if peer == waker && bytes == WAKE {
                 continue;
             }
             last_datagram = Instant::now();
             // A refused datagram is not news (see the event-loop driver).
-            if runner.datagram(&bytes, Origin { addr: peer, connection: None }) {
+            if runner.datagram(bytes, Origin { addr: peer, connection: None }) {
                 last_event = last_datagram;
             }
         }

@@ -240,8 +240,10 @@ impl<'a, A: Algorithm> Runner<'a, A> {
         let payload = self.trace.as_ref().and_then(|_| serde_json::to_value(&msg).ok());
         let kind = msg.kind();
         let vc = vector.map(Vec::from);
+        // The trace keeps its own copy of the stamp, only when there is a trace.
+        let traced_vc = if self.trace.is_some() { vc.clone() } else { None };
         let seq = self.next_seq[to.index()];
-        let env = Envelope { from: self.me, to, lamport, vc: vc.clone(), seq: Some(seq), body: msg };
+        let env = Envelope { from: self.me, to, lamport, vc, seq: Some(seq), body: msg };
         let bytes = match wire::encode_with_run(&env, self.cfg.wire, self.cfg.run_id.as_ref()) {
             Ok(bytes) => bytes,
             Err((e, _)) => {
@@ -289,7 +291,7 @@ impl<'a, A: Algorithm> Runner<'a, A> {
         if let Some(c) = self.sent_by_type.get_mut(kind) {
             *c += 1;
         }
-        self.trace_with(EventKind::Send, lamport, vc, |e| {
+        self.trace_with(EventKind::Send, lamport, traced_vc, |e| {
             e.to = Some(to.0);
             e.seq = Some(seq);
             e.msg_type = Some(Msg::<A>::kinds().get(kind).copied().unwrap_or("?").to_string());
@@ -396,8 +398,8 @@ impl<'a, A: Algorithm> Runner<'a, A> {
         vc: Option<Vec<u64>>,
         fill: impl FnOnce(&mut TraceEvent),
     ) {
-        let t = self.started.elapsed().as_secs_f64() * 1000.0;
         let Some(trace) = &mut self.trace else { return };
+        let t = self.started.elapsed().as_secs_f64() * 1000.0;
         let mut e = TraceEvent::new(trace.next_index(), t, self.me.0, kind, lamport);
         e.vc = vc;
         if let Some(clock) = &self.physical {
@@ -484,22 +486,29 @@ impl<A: Algorithm> EffectSink<Msg<A>> for Runner<'_, A> {
         if self.cfg.echo {
             println!("[node {}] {key} = {value}", self.me);
         }
-        let v = value.clone();
-        self.trace_with(EventKind::Output, at.lamport, at.vector.map(<[u64]>::to_vec), |e| {
-            e.key = Some(key.to_string());
-            e.value = Some(v);
-        });
+        // The trace gets its own copy, only when there is a trace.
+        if self.trace.is_some() {
+            let v = value.clone();
+            self.trace_with(EventKind::Output, at.lamport, at.vector.map(<[u64]>::to_vec), |e| {
+                e.key = Some(key.to_string());
+                e.value = Some(v);
+            });
+        }
         self.outputs.push((key, value));
     }
 
     fn log(&mut self, _node: NodeId, text: String, at: ClockAt<'_>) {
-        let t = text.clone();
-        self.trace_with(EventKind::Log, at.lamport, at.vector.map(<[u64]>::to_vec), |e| e.text = Some(t));
+        if self.trace.is_some() {
+            let t = text.clone();
+            self.trace_with(EventKind::Log, at.lamport, at.vector.map(<[u64]>::to_vec), |e| e.text = Some(t));
+        }
         self.logs.push(text);
     }
 
     fn local_event(&mut self, _node: NodeId, at: ClockAt<'_>) {
-        self.trace_with(EventKind::Local, at.lamport, at.vector.map(<[u64]>::to_vec), |_| {});
+        if self.trace.is_some() {
+            self.trace_with(EventKind::Local, at.lamport, at.vector.map(<[u64]>::to_vec), |_| {});
+        }
     }
 
     fn clock_changed(&mut self, _node: NodeId, change: ClockChange, at: ClockAt<'_>) {

@@ -60,6 +60,7 @@ pub use faults::{Faults, REORDER_HOLD};
 pub use link_delay::LinkDelay;
 pub use shared::TransportStats;
 pub use tcp_limits::TcpLimits;
+pub use udp::RECV_BUFFER;
 
 use crate::error::NetError;
 use faults::{Injector, Step};
@@ -140,7 +141,6 @@ enum Inbound {
     /// Read by blocking (`recv_timeout`), not through the event loop.
     UdpBlocking {
         socket: Arc<BlockingUdp>,
-        buf: Vec<u8>,
         errors_in_a_row: u32,
     },
     Tcp {
@@ -202,8 +202,7 @@ impl Transport {
         let kind = TransportKind::Udp;
         let socket = Arc::new(BlockingUdp::bind(addr).map_err(|e| bind_error(kind, addr, e))?);
         let local = socket.local_addr().map_err(|e| bind_error(kind, addr, e))?;
-        let inbound =
-            Inbound::UdpBlocking { socket: socket.clone(), buf: vec![0; udp::RECV_BUFFER], errors_in_a_row: 0 };
+        let inbound = Inbound::UdpBlocking { socket: socket.clone(), errors_in_a_row: 0 };
         Ok(Transport::assemble(kind, Shared::new(local), Outbound::UdpBlocking(socket), inbound, faults))
     }
 
@@ -230,16 +229,22 @@ impl Transport {
         matches!(self.inbound, Inbound::UdpBlocking { .. })
     }
 
-    /// For a blocking transport: the next datagram, or `None` after `timeout` (at least
-    /// 1 ms). An event-loop transport answers `None` at once: use [`recv`](Self::recv).
-    pub fn recv_timeout(&mut self, timeout: std::time::Duration) -> Result<Option<(Vec<u8>, SocketAddr)>, NetError> {
-        let Inbound::UdpBlocking { socket, buf, errors_in_a_row } = &mut self.inbound else { return Ok(None) };
+    /// For a blocking transport: the next datagram into `buf` (its length and sender), or
+    /// `None` after `timeout` (at least 1 ms). The caller keeps one buffer of
+    /// [`RECV_BUFFER`] bytes, so that receiving allocates nothing. An event-loop transport
+    /// answers `None` at once: use [`recv`](Self::recv).
+    pub fn recv_timeout(
+        &mut self,
+        buf: &mut [u8],
+        timeout: std::time::Duration,
+    ) -> Result<Option<(usize, SocketAddr)>, NetError> {
+        let Inbound::UdpBlocking { socket, errors_in_a_row } = &mut self.inbound else { return Ok(None) };
         let local = self.shared.local;
         match socket.recv_from(buf, timeout) {
             Ok(Some((len, peer))) => {
                 *errors_in_a_row = 0;
                 bump(&self.shared.counters.received);
-                Ok(Some((buf[..len].to_vec(), peer)))
+                Ok(Some((len, peer)))
             }
             Ok(None) => Ok(None),
             // UDP reports some errors on the next read (an ICMP refusal of an earlier

@@ -49,6 +49,9 @@ pub struct TransportStats {
     pub over_budget: u64,
     /// Failed attempts to accept a TCP connection (each followed by a backoff).
     pub accept_errors: u64,
+    /// Writes to TCP connections that succeeded: the frames queued when a write begins
+    /// go out together, so `sent / tcp_writes` is the frames per system call.
+    pub tcp_writes: u64,
 }
 
 /// The live counters behind [`TransportStats`].
@@ -70,6 +73,7 @@ pub struct Counters {
     pub evicted: AtomicU64,
     pub over_budget: AtomicU64,
     pub accept_errors: AtomicU64,
+    pub tcp_writes: AtomicU64,
 }
 
 /// Adds one to a counter. Counters are statistics, not synchronisation: relaxed is enough.
@@ -97,6 +101,7 @@ impl Counters {
             evicted: get(&self.evicted),
             over_budget: get(&self.over_budget),
             accept_errors: get(&self.accept_errors),
+            tcp_writes: get(&self.tcp_writes),
         }
     }
 }
@@ -165,7 +170,12 @@ impl Shared {
 
     /// Counts a send lost to a socket error, and reports the first one to each peer.
     pub fn send_failed(&self, to: SocketAddr, detail: &str) {
-        bump(&self.counters.send_errors);
+        self.send_failed_many(to, 1, detail);
+    }
+
+    /// `count` frames to `to` lost at once (a batch whose write failed): each is counted.
+    pub fn send_failed_many(&self, to: SocketAddr, count: u64, detail: &str) {
+        self.counters.send_errors.fetch_add(count, Ordering::Relaxed);
         self.report_once(to, "send", detail);
     }
 

@@ -19,8 +19,11 @@ use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 
-/// Frames waiting for one destination's writer: beyond, new ones are dropped.
-pub const WRITER_QUEUE: usize = 1024;
+/// Frames waiting for one destination's writer: beyond, new ones are dropped. Twice the
+/// reliable layer's default window (4,096 messages unacknowledged), so that a full window
+/// and the acknowledgements going the same way fit: a queue smaller than the window
+/// dropped part of every burst, only for it to be sent again.
+pub const WRITER_QUEUE: usize = 8192;
 
 /// A connect to an unreachable host can hang for minutes: give up sooner, the frame is
 /// lost either way.
@@ -68,12 +71,31 @@ impl Connections {
     }
 }
 
-/// Writes every frame queued for `to`, (re)connecting as needed.
+/// At most this many bytes of frames go into one write: enough to carry hundreds of
+/// small messages per system call, small enough that a batch is a few pages.
+pub const BATCH_BYTES: usize = 64 * 1024;
+
+/// Writes every frame queued for `to`, (re)connecting as needed. Frames already queued
+/// when a write begins join it (up to [`BATCH_BYTES`]): a stream of small messages costs
+/// one system call per batch, not one per frame, while a lone frame still goes at once.
 async fn write_loop(to: SocketAddr, mut frames: mpsc::Receiver<Vec<u8>>, shared: Arc<Shared>) {
     let mut stream: Option<TcpStream> = None;
+    let mut batch = Vec::with_capacity(BATCH_BYTES);
     while let Some(bytes) = frames.recv().await {
+        batch.clear();
+        push_frame(&mut batch, &bytes);
+        let mut count = 1u64;
+        while batch.len() < BATCH_BYTES {
+            match frames.try_recv() {
+                Ok(more) => {
+                    push_frame(&mut batch, &more);
+                    count += 1;
+                }
+                Err(_) => break,
+            }
+        }
         if stream.as_ref().is_some_and(peer_has_closed) {
-            // The peer restarted or gave up on us: writing would lose this frame too.
+            // The peer restarted or gave up on us: writing would lose these frames too.
             stream = None;
         }
         let connection = match stream.as_mut() {
@@ -81,20 +103,23 @@ async fn write_loop(to: SocketAddr, mut frames: mpsc::Receiver<Vec<u8>>, shared:
             None => match connect(to).await {
                 Ok(connection) => stream.insert(connection),
                 Err(detail) => {
-                    shared.send_failed(to, &detail);
+                    shared.send_failed_many(to, count, &detail);
                     continue;
                 }
             },
         };
-        let frame = encode_frame(&bytes);
-        match tokio::time::timeout(WRITE_TIMEOUT, connection.write_all(&frame)).await {
-            Ok(Ok(())) => bump(&shared.counters.sent),
+        match tokio::time::timeout(WRITE_TIMEOUT, connection.write_all(&batch)).await {
+            Ok(Ok(())) => {
+                shared.counters.sent.fetch_add(count, std::sync::atomic::Ordering::Relaxed);
+                bump(&shared.counters.tcp_writes);
+            }
             Ok(Err(e)) => {
-                shared.send_failed(to, &format!("writing to the TCP connection failed: {e}"));
+                shared.send_failed_many(to, count, &format!("writing to the TCP connection failed: {e}"));
                 stream = None;
             }
             Err(_) => {
-                shared.send_failed(to, &format!("the peer took over {WRITE_TIMEOUT:?} to take a frame; reconnecting"));
+                let detail = format!("the peer took over {WRITE_TIMEOUT:?} to take a frame; reconnecting");
+                shared.send_failed_many(to, count, &detail);
                 stream = None;
             }
         }
@@ -125,13 +150,11 @@ fn peer_has_closed(stream: &TcpStream) -> bool {
     }
 }
 
-/// The length prefix and the bytes, in one buffer so that a frame is one write.
-pub fn encode_frame(bytes: &[u8]) -> Vec<u8> {
-    let mut frame = Vec::with_capacity(4 + bytes.len());
+/// Appends one frame (its length prefix, then its bytes) to `out`.
+fn push_frame(out: &mut Vec<u8>, bytes: &[u8]) {
     // `send` refuses anything above MAX_FRAME, far below u32::MAX.
-    frame.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
-    frame.extend_from_slice(bytes);
-    frame
+    out.extend_from_slice(&(bytes.len() as u32).to_be_bytes());
+    out.extend_from_slice(bytes);
 }
 
 #[cfg(test)]
@@ -139,8 +162,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn frames_carry_a_big_endian_length() {
-        assert_eq!(encode_frame(b"hi"), vec![0, 0, 0, 2, b'h', b'i']);
-        assert_eq!(encode_frame(b""), vec![0, 0, 0, 0]);
+    fn frames_carry_a_big_endian_length_and_follow_each_other() {
+        let mut out = Vec::new();
+        push_frame(&mut out, b"hi");
+        push_frame(&mut out, b"");
+        push_frame(&mut out, b"x");
+        assert_eq!(out, vec![0, 0, 0, 2, b'h', b'i', 0, 0, 0, 0, 0, 0, 0, 1, b'x']);
     }
 }

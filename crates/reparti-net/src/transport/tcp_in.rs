@@ -308,6 +308,10 @@ async fn read_frames(stream: &mut TcpStream, peer: SocketAddr, conn: &Connection
     let listening = &conn.listening;
     let (shared, limits) = (&listening.shared, listening.limits);
     let origin = Origin { addr: peer, connection: Some(conn.id) };
+    // Frames are read through a buffer of one chunk per connection (CHUNK × the
+    // connection cap at most: 4 MiB by default), so that a stream of small frames costs
+    // a system call per buffer, not two per frame (its length, then its bytes).
+    let mut stream = tokio::io::BufReader::with_capacity(CHUNK, stream);
     loop {
         let mut prefix = [0u8; 4];
         let first = match timeout(limits.idle_timeout, stream.read(&mut prefix)).await {
@@ -323,7 +327,7 @@ async fn read_frames(stream: &mut TcpStream, peer: SocketAddr, conn: &Connection
         let deadline = Instant::now() + limits.frame_timeout;
         let since_ms = listening.now_ms();
         conn.times.frame_since_ms.store(since_ms, Ordering::Relaxed);
-        if let Err(cut) = read_by(stream, &mut prefix[first..], deadline).await {
+        if let Err(cut) = read_by(&mut stream, &mut prefix[first..], deadline).await {
             return cut_short(shared, cut, limits.frame_timeout);
         }
         let len = u32::from_be_bytes(prefix) as usize;
@@ -351,7 +355,7 @@ async fn read_frames(stream: &mut TcpStream, peer: SocketAddr, conn: &Connection
             let start = bytes.len();
             bytes.reserve_exact(chunk);
             bytes.resize(start + chunk, 0);
-            if let Err(cut) = read_by(stream, &mut bytes[start..], deadline).await {
+            if let Err(cut) = read_by(&mut stream, &mut bytes[start..], deadline).await {
                 return cut_short(shared, cut, limits.frame_timeout);
             }
         }
