@@ -302,12 +302,12 @@ impl<P: Clone> Reliable<P> {
         }
     }
 
-    /// Everything due at `now`: the acknowledgements owed (one per peer however many
-    /// messages arrived since the last poll, carrying the highest `seq` received in
-    /// order), first transmissions as far as the window allows, retransmissions (after
-    /// duplicate acknowledgements, or of the oldest message when the timer expires: the
-    /// timeout then doubles up to `max_rto`, until an acknowledgement makes progress) and
-    /// messages given up.
+    /// Everything due at `now`: first transmissions as far as the window allows,
+    /// retransmissions (after duplicate acknowledgements, or of the oldest message when
+    /// the timer expires: the timeout then doubles up to `max_rto`, until an
+    /// acknowledgement makes progress), messages given up, and then the acknowledgements
+    /// owed (one per peer however many messages arrived since the last poll, carrying
+    /// the highest `seq` received in order).
     pub fn poll(&mut self, now: Instant) -> Vec<Outgoing<P>> {
         let mut out = Vec::new();
         self.poll_into(now, &mut out);
@@ -317,14 +317,17 @@ impl<P: Clone> Reliable<P> {
     /// [`poll`](Self::poll), appending to `out` (a caller polling after every datagram
     /// keeps one buffer instead of allocating one each time).
     pub fn poll_into(&mut self, now: Instant, out: &mut Vec<Outgoing<P>>) {
+        // Messages before acknowledgements: a message is someone's next step (in a ring,
+        // the token), an acknowledgement only frees a sender's window, so it may leave
+        // a system call later.
+        for (peer, channel) in self.outgoing.iter_mut().enumerate() {
+            channel.poll(peer, now, &self.cfg, &mut self.stats, out);
+        }
         for (peer, channel) in self.incoming.iter_mut().enumerate() {
             if let Some(upto) = channel.take_ack(now) {
                 self.stats.acks_sent += 1;
                 out.push(Outgoing::Ack { to: peer, upto });
             }
-        }
-        for (peer, channel) in self.outgoing.iter_mut().enumerate() {
-            channel.poll(peer, now, &self.cfg, &mut self.stats, out);
         }
     }
 
@@ -334,6 +337,14 @@ impl<P: Clone> Reliable<P> {
         let acks = self.incoming.iter().filter_map(InChannel::ack_due);
         let messages = self.outgoing.iter().filter_map(OutChannel::next_due);
         acks.chain(messages).min()
+    }
+
+    /// Whether a retransmission timer has expired by `now`, so that the next
+    /// [`poll`](Self::poll) would take a message for lost. A caller that was busy (a long
+    /// handler) reads the acknowledgements that arrived meanwhile first: the layer only
+    /// knows of those it has been given.
+    pub fn timer_expired(&self, now: Instant) -> bool {
+        self.outgoing.iter().any(|channel| channel.timer_expired(now))
     }
 
     /// Nothing unacknowledged, nothing held back and no acknowledgement owed: as far as

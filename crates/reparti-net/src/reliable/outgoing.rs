@@ -338,6 +338,11 @@ impl<P> OutChannel<P> {
         }
     }
 
+    /// Whether the retransmission timer has expired by `now`.
+    pub(super) fn timer_expired(&self, now: Instant) -> bool {
+        self.timer.is_some_and(|due| due <= now)
+    }
+
     pub(super) fn is_empty(&self) -> bool {
         self.queue.is_empty()
     }

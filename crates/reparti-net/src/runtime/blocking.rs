@@ -33,6 +33,15 @@ use tokio::time::Instant;
 /// lost, in theory, even on loopback: this bounds the delay of a control then).
 pub const CONTROL_POLL: Duration = Duration::from_millis(10);
 
+/// At most this many waiting datagrams are read before a due retransmission (see the
+/// loop): enough for a window's acknowledgements, too few to hold a retransmission back.
+const MAX_READ_BEFORE_RETRANSMITTING: usize = 1024;
+
+/// While controls keep a node busy and messages await their acknowledgements, the
+/// socket is read at least this often (well under the reliable layer's shortest
+/// timeout). Only then: time-0 inputs are otherwise all applied before any datagram.
+const LOOK_WHILE_BUSY: Duration = Duration::from_millis(1);
+
 /// What a wake-up datagram carries.
 const WAKE: [u8; 1] = [0];
 
@@ -61,6 +70,8 @@ pub fn run_node_blocking<A: Algorithm>(
     let mut last_event = Instant::now();
     let mut last_datagram = last_event;
     let mut buf = vec![0; crate::transport::RECV_BUFFER];
+    // When the socket was last read, so that a stream of controls does not keep it unread.
+    let mut last_look = last_event;
     loop {
         if let Some(e) = runner.fatal.take() {
             return Err(NetError::Config(e));
@@ -71,6 +82,13 @@ pub fn run_node_blocking<A: Algorithm>(
                 Ok(Control::Input(input)) => {
                     runner.input(input);
                     last_event = Instant::now();
+                    if last_event.saturating_duration_since(last_look) >= LOOK_WHILE_BUSY && !runner.reliable_idle() {
+                        // A stream of inputs (a workload's sends) keeps the node from
+                        // reading, and an acknowledgement left unread for a timeout's
+                        // length makes the reliable layer take its messages for lost.
+                        read_waiting(&mut runner, &mut buf, waker, &mut last_datagram, &mut last_event)?;
+                        last_look = Instant::now();
+                    }
                 }
                 Ok(Control::Show(what, reply)) => {
                     let _ = reply.send(runner.show(what));
@@ -91,6 +109,9 @@ pub fn run_node_blocking<A: Algorithm>(
         }
         let next_reliable = runner.next_reliable_deadline();
         if next_reliable.is_some_and(|at| at <= now) {
+            if runner.retransmission_due() {
+                read_waiting(&mut runner, &mut buf, waker, &mut last_datagram, &mut last_event)?;
+            }
             // Retransmitting is not activity (see the event-loop driver).
             runner.poll_reliable();
             continue;
@@ -120,19 +141,52 @@ pub fn run_node_blocking<A: Algorithm>(
         }
         let received = runner.transport.recv_timeout(&mut buf, wait);
         asleep.store(false, Ordering::SeqCst);
-        if let Some((len, peer)) = received? {
-            let bytes = &buf[..len];
-            if peer == waker && bytes == WAKE {
-                continue;
+        match received? {
+            Some((len, peer)) => {
+                take_datagram(&mut runner, &buf[..len], peer, waker, &mut last_datagram, &mut last_event);
+                last_look = last_datagram;
             }
-            last_datagram = Instant::now();
-            // A refused datagram is not news (see the event-loop driver).
-            if runner.datagram(bytes, Origin { addr: peer, connection: None }) {
-                last_event = last_datagram;
-            }
+            None => last_look = Instant::now(),
         }
     }
     runner.finish()
+}
+
+/// Reads the datagrams already waiting, without sleeping, before a retransmission timer
+/// is believed: a node kept busy (a long handler, a stream of inputs) has not read the
+/// acknowledgements that came meanwhile, which a kernel's TCP would have. Bounded, so
+/// that a flood cannot hold a due retransmission back for ever.
+fn read_waiting<A: Algorithm>(
+    runner: &mut Runner<A>,
+    buf: &mut [u8],
+    waker: SocketAddr,
+    last_datagram: &mut Instant,
+    last_event: &mut Instant,
+) -> Result<(), NetError> {
+    for _ in 0..MAX_READ_BEFORE_RETRANSMITTING {
+        let Some((len, peer)) = runner.transport.try_recv(buf)? else { break };
+        take_datagram(runner, &buf[..len], peer, waker, last_datagram, last_event);
+    }
+    Ok(())
+}
+
+/// Hands one datagram to the node, unless it is the control forwarder's wake-up.
+fn take_datagram<A: Algorithm>(
+    runner: &mut Runner<A>,
+    bytes: &[u8],
+    peer: SocketAddr,
+    waker: SocketAddr,
+    last_datagram: &mut Instant,
+    last_event: &mut Instant,
+) {
+    if peer == waker && bytes == WAKE {
+        return;
+    }
+    *last_datagram = Instant::now();
+    // A refused datagram is not news (see the event-loop driver).
+    if runner.datagram(bytes, Origin { addr: peer, connection: None }) {
+        *last_event = *last_datagram;
+    }
 }
 
 /// Forwards controls to an unbounded channel the node drains, waking it with a datagram

@@ -141,6 +141,12 @@ impl<'a, A: Algorithm> Runner<'a, A> {
         self.reliable.as_ref().and_then(|r| r.next_deadline().map(Instant::from_std))
     }
 
+    /// Whether the reliable layer would now take a message for lost (see
+    /// [`Reliable::timer_expired`]).
+    pub(super) fn retransmission_due(&self) -> bool {
+        self.reliable.as_ref().is_some_and(|r| r.timer_expired(std::time::Instant::now()))
+    }
+
     /// Nothing unacknowledged and no acknowledgement owed (always, without the layer).
     pub(super) fn reliable_idle(&self) -> bool {
         self.reliable.as_ref().is_none_or(Reliable::is_idle)

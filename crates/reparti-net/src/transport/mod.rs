@@ -238,9 +238,28 @@ impl Transport {
         buf: &mut [u8],
         timeout: std::time::Duration,
     ) -> Result<Option<(usize, SocketAddr)>, NetError> {
+        self.recv_blocking(buf, Some(timeout))
+    }
+
+    /// For a blocking transport: a datagram already waiting, or `None` at once. A node
+    /// that was busy for a while reads what came meanwhile before it believes a
+    /// retransmission timer: the acknowledgement may be waiting there.
+    pub fn try_recv(&mut self, buf: &mut [u8]) -> Result<Option<(usize, SocketAddr)>, NetError> {
+        self.recv_blocking(buf, None)
+    }
+
+    fn recv_blocking(
+        &mut self,
+        buf: &mut [u8],
+        wait: Option<std::time::Duration>,
+    ) -> Result<Option<(usize, SocketAddr)>, NetError> {
         let Inbound::UdpBlocking { socket, errors_in_a_row } = &mut self.inbound else { return Ok(None) };
         let local = self.shared.local;
-        match socket.recv_from(buf, timeout) {
+        let received = match wait {
+            Some(timeout) => socket.recv_from(buf, timeout),
+            None => socket.try_recv_from(buf),
+        };
+        match received {
             Ok(Some((len, peer))) => {
                 *errors_in_a_row = 0;
                 bump(&self.shared.counters.received);
@@ -260,7 +279,9 @@ impl Transport {
                     tracing::warn!("reparti transport {local}: receive error: {source}");
                 }
                 // Do not spin on a persistent error: wait as a timeout would have.
-                std::thread::sleep(std::time::Duration::from_millis(1));
+                if wait.is_some() {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
                 Ok(None)
             }
         }

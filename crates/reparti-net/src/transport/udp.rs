@@ -137,6 +137,20 @@ impl BlockingUdp {
         self.socket.send_to(bytes, to)
     }
 
+    /// A datagram already waiting in the socket, into `buf`; `None` at once when there
+    /// is none (the socket stays blocking for [`recv_from`](Self::recv_from)).
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<Option<(usize, SocketAddr)>> {
+        // SAFETY: `MaybeUninit<u8>` has the layout of `u8`, and the kernel only writes
+        // received bytes into the buffer, never uninitialised ones.
+        let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) };
+        match socket2::SockRef::from(&self.socket).recv_from_with_flags(uninit, libc::MSG_DONTWAIT) {
+            // Only IP sockets are bound here, so the address is one.
+            Ok((len, from)) => Ok(from.as_socket().map(|addr| (len, addr))),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The next datagram into `buf`, or `None` once `timeout` (at least 1 ms) has passed.
     pub fn recv_from(&self, buf: &mut [u8], timeout: Duration) -> io::Result<Option<(usize, SocketAddr)>> {
         let timeout = timeout.max(Duration::from_millis(1));
