@@ -45,6 +45,9 @@ pub(super) struct Runner<'a, A: Algorithm> {
     /// What the reliable layer's polls hand out, one buffer kept across them (a poll
     /// follows every datagram).
     reliable_out: Vec<Outgoing<Carried<Msg<A>>>>,
+    /// Polls of the reliable layer so far: a caller that needs one after some work polls
+    /// only if that work did not.
+    pub(super) reliable_polls: u64,
     /// Runs every handler; lent out while its effects are applied to this runner.
     host: Option<Box<NodeHost<Msg<A>>>>,
     started: Instant,
@@ -112,6 +115,7 @@ impl<'a, A: Algorithm> Runner<'a, A> {
             next_seq: vec![1; n],
             reliable: cfg.reliable.clone().map(|r| Reliable::new(n, cfg.me.index(), r)),
             reliable_out: Vec::new(),
+            reliable_polls: 0,
             host: Some(Box::new(NodeHost::new(A::spec().reads_clocks))),
             started,
             outputs: Vec::new(),
@@ -318,6 +322,7 @@ impl<'a, A: Algorithm> Runner<'a, A> {
     /// acknowledgements.
     pub(super) fn poll_reliable(&mut self) {
         let Some(reliable) = &mut self.reliable else { return };
+        self.reliable_polls += 1;
         let mut due = std::mem::take(&mut self.reliable_out);
         reliable.poll_into(std::time::Instant::now(), &mut due);
         for out in due.drain(..) {

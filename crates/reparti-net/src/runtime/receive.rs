@@ -76,13 +76,17 @@ impl<A: Algorithm> Runner<'_, A> {
         };
         let from = env.from.index();
         let ready = reliable.receive(from, seq, Carried::In(env), std::time::Instant::now());
+        let polls = self.reliable_polls;
         for (_, carried) in ready {
             if let Carried::In(env) = carried {
                 self.deliver(env);
             }
         }
-        // The acknowledgement is owed even when nothing was delivered (a duplicate).
-        self.poll_reliable();
+        // The acknowledgement is owed even when nothing was delivered (a duplicate); a
+        // handler that ran has polled already, after the receipt.
+        if self.reliable_polls == polls {
+            self.poll_reliable();
+        }
     }
 
     /// In a lab ring, every message is taken as coming from the one predecessor.

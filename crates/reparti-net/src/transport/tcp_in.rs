@@ -34,7 +34,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, Notify};
 use tokio::time::{timeout, timeout_at, Instant};
@@ -311,8 +311,21 @@ async fn read_frames(stream: &mut TcpStream, peer: SocketAddr, conn: &Connection
     // Frames are read through a buffer of one chunk per connection (CHUNK × the
     // connection cap at most: 4 MiB by default), so that a stream of small frames costs
     // a system call per buffer, not two per frame (its length, then its bytes).
-    let mut stream = tokio::io::BufReader::with_capacity(CHUNK, stream);
+    let mut stream = BufReader::with_capacity(CHUNK, stream);
     loop {
+        // Whole frames already in the buffer need no waiting: no timeout, no share of the
+        // budget for incomplete frames, one clock reading for the lot. A frame that is
+        // not whole yet (or announces too much) takes the careful path below.
+        let mut took = false;
+        while let Some(bytes) = buffered_frame(&mut stream) {
+            took = true;
+            if frames.send((bytes, origin)).await.is_err() {
+                return;
+            }
+        }
+        if took {
+            conn.times.active_ms.store(listening.now_ms(), Ordering::Relaxed);
+        }
         let mut prefix = [0u8; 4];
         let first = match timeout(limits.idle_timeout, stream.read(&mut prefix)).await {
             Err(_) => {
@@ -369,6 +382,20 @@ async fn read_frames(stream: &mut TcpStream, peer: SocketAddr, conn: &Connection
     }
 }
 
+/// The frame at the front of the reader's buffer, taken out of it, if the buffer holds
+/// all of it and it is within [`MAX_FRAME`].
+fn buffered_frame<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> Option<Vec<u8>> {
+    let buffered = reader.buffer();
+    let prefix: [u8; 4] = buffered.get(..4)?.try_into().ok()?;
+    let len = u32::from_be_bytes(prefix) as usize;
+    if len > MAX_FRAME {
+        return None;
+    }
+    let bytes = buffered.get(4..4 + len)?.to_vec();
+    reader.consume(4 + len);
+    Some(bytes)
+}
+
 fn cut_short(shared: &Shared, cut: Cut, frame_timeout: Duration) {
     match cut {
         Cut::Closed => {
@@ -407,6 +434,29 @@ async fn read_full<R: AsyncRead + Unpin>(reader: &mut R, buf: &mut [u8]) -> bool
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn whole_frames_are_taken_from_the_buffer_and_the_rest_left_for_the_careful_path() {
+        let mut bytes = Vec::new();
+        for body in [&b"ab"[..], b"", b"cde"] {
+            bytes.extend((body.len() as u32).to_be_bytes());
+            bytes.extend(body);
+        }
+        bytes.extend(9u32.to_be_bytes());
+        bytes.extend(b"xy");
+        let mut reader = BufReader::new(&bytes[..]);
+        reader.fill_buf().await.expect("a slice reads");
+        assert_eq!(buffered_frame(&mut reader), Some(b"ab".to_vec()));
+        assert_eq!(buffered_frame(&mut reader), Some(Vec::new()));
+        assert_eq!(buffered_frame(&mut reader), Some(b"cde".to_vec()));
+        assert_eq!(buffered_frame(&mut reader), None, "a frame cut short waits");
+        assert_eq!(reader.buffer(), &[0, 0, 0, 9, b'x', b'y']);
+        let oversize = ((MAX_FRAME + 1) as u32).to_be_bytes();
+        let mut reader = BufReader::new(&oversize[..]);
+        reader.fill_buf().await.expect("a slice reads");
+        assert_eq!(buffered_frame(&mut reader), None, "an oversize frame is the careful path's to report");
+        assert_eq!(reader.buffer().len(), 4);
+    }
 
     #[tokio::test]
     async fn reads_tell_whole_buffers_from_cut_ones() {
