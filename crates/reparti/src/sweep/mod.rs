@@ -136,7 +136,7 @@ pub struct MergeArgs {
 
     /// Also draw the results as an SVG plot in FILE: --y by --x, one series per
     /// combination of the other grid columns, each point the mean over seeds (min–max bar).
-    #[arg(long, value_name = "FILE.svg")]
+    #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
 
     /// The plot's y axis: a numeric column of the CSV [default: messages for sim results,
