@@ -1,8 +1,10 @@
 //! Topologies: who can send to whom.
 //!
-//! Every topology but the complete graph is stored as a compressed adjacency list
-//! (8 bytes per directed edge plus 4 per node), so a ring of a million nodes costs 8 MB.
-//! The complete graph is implicit: its n² edges are never stored.
+//! Every topology but the rings and the complete graph is stored as a compressed
+//! adjacency list (8 bytes per directed edge plus 4 per node). Rings and the complete
+//! graph are implicit: a node's neighbours are computed from its position, so a ring of
+//! a million nodes costs nothing, and a simulator delivering to a random node among a
+//! million does not miss the cache twice to find where that node sends.
 //!
 //! Neighbour order is part of the contract, because algorithms rely on it:
 //! a `ring` gives `[next]`; a `bidir-ring` gives `[left, right]` where left is the
@@ -156,7 +158,14 @@ pub enum TopologyError {
 #[derive(Clone, Debug)]
 enum Adjacency {
     Complete,
-    Csr { offsets: Vec<u32>, targets: Vec<u32> },
+    /// A ring, one way (`[next]`) or both (`[previous, next]`).
+    Ring {
+        both_ways: bool,
+    },
+    Csr {
+        offsets: Vec<u32>,
+        targets: Vec<u32>,
+    },
 }
 
 /// A built topology: n nodes and, for each, its out-neighbours.
@@ -179,6 +188,15 @@ pub enum Neighbours<'a> {
         /// The number of nodes.
         n: u32,
     },
+    /// `me`'s neighbours on a ring: `[next]`, or `[previous, next]` both ways.
+    Around {
+        /// The node whose neighbours these are.
+        me: u32,
+        /// The number of nodes.
+        n: u32,
+        /// Whether the ring goes both ways.
+        both_ways: bool,
+    },
 }
 
 impl<'a> Neighbours<'a> {
@@ -187,6 +205,7 @@ impl<'a> Neighbours<'a> {
         match self {
             Neighbours::Slice(s) => s.len(),
             Neighbours::AllBut { n, .. } => n.saturating_sub(1) as usize,
+            Neighbours::Around { both_ways, .. } => 1 + usize::from(*both_ways),
         }
     }
 
@@ -208,6 +227,15 @@ impl<'a> Neighbours<'a> {
                     Some(NodeId(k as u32 + 1))
                 }
             }
+            Neighbours::Around { me, n, both_ways } => {
+                let next = if me + 1 == n { 0 } else { me + 1 };
+                match (k, both_ways) {
+                    (0, false) => Some(NodeId(next)),
+                    (0, true) => Some(NodeId(if me == 0 { n - 1 } else { me - 1 })),
+                    (1, true) => Some(NodeId(next)),
+                    _ => None,
+                }
+            }
         }
     }
 
@@ -224,6 +252,7 @@ impl<'a> Neighbours<'a> {
                     Some(node.0 as usize - 1)
                 }
             }
+            Neighbours::Around { .. } => (0..self.len()).find(|&k| self.get(k) == Some(node)),
         }
     }
 
@@ -309,18 +338,13 @@ impl Topology {
                 if n < 2 {
                     return Err(bad(name, n, "a ring needs at least 2 nodes"));
                 }
-                Adjacency::Csr { offsets: (0..=nn).collect(), targets: (0..nn).map(|i| (i + 1) % nn).collect() }
+                Adjacency::Ring { both_ways: false }
             }
             TopologyKind::BidirRing => {
                 if n < 2 {
                     return Err(bad(name, n, "a ring needs at least 2 nodes"));
                 }
-                let mut targets = Vec::with_capacity(2 * n);
-                for i in 0..nn {
-                    targets.push((i + nn - 1) % nn);
-                    targets.push((i + 1) % nn);
-                }
-                Adjacency::Csr { offsets: (0..=nn).map(|i| 2 * i).collect(), targets }
+                Adjacency::Ring { both_ways: true }
             }
             TopologyKind::Complete => Adjacency::Complete,
             TopologyKind::Line => {
@@ -479,11 +503,23 @@ impl Topology {
         self.n == 0
     }
 
+    /// Where `node`'s row of stored neighbours is recorded (`None` for the complete
+    /// graph, which stores none): what an engine prefetches well before it calls
+    /// [`Topology::neighbours`], whose lookup reads it first.
+    #[inline]
+    pub fn row_entry(&self, node: NodeId) -> Option<&u32> {
+        match &self.adjacency {
+            Adjacency::Complete | Adjacency::Ring { .. } => None,
+            Adjacency::Csr { offsets, .. } => offsets.get(node.index()),
+        }
+    }
+
     /// The out-neighbours of `node`.
     #[inline]
     pub fn neighbours(&self, node: NodeId) -> Neighbours<'_> {
         match &self.adjacency {
             Adjacency::Complete => Neighbours::AllBut { me: node.0, n: self.n as u32 },
+            Adjacency::Ring { both_ways } => Neighbours::Around { me: node.0, n: self.n as u32, both_ways: *both_ways },
             Adjacency::Csr { offsets, targets } => {
                 let i = node.index();
                 Neighbours::Slice(&targets[offsets[i] as usize..offsets[i + 1] as usize])
@@ -495,6 +531,7 @@ impl Topology {
     pub fn channel_count(&self) -> usize {
         match &self.adjacency {
             Adjacency::Complete => self.n * (self.n - 1),
+            Adjacency::Ring { both_ways } => self.n * (1 + usize::from(*both_ways)),
             Adjacency::Csr { targets, .. } => targets.len(),
         }
     }
@@ -505,6 +542,10 @@ impl Topology {
             Adjacency::Complete => {
                 let p = self.neighbours(from).position(to)?;
                 Some(from.index() * (self.n - 1) + p)
+            }
+            Adjacency::Ring { both_ways } => {
+                let p = self.neighbours(from).position(to)?;
+                Some(from.index() * (1 + usize::from(*both_ways)) + p)
             }
             Adjacency::Csr { offsets, .. } => {
                 let p = self.neighbours(from).position(to)?;

@@ -7,7 +7,7 @@
 //! ```sh
 //! cargo build --profile measure -p reparti-net --example token_ring_node
 //! # one process per node; every node gets the same list of addresses:
-//! token_ring_node ME ADDR,ADDR,... LAPS SENDS [tcp] [unreliable] [key=FILE]
+//! token_ring_node ME ADDR,ADDR,... LAPS SENDS [tcp] [unreliable] [binary] [key=FILE]
 //! ```
 //!
 //! `LAPS` token laps (ring mode: SENDS 0), or one lap and `SENDS` data messages per node
@@ -40,7 +40,7 @@ fn main() -> ExitCode {
 
 fn run() -> Result<String, String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: token_ring_node ME ADDR,ADDR,... LAPS SENDS [tcp] [unreliable] [key=FILE]";
+    let usage = "usage: token_ring_node ME ADDR,ADDR,... LAPS SENDS [tcp] [unreliable] [binary] [key=FILE]";
     let [me, addrs, laps, sends, options @ ..] = args.as_slice() else { return Err(usage.into()) };
     let me: u32 = me.parse().map_err(|e| format!("ME {me}: {e}; {usage}"))?;
     let addrs: Vec<SocketAddr> = addrs
@@ -48,11 +48,12 @@ fn run() -> Result<String, String> {
         .map(|a| a.parse().map_err(|e| format!("address {a}: {e}; {usage}")))
         .collect::<Result<_, _>>()?;
     let listen = *addrs.get(me as usize).ok_or_else(|| format!("node {me} has no address in the list; {usage}"))?;
-    let (mut transport, mut reliable, mut key) = (TransportKind::Udp, Some(10), None);
+    let (mut transport, mut reliable, mut key, mut wire) = (TransportKind::Udp, Some(10), None, Wire::Json);
     for option in options {
         match option.as_str() {
             "tcp" => transport = TransportKind::Tcp,
             "unreliable" => reliable = None,
+            "binary" => wire = Wire::Binary,
             other => match other.strip_prefix("key=") {
                 Some(path) => key = Some(Key::from_file(std::path::Path::new(path)).map_err(|e| e.to_string())?),
                 None => return Err(format!("unknown option {other}; {usage}")),
@@ -69,7 +70,7 @@ fn run() -> Result<String, String> {
         ids: IdAssignment::Asc,
         seed: 1,
         transport,
-        wire: Wire::Json,
+        wire,
         key,
         faults: Faults::default(),
         reliable,

@@ -21,14 +21,20 @@ const NEAR: usize = 8;
 /// How many events ahead the adjacency is asked for: it is read to find the node's
 /// channels, so it must arrive before [`NEAR`] comes to it.
 const FAR: usize = 16;
+/// How many events ahead the record of where the adjacency lies is asked for: [`FAR`]
+/// reads it to find the adjacency, and a read that misses stalls the processor.
+const FARTHEST: usize = 24;
 
 impl<A: Algorithm, W: Write> Simulation<A, W> {
     /// Prefetches what the deliveries [`NEAR`] and [`FAR`] events on will read.
     #[inline]
     pub(crate) fn prefetch_ahead(&self) {
+        if let Some(Event::Deliver(env)) = self.queue.peek_ahead(FARTHEST) {
+            prefetch(self.topology.row_entry(NodeId(env.to)));
+        }
         if let Some(Event::Deliver(env)) = self.queue.peek_ahead(FAR) {
-            // Reads the adjacency's offsets (a miss, but one the processor overlaps
-            // with the work at hand) to ask for its targets.
+            // Reads the adjacency's offsets (asked for at FARTHEST) to ask for its
+            // targets.
             if let Neighbours::Slice(targets) = self.topology.neighbours(NodeId(env.to)) {
                 prefetch(targets.first());
             }
@@ -36,10 +42,8 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         let Some(Event::Deliver(env)) = self.queue.peek_ahead(NEAR) else { return };
         let i = env.to as usize;
         prefetch(self.nodes.get(i));
-        prefetch(self.lamport.get(i));
-        prefetch(self.chain.get(i));
+        prefetch(self.books.get(i));
         prefetch(self.crashed.get(i));
-        prefetch(self.sent_by_node.get(i));
         if let Some(fifo) = &self.fifo {
             // The channel to its first neighbour: a ring's only one, and the start of
             // the node's row of slots otherwise.

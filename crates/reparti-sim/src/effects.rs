@@ -14,7 +14,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         if self.tracer.is_none() {
             return;
         }
-        let mut e = Tracer::<W>::event(self.now, node, kind, self.lamport[node as usize], self.vector_of(node));
+        let mut e = Tracer::<W>::event(self.now, node, kind, self.books[node as usize].lamport, self.vector_of(node));
         e.clock = self.clock_reading(node);
         fill(&mut e);
         if let Some(t) = &mut self.tracer {

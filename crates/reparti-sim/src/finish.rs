@@ -73,8 +73,8 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             expected.insert(key, ExpectedResult { expectation: e, measured, holds, elapsed });
         }
         let n = self.nodes.len();
-        let sent_min = self.sent_by_node.iter().copied().min().unwrap_or(0) as u64;
-        let sent_max = self.sent_by_node.iter().copied().max().unwrap_or(0) as u64;
+        let sent_min = self.books.iter().map(|b| b.sent).min().unwrap_or(0) as u64;
+        let sent_max = self.books.iter().map(|b| b.sent).max().unwrap_or(0) as u64;
         let messages = Messages {
             total,
             by_type,
@@ -86,7 +86,7 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
             dropped: self.dropped,
             duplicated: self.duplicated,
             per_node: PerNode { min: sent_min, mean: total as f64 / n.max(1) as f64, max: sent_max },
-            sent_by_node: (n <= 100).then(|| self.sent_by_node.iter().map(|&c| c as u64).collect()),
+            sent_by_node: (n <= 100).then(|| self.books.iter().map(|b| b.sent as u64).collect()),
         };
         let stop_note = match stop {
             Stop::Quiescence => None,

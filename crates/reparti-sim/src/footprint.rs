@@ -124,6 +124,8 @@ enum TopologyCost {
     Csr { channels_per_node: f64, built_from_lists: bool, random_edges: bool },
     /// The complete graph: nothing stored, n(n−1) channels.
     Complete,
+    /// A ring: nothing stored, one or two channels per node.
+    Ring { channels_per_node: f64 },
 }
 
 impl TopologyCost {
@@ -131,6 +133,7 @@ impl TopologyCost {
         match self {
             TopologyCost::Csr { channels_per_node, .. } => channels_per_node * n,
             TopologyCost::Complete => n * (n - 1.0),
+            TopologyCost::Ring { channels_per_node } => channels_per_node * n,
         }
     }
 
@@ -145,7 +148,7 @@ impl TopologyCost {
     fn held(&self, n: f64) -> f64 {
         match self {
             TopologyCost::Csr { channels_per_node, .. } => 4.0 * n + 4.0 * channels_per_node * n,
-            TopologyCost::Complete => 0.0,
+            TopologyCost::Complete | TopologyCost::Ring { .. } => 0.0,
         }
     }
 
@@ -158,7 +161,7 @@ impl TopologyCost {
                 let edges = if *random_edges { 4.0 * n + 16.0 * channels_per_node * n } else { 0.0 };
                 self.held(n) + lists + edges
             }
-            TopologyCost::Complete => 0.0,
+            TopologyCost::Complete | TopologyCost::Ring { .. } => 0.0,
         }
     }
 }
@@ -304,8 +307,8 @@ fn topology_cost(kind: &TopologyKind, n: usize) -> TopologyCost {
     let tree_like = 2.0 * (nf - 1.0).max(0.0) / nf.max(1.0);
     let (channels_per_node, built_from_lists, random_edges) = match kind {
         TopologyKind::Complete => return TopologyCost::Complete,
-        TopologyKind::Ring => (1.0, false, false),
-        TopologyKind::BidirRing => (2.0, false, false),
+        TopologyKind::Ring => return TopologyCost::Ring { channels_per_node: 1.0 },
+        TopologyKind::BidirRing => return TopologyCost::Ring { channels_per_node: 2.0 },
         TopologyKind::Line | TopologyKind::Star | TopologyKind::Tree => (tree_like, true, false),
         TopologyKind::Grid | TopologyKind::Torus => (4.0, true, false),
         TopologyKind::Hypercube => (nf.max(2.0).log2(), true, false),

@@ -20,8 +20,8 @@ impl<A: Algorithm, W: Write> Simulation<A, W> {
         let id = self.next_msg;
         self.next_msg += 1;
         self.sent_by_type[msg.kind()] += 1;
-        self.sent_by_node[from as usize] += 1;
-        let chain = self.chain[from as usize] + 1;
+        self.books[from as usize].sent += 1;
+        let chain = self.books[from as usize].chain + 1;
         let env = Envelope { from, to: to.0, id, lamport, chain, msg, vector };
         if self.tracer.is_some() {
             self.trace_send(&env);
