@@ -36,6 +36,10 @@ const MIN_BUCKETS: usize = 64;
 const MAX_BUCKETS: usize = 1 << 16;
 /// Pushes between two looks at the width, at the least.
 const MIN_PERIOD: u64 = 4096;
+/// Buckets up to this many entries are sorted by insertion, in place.
+const SMALL_BUCKET: usize = 16;
+/// Emptied buffers kept for buckets to fill again.
+const SPARE_BUFFERS: usize = 4;
 /// Slots from this one on are "far": never in a bucket.
 const FAR: u64 = 1 << 62;
 
@@ -100,6 +104,9 @@ pub(crate) struct CalendarQueue<E> {
     shifted: u64,
     /// Room to sort a bucket's keys in.
     order: Vec<(u64, u64, u32)>,
+    /// Emptied heads' buffers, for buckets to fill again: a bucket grown from nothing
+    /// reallocates and copies its entries about log2(entries) times.
+    spare: Vec<Vec<Entry<E>>>,
     /// [`TARGET`] and [`MIN_PERIOD`], which tests lower to rebuild often.
     target: u64,
     period: u64,
@@ -108,6 +115,19 @@ pub(crate) struct CalendarQueue<E> {
 /// Sorts entries by key: their keys and places are sorted (24 bytes each, not a whole
 /// entry), then each entry is swapped once along the cycles of that permutation.
 fn sort_entries<E>(v: &mut [Entry<E>], order: &mut Vec<(u64, u64, u32)>) {
+    // Most buckets hold a few entries when their turn comes (the in-flight count falls
+    // faster than the slots widen): sorted in place, they cost a few comparisons each
+    // instead of building and walking a permutation.
+    if v.len() <= SMALL_BUCKET {
+        for i in 1..v.len() {
+            let mut j = i;
+            while j > 0 && v[j - 1].key() > v[j].key() {
+                v.swap(j - 1, j);
+                j -= 1;
+            }
+        }
+        return;
+    }
     order.clear();
     order.extend(v.iter().enumerate().map(|(i, e)| (e.bits, e.seq, i as u32)));
     order.sort_unstable_by_key(|&(bits, seq, _)| (u128::from(bits) << 64) | u128::from(seq));
@@ -150,6 +170,7 @@ impl<E> CalendarQueue<E> {
             turned: 0,
             shifted: 0,
             order: Vec::new(),
+            spare: Vec::new(),
             target: TARGET,
             period: MIN_PERIOD,
         }
@@ -187,6 +208,11 @@ impl<E> CalendarQueue<E> {
         } else if s < self.limit {
             let i = (s & self.mask) as usize;
             let bucket = &mut self.buckets[i];
+            if bucket.capacity() == 0 {
+                if let Some(buffer) = self.spare.pop() {
+                    *bucket = buffer;
+                }
+            }
             bucket.push(entry);
             self.occupied[i / 64] |= 1 << (i % 64);
             // The next push into this bucket comes thousands of pushes later: ask now for
@@ -270,10 +296,13 @@ impl<E> CalendarQueue<E> {
                 let mut bucket = std::mem::take(&mut self.buckets[i]);
                 self.occupied[i / 64] &= !(1 << (i % 64));
                 sort_entries(&mut bucket, &mut self.order);
-                // The drained head's allocation is freed, not kept for the bucket: the
-                // allocator hands it to the next bucket that grows while it is still in
-                // cache, and buckets beyond the events in flight hold no memory.
-                self.head = VecDeque::from(bucket);
+                // The drained head's buffer goes to the next bucket that fills from
+                // empty (while it is still in cache), not to the bucket just taken:
+                // buckets beyond the events in flight hold no memory. A few are kept.
+                let drained = std::mem::replace(&mut self.head, VecDeque::from(bucket));
+                if self.spare.len() < SPARE_BUFFERS && drained.capacity() > 0 {
+                    self.spare.push(Vec::from(drained));
+                }
                 self.raise_limit();
             } else {
                 // The window is empty: jump to the overflow's first slot, unless it is far.
