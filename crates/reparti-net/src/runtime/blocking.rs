@@ -18,7 +18,7 @@
 //! multi-threaded tokio runtime.
 
 use super::node::Runner;
-use super::{check_setup, Control, Input, NodeConfig, NodeReport};
+use super::{check_setup, Control, Input, NodeConfig, NodeReport, LOOK_WHILE_BUSY, MAX_READ_BEFORE_RETRANSMITTING};
 use crate::error::NetError;
 use crate::transport::{Origin, Transport};
 use reparti_core::{Algorithm, NodeSetup, Topology};
@@ -32,15 +32,6 @@ use tokio::time::Instant;
 /// The longest a node waits in `recvfrom` with nothing due (a wake-up datagram could be
 /// lost, in theory, even on loopback: this bounds the delay of a control then).
 pub const CONTROL_POLL: Duration = Duration::from_millis(10);
-
-/// At most this many waiting datagrams are read before a due retransmission (see the
-/// loop): enough for a window's acknowledgements, too few to hold a retransmission back.
-const MAX_READ_BEFORE_RETRANSMITTING: usize = 1024;
-
-/// While controls keep a node busy and messages await their acknowledgements, the
-/// socket is read at least this often (well under the reliable layer's shortest
-/// timeout). Only then: time-0 inputs are otherwise all applied before any datagram.
-const LOOK_WHILE_BUSY: Duration = Duration::from_millis(1);
 
 /// What a wake-up datagram carries.
 const WAKE: [u8; 1] = [0];

@@ -246,6 +246,15 @@ pub async fn run_node<A: Algorithm>(
     run_node_on(transport, alg, setup, topology, cfg, control).await
 }
 
+/// At most this many waiting datagrams are read before a due retransmission (see the
+/// loops): enough for a window's acknowledgements, too few to hold a retransmission back.
+pub(crate) const MAX_READ_BEFORE_RETRANSMITTING: usize = 1024;
+
+/// While controls keep a node busy and messages await their acknowledgements, the
+/// socket is read at least this often (well under the reliable layer's shortest
+/// timeout). Only then: time-0 inputs are otherwise all applied before any datagram.
+pub(crate) const LOOK_WHILE_BUSY: Duration = Duration::from_millis(1);
+
 /// Runs one node on an already bound transport until it has been idle for
 /// `cfg.idle_stop` (nothing received, no timer pending, nothing unacknowledged), or is
 /// told to quit, then returns its report.
@@ -278,6 +287,8 @@ pub async fn run_node_on<A: Algorithm>(
     let mut timer_alarm = Alarm::new();
     let mut reliable_alarm = Alarm::new();
     let mut idle_alarm = Alarm::new();
+    // When what waits was last read, so that a stream of controls does not keep it unread.
+    let mut last_look = last_event;
     loop {
         let next_timer = runner.next_timer();
         timer_alarm.set(next_timer.map(|(_, at)| at));
@@ -301,13 +312,25 @@ pub async fn run_node_on<A: Algorithm>(
                 }
             }
             _ = reliable_alarm.ring(), if reliable_alarm.armed() => {
+                if runner.retransmission_due() {
+                    read_waiting(&mut runner);
+                }
                 runner.poll_reliable();
                 // Retransmitting is not activity: a node whose peers are gone must not
                 // stay up for ever because it keeps retransmitting.
                 continue;
             }
             c = control.recv(), if control_open => match c {
-                Some(Control::Input(input)) => runner.input(input),
+                Some(Control::Input(input)) => {
+                    runner.input(input);
+                    if last_look.elapsed() >= LOOK_WHILE_BUSY && !runner.reliable_idle() {
+                        // A stream of controls always wins the biased choice below it:
+                        // without a look, the acknowledgements that came meanwhile
+                        // would sit unread until a timeout took the messages for lost.
+                        read_waiting(&mut runner);
+                        last_look = Instant::now();
+                    }
+                }
                 Some(Control::Show(what, reply)) => {
                     let _ = reply.send(runner.show(what));
                     continue;
@@ -338,4 +361,14 @@ pub async fn run_node_on<A: Algorithm>(
         last_event = Instant::now();
     }
     runner.finish()
+}
+
+/// Hands the node the datagrams or frames already waiting, without waiting for more,
+/// before a retransmission timer is believed or while controls keep it busy. Bounded, so
+/// that a flood cannot hold a due retransmission back for ever.
+fn read_waiting<A: Algorithm>(runner: &mut Runner<A>) {
+    for _ in 0..MAX_READ_BEFORE_RETRANSMITTING {
+        let Some((bytes, origin)) = runner.transport.try_recv_with_origin() else { break };
+        runner.datagram(&bytes, origin);
+    }
 }

@@ -373,6 +373,18 @@ impl Transport {
         Ok(received)
     }
 
+    /// A frame already waiting, if any, without waiting for one: what lets a node kept
+    /// busy by a stream of controls read its acknowledgements. TCP only: UDP on the event
+    /// loop is read by [`Transport::recv_with_origin`] alone (a read error there is the
+    /// socket's to report), and streams run UDP nodes on the blocking driver, which reads
+    /// with [`Transport::try_recv`].
+    pub fn try_recv_with_origin(&mut self) -> Option<(Vec<u8>, Origin)> {
+        let Inbound::Tcp { frames } = &mut self.inbound else { return None };
+        let frame = frames.try_recv().ok()?;
+        bump(&self.shared.counters.received);
+        Some(frame)
+    }
+
     /// The counters so far.
     pub fn stats(&self) -> TransportStats {
         self.shared.counters.snapshot()
