@@ -60,6 +60,7 @@ pub mod instance;
 pub mod layer;
 pub mod linearization;
 pub mod machine_memory;
+pub mod neighbours;
 pub mod params;
 pub mod physical_clock;
 pub mod process;
