@@ -391,8 +391,8 @@ impl Topology {
         self.n == 0
     }
 
-    /// Where `node`'s row of stored neighbours is recorded (`None` for the complete
-    /// graph, which stores none): what an engine prefetches well before it calls
+    /// Where `node`'s row of stored neighbours is recorded (`None` for the rings and the
+    /// complete graph, which store none): what an engine prefetches well before it calls
     /// [`Topology::neighbours`], whose lookup reads it first.
     #[inline]
     pub fn row_entry(&self, node: NodeId) -> Option<&u32> {
