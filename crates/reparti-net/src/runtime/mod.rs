@@ -40,6 +40,7 @@
 mod blocking;
 mod node;
 mod peers;
+mod real_time;
 mod receive;
 mod refusals;
 mod report;

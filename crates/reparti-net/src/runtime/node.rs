@@ -3,6 +3,7 @@
 //! [`super::receive`].
 
 use super::peers::Peers;
+use super::real_time::paired_clocks;
 use super::refusals::Refusals;
 use super::tracer::Tracer;
 use super::{Input, Msg, NetError, NodeConfig, NodeReport, Show, VECTOR_LIMIT};
@@ -89,15 +90,13 @@ impl<'a, A: Algorithm> Runner<'a, A> {
         let physical = A::spec()
             .reads_physical_clock
             .then(|| PhysicalClock::new(cfg.physical_clocks.get(cfg.me.index()).copied().unwrap_or_default()));
-        // The wall clock and the monotonic one are read back to back: real time is the
-        // monotonic clock from `started` on, and anything done between the two readings
-        // (creating the trace file, on a loaded machine, takes milliseconds) would shift
-        // this node's real time against the others' and make the truth the properties
-        // judge clocks by wrong by as much.
-        let started = Instant::now();
-        let now_unix_ms =
-            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64() * 1e3);
-        let real_base_ms = cfg.clock_epoch_unix_ms.map_or(0.0, |epoch| now_unix_ms - epoch);
+        // Real time is the monotonic clock from `started` on, placed against the wall
+        // clock by one tight paired reading (see `real_time`): anything between the two
+        // readings would shift this node's real time against the others' and make the
+        // truth the properties judge clocks by wrong by as much.
+        let paired = paired_clocks();
+        let started = Instant::from_std(paired.at);
+        let real_base_ms = cfg.clock_epoch_unix_ms.map_or(0.0, |epoch| paired.unix_ms - epoch);
         let trace = match &cfg.trace_file {
             Some(file) => Some(Tracer::to_file(file)?),
             None => cfg.trace.then(Tracer::in_memory),
