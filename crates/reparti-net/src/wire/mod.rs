@@ -37,6 +37,9 @@ pub const VERSION: u64 = 1;
 /// bytes over IPv4), and a bound keeps a hostile sender from making us parse megabytes.
 pub const MAX_DATAGRAM: usize = 64 * 1024;
 
+/// Bytes reserved for a JSON envelope before writing it: most fit.
+const JSON_ENVELOPE_GUESS: usize = 192;
+
 /// The first byte of a binary envelope. It is a UTF-8 continuation byte, so no JSON
 /// text (and no Fernet token, which is ASCII) can start with it.
 pub const BINARY_MAGIC: u8 = 0xB5;
@@ -143,11 +146,14 @@ struct JsonAck<'a> {
     run: Option<&'a str>,
 }
 
-/// The JSON envelope or acknowledgement as read. The body stays raw until the type is
-/// checked, so an unknown type is reported as such rather than as a body that does not
-/// parse. An object with `ack` and no `type` is an acknowledgement.
+/// The JSON envelope or acknowledgement as read, its body read as `B`: the message
+/// itself on the fast path (one pass over the bytes), or left raw (`&RawValue`) when
+/// that failed, to name the fault — an unknown type is then reported as such rather than
+/// as a body that does not parse. An object with `ack` and no `type` is an
+/// acknowledgement.
 #[derive(Deserialize)]
-struct JsonIn<'a> {
+#[serde(bound(deserialize = "B: Deserialize<'de>"))]
+struct JsonIn<'a, B> {
     v: u64,
     from: u32,
     to: u32,
@@ -165,12 +171,16 @@ struct JsonIn<'a> {
     #[serde(default, rename = "type", borrow)]
     kind: Option<Cow<'a, str>>,
     // `null` is a body (a unit message), not a missing one: only absence is `None`.
-    #[serde(default, borrow, deserialize_with = "present_body")]
-    body: Option<&'a RawValue>,
+    #[serde(default = "no_body", deserialize_with = "present_body")]
+    body: Option<B>,
 }
 
-fn present_body<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
-    <&RawValue>::deserialize(d).map(Some)
+fn no_body<B>() -> Option<B> {
+    None
+}
+
+fn present_body<'de, D: serde::Deserializer<'de>, B: Deserialize<'de>>(d: D) -> Result<Option<B>, D::Error> {
+    B::deserialize(d).map(Some)
 }
 
 /// The binary header after the version: the type is the index in `M::kinds()`.
@@ -215,18 +225,23 @@ pub fn encode_with_run<M: Message>(
 ) -> Result<Vec<u8>, (WireError, Option<Vec<u8>>)> {
     let kind = env.body.kind_name();
     let encoded = match wire {
-        Wire::Json => serde_json::to_vec(&JsonOut {
-            v: VERSION,
-            from: env.from.0,
-            to: env.to.0,
-            lamport: env.lamport,
-            vc: env.vc.as_deref(),
-            seq: env.seq,
-            run: run.map(RunId::as_str),
-            kind,
-            body: &env.body,
-        })
-        .map_err(|e| e.to_string()),
+        Wire::Json => {
+            // Room for a typical envelope at once: grown from nothing, it was copied
+            // three times on the way.
+            let mut bytes = Vec::with_capacity(JSON_ENVELOPE_GUESS);
+            let out = JsonOut {
+                v: VERSION,
+                from: env.from.0,
+                to: env.to.0,
+                lamport: env.lamport,
+                vc: env.vc.as_deref(),
+                seq: env.seq,
+                run: run.map(RunId::as_str),
+                kind,
+                body: &env.body,
+            };
+            serde_json::to_writer(&mut bytes, &out).map(|()| bytes).map_err(|e| e.to_string())
+        }
         Wire::Binary => {
             let header = BinHeader {
                 from: env.from.0,
@@ -314,7 +329,27 @@ pub fn decode_with_run<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<(D
 }
 
 fn decode_json<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<(Datagram<M>, Option<RunId>), WireError> {
-    let raw: JsonIn<'_> = serde_json::from_slice(bytes).map_err(|e| json_error(bytes, e))?;
+    // Almost every datagram is well formed: read it in one pass, body and all, its
+    // UTF-8 checked once for the whole (a few words at a time) rather than string by
+    // string.
+    let text = std::str::from_utf8(bytes).ok();
+    if let Some(typed) = text.and_then(|text| serde_json::from_str::<JsonIn<'_, M>>(text).ok()) {
+        return assemble(typed, |body, _| Ok(body));
+    }
+    // Something is wrong: read it again with the body raw, to say what.
+    let raw: JsonIn<'_, &RawValue> = serde_json::from_slice(bytes).map_err(|e| json_error(bytes, e))?;
+    assemble(raw, |raw_body, declared| {
+        serde_json::from_str(raw_body.get())
+            .map_err(|e| WireError::BadBody { kind: M::kinds()[declared], detail: e.to_string() })
+    })
+}
+
+/// An envelope or acknowledgement from what was read, checked in the order a reader
+/// needs: version, run, type (or acknowledgement), clock, body, and that they agree.
+fn assemble<M: Message, B>(
+    raw: JsonIn<'_, B>,
+    body_of: impl FnOnce(B, usize) -> Result<M, WireError>,
+) -> Result<(Datagram<M>, Option<RunId>), WireError> {
     if raw.v != VERSION {
         return Err(WireError::Version { found: raw.v.to_string() });
     }
@@ -331,8 +366,7 @@ fn decode_json<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<(Datagram<
     let raw_body = raw.body.ok_or_else(|| missing("body"))?;
     let declared = kind_index::<M>(&kind)
         .ok_or_else(|| WireError::UnknownType { found: kind.clone().into_owned(), expected: M::kinds() })?;
-    let body: M = serde_json::from_str(raw_body.get())
-        .map_err(|e| WireError::BadBody { kind: M::kinds()[declared], detail: e.to_string() })?;
+    let body = body_of(raw_body, declared)?;
     check_kind(&body, declared)?;
     let env = Envelope { from: NodeId(raw.from), to: NodeId(raw.to), lamport, vc: raw.vc, seq: raw.seq, body };
     Ok((Datagram::Message(env), run))
@@ -342,14 +376,18 @@ fn decode_json<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<(Datagram<
 fn json_run(raw: &RawValue) -> Result<RunId, WireError> {
     let bad = |detail: String| WireError::BadEnvelope { detail: format!("`run`: {detail}") };
     let text = raw.get();
-    let run = if text.starts_with('"') {
-        let s: Cow<'_, str> = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
-        RunId::new(&s)
-    } else {
-        let n: u64 =
-            serde_json::from_str(text).map_err(|_| bad(format!("{text} is neither a string nor an integer")))?;
-        RunId::new(&n.to_string())
-    };
+    let run =
+        if let Some(plain) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).filter(|t| !t.contains('\\')) {
+            // What we send: a string without escapes, taken as it stands.
+            RunId::new(plain)
+        } else if text.starts_with('"') {
+            let s: Cow<'_, str> = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+            RunId::new(&s)
+        } else {
+            let n: u64 =
+                serde_json::from_str(text).map_err(|_| bad(format!("{text} is neither a string nor an integer")))?;
+            RunId::new(&n.to_string())
+        };
     run.map_err(bad)
 }
 
