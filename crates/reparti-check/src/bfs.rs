@@ -82,6 +82,7 @@ pub(crate) fn bfs<A: Algorithm>(
     let mut depth = 0u64;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(cfg.threads.max(1)).build().ok();
     let threads = cfg.threads.max(1);
+    let growers = pool.as_ref().filter(|_| threads > 1);
     let mut peak_frontier = 0usize;
     let mut peak_memory = 0u64;
     // Bytes of output, and new states, per expanded state in the last batch: near the
@@ -175,7 +176,7 @@ pub(crate) fn bfs<A: Algorithm>(
                 for (k, &fp) in c.retry_fps.iter().enumerate() {
                     let Some(s) = c.retry.get(k) else { continue };
                     let lists = (frontier.bytes() + next.bytes()) as u64;
-                    if !limits.grow(&mut visited, lists, &mut peak_memory) {
+                    if !limits.grow(&mut visited, lists, &mut peak_memory, growers) {
                         stop = Some(StopReason::Memory);
                         break 'levels;
                     }
@@ -186,7 +187,7 @@ pub(crate) fn bfs<A: Algorithm>(
                 }
             }
             let lists = (frontier.bytes() + next.bytes()) as u64;
-            if !limits.grow(&mut visited, lists, &mut peak_memory) {
+            if !limits.grow(&mut visited, lists, &mut peak_memory, growers) {
                 stop = Some(StopReason::Memory);
                 break 'levels;
             }

@@ -85,7 +85,7 @@ impl<'a> Tally<'a> {
     fn insert(&mut self, fp: Fingerprint) -> Result<bool, StopReason> {
         // Keep the table between half and three quarters full, as documented: grow
         // before inserting once it is due.
-        if !self.limits.grow(&mut self.visited, self.stack_bytes, &mut self.peak) {
+        if !self.limits.grow(&mut self.visited, self.stack_bytes, &mut self.peak, None) {
             return Err(StopReason::Memory);
         }
         loop {

@@ -118,7 +118,7 @@ impl<'a> Limits<'a> {
     /// `other` bytes would not fit the budget: then leaves it as it is and returns
     /// false. The budget is judged before allocating, so a search that cannot fit
     /// stops instead of being killed. `peak` records the bytes in use during growth.
-    pub fn grow(&self, visited: &mut Visited, other: u64, peak: &mut u64) -> bool {
+    pub fn grow(&self, visited: &mut Visited, other: u64, peak: &mut u64, pool: Option<&rayon::ThreadPool>) -> bool {
         if !visited.growth_due() {
             return true;
         }
@@ -127,7 +127,7 @@ impl<'a> Limits<'a> {
             return false;
         }
         *peak = (*peak).max(during);
-        visited.grow_if_needed();
+        visited.grow_on(pool);
         true
     }
 }
