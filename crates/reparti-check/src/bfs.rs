@@ -14,8 +14,9 @@
 //! stops with a partial report instead of being killed.
 
 use crate::config::CheckConfig;
-use crate::frontier::Frontier;
+use crate::frontier::{Frontier, Reader};
 use crate::model::{Action, Model, StateOf};
+use crate::packing::{Like, Packable};
 use crate::por;
 use crate::probe::Probe;
 use crate::search::{Found, Limits, Outcome, Progress, Shared, StopReason, Violated};
@@ -42,9 +43,11 @@ struct Chunk<A: Algorithm, S> {
     generated: u64,
     /// Probe buffers, reused from one expanded state to the next.
     probes: Vec<Probe<A>>,
+    /// Which of an expanded state's successors were probed, reused likewise.
+    probed_in_order: Vec<bool>,
 }
 
-impl<A: Algorithm, S: serde::Serialize + serde::de::DeserializeOwned + Clone + PartialEq> Chunk<A, S> {
+impl<A: Algorithm, S: Packable> Chunk<A, S> {
     fn new(packed: bool) -> Self {
         Chunk {
             next: Frontier::new(packed),
@@ -54,6 +57,7 @@ impl<A: Algorithm, S: serde::Serialize + serde::de::DeserializeOwned + Clone + P
             expanded: 0,
             generated: 0,
             probes: Vec::new(),
+            probed_in_order: Vec::new(),
         }
     }
 
@@ -134,6 +138,7 @@ pub(crate) fn bfs<A: Algorithm>(
             let work = |range: std::ops::Range<usize>| {
                 let mut out = Chunk::new(packed);
                 let mut actions = Vec::new();
+                let mut reader = Reader::new(State::empty(), State::empty());
                 for i in range {
                     if shared.stop.load(Ordering::Relaxed)
                         || shared.over_budget.load(Ordering::Relaxed)
@@ -141,8 +146,8 @@ pub(crate) fn bfs<A: Algorithm>(
                     {
                         break;
                     }
-                    if let Some(s) = frontier.get(i) {
-                        expand(m, cfg, &shared, &visited, &s, depth, &mut actions, &mut out);
+                    if let Some((s, like)) = frontier.read(i, &mut reader) {
+                        expand(m, cfg, &shared, &visited, s, like, depth, &mut actions, &mut out);
                     }
                     out.expanded += 1;
                     if out.bytes() > share {
@@ -253,6 +258,7 @@ fn expand<A: Algorithm>(
     shared: &Shared,
     visited: &Visited,
     s: &StateOf<A>,
+    like: Option<Like<'_, StateOf<A>>>,
     depth: u64,
     actions: &mut Vec<Action>,
     out: &mut Chunk<A, StateOf<A>>,
@@ -288,7 +294,7 @@ fn expand<A: Algorithm>(
             }
             for (step, fp) in succs {
                 out.generated += 1;
-                let spent = admit(m, shared, visited, step.state, step.violation, fp, depth + 1, out);
+                let spent = admit(m, shared, visited, step.state, step.violation, fp, depth + 1, like, out);
                 out.pool.push(spent);
             }
             if keep {
@@ -303,7 +309,12 @@ fn expand<A: Algorithm>(
     // applies, a successor is built only once found new.
     let shares = m.symmetry.is_none().then(|| NodeShares::of(s, cfg.wide_fingerprints, m.fifo()));
     let probing = Probe::applies(m, s, cfg.wide_fingerprints);
-    let mut succs = Vec::with_capacity(actions.len());
+    // Which successors were probed, in the actions' order, and the fully stepped ones
+    // apart: a list of whole steps with an empty slot per probe would move a step's
+    // worth of bytes for every probed successor.
+    let mut probed_in_order = std::mem::take(&mut out.probed_in_order);
+    probed_in_order.clear();
+    let mut full_steps = Vec::new();
     let mut probes = std::mem::take(&mut out.probes);
     let mut used = 0;
     for &a in actions.iter() {
@@ -323,7 +334,7 @@ fn expand<A: Algorithm>(
                 }
                 visited.prefetch(probes[used].fp);
                 used += 1;
-                succs.push(None);
+                probed_in_order.push(true);
                 continue;
             }
         }
@@ -340,28 +351,30 @@ fn expand<A: Algorithm>(
             None => m.fingerprint(&step.state, cfg.wide_fingerprints),
         };
         visited.prefetch(fp);
-        succs.push(Some((step, fp)));
+        full_steps.push((step, fp));
+        probed_in_order.push(false);
     }
-    out.generated += succs.len() as u64;
+    out.generated += probed_in_order.len() as u64;
     // In the actions' order, probed or not: the next level's order stays what the full
     // steps alone gave.
     let mut probed = probes[..used].iter();
-    for succ in succs {
-        let (step, fp) = match succ {
-            Some(full) => full,
-            None => {
-                let Some(probe) = probed.next() else { continue };
-                admit_probed(m, shared, visited, s, probe, depth + 1, out);
-                continue;
-            }
-        };
-        let spent = admit(m, shared, visited, step.state, step.violation, fp, depth + 1, out);
-        out.pool.push(spent);
+    let mut full = full_steps.into_iter();
+    for &was_probed in &probed_in_order {
+        if was_probed {
+            let Some(probe) = probed.next() else { continue };
+            admit_probed(m, shared, visited, s, probe, depth + 1, like, out);
+        } else {
+            let Some((step, fp)) = full.next() else { continue };
+            let spent = admit(m, shared, visited, step.state, step.violation, fp, depth + 1, like, out);
+            out.pool.push(spent);
+        }
     }
     out.probes = probes;
+    out.probed_in_order = probed_in_order;
 }
 
 /// Records a probed successor: built only if new (or waiting for a larger table).
+#[allow(clippy::too_many_arguments)]
 fn admit_probed<A: Algorithm>(
     m: &Model<A>,
     shared: &Shared,
@@ -369,6 +382,7 @@ fn admit_probed<A: Algorithm>(
     parent: &StateOf<A>,
     probe: &Probe<A>,
     depth: u64,
+    like: Option<Like<'_, StateOf<A>>>,
     out: &mut Chunk<A, StateOf<A>>,
 ) {
     let fresh = visited.insert(probe.fp);
@@ -380,10 +394,10 @@ fn admit_probed<A: Algorithm>(
     debug_assert_eq!(m.fingerprint(&state, false), probe.fp, "a probe's fingerprint is its successor's");
     if fresh == Insert::New {
         shared.check_new(m, &state, probe.fp, depth);
-        out.next.push(&state);
+        out.next.push_like(&state, like);
     } else {
         out.retry_fps.push(probe.fp);
-        out.retry.push(&state);
+        out.retry.push_like(&state, like);
     }
     out.pool.push(state);
 }
@@ -400,6 +414,7 @@ fn admit<A: Algorithm>(
     violation: Option<(usize, String)>,
     fp: Fingerprint,
     depth: u64,
+    like: Option<Like<'_, StateOf<A>>>,
     out: &mut Chunk<A, StateOf<A>>,
 ) -> StateOf<A> {
     if let Some((k, why)) = violation {
@@ -409,12 +424,12 @@ fn admit<A: Algorithm>(
     match visited.insert(fp) {
         Insert::New => {
             shared.check_new(m, &state, fp, depth);
-            out.next.push(&state);
+            out.next.push_like(&state, like);
         }
         Insert::Seen => {}
         Insert::Full => {
             out.retry_fps.push(fp);
-            out.retry.push(&state);
+            out.retry.push_like(&state, like);
         }
     }
     state

@@ -6,43 +6,11 @@
 //! does not round-trip through postcard (say, one using `skip_serializing_if`) is kept
 //! as plain values instead: [`Frontier::packs`] decides once, on the initial state.
 
-use serde::de::DeserializeOwned;
-use serde::Serialize;
+use crate::packing::{Layout, Like, Packable};
 
 /// A segment takes no more states once its arena is past this many bytes, so that its
 /// ends fit in `u32` (a state's encoding is far smaller than the margin left).
 const SEGMENT_CLOSES_AT: usize = (u32::MAX / 2) as usize;
-
-/// Postcard's output appended to a byte vector. Postcard's own `to_extend` goes through
-/// `Extend` and an iterator per field, which cost a library copy call for every few
-/// bytes: this one pushes short runs (a varint, a small integer) byte by byte.
-struct Append<'a>(&'a mut Vec<u8>);
-
-impl postcard::ser_flavors::Flavor for Append<'_> {
-    type Output = ();
-
-    #[inline]
-    fn try_push(&mut self, byte: u8) -> postcard::Result<()> {
-        self.0.push(byte);
-        Ok(())
-    }
-
-    #[inline]
-    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
-        if data.len() <= 16 {
-            for &b in data {
-                self.0.push(b);
-            }
-        } else {
-            self.0.extend_from_slice(data);
-        }
-        Ok(())
-    }
-
-    fn finalize(self) -> postcard::Result<()> {
-        Ok(())
-    }
-}
 
 /// A list of states.
 ///
@@ -71,14 +39,33 @@ struct Segment {
 }
 
 impl Segment {
-    fn get<S: DeserializeOwned>(&self, i: usize) -> Option<S> {
+    fn bytes_of(&self, i: usize) -> Option<&[u8]> {
         let end = *self.ends.get(i)? as usize;
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        postcard::from_bytes(&self.bytes[start..end]).ok()
+        self.bytes.get(start..end)
     }
 }
 
-impl<S: Serialize + DeserializeOwned + Clone + PartialEq> Frontier<S> {
+/// A worker's buffers for reading states one after the other: the state read now and
+/// the one read before (consecutive states of a level are mostly siblings, and what the
+/// two share is cloned rather than decoded), with their layouts.
+pub struct Reader<S> {
+    state: S,
+    layout: Layout,
+    last: S,
+    last_layout: Layout,
+    /// Where the last state read lies: its segment and its index there.
+    last_at: Option<(usize, usize)>,
+}
+
+impl<S> Reader<S> {
+    /// A reader that recycles two state buffers' allocations.
+    pub fn new(state: S, last: S) -> Self {
+        Reader { state, layout: Layout::default(), last, last_layout: Layout::default(), last_at: None }
+    }
+}
+
+impl<S: Packable> Frontier<S> {
     /// An empty list, packed or not.
     pub fn new(packed: bool) -> Self {
         Frontier {
@@ -91,16 +78,20 @@ impl<S: Serialize + DeserializeOwned + Clone + PartialEq> Frontier<S> {
         }
     }
 
-    /// Whether states like `sample` survive a postcard round trip unchanged.
+    /// Whether states like `sample` survive a round trip through the packed form.
     pub fn packs(sample: &S) -> bool {
-        postcard::to_allocvec(sample)
-            .ok()
-            .and_then(|b| postcard::from_bytes::<S>(&b).ok())
-            .is_some_and(|back| back == *sample)
+        let mut bytes = Vec::new();
+        sample.pack_into(&mut bytes, None).is_ok() && S::unpack(&bytes).is_some_and(|back| back == *sample)
     }
 
     /// Appends a state.
     pub fn push(&mut self, s: &S) {
+        self.push_like(s, None);
+    }
+
+    /// Appends a state, copying from `like` (a state read from a frontier, typically
+    /// its parent) the packed bytes of what the two share.
+    pub fn push_like(&mut self, s: &S, like: Option<Like<'_, S>>) {
         if self.packed {
             if self.segments.last().is_none_or(|seg| seg.bytes.len() > SEGMENT_CLOSES_AT) {
                 self.firsts.push(self.packed_len);
@@ -108,7 +99,7 @@ impl<S: Serialize + DeserializeOwned + Clone + PartialEq> Frontier<S> {
             }
             let Some(seg) = self.segments.last_mut() else { return };
             let start = seg.bytes.len();
-            match postcard::serialize_with_flavor(s, Append(&mut seg.bytes)) {
+            match s.pack_into(&mut seg.bytes, like) {
                 Ok(()) => {
                     seg.ends.push(seg.bytes.len() as u32);
                     self.packed_len += 1;
@@ -138,7 +129,30 @@ impl<S: Serialize + DeserializeOwned + Clone + PartialEq> Frontier<S> {
     fn packed_get(&self, i: usize) -> Option<S> {
         // The last segment whose first state is at or before `i`.
         let k = self.firsts.partition_point(|&first| first <= i).checked_sub(1)?;
-        self.segments.get(k)?.get(i - self.firsts[k])
+        S::unpack(self.segments.get(k)?.bytes_of(i - self.firsts[k])?)
+    }
+
+    /// Reads the `i`-th state into `reader`; gives it back with, when packed, what a
+    /// successor may copy of it (`None` if a packed state failed to read back).
+    pub fn read<'a>(&'a self, i: usize, reader: &'a mut Reader<S>) -> Option<(&'a S, Option<Like<'a, S>>)> {
+        if !self.packed {
+            reader.state.clone_from(self.values.get(i)?);
+            return Some((&reader.state, None));
+        }
+        let k = self.firsts.partition_point(|&first| first <= i).checked_sub(1)?;
+        let j = i - self.firsts[k];
+        let bytes = self.segments.get(k)?.bytes_of(j)?;
+        std::mem::swap(&mut reader.state, &mut reader.last);
+        std::mem::swap(&mut reader.layout, &mut reader.last_layout);
+        let last = reader.last_at.take().and_then(|(k, j)| self.segments.get(k)?.bytes_of(j)).map(|bytes| Like {
+            state: &reader.last,
+            bytes,
+            layout: &reader.last_layout,
+        });
+        reader.state.unpack_into(bytes, &mut reader.layout, last)?;
+        reader.last_at = Some((k, j));
+        let like = Like { state: &reader.state, bytes, layout: &reader.layout };
+        Some((&reader.state, Some(like)))
     }
 
     /// The `i`-th state (`None` only if a packed state failed to read back, which
@@ -201,6 +215,9 @@ impl<S: Serialize + DeserializeOwned + Clone + PartialEq> Frontier<S> {
 #[cfg(test)]
 mod tests {
     use super::Frontier;
+    use crate::packing::Packable;
+
+    impl Packable for (u64, String) {}
 
     fn list(states: std::ops::Range<u64>) -> Frontier<(u64, String)> {
         let mut f = Frontier::new(true);

@@ -34,6 +34,7 @@ mod histories;
 mod liveness;
 pub mod memory;
 mod model;
+mod packing;
 mod por;
 mod probe;
 mod report;
