@@ -126,10 +126,16 @@ impl<S: Packable> Frontier<S> {
         self.packed_bytes = 0;
     }
 
-    fn packed_get(&self, i: usize) -> Option<S> {
-        // The last segment whose first state is at or before `i`.
+    /// Where packed state `i` lies: its segment (the last whose first state is at or
+    /// before `i`) and its index there.
+    fn locate(&self, i: usize) -> Option<(usize, usize)> {
         let k = self.firsts.partition_point(|&first| first <= i).checked_sub(1)?;
-        S::unpack(self.segments.get(k)?.bytes_of(i - self.firsts[k])?)
+        Some((k, i - self.firsts[k]))
+    }
+
+    fn packed_get(&self, i: usize) -> Option<S> {
+        let (k, j) = self.locate(i)?;
+        S::unpack(self.segments.get(k)?.bytes_of(j)?)
     }
 
     /// Reads the `i`-th state into `reader`; gives it back with, when packed, what a
@@ -139,8 +145,7 @@ impl<S: Packable> Frontier<S> {
             reader.state.clone_from(self.values.get(i)?);
             return Some((&reader.state, None));
         }
-        let k = self.firsts.partition_point(|&first| first <= i).checked_sub(1)?;
-        let j = i - self.firsts[k];
+        let (k, j) = self.locate(i)?;
         let bytes = self.segments.get(k)?.bytes_of(j)?;
         std::mem::swap(&mut reader.state, &mut reader.last);
         std::mem::swap(&mut reader.layout, &mut reader.last_layout);

@@ -306,6 +306,14 @@ mod tests {
         assert_eq!(back.unpack_into(&bytes[..bytes.len() - 1], &mut layout, None), None, "a cut state is no state");
     }
 
+    /// A packed state read on its own, with its layout.
+    fn read_back(bytes: &[u8]) -> (State<u32, u16>, Layout) {
+        let mut s = State::empty();
+        let mut layout = Layout::default();
+        s.unpack_into(bytes, &mut layout, None).expect("reads back");
+        (s, layout)
+    }
+
     /// States like a level's: siblings and cousins, with nodes and packets in common.
     fn relatives() -> Vec<State<u32, u16>> {
         vec![
@@ -323,9 +331,7 @@ mod tests {
         let states = relatives();
         for parent in &states {
             let parent_bytes = packed(parent, None);
-            let mut read = State::empty();
-            let mut layout = Layout::default();
-            read.unpack_into(&parent_bytes, &mut layout, None).expect("reads back");
+            let (read, layout) = read_back(&parent_bytes);
             let like = Like { state: &read, bytes: &parent_bytes, layout: &layout };
             for child in &states {
                 let bytes = packed(child, Some(like));
@@ -341,9 +347,7 @@ mod tests {
         let mut layout = Layout::default();
         for before in &states {
             let before_bytes = packed(before, None);
-            let mut last = State::empty();
-            let mut last_layout = Layout::default();
-            last.unpack_into(&before_bytes, &mut last_layout, None).expect("reads back");
+            let (last, last_layout) = read_back(&before_bytes);
             let like = Like { state: &last, bytes: &before_bytes, layout: &last_layout };
             for s in &states {
                 let bytes = packed(s, None);
@@ -354,9 +358,7 @@ mod tests {
                     reading.net.iter().map(|p| p.key).collect::<Vec<_>>(),
                     s.net.iter().map(|p| p.key).collect::<Vec<_>>()
                 );
-                let mut fresh = Layout::default();
-                State::<u32, u16>::empty().unpack_into(&bytes, &mut fresh, None).expect("reads back");
-                assert_eq!(layout, fresh, "the same layout, whatever was read before");
+                assert_eq!(layout, read_back(&bytes).1, "the same layout, whatever was read before");
             }
         }
     }
