@@ -31,7 +31,7 @@ impl<P> InChannel<P> {
         InChannel { contiguous: 0, above: BTreeMap::new(), ack_due_at: None, owed: 0 }
     }
 
-    /// Returns what to deliver now, in order.
+    /// Appends to `delivered` what to deliver now, in order.
     pub(super) fn receive(
         &mut self,
         seq: u64,
@@ -39,11 +39,13 @@ impl<P> InChannel<P> {
         now: Instant,
         cfg: &ReliableConfig,
         stats: &mut ReliableStats,
-    ) -> Vec<(u64, P)> {
+        delivered: &mut Vec<(u64, P)>,
+    ) {
+        let before = delivered.len();
         let horizon = self.contiguous.saturating_add(u64::try_from(cfg.max_in_flight).unwrap_or(u64::MAX));
         if seq == 0 || seq > horizon {
             stats.refused += 1;
-            return Vec::new();
+            return;
         }
         // In order and with no gap behind: the acknowledgement may wait to cover more.
         let in_order = seq == self.contiguous + 1 && self.above.is_empty();
@@ -58,9 +60,8 @@ impl<P> InChannel<P> {
         // A duplicate is acknowledged too: its sender has not seen our previous ack.
         if seq <= self.contiguous || self.above.contains_key(&seq) {
             stats.duplicates_suppressed += 1;
-            return Vec::new();
+            return;
         }
-        let mut delivered = Vec::new();
         if seq != self.contiguous + 1 {
             stats.out_of_order += 1;
             if cfg.fifo {
@@ -79,8 +80,7 @@ impl<P> InChannel<P> {
                 }
             }
         }
-        stats.delivered += delivered.len() as u64;
-        delivered
+        stats.delivered += (delivered.len() - before) as u64;
     }
 
     /// The acknowledgement owed, if it is due at `now`: the highest `seq` received in
@@ -109,12 +109,12 @@ mod tests {
         let mut channel = InChannel::new();
         let mut stats = ReliableStats::default();
         let now = Instant::now();
-        let delivered = seqs
-            .iter()
-            .flat_map(|&seq| channel.receive(seq, seq * 10, now, &cfg, &mut stats))
-            .inspect(|(seq, payload)| assert_eq!(*payload, seq * 10))
-            .map(|(seq, _)| seq)
-            .collect();
+        let mut out = Vec::new();
+        for &seq in seqs {
+            channel.receive(seq, seq * 10, now, &cfg, &mut stats, &mut out);
+        }
+        let delivered =
+            out.into_iter().inspect(|(seq, payload)| assert_eq!(*payload, seq * 10)).map(|(seq, _)| seq).collect();
         (delivered, channel, stats)
     }
 

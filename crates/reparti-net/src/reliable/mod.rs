@@ -56,11 +56,13 @@
 //! assert_eq!(b.stats().duplicates_suppressed, 1);
 //! ```
 
+mod busy;
 mod incoming;
 mod outgoing;
 
 use std::time::{Duration, Instant};
 
+use busy::Busy;
 use incoming::InChannel;
 use outgoing::OutChannel;
 
@@ -236,6 +238,9 @@ pub struct Reliable<P> {
     cfg: ReliableConfig,
     outgoing: Vec<OutChannel<P>>,
     incoming: Vec<InChannel<P>>,
+    /// The channels that may have something due (see `busy.rs`).
+    busy_out: Busy,
+    busy_in: Busy,
     stats: ReliableStats,
 }
 
@@ -247,6 +252,8 @@ impl<P: Clone> Reliable<P> {
             me,
             outgoing: (0..n).map(|_| OutChannel::new(&cfg)).collect(),
             incoming: (0..n).map(|_| InChannel::new()).collect(),
+            busy_out: Busy::new(n),
+            busy_in: Busy::new(n),
             stats: ReliableStats::default(),
             cfg,
         }
@@ -275,6 +282,7 @@ impl<P: Clone> Reliable<P> {
         if sent.is_err() {
             self.stats.send_refused += 1;
         }
+        self.busy_out.mark(to);
         sent.map_err(SendError::ChannelFailed)
     }
 
@@ -285,11 +293,20 @@ impl<P: Clone> Reliable<P> {
     /// have been lost). A message from an unknown node, with `seq` 0 or too far ahead is
     /// refused: not delivered, not acknowledged, counted.
     pub fn receive(&mut self, from: usize, seq: u64, payload: P, now: Instant) -> Vec<(u64, P)> {
+        let mut delivered = Vec::new();
+        self.receive_into(from, seq, payload, now, &mut delivered);
+        delivered
+    }
+
+    /// [`receive`](Self::receive), appending to `delivered` (a caller receiving datagram
+    /// after datagram keeps one buffer instead of allocating one each time).
+    pub fn receive_into(&mut self, from: usize, seq: u64, payload: P, now: Instant, delivered: &mut Vec<(u64, P)>) {
         let Some(channel) = self.incoming.get_mut(from) else {
             self.stats.refused += 1;
-            return Vec::new();
+            return;
         };
-        channel.receive(seq, payload, now, &self.cfg, &mut self.stats)
+        channel.receive(seq, payload, now, &self.cfg, &mut self.stats, delivered);
+        self.busy_in.mark(from);
     }
 
     /// An acknowledgement arrived from `from`: every message of the channel me → `from`
@@ -297,7 +314,10 @@ impl<P: Clone> Reliable<P> {
     /// reordered are harmless; one for a `seq` never transmitted is refused and counted.
     pub fn ack(&mut self, from: usize, upto: u64, now: Instant) {
         match self.outgoing.get_mut(from) {
-            Some(channel) => channel.ack(upto, now, &self.cfg, &mut self.stats),
+            Some(channel) => {
+                channel.ack(upto, now, &self.cfg, &mut self.stats);
+                self.busy_out.mark(from);
+            }
             None => self.stats.bad_acks += 1,
         }
     }
@@ -320,22 +340,27 @@ impl<P: Clone> Reliable<P> {
         // Messages before acknowledgements: a message is someone's next step (in a ring,
         // the token), an acknowledgement only frees a sender's window, so it may leave
         // a system call later.
-        for (peer, channel) in self.outgoing.iter_mut().enumerate() {
-            channel.poll(peer, now, &self.cfg, &mut self.stats, out);
-        }
-        for (peer, channel) in self.incoming.iter_mut().enumerate() {
+        let Reliable { outgoing, incoming, busy_out, busy_in, stats, cfg, .. } = self;
+        busy_out.retain(|peer| {
+            let channel = &mut outgoing[peer];
+            channel.poll(peer, now, cfg, stats, out);
+            !channel.is_idle()
+        });
+        busy_in.retain(|peer| {
+            let channel = &mut incoming[peer];
             if let Some(upto) = channel.take_ack(now) {
-                self.stats.acks_sent += 1;
+                stats.acks_sent += 1;
                 out.push(Outgoing::Ack { to: peer, upto });
             }
-        }
+            channel.ack_due().is_some()
+        });
     }
 
     /// When [`poll`](Self::poll) next has something to do (possibly already past);
     /// `None`: nothing until the next send or receipt.
     pub fn next_deadline(&self) -> Option<Instant> {
-        let acks = self.incoming.iter().filter_map(InChannel::ack_due);
-        let messages = self.outgoing.iter().filter_map(OutChannel::next_due);
+        let acks = self.busy_in.iter().filter_map(|peer| self.incoming[peer].ack_due());
+        let messages = self.busy_out.iter().filter_map(|peer| self.outgoing[peer].next_due());
         acks.chain(messages).min()
     }
 
@@ -344,14 +369,14 @@ impl<P: Clone> Reliable<P> {
     /// handler) reads the acknowledgements that arrived meanwhile first: the layer only
     /// knows of those it has been given.
     pub fn timer_expired(&self, now: Instant) -> bool {
-        self.outgoing.iter().any(|channel| channel.timer_expired(now))
+        self.busy_out.iter().any(|peer| self.outgoing[peer].timer_expired(now))
     }
 
     /// Nothing unacknowledged, nothing held back and no acknowledgement owed: as far as
     /// the channels go, the node may consider itself idle.
     pub fn is_idle(&self) -> bool {
-        self.incoming.iter().all(|channel| channel.ack_due().is_none())
-            && self.outgoing.iter().all(OutChannel::is_empty)
+        self.busy_in.iter().all(|peer| self.incoming[peer].ack_due().is_none())
+            && self.busy_out.iter().all(|peer| self.outgoing[peer].is_empty())
     }
 
     /// Whether the channel me → `to` has failed (see [`Outgoing::GaveUp`]); `false` for

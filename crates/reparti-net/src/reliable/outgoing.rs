@@ -347,6 +347,12 @@ impl<P> OutChannel<P> {
         self.queue.is_empty()
     }
 
+    /// Nothing kept, nothing timed, nothing to send: no poll can have anything to do
+    /// until the channel is given a message or an acknowledgement.
+    pub(super) fn is_idle(&self) -> bool {
+        self.queue.is_empty() && self.timer.is_none() && self.ready_since.is_none() && !self.resend_front
+    }
+
     pub(super) fn pending(&self) -> usize {
         self.queue.len()
     }

@@ -175,7 +175,7 @@ fn take_datagram<A: Algorithm>(
     }
     *last_datagram = Instant::now();
     // A refused datagram is not news (see the event-loop driver).
-    if runner.datagram(bytes, Origin { addr: peer, connection: None }) {
+    if runner.datagram_at(bytes, Origin { addr: peer, connection: None }, last_datagram.into_std()) {
         *last_event = *last_datagram;
     }
 }

@@ -46,6 +46,12 @@ pub(super) struct Runner<'a, A: Algorithm> {
     /// What the reliable layer's polls hand out, one buffer kept across them (a poll
     /// follows every datagram).
     reliable_out: Vec<Outgoing<Carried<Msg<A>>>>,
+    /// What the reliable layer hands over for delivery on a receipt, likewise kept.
+    pub(super) reliable_ready: Vec<(u64, Carried<Msg<A>>)>,
+    /// The instant the datagram being handled was taken in, if one is: the reliable
+    /// layer, and the delivery's timestamp, read it instead of the clock (a ring hop
+    /// read the clock six times for one datagram).
+    pub(super) moment: Option<std::time::Instant>,
     /// Polls of the reliable layer so far: a caller that needs one after some work polls
     /// only if that work did not.
     pub(super) reliable_polls: u64,
@@ -114,6 +120,8 @@ impl<'a, A: Algorithm> Runner<'a, A> {
             next_seq: vec![1; n],
             reliable: cfg.reliable.clone().map(|r| Reliable::new(n, cfg.me.index(), r)),
             reliable_out: Vec::new(),
+            reliable_ready: Vec::new(),
+            moment: None,
             reliable_polls: 0,
             host: Some(Box::new(NodeHost::new(A::spec().reads_clocks))),
             started,
@@ -153,6 +161,11 @@ impl<'a, A: Algorithm> Runner<'a, A> {
     /// Nothing unacknowledged and no acknowledgement owed (always, without the layer).
     pub(super) fn reliable_idle(&self) -> bool {
         self.reliable.as_ref().is_none_or(Reliable::is_idle)
+    }
+
+    /// The instant of the datagram being handled, or the clock's between datagrams.
+    pub(super) fn now(&self) -> std::time::Instant {
+        self.moment.unwrap_or_else(std::time::Instant::now)
     }
 
     /// Real time now, in ms since the run's epoch: the OS monotonic clock since this
@@ -200,7 +213,8 @@ impl<'a, A: Algorithm> Runner<'a, A> {
         if let Some(c) = self.received_by_type.get_mut(kind) {
             *c += 1;
         }
-        self.last_delivery_ms = Some(self.started.elapsed().as_secs_f64() * 1e3);
+        let since_start = self.now().saturating_duration_since(self.started.into_std());
+        self.last_delivery_ms = Some(since_start.as_secs_f64() * 1e3);
         if self.cfg.echo {
             let body = serde_json::to_string(&env.body).unwrap_or_default();
             let vc = self.vector.as_ref().map(|v| format!(" · vector {v:?}")).unwrap_or_default();
@@ -285,7 +299,8 @@ impl<'a, A: Algorithm> Runner<'a, A> {
             Some(reliable) => {
                 // Transmitted by the next poll (at the end of this handler). The layer numbers
                 // a channel's messages 1, 2, 3… as we do: the envelope already says `seq`.
-                match reliable.send(to.index(), Carried::Out(bytes), std::time::Instant::now()) {
+                let now = self.moment.unwrap_or_else(std::time::Instant::now);
+                match reliable.send(to.index(), Carried::Out(bytes), now) {
                     Ok(numbered) => debug_assert_eq!(numbered, seq, "the envelope's seq is the reliable layer's"),
                     Err(_) => {
                         self.send_errors += 1;
@@ -323,7 +338,7 @@ impl<'a, A: Algorithm> Runner<'a, A> {
         let Some(reliable) = &mut self.reliable else { return };
         self.reliable_polls += 1;
         let mut due = std::mem::take(&mut self.reliable_out);
-        reliable.poll_into(std::time::Instant::now(), &mut due);
+        reliable.poll_into(self.moment.unwrap_or_else(std::time::Instant::now), &mut due);
         for out in due.drain(..) {
             match out {
                 Outgoing::Transmit { to, payload: Carried::Out(bytes), .. }

@@ -21,6 +21,19 @@ impl<A: Algorithm> Runner<'_, A> {
     /// Opens, decodes and checks one datagram, then delivers it or drops it; true if it
     /// was of this run (delivered, a duplicate, or an acknowledgement), false if refused.
     pub(super) fn datagram(&mut self, bytes: &[u8], origin: Origin) -> bool {
+        self.datagram_at(bytes, origin, std::time::Instant::now())
+    }
+
+    /// [`datagram`](Self::datagram), taken in at `at` (a driver that has just read the
+    /// clock need not read it again).
+    pub(super) fn datagram_at(&mut self, bytes: &[u8], origin: Origin, at: std::time::Instant) -> bool {
+        self.moment = Some(at);
+        let kept = self.datagram_at_moment(bytes, origin);
+        self.moment = None;
+        kept
+    }
+
+    fn datagram_at_moment(&mut self, bytes: &[u8], origin: Origin) -> bool {
         let plain = match &self.cfg.key {
             Some(key) => match secure::open(key, bytes, self.cfg.ttl) {
                 Ok(plain) => {
@@ -45,7 +58,8 @@ impl<A: Algorithm> Runner<'_, A> {
                     return false;
                 }
                 if let Some(reliable) = &mut self.reliable {
-                    reliable.ack(from.index(), ack.upto, std::time::Instant::now());
+                    let now = self.moment.unwrap_or_else(std::time::Instant::now);
+                    reliable.ack(from.index(), ack.upto, now);
                     self.poll_reliable();
                 }
             }
@@ -75,13 +89,16 @@ impl<A: Algorithm> Runner<'_, A> {
             return self.deliver(env);
         };
         let from = env.from.index();
-        let ready = reliable.receive(from, seq, Carried::In(env), std::time::Instant::now());
+        let now = self.moment.unwrap_or_else(std::time::Instant::now);
+        let mut ready = std::mem::take(&mut self.reliable_ready);
+        reliable.receive_into(from, seq, Carried::In(env), now, &mut ready);
         let polls = self.reliable_polls;
-        for (_, carried) in ready {
+        for (_, carried) in ready.drain(..) {
             if let Carried::In(env) = carried {
                 self.deliver(env);
             }
         }
+        self.reliable_ready = ready;
         // The acknowledgement is owed even when nothing was delivered (a duplicate); a
         // handler that ran has polled already, after the receipt.
         if self.reliable_polls == polls {

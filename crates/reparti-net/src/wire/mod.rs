@@ -16,7 +16,11 @@
 //! back beside the datagram. It is kept out of [`Envelope`] since only the runtime, which
 //! drops the datagrams of other runs, has any use for it.
 
+mod append;
 mod error;
+mod json_fast;
+mod json_read;
+mod json_write;
 mod run;
 
 pub use error::WireError;
@@ -25,8 +29,6 @@ pub use run::{RunId, MAX_RUN_ID};
 use reparti_core::{Message, NodeId};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
-use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
@@ -39,6 +41,9 @@ pub const MAX_DATAGRAM: usize = 64 * 1024;
 
 /// Bytes reserved for a JSON envelope before writing it: most fit.
 const JSON_ENVELOPE_GUESS: usize = 192;
+/// The same for the binary encoding (a header of a few varints, a vector clock of up to
+/// a few dozen entries, a small body, the run).
+const BINARY_ENVELOPE_GUESS: usize = 128;
 
 /// The first byte of a binary envelope. It is a UTF-8 continuation byte, so no JSON
 /// text (and no Fernet token, which is ASCII) can start with it.
@@ -146,50 +151,25 @@ struct JsonAck<'a> {
     run: Option<&'a str>,
 }
 
-/// The JSON envelope or acknowledgement as read, its body read as `B`: the message
-/// itself on the fast path (one pass over the bytes), or left raw (`&RawValue`) when
-/// that failed, to name the fault — an unknown type is then reported as such rather than
-/// as a body that does not parse. An object with `ack` and no `type` is an
-/// acknowledgement.
-#[derive(Deserialize)]
-#[serde(bound(deserialize = "B: Deserialize<'de>"))]
-struct JsonIn<'a, B> {
-    v: u64,
-    from: u32,
-    to: u32,
-    #[serde(default)]
-    lamport: Option<u64>,
-    #[serde(default)]
-    vc: Option<Vec<u64>>,
-    #[serde(default)]
-    seq: Option<u64>,
-    #[serde(default)]
-    ack: Option<u64>,
-    // A string or an integer, read by `run_of` (raw, so that either form is accepted).
-    #[serde(default, borrow)]
-    run: Option<&'a RawValue>,
-    #[serde(default, rename = "type", borrow)]
-    kind: Option<Cow<'a, str>>,
-    // `null` is a body (a unit message), not a missing one: only absence is `None`.
-    #[serde(default = "no_body", deserialize_with = "present_body")]
-    body: Option<B>,
-}
-
-fn no_body<B>() -> Option<B> {
-    None
-}
-
-fn present_body<'de, D: serde::Deserializer<'de>, B: Deserialize<'de>>(d: D) -> Result<Option<B>, D::Error> {
-    B::deserialize(d).map(Some)
-}
-
 /// The binary header after the version: the type is the index in `M::kinds()`.
-#[derive(Serialize, Deserialize)]
+#[derive(Deserialize)]
 struct BinHeader {
     from: u32,
     to: u32,
     lamport: u64,
     vc: Option<Vec<u64>>,
+    seq: Option<u64>,
+    kind: u32,
+}
+
+/// [`BinHeader`] as it is written: the vector clock borrowed, not copied (postcard
+/// writes a slice and a `Vec` alike, as a length and the items).
+#[derive(Serialize)]
+struct BinHeaderOut<'a> {
+    from: u32,
+    to: u32,
+    lamport: u64,
+    vc: Option<&'a [u64]>,
     seq: Option<u64>,
     kind: u32,
 }
@@ -240,20 +220,23 @@ pub fn encode_with_run<M: Message>(
                 kind,
                 body: &env.body,
             };
-            serde_json::to_writer(&mut bytes, &out).map(|()| bytes).map_err(|e| e.to_string())
+            json_write::envelope(&mut bytes, &out).map(|()| bytes)
         }
         Wire::Binary => {
-            let header = BinHeader {
+            let header = BinHeaderOut {
                 from: env.from.0,
                 to: env.to.0,
                 lamport: env.lamport,
-                vc: env.vc.clone(),
+                vc: env.vc.as_deref(),
                 seq: env.seq,
                 kind: env.body.kind() as u32,
             };
-            postcard::to_extend(&(VERSION, header, &env.body), vec![BINARY_MAGIC])
-                .and_then(|bytes| with_binary_run(bytes, run))
-                .map_err(|e| e.to_string())
+            // Room for a typical envelope at once: grown from one byte, it was moved
+            // five times on the way (a fifth of a ring hop's instructions).
+            let mut bytes = Vec::with_capacity(BINARY_ENVELOPE_GUESS);
+            bytes.push(BINARY_MAGIC);
+            append::binary_header(&mut bytes, &header);
+            append::append(&env.body, bytes).and_then(|bytes| with_binary_run(bytes, run)).map_err(|e| e.to_string())
         }
     };
     match encoded {
@@ -267,7 +250,7 @@ pub fn encode_with_run<M: Message>(
 /// string. Left out without a run, so that older readers still read what we send then.
 fn with_binary_run(bytes: Vec<u8>, run: Option<&RunId>) -> postcard::Result<Vec<u8>> {
     match run {
-        Some(run) => postcard::to_extend(run.as_str(), bytes),
+        Some(run) => append::append(run.as_str(), bytes),
         None => Ok(bytes),
     }
 }
@@ -285,11 +268,16 @@ pub fn encode_ack_with_run(ack: &Ack, wire: Wire, run: Option<&RunId>) -> Vec<u8
             let json =
                 JsonAck { v: VERSION, from: ack.from.0, to: ack.to.0, ack: ack.upto, run: run.map(RunId::as_str) };
             // Four integers and a checked string: serde_json cannot fail on them.
-            serde_json::to_vec(&json).unwrap_or_default()
+            let mut bytes = Vec::with_capacity(JSON_ENVELOPE_GUESS);
+            serde_json::to_writer(&mut bytes, &json).map(|()| bytes).unwrap_or_default()
         }
-        Wire::Binary => postcard::to_extend(&(VERSION, ack.from.0, ack.to.0, ack.upto), vec![BINARY_ACK_MAGIC])
-            .and_then(|bytes| with_binary_run(bytes, run))
-            .unwrap_or_else(|_| vec![BINARY_ACK_MAGIC]),
+        Wire::Binary => {
+            let mut bytes = Vec::with_capacity(BINARY_ENVELOPE_GUESS);
+            bytes.push(BINARY_ACK_MAGIC);
+            append::append(&(VERSION, ack.from.0, ack.to.0, ack.upto), bytes)
+                .and_then(|bytes| with_binary_run(bytes, run))
+                .unwrap_or_else(|_| vec![BINARY_ACK_MAGIC])
+        }
     }
 }
 
@@ -324,71 +312,8 @@ pub fn decode_with_run<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<(D
         // A Fernet token is base64 of 0x80 then a 64-bit timestamp whose top bytes are
         // zero until the year 10^12: it always starts with "gAAAAA". JSON cannot.
         Some(b'g') if bytes.starts_with(b"gAAAAA") => Err(WireError::Encrypted),
-        Some(_) => decode_json(bytes),
+        Some(_) => json_read::decode_json(bytes),
     }
-}
-
-fn decode_json<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<(Datagram<M>, Option<RunId>), WireError> {
-    // Almost every datagram is well formed: read it in one pass, body and all, its
-    // UTF-8 checked once for the whole (a few words at a time) rather than string by
-    // string.
-    let text = std::str::from_utf8(bytes).ok();
-    if let Some(typed) = text.and_then(|text| serde_json::from_str::<JsonIn<'_, M>>(text).ok()) {
-        return assemble(typed, |body, _| Ok(body));
-    }
-    // Something is wrong: read it again with the body raw, to say what.
-    let raw: JsonIn<'_, &RawValue> = serde_json::from_slice(bytes).map_err(|e| json_error(bytes, e))?;
-    assemble(raw, |raw_body, declared| {
-        serde_json::from_str(raw_body.get())
-            .map_err(|e| WireError::BadBody { kind: M::kinds()[declared], detail: e.to_string() })
-    })
-}
-
-/// An envelope or acknowledgement from what was read, checked in the order a reader
-/// needs: version, run, type (or acknowledgement), clock, body, and that they agree.
-fn assemble<M: Message, B>(
-    raw: JsonIn<'_, B>,
-    body_of: impl FnOnce(B, usize) -> Result<M, WireError>,
-) -> Result<(Datagram<M>, Option<RunId>), WireError> {
-    if raw.v != VERSION {
-        return Err(WireError::Version { found: raw.v.to_string() });
-    }
-    let run = raw.run.map(json_run).transpose()?;
-    let missing = |field: &str| WireError::BadEnvelope { detail: format!("missing field `{field}`") };
-    let kind = match (raw.kind, raw.ack) {
-        (Some(kind), _) => kind,
-        (None, Some(upto)) => {
-            return Ok((Datagram::Ack(Ack { from: NodeId(raw.from), to: NodeId(raw.to), upto }), run));
-        }
-        (None, None) => return Err(missing("type")),
-    };
-    let lamport = raw.lamport.ok_or_else(|| missing("lamport"))?;
-    let raw_body = raw.body.ok_or_else(|| missing("body"))?;
-    let declared = kind_index::<M>(&kind)
-        .ok_or_else(|| WireError::UnknownType { found: kind.clone().into_owned(), expected: M::kinds() })?;
-    let body = body_of(raw_body, declared)?;
-    check_kind(&body, declared)?;
-    let env = Envelope { from: NodeId(raw.from), to: NodeId(raw.to), lamport, vc: raw.vc, seq: raw.seq, body };
-    Ok((Datagram::Message(env), run))
-}
-
-/// The JSON `run`: a string, or an integer taken as its decimal text.
-fn json_run(raw: &RawValue) -> Result<RunId, WireError> {
-    let bad = |detail: String| WireError::BadEnvelope { detail: format!("`run`: {detail}") };
-    let text = raw.get();
-    let run =
-        if let Some(plain) = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).filter(|t| !t.contains('\\')) {
-            // What we send: a string without escapes, taken as it stands.
-            RunId::new(plain)
-        } else if text.starts_with('"') {
-            let s: Cow<'_, str> = serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
-            RunId::new(&s)
-        } else {
-            let n: u64 =
-                serde_json::from_str(text).map_err(|_| bad(format!("{text} is neither a string nor an integer")))?;
-            RunId::new(&n.to_string())
-        };
-    run.map_err(bad)
 }
 
 /// What follows a binary envelope or acknowledgement: nothing, or its run.
@@ -414,24 +339,6 @@ fn decode_binary_ack(bytes: &[u8]) -> Result<(Ack, Option<RunId>), WireError> {
     let ((from, to, upto), rest) = postcard::take_from_bytes::<(u32, u32, u64)>(rest).map_err(binary_error)?;
     let run = binary_run(rest, "acknowledgement")?;
     Ok((Ack { from: NodeId(from), to: NodeId(to), upto }, run))
-}
-
-/// Classifies a failed envelope parse. Only on this error path do we parse a second time,
-/// to report a future version as such even when its fields differ from ours.
-fn json_error(bytes: &[u8], e: serde_json::Error) -> WireError {
-    if e.is_eof() {
-        return WireError::Truncated { encoding: Wire::Json };
-    }
-    if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(bytes) {
-        if let Some(v) = map.get("v").filter(|v| v.as_u64() != Some(VERSION)) {
-            return WireError::Version { found: v.to_string() };
-        }
-    }
-    if e.is_syntax() {
-        WireError::NotJson { detail: e.to_string() }
-    } else {
-        WireError::BadEnvelope { detail: e.to_string() }
-    }
 }
 
 fn decode_binary<M: Message + DeserializeOwned>(bytes: &[u8]) -> Result<(Envelope<M>, Option<RunId>), WireError> {
