@@ -48,9 +48,9 @@ pub(super) struct Runner<'a, A: Algorithm> {
     reliable_out: Vec<Outgoing<Carried<Msg<A>>>>,
     /// What the reliable layer hands over for delivery on a receipt, likewise kept.
     pub(super) reliable_ready: Vec<(u64, Carried<Msg<A>>)>,
-    /// The instant the datagram being handled was taken in, if one is: the reliable
-    /// layer, and the delivery's timestamp, read it instead of the clock (a ring hop
-    /// read the clock six times for one datagram).
+    /// The instant the datagram being handled was taken in, if one is (renewed after a
+    /// handler runs): the reliable layer, and the delivery's timestamp, read it instead
+    /// of the clock (a ring hop read the clock six times for one datagram).
     pub(super) moment: Option<std::time::Instant>,
     /// Polls of the reliable layer so far: a caller that needs one after some work polls
     /// only if that work did not.
@@ -247,6 +247,11 @@ impl<'a, A: Algorithm> Runner<'a, A> {
         host.run(place, &mut self.node, clocks, f);
         host.apply(self);
         self.host = Some(host);
+        if self.moment.is_some() {
+            // The poll times what it puts on the wire (retransmission timers, round-trip
+            // samples): after a long handler, the datagram's instant would be stale.
+            self.moment = Some(std::time::Instant::now());
+        }
         self.poll_reliable();
     }
 
