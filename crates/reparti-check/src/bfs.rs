@@ -175,12 +175,25 @@ pub(crate) fn bfs<A: Algorithm>(
                 break 'levels;
             }
             let produced: u64 = chunks.iter().map(Chunk::bytes).sum();
+            // A chunk stops only after a state's successors took it past its share, and
+            // one state can have many more than the average the batch was sized on: what
+            // would take the stored levels past the budget is not kept.
+            let stored = (visited.bytes() + frontier.bytes() + next.bytes()) as u64;
+            if stored + produced > limits.budget {
+                stop = Some(StopReason::Memory);
+                break 'levels;
+            }
             per_state = produced.div_ceil(expanded.max(1));
+            // The chunks not appended yet, and this one's retry list, are still held
+            // while the table grows for a retried state.
+            let mut pending = produced;
             for c in chunks {
+                let retry_bytes = c.bytes() - c.next.bytes() as u64;
+                pending -= c.bytes();
                 next.append(c.next);
                 for (k, &fp) in c.retry_fps.iter().enumerate() {
                     let Some(s) = c.retry.get(k) else { continue };
-                    let lists = (frontier.bytes() + next.bytes()) as u64;
+                    let lists = (frontier.bytes() + next.bytes()) as u64 + pending + retry_bytes;
                     if !limits.grow(&mut visited, lists, &mut peak_memory, growers) {
                         stop = Some(StopReason::Memory);
                         break 'levels;
