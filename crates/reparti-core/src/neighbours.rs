@@ -80,7 +80,19 @@ impl<'a> Neighbours<'a> {
                     Some(node.0 as usize - 1)
                 }
             }
-            Neighbours::Around { .. } => (0..self.len()).find(|&k| self.get(k) == Some(node)),
+            Neighbours::Around { me, n, both_ways } => {
+                // What `get` lists, compared directly: the simulator asks this for every
+                // FIFO delivery on a ring. With two nodes both ways, the one neighbour is
+                // found first at 0, as a search would.
+                let next = if me + 1 == n { 0 } else { me + 1 };
+                if !both_ways {
+                    (node.0 == next).then_some(0)
+                } else if node.0 == (if me == 0 { n - 1 } else { me - 1 }) {
+                    Some(0)
+                } else {
+                    (node.0 == next).then_some(1)
+                }
+            }
         }
     }
 

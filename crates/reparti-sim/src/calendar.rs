@@ -103,7 +103,7 @@ pub(crate) struct CalendarQueue<E> {
     /// Entries moved by insertions into the middle of the head.
     shifted: u64,
     /// Room to sort a bucket's keys in.
-    order: Vec<(u64, u64, u32)>,
+    order: Vec<(u64, u32)>,
     /// Emptied heads' buffers, for buckets to fill again: a bucket grown from nothing
     /// reallocates and copies its entries about log2(entries) times.
     spare: Vec<Vec<Entry<E>>>,
@@ -112,9 +112,9 @@ pub(crate) struct CalendarQueue<E> {
     period: u64,
 }
 
-/// Sorts entries by key: their keys and places are sorted (24 bytes each, not a whole
+/// Sorts entries by key: their keys and places are sorted (16 bytes each, not a whole
 /// entry), then each entry is swapped once along the cycles of that permutation.
-fn sort_entries<E>(v: &mut [Entry<E>], order: &mut Vec<(u64, u64, u32)>) {
+fn sort_entries<E>(v: &mut [Entry<E>], order: &mut Vec<(u64, u32)>) {
     // Most buckets hold a few entries when their turn comes (the in-flight count falls
     // faster than the slots widen): sorted in place, they cost a few comparisons each
     // instead of building and walking a permutation.
@@ -128,16 +128,25 @@ fn sort_entries<E>(v: &mut [Entry<E>], order: &mut Vec<(u64, u64, u32)>) {
         }
         return;
     }
+    // A bucket filled by pushes alone holds its entries in the order of their sequence
+    // numbers, which grow: their places then break ties between equal times as the
+    // numbers would, and the sort compares a time and a place instead of two words
+    // and a place. A rebuild, or entries moved in from the overflow, break that order:
+    // those rarer sets are sorted whole by the full key.
+    if !v.windows(2).all(|w| w[0].seq < w[1].seq) {
+        v.sort_unstable_by_key(Entry::key);
+        return;
+    }
     order.clear();
-    order.extend(v.iter().enumerate().map(|(i, e)| (e.bits, e.seq, i as u32)));
-    order.sort_unstable_by_key(|&(bits, seq, _)| (u128::from(bits) << 64) | u128::from(seq));
-    // `order[k].2` is where the entry that belongs at `k` is; a visited place is marked
+    order.extend(v.iter().enumerate().map(|(i, e)| (e.bits, i as u32)));
+    order.sort_unstable();
+    // `order[k].1` is where the entry that belongs at `k` is; a visited place is marked
     // by pointing to itself.
     for start in 0..v.len() {
         let mut at = start;
         loop {
-            let from = order[at].2 as usize;
-            order[at].2 = at as u32;
+            let from = order[at].1 as usize;
+            order[at].1 = at as u32;
             if from == start {
                 break;
             }

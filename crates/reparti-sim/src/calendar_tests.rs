@@ -162,3 +162,32 @@ fn a_crowded_head_narrows_the_slots() {
     assert_eq!(times.len(), n as usize);
     assert!(times.windows(2).all(|w| w[0] < w[1]));
 }
+
+proptest! {
+    /// A bucket's sort, on entries in the order pushes leave them (sequence numbers
+    /// growing) and in any other order (after a rebuild or the overflow), with many
+    /// equal times: the same order as sorting by the whole key.
+    #[test]
+    fn a_bucket_sorts_by_time_then_sequence(
+        times in proptest::collection::vec(0u8..6, 0..80),
+        shuffled in any::<bool>(),
+        rotation in any::<usize>(),
+    ) {
+        let mut seqs: Vec<u64> = (0..times.len() as u64).map(|k| 3 * k + 1).collect();
+        if shuffled && !seqs.is_empty() {
+            let r = rotation % seqs.len();
+            seqs.rotate_left(r);
+            seqs.reverse();
+        }
+        let mut entries: Vec<Entry<u64>> = times
+            .iter()
+            .zip(&seqs)
+            .map(|(&t, &seq)| Entry { bits: (1.0 + f64::from(t) / 8.0).to_bits(), seq, event: seq })
+            .collect();
+        let mut expected: Vec<(u64, u64)> = entries.iter().map(Entry::key).collect();
+        expected.sort_unstable();
+        sort_entries(&mut entries, &mut Vec::new());
+        let got: Vec<(u64, u64)> = entries.iter().map(|e| (e.bits, e.event)).collect();
+        prop_assert_eq!(got, expected);
+    }
+}
