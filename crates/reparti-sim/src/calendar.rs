@@ -24,6 +24,7 @@
 //!
 //! The order is exactly (time bits, seq), the radix heap's: same seed, same trace.
 
+use crate::bucket_sort::{sort_entries, SortScratch};
 use crate::prefetch::prefetch;
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, VecDeque};
@@ -36,8 +37,6 @@ const MIN_BUCKETS: usize = 64;
 const MAX_BUCKETS: usize = 1 << 16;
 /// Pushes between two looks at the width, at the least.
 const MIN_PERIOD: u64 = 4096;
-/// Buckets up to this many entries are sorted by insertion, in place.
-const SMALL_BUCKET: usize = 16;
 /// Emptied buffers kept for buckets to fill again.
 const SPARE_BUFFERS: usize = 4;
 /// Slots from this one on are "far": never in a bucket.
@@ -53,7 +52,7 @@ pub(crate) struct Entry<E> {
 
 impl<E> Entry<E> {
     #[inline]
-    fn key(&self) -> (u64, u64) {
+    pub fn key(&self) -> (u64, u64) {
         (self.bits, self.seq)
     }
 }
@@ -103,57 +102,13 @@ pub(crate) struct CalendarQueue<E> {
     /// Entries moved by insertions into the middle of the head.
     shifted: u64,
     /// Room to sort a bucket's keys in.
-    order: Vec<(u64, u32)>,
+    scratch: SortScratch,
     /// Emptied heads' buffers, for buckets to fill again: a bucket grown from nothing
     /// reallocates and copies its entries about log2(entries) times.
     spare: Vec<Vec<Entry<E>>>,
     /// [`TARGET`] and [`MIN_PERIOD`], which tests lower to rebuild often.
     target: u64,
     period: u64,
-}
-
-/// Sorts entries by key: their keys and places are sorted (16 bytes each, not a whole
-/// entry), then each entry is swapped once along the cycles of that permutation.
-fn sort_entries<E>(v: &mut [Entry<E>], order: &mut Vec<(u64, u32)>) {
-    // Most buckets hold a few entries when their turn comes (the in-flight count falls
-    // faster than the slots widen): sorted in place, they cost a few comparisons each
-    // instead of building and walking a permutation.
-    if v.len() <= SMALL_BUCKET {
-        for i in 1..v.len() {
-            let mut j = i;
-            while j > 0 && v[j - 1].key() > v[j].key() {
-                v.swap(j - 1, j);
-                j -= 1;
-            }
-        }
-        return;
-    }
-    // A bucket filled by pushes alone holds its entries in the order of their sequence
-    // numbers, which grow: their places then break ties between equal times as the
-    // numbers would, and the sort compares a time and a place instead of two words
-    // and a place. A rebuild, or entries moved in from the overflow, break that order:
-    // those rarer sets are sorted whole by the full key.
-    if !v.windows(2).all(|w| w[0].seq < w[1].seq) {
-        v.sort_unstable_by_key(Entry::key);
-        return;
-    }
-    order.clear();
-    order.extend(v.iter().enumerate().map(|(i, e)| (e.bits, i as u32)));
-    order.sort_unstable();
-    // `order[k].1` is where the entry that belongs at `k` is; a visited place is marked
-    // by pointing to itself.
-    for start in 0..v.len() {
-        let mut at = start;
-        loop {
-            let from = order[at].1 as usize;
-            order[at].1 = at as u32;
-            if from == start {
-                break;
-            }
-            v.swap(at, from);
-            at = from;
-        }
-    }
 }
 
 impl<E> Default for CalendarQueue<E> {
@@ -178,7 +133,7 @@ impl<E> CalendarQueue<E> {
             turns: 0,
             turned: 0,
             shifted: 0,
-            order: Vec::new(),
+            scratch: SortScratch::default(),
             spare: Vec::new(),
             target: TARGET,
             period: MIN_PERIOD,
@@ -304,7 +259,7 @@ impl<E> CalendarQueue<E> {
                 self.cur = s;
                 let mut bucket = std::mem::take(&mut self.buckets[i]);
                 self.occupied[i / 64] &= !(1 << (i % 64));
-                sort_entries(&mut bucket, &mut self.order);
+                sort_entries(&mut bucket, &mut self.scratch);
                 // The drained head's buffer goes to the next bucket that fills from
                 // empty (while it is still in cache), not to the bucket just taken:
                 // buckets beyond the events in flight hold no memory. A few are kept.
@@ -411,7 +366,7 @@ impl<E> CalendarQueue<E> {
                 self.place(e);
             }
         }
-        sort_entries(&mut head, &mut self.order);
+        sort_entries(&mut head, &mut self.scratch);
         self.head = head.into();
         true
     }

@@ -166,10 +166,12 @@ fn a_crowded_head_narrows_the_slots() {
 proptest! {
     /// A bucket's sort, on entries in the order pushes leave them (sequence numbers
     /// growing) and in any other order (after a rebuild or the overflow), with many
-    /// equal times: the same order as sorting by the whole key.
+    /// equal times or few (crowded sub-buckets), or spread: the same order as sorting
+    /// by the whole key.
     #[test]
     fn a_bucket_sorts_by_time_then_sequence(
-        times in proptest::collection::vec(0u8..6, 0..80),
+        times in proptest::collection::vec(any::<u16>(), 0..300),
+        spread in 1u16..3000,
         shuffled in any::<bool>(),
         rotation in any::<usize>(),
     ) {
@@ -182,11 +184,11 @@ proptest! {
         let mut entries: Vec<Entry<u64>> = times
             .iter()
             .zip(&seqs)
-            .map(|(&t, &seq)| Entry { bits: (1.0 + f64::from(t) / 8.0).to_bits(), seq, event: seq })
+            .map(|(&t, &seq)| Entry { bits: (1.0 + f64::from(t % spread) / 1024.0).to_bits(), seq, event: seq })
             .collect();
         let mut expected: Vec<(u64, u64)> = entries.iter().map(Entry::key).collect();
         expected.sort_unstable();
-        sort_entries(&mut entries, &mut Vec::new());
+        sort_entries(&mut entries, &mut SortScratch::default());
         let got: Vec<(u64, u64)> = entries.iter().map(|e| (e.bits, e.event)).collect();
         prop_assert_eq!(got, expected);
     }

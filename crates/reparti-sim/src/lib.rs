@@ -42,6 +42,7 @@
 #![warn(missing_docs)]
 
 mod ahead;
+mod bucket_sort;
 mod calendar;
 mod checks;
 pub mod clocks;

@@ -11,6 +11,8 @@
 //! delay drawn uniformly in [1, 10], `STEPS` (2 × 10^7) times. Both queues must pop the
 //! same sequence, which the checksum printed beside each rate shows.
 
+#[path = "../../src/bucket_sort.rs"]
+mod bucket_sort;
 #[allow(dead_code)]
 #[path = "../../src/calendar.rs"]
 mod calendar;
