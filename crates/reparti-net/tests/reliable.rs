@@ -68,9 +68,11 @@ fn a_timeout_resends_the_oldest_then_goes_back_as_the_window_reopens() {
     now += 5 * MS;
     a.ack(1, 3, now);
     assert!(a.is_idle() && a.poll(now).is_empty());
-    // Progress ends the backoff; the newest message acknowledged, seq 3, went once, 55 ms
-    // ago: the first sample, SRTT 55 ms and RTTVAR 27.5 ms (seq 1 went twice: no sample).
-    assert_eq!(a.timeout(1), Some(165 * MS));
+    // Progress ends the backoff. No sample: seq 3 went once, 55 ms ago, but its
+    // acknowledgement also covers seq 1, which went twice — the receiver held 3 back
+    // waiting for 1, so those 55 ms are not a round trip (Karn's rule as BSD applies
+    // it). The timeout is back to the initial 50 ms.
+    assert_eq!(a.timeout(1), Some(50 * MS));
 
     // Now 5 and 6 are lost too: after the timeout, 4 is resent; its acknowledgement
     // reopens the window to two, and the sender goes back over 5 and 6.
@@ -78,7 +80,7 @@ fn a_timeout_resends_the_oldest_then_goes_back_as_the_window_reopens() {
         a.send(1, m, now).unwrap();
     }
     assert_eq!(transmitted(&a.poll(now)), [4, 5, 6]);
-    now += 165 * MS;
+    now += 50 * MS;
     assert_eq!(retransmitted(&a.poll(now)), [(1, 4)]);
     a.ack(1, 4, now + MS);
     assert_eq!(retransmitted(&a.poll(now + MS)), [(1, 5), (1, 6)]);
@@ -113,6 +115,18 @@ fn the_timeout_follows_the_measured_round_trip() {
     assert_eq!(retransmitted(&a.poll(now)), [(1, 40)]);
     a.ack(1, 40, now + 500 * MS);
     assert_eq!(a.timeout(1), Some(10 * MS), "the backoff ends, and no sample of 510 ms was taken");
+    // Nor a message that went once but waited at the receiver behind one that went
+    // twice: 41 is lost, 42 arrives and is held back, 41 goes again at its timeout, and
+    // the acknowledgement of both comes 300 ms after 42 went. Sampled, those 300 ms made
+    // a sparse lossy channel stall for seconds at each later loss.
+    now += 600 * MS;
+    a.send(1, 41, now).unwrap();
+    assert_eq!(transmitted(&a.poll(now)), [41]);
+    a.send(1, 42, now + 5 * MS).unwrap();
+    assert_eq!(transmitted(&a.poll(now + 5 * MS)), [42]);
+    assert_eq!(retransmitted(&a.poll(now + 10 * MS)), [(1, 41)]);
+    a.ack(1, 42, now + 305 * MS);
+    assert_eq!(a.timeout(1), Some(10 * MS), "no sample of the 300 ms 42 waited behind 41");
 }
 
 #[test]

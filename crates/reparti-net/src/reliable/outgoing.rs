@@ -22,9 +22,10 @@
 //!   acknowledgement then jumps over them). The timeout doubles at each expiry without
 //!   progress, up to `max_rto`.
 //! - **The timeout** is `initial_rto` until a round trip is measured, then the smoothed
-//!   round trip plus four times its variation (RFC 6298), never below `min_rto`; a message
-//!   sent more than once gives no sample (Karn's rule: its acknowledgement could answer
-//!   either copy).
+//!   round trip plus four times its variation (RFC 6298), never below `min_rto`; an
+//!   acknowledgement covering a message sent more than once gives no sample (Karn's
+//!   rule, Karn and Partridge 1987: it could answer either copy, and the messages after
+//!   it waited at the receiver for it).
 //!
 //! Every call costs O(1) amortized, however full the window.
 
@@ -169,15 +170,23 @@ impl<P: Clone> OutChannel<P> {
         }
         let mut acked = 0;
         let mut newest = None;
+        let mut resent = false;
         while self.queue.front().is_some_and(|message| message.seq <= upto) {
             newest = self.queue.pop_front();
+            resent |= newest.as_ref().is_some_and(|message| message.transmissions > 1);
             acked += 1;
         }
         self.outstanding = self.outstanding.saturating_sub(acked);
         self.acked_upto = upto;
         self.duplicate_acks = 0;
         self.backoffs = 0;
-        if let Some(sent_at) = newest.filter(|m| m.transmissions == 1).and_then(|m| m.sent_at) {
+        // Karn's rule, as BSD applies it: no sample from an acknowledgement that also
+        // covers a message sent more than once. Acknowledgements are cumulative, so the
+        // newest message's, though it went once, waited at the receiver for the lost one
+        // before it: its round trip would include that wait. On a sparse channel (a
+        // state a period) that wait was a whole backoff, seconds; the timeout learnt it,
+        // and each later loss stalled the channel for as long.
+        if let Some(sent_at) = newest.filter(|m| !resent && m.transmissions == 1).and_then(|m| m.sent_at) {
             self.sample(now.saturating_duration_since(sent_at), cfg);
         }
         self.rto = self.computed_rto(cfg);
