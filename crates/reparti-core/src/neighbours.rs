@@ -27,6 +27,24 @@ pub enum Neighbours<'a> {
     },
 }
 
+/// The node after `me` on a ring of `n`.
+fn ring_next(me: u32, n: u32) -> u32 {
+    if me + 1 == n {
+        0
+    } else {
+        me + 1
+    }
+}
+
+/// The node before `me` on a ring of `n`.
+fn ring_previous(me: u32, n: u32) -> u32 {
+    if me == 0 {
+        n - 1
+    } else {
+        me - 1
+    }
+}
+
 impl<'a> Neighbours<'a> {
     /// How many neighbours.
     pub fn len(&self) -> usize {
@@ -55,15 +73,11 @@ impl<'a> Neighbours<'a> {
                     Some(NodeId(k as u32 + 1))
                 }
             }
-            Neighbours::Around { me, n, both_ways } => {
-                let next = if me + 1 == n { 0 } else { me + 1 };
-                match (k, both_ways) {
-                    (0, false) => Some(NodeId(next)),
-                    (0, true) => Some(NodeId(if me == 0 { n - 1 } else { me - 1 })),
-                    (1, true) => Some(NodeId(next)),
-                    _ => None,
-                }
-            }
+            Neighbours::Around { me, n, both_ways } => match (k, both_ways) {
+                (0, false) | (1, true) => Some(NodeId(ring_next(me, n))),
+                (0, true) => Some(NodeId(ring_previous(me, n))),
+                _ => None,
+            },
         }
     }
 
@@ -80,17 +94,15 @@ impl<'a> Neighbours<'a> {
                     Some(node.0 as usize - 1)
                 }
             }
-            Neighbours::Around { me, n, both_ways } => {
-                // What `get` lists, compared directly: the simulator asks this for every
-                // FIFO delivery on a ring. With two nodes both ways, the one neighbour is
-                // found first at 0, as a search would.
-                let next = if me + 1 == n { 0 } else { me + 1 };
-                if !both_ways {
-                    (node.0 == next).then_some(0)
-                } else if node.0 == (if me == 0 { n - 1 } else { me - 1 }) {
+            // What `get` lists, compared directly: the simulator asks this for every FIFO
+            // delivery on a ring. With two nodes both ways, the one neighbour is found
+            // first at 0, as a search would.
+            Neighbours::Around { me, n, both_ways: false } => (node.0 == ring_next(me, n)).then_some(0),
+            Neighbours::Around { me, n, both_ways: true } => {
+                if node.0 == ring_previous(me, n) {
                     Some(0)
                 } else {
-                    (node.0 == next).then_some(1)
+                    (node.0 == ring_next(me, n)).then_some(1)
                 }
             }
         }
